@@ -1,0 +1,256 @@
+"""The `quotebot` command line: the entry point that reads settings and wires everything."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import click
+import platformdirs
+
+from adapters.console import Console, render_text
+from bot.app import open_services
+from bot.commands import build_registry
+from bot.ingest.runner import FileResult, ingest_paths
+from bot.models import ErrorReply, QuoteReply, Reply, Request
+from bot.registry import Registry, Services
+from store.db import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir("quotebot", appauthor=False)) / "quotes.db"
+
+
+class Settings:
+    """Global options, read once from arguments and the environment."""
+
+    def __init__(self, db: Path, bundled: bool) -> None:
+        self.db = db
+        self.bundled = bundled
+
+
+def registry() -> Registry:
+    return build_registry()
+
+
+def run_async(fn: Callable[[], Awaitable[int | None]]) -> None:
+    """Run a coroutine; exit with its code. Store errors become a message, not a traceback."""
+    try:
+        code = asyncio.run(fn())
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code or 0)
+
+
+def print_progress(i: int, total: int, result: FileResult) -> None:
+    if result.status == "failed":
+        click.echo(f"[{i}/{total}] error: {result.error}", err=True)
+    else:
+        detail = f"{result.quotes} quotes" if result.status != "unchanged" else "no change"
+        click.echo(f"[{i}/{total}] {result.status}: {result.path} ({detail})", err=True)
+
+
+def emit(reply: Reply, as_json: bool) -> int:
+    """Print a reply; exit code 1 for a user-facing error (no match, unknown id)."""
+    if as_json:
+        if isinstance(reply, QuoteReply):
+            if reply.context:
+                items = [{**q.to_json(), "focus": q.id == reply.quote.id} for q in reply.context]
+            else:
+                items = [q.to_json() for q in reply.quotes]
+            click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        elif isinstance(reply, ErrorReply):
+            click.echo(json.dumps([]))
+            click.echo(render_text(reply), err=True)
+        else:
+            click.echo(json.dumps({"text": render_text(reply)}, ensure_ascii=False))
+    elif isinstance(reply, ErrorReply):
+        click.echo(render_text(reply), err=True)
+    else:
+        click.echo(render_text(reply))
+    return 1 if isinstance(reply, ErrorReply) else 0
+
+
+async def run_command(settings: Settings, name: str, args: dict, as_json: bool) -> int:
+    async with open_services(settings.db, bundled=settings.bundled,
+                             progress=print_progress) as services:
+        reply = await registry().dispatch(
+            Request(name, args, user=None, channel=None), services
+        )
+        return emit(reply, as_json)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="QUOTEBOT_DB",
+              default=default_db_path, show_default="the user data directory",
+              help="SQLite database file (env QUOTEBOT_DB).")
+@click.option("--no-bundled", is_flag=True, envvar="QUOTEBOT_NO_BUNDLED",
+              help="Do not ingest the bundled transcripts into an empty database.")
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, db: Path, no_bundled: bool, verbose: int) -> None:
+    """quotebot: find the exact words people said in interviews and podcasts."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Settings(db, not no_bundled)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--speaker", "-s", help="Only quotes by this person (fuzzy: 'ilya').")
+@click.option("--source", help="Only quotes from this source (slug or title).")
+@click.option("--limit", "-n", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def search(settings: Settings, query, speaker, source, limit, as_json) -> None:
+    """Find quotes matching a half-remembered line."""
+    args = {"query": " ".join(query), "speaker": speaker, "source": source, "limit": limit}
+    run_async(lambda: run_command(settings, "search", args, as_json))
+
+
+@cli.command()
+@click.option("--speaker", "-s", help="Only quotes by this person.")
+@click.option("--source", help="Only quotes from this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def random(settings: Settings, speaker, source, as_json) -> None:
+    """A random quote worth reading."""
+    args = {"speaker": speaker, "source": source}
+    run_async(lambda: run_command(settings, "random", args, as_json))
+
+
+@cli.command()
+@click.argument("quote_id", type=int)
+@click.option("--context", "-c", default=0, show_default=True, type=click.IntRange(0, 10),
+              help="Quotes before and after to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def show(settings: Settings, quote_id: int, context: int, as_json: bool) -> None:
+    """Show a quote by its id."""
+    args = {"id": quote_id, "context": context}
+    run_async(lambda: run_command(settings, "show", args, as_json))
+
+
+@cli.command()
+@click.pass_obj
+def speakers(settings: Settings) -> None:
+    """List the speakers."""
+    run_async(lambda: run_command(settings, "speakers", {}, False))
+
+
+@cli.command()
+@click.pass_obj
+def sources(settings: Settings) -> None:
+    """List the sources."""
+    run_async(lambda: run_command(settings, "sources", {}, False))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stats(settings: Settings, as_json: bool) -> None:
+    """Counts and database size."""
+
+    async def main() -> int:
+        async with open_services(settings.db, bundled=settings.bundled,
+                                 progress=print_progress) as services:
+            data = {"db": str(settings.db), **await services.library.store.stats()}
+        if as_json:
+            click.echo(json.dumps(data, indent=2))
+        else:
+            for key, value in data.items():
+                click.echo(f"{key:>12}: {value}")
+        return 0
+
+    run_async(main)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Re-ingest files even when unchanged.")
+@click.pass_obj
+def ingest(settings: Settings, paths: tuple[Path, ...], force: bool) -> None:
+    """Ingest transcript files or folders (txt, md, srt, vtt)."""
+
+    async def main() -> int:
+        async with open_services(settings.db, bundled=settings.bundled,
+                                 progress=print_progress) as services:
+            report = await ingest_paths(services.library.store, paths, progress=print_progress,
+                                        force=force)
+        counts: dict[str, int] = {}
+        for f in report.files:
+            counts[f.status] = counts.get(f.status, 0) + 1
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        click.echo(f"ingest: {summary or 'nothing to do'}", err=True)
+        return 1 if report.failed else 0
+
+    run_async(main)
+
+
+@cli.command()
+@click.pass_obj
+def chat(settings: Settings) -> None:
+    """A console chat: type `/quote ...` lines as you would in Discord or Slack."""
+
+    async def main() -> int:
+        async with open_services(settings.db, bundled=settings.bundled,
+                                 progress=print_progress) as services:
+            console = Console(registry(), services)
+            interactive = sys.stdin.isatty()
+            if interactive:
+                click.echo("quotebot chat — try `/quote help`; Ctrl-D to leave.")
+            while True:
+                try:
+                    line = await asyncio.to_thread(_read_line, interactive)
+                except EOFError:
+                    return 0
+                if not line.strip():
+                    continue
+                click.echo(render_text(await console.run(line)))
+                click.echo()
+
+    run_async(main)
+
+
+def _read_line(interactive: bool) -> str:
+    if interactive:
+        return input("> ")
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
+
+
+def _add_platform_commands() -> None:
+    """Commands that live beside their adapters; each module imports its platform lazily."""
+    from adapters.daily_cli import daily
+    from adapters.discord.cli import discord_command
+    from adapters.slack.cli import slack_command
+    from bench.cli import bench
+
+    for command in (discord_command, slack_command, daily, bench):
+        cli.add_command(command)
+
+
+_add_platform_commands()
+
+
+def main() -> None:
+    cli(prog_name="quotebot")
+
+
+def services_for(settings: Settings) -> Callable[[], object]:
+    """For adapter commands: open the services with the global settings."""
+    return lambda: open_services(settings.db, bundled=settings.bundled, progress=print_progress)
+
+
+__all__ = ["cli", "main", "Settings", "Services", "services_for"]

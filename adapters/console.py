@@ -1,0 +1,78 @@
+"""The console adapter: text in, the same core commands, plain text out (also used by tests)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.grammar import parse
+from bot.models import (
+    ChannelRef,
+    ErrorReply,
+    HelpReply,
+    ListReply,
+    Quote,
+    QuoteReply,
+    Reply,
+    TextReply,
+    UserRef,
+)
+from bot.registry import Registry, Services
+
+log = logging.getLogger(__name__)
+
+CONSOLE_USER = UserRef("console", "console", "you", is_admin=True)
+CONSOLE_CHANNEL = ChannelRef("console", "local", "console")
+
+
+def attribution(quote: Quote) -> str:
+    """`— Speaker, Source (m:ss) · #id`."""
+    when = f" ({quote.timestamp})" if quote.timestamp else ""
+    return f"— {quote.speaker_name}, {quote.source}{when} · #{quote.id}"
+
+
+def render_quote(quote: Quote) -> str:
+    return f"“{quote.text}”\n  {attribution(quote)}"
+
+
+def render_text(reply: Reply) -> str:
+    """A reply as terminal text."""
+    if isinstance(reply, QuoteReply):
+        if reply.context:
+            lines = []
+            for q in reply.context:
+                marker = "▶" if q.id == reply.quote.id else " "
+                who = q.speaker_name
+                lines.append(f"{marker} #{q.id} {who}: {q.text}")
+            return f"{render_quote(reply.quote)}\n\nIn context:\n" + "\n".join(lines)
+        blocks = [render_quote(q) for q in reply.quotes]
+        text = "\n\n".join(blocks)
+        if reply.search and reply.search.total > reply.search.offset + len(reply.quotes):
+            more = reply.search.total - reply.search.offset - len(reply.quotes)
+            text += f"\n\n({more} more match{'es' if more != 1 else ''})"
+        return text
+    if isinstance(reply, ListReply):
+        return reply.title + "\n" + "\n".join(f"  {item}" for item in reply.items)
+    if isinstance(reply, HelpReply):
+        width = max(len(u) for u, _ in reply.entries)
+        rows = [f"  {usage.ljust(width)}  {desc}" for usage, desc in reply.entries]
+        return reply.title + "\n" + "\n".join(rows)
+    if isinstance(reply, ErrorReply):
+        lines = [reply.message] + [f"  · {s}" for s in reply.suggestions]
+        return "\n".join(lines)
+    if isinstance(reply, TextReply):
+        return reply.text
+    raise TypeError(f"the console cannot show a {type(reply).__name__}")
+
+
+class Console:
+    """Runs `/quote ...` lines through the registry, as a chat platform would."""
+
+    def __init__(self, registry: Registry, services: Services) -> None:
+        self.registry = registry
+        self.services = services
+
+    async def run(self, line: str) -> Reply:
+        request = parse(line, self.registry, user=CONSOLE_USER, channel=CONSOLE_CHANNEL)
+        if isinstance(request, ErrorReply):
+            return request
+        return await self.registry.dispatch(request, self.services)

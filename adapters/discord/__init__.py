@@ -1,0 +1,1 @@
+"""Discord adapter: `/quote` slash commands on discord.py."""

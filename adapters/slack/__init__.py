@@ -1,0 +1,1 @@
+"""Slack adapter: the `/quote` slash command on slack-bolt."""

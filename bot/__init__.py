@@ -1,0 +1,1 @@
+"""quotebot core: platform-neutral quotes, search, random, commands and scheduling."""

@@ -1,0 +1,55 @@
+"""Open the database, bring the bundled corpus up to date and hand out the core services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.ingest.runner import IngestReport, Progress, ingest_paths
+from bot.library import QuoteLibrary
+from bot.registry import Services
+from store.db import Database
+from store.quotes import QuoteStore
+
+log = logging.getLogger(__name__)
+
+BUNDLE_KEY = "bundled_digest"
+
+
+async def ensure_bundled(store: QuoteStore, progress: Progress | None = None) -> IngestReport | None:
+    """Ingest the bundled transcripts when the database is empty or holds an older bundle.
+
+    A database that has sources but never received the bundle (the user's own library) is
+    left alone. Returns the ingest report, or None when nothing had to be done.
+    """
+    from transcripts import bundle_digest, bundled_files
+
+    digest = bundle_digest()
+    stored = await store.get_meta(BUNDLE_KEY)
+    if stored == digest:
+        return None
+    if stored is None and await store.db.scalar("SELECT count(*) FROM sources"):
+        return None
+    log.info("ingesting the bundled transcripts")
+    report = await ingest_paths(store, bundled_files(), progress=progress)
+    if not report.failed:
+        await store.set_meta(BUNDLE_KEY, digest)
+    return report
+
+
+@asynccontextmanager
+async def open_services(
+    db_path: str | Path, *, bundled: bool = True, progress: Progress | None = None
+) -> AsyncIterator[Services]:
+    """Services over the database at `db_path`, closed on exit."""
+    db = await Database.open(db_path)
+    try:
+        library = QuoteLibrary(db)
+        if bundled:
+            await ensure_bundled(library.store, progress)
+        await library.load()
+        yield Services(library=library)
+    finally:
+        await db.close()

@@ -1,0 +1,234 @@
+"""The quote commands, each a plain async function from a Request to a Reply."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.library import LookupFailed, Source, Speaker
+from bot.models import (
+    ErrorReply,
+    HelpReply,
+    ListReply,
+    QuoteReply,
+    Reply,
+    Request,
+    SearchState,
+)
+from bot.registry import Choice, Command, Option, Registry, Services
+from bot.search import MAX_QUERY_CHARS
+
+log = logging.getLogger(__name__)
+
+CHOICE_NAME_MAX = 100  # Discord's limit for an autocomplete choice name and value
+QUOTE_REF = re.compile(r"^\s*#(\d{1,12})\s*$")
+
+
+# ---- completers ---------------------------------------------------------------------------
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut + "…"
+
+
+async def complete_query(services: Services, partial: str, request: Request) -> list[Choice]:
+    """Matching quotes as the user types; choosing one selects exactly that quote (`#id`)."""
+    if len(partial.strip()) < 2:
+        return []
+    speaker, source = _filters_or_none(services, request)
+    quotes = await services.library.search(
+        partial[:MAX_QUERY_CHARS], speaker=speaker, source=source, limit=25, prefix_last=True
+    )
+    choices = []
+    for q in quotes:
+        suffix = f" — {q.speaker_name}"
+        name = shorten(q.text, CHOICE_NAME_MAX - len(suffix)) + suffix
+        choices.append(Choice(name=name[:CHOICE_NAME_MAX], value=f"#{q.id}"))
+    return choices
+
+
+async def complete_speaker(services: Services, partial: str, request: Request) -> list[Choice]:
+    return [
+        Choice(shorten(s.name, CHOICE_NAME_MAX), shorten(s.name, CHOICE_NAME_MAX))
+        for s in services.library.speaker_choices(partial)
+    ]
+
+
+async def complete_source(services: Services, partial: str, request: Request) -> list[Choice]:
+    return [
+        Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
+        for s in services.library.source_choices(partial)
+    ]
+
+
+def _filters_or_none(services: Services, request: Request) -> tuple[Speaker | None, Source | None]:
+    """Filters for autocomplete, where a half-typed filter must not abort the suggestions."""
+    speaker = source = None
+    try:
+        if request.arg("speaker"):
+            speaker = services.library.resolve_speaker(request.arg("speaker"))
+    except LookupFailed:
+        pass
+    try:
+        if request.arg("source"):
+            source = services.library.resolve_source(request.arg("source"))
+    except LookupFailed:
+        pass
+    return speaker, source
+
+
+def _filters(services: Services, request: Request) -> tuple[Speaker | None, Source | None]:
+    speaker = source = None
+    if request.arg("speaker"):
+        speaker = services.library.resolve_speaker(str(request.arg("speaker")))
+    if request.arg("source"):
+        source = services.library.resolve_source(str(request.arg("source")))
+    return speaker, source
+
+
+SPEAKER = Option("speaker", "Only quotes by this person (a short name works).",
+                 keyword="by", complete=complete_speaker)
+SOURCE = Option("source", "Only quotes from this interview or episode.",
+                keyword="in", complete=complete_source)
+
+
+# ---- handlers -----------------------------------------------------------------------------
+
+
+async def search(request: Request, services: Services) -> Reply:
+    """Find the quote that best matches a half-remembered line."""
+    query = str(request.arg("query", "")).strip()
+    if not query:
+        return ErrorReply("Type a few words of the quote you are looking for.",
+                          ("/quote ideas are cheap", "/quote random"))
+    if len(query) > MAX_QUERY_CHARS:
+        return ErrorReply(
+            f"That search is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}. "
+            "A few distinctive words find a quote best."
+        )
+    if ref := QUOTE_REF.match(query):
+        return await show(Request("show", {"id": int(ref.group(1))}, request.user,
+                                  request.channel), services)
+    try:
+        speaker, source = _filters(services, request)
+    except LookupFailed as exc:
+        return ErrorReply(exc.message, exc.suggestions)
+    offset = int(request.arg("offset", 0))
+    limit = int(request.arg("limit", 1))
+    quotes = await services.library.search(query, speaker=speaker, source=source,
+                                           limit=max(offset + limit, 10))
+    if not quotes:
+        hints = ["Try fewer words, or the words you are surest of."]
+        if speaker or source:
+            hints.append("Try again without the speaker or source filter.")
+        hints.append("/quote speakers lists who is quoted.")
+        return ErrorReply(f"No quote matches “{shorten(query, 80)}”.", tuple(hints))
+    if offset >= len(quotes):
+        return ErrorReply(f"No more matches for “{shorten(query, 80)}” — that was all of them.")
+    state = SearchState(query, speaker.name if speaker else None,
+                        source.slug if source else None, offset, len(quotes))
+    return QuoteReply(tuple(quotes[offset : offset + limit]), search=state)
+
+
+async def random_quote(request: Request, services: Services) -> Reply:
+    """A random quote worth reading, optionally by one speaker or from one source."""
+    try:
+        speaker, source = _filters(services, request)
+    except LookupFailed as exc:
+        return ErrorReply(exc.message, exc.suggestions)
+    where = request.channel or request.user
+    key = f"{where.platform}:{getattr(where, 'channel', None) or where.id}" if where else None
+    quote = await services.library.random(speaker=speaker, source=source, recent_key=key)
+    if quote is None:
+        return ErrorReply("There are no quotes to choose from yet.",
+                          ("Ingest a transcript: quotebot ingest PATH",))
+    return QuoteReply((quote,))
+
+
+async def show(request: Request, services: Services) -> Reply:
+    """A quote by its id, with the lines around it."""
+    try:
+        quote_id = int(request.arg("id"))
+    except (TypeError, ValueError):
+        return ErrorReply("Give the quote's number, e.g. /quote show 42.")
+    around = int(request.arg("context", 2))
+    quote = await services.library.get(quote_id)
+    if quote is None:
+        return ErrorReply(f"There is no quote #{quote_id}.",
+                          ("Search for it instead: /quote <a few words>",))
+    context = await services.library.context(quote, around) if around else []
+    return QuoteReply((quote,), context=tuple(context))
+
+
+async def speakers(request: Request, services: Services) -> Reply:
+    """Who is quoted, with how many quotes each."""
+    items = tuple(
+        f"{s.name}{f' ({s.role})' if s.role else ''} — {s.quotes} quotes"
+        for s in services.library.speakers if s.quotes
+    )
+    return ListReply("Speakers", items or ("No speakers yet.",))
+
+
+async def sources(request: Request, services: Services) -> Reply:
+    """The interviews and episodes in the library."""
+    items = tuple(
+        f"{s.title}{f' ({s.date})' if s.date else ''} [{s.slug}] — {s.quotes} quotes"
+        for s in services.library.sources
+    )
+    return ListReply("Sources", items or ("No sources yet.",))
+
+
+def help_reply(registry: Registry) -> HelpReply:
+    """Help for every command, generated from the registry."""
+    return HelpReply(
+        "quotebot — find and share exact quotes",
+        tuple((c.usage(), c.help) for c in registry),
+    )
+
+
+QUOTE_COMMANDS: tuple[Command, ...] = (
+    Command(
+        "search", search.__doc__ or "",
+        search,
+        (
+            Option("query", "Words you remember from the quote.", required=True,
+                   complete=complete_query),
+            SPEAKER,
+            SOURCE,
+            Option("offset", "Skip this many better matches.", type=int, min_value=0,
+                   max_value=1000, platforms=frozenset()),
+            Option("limit", "How many matches to return.", type=int, min_value=1,
+                   max_value=50, platforms=frozenset()),
+        ),
+        examples=("/quote ideas are cheap by:ilya",),
+    ),
+    Command("random", random_quote.__doc__ or "", random_quote, (SPEAKER, SOURCE)),
+    Command(
+        "show", show.__doc__ or "", show,
+        (
+            Option("id", "The quote's number.", type=int, required=True, min_value=1),
+            Option("context", "How many quotes before and after to show.", type=int,
+                   min_value=0, max_value=10),
+        ),
+    ),
+    Command("speakers", speakers.__doc__ or "", speakers),
+    Command("sources", sources.__doc__ or "", sources),
+)
+
+
+def build_registry(*groups: tuple[Command, ...]) -> Registry:
+    """The registry of the quote commands, any extra groups, and a generated `help`."""
+    registry: Registry | None = None
+
+    async def show_help(request: Request, services: Services) -> Reply:
+        return help_reply(registry)
+
+    commands = [*QUOTE_COMMANDS, *(c for group in groups for c in group)]
+    commands.append(Command("help", "Show what quotebot can do.", show_help))
+    registry = Registry(commands)
+    return registry

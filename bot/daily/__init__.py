@@ -1,0 +1,1 @@
+"""Daily quote posts: schedules, exactly-once claims, no-repeat cycles and the scheduler loop."""

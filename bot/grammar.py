@@ -1,0 +1,96 @@
+"""The chat text grammar shared by the console and Slack: `/quote <verb> words key:value`."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from rapidfuzz.distance import Levenshtein
+
+from bot.models import ChannelRef, ErrorReply, Request, UserRef
+from bot.registry import Command, Registry
+
+PREFIX = "/quote"
+_KEYWORD = re.compile(r"^([a-z]+):(.*)$", re.DOTALL)
+
+
+def split_words(text: str) -> list[str]:
+    """Words of `text`, honouring "double" quotes; an unbalanced quote is taken literally."""
+    try:
+        lexer = shlex.shlex(text, posix=True)
+        lexer.whitespace_split = True
+        lexer.quotes = '"“”'
+        lexer.escape = ""
+        return list(lexer)
+    except ValueError:
+        return text.split()
+
+
+def parse(
+    text: str,
+    registry: Registry,
+    *,
+    user: UserRef | None = None,
+    channel: ChannelRef | None = None,
+    raw: object = None,
+) -> Request | ErrorReply:
+    """Turn `/quote ...` (the prefix is optional) into a Request for a registry command.
+
+    The first word picks the command (`random`, `show`, `daily off`, ...); anything else is
+    a search. `by:` and `in:` (any option's keyword) take a value, quoted when it has
+    spaces. Remaining words fill the positional options in order; the last one takes the
+    rest of the line.
+    """
+    body = text.strip()
+    if body.lower().startswith(PREFIX):
+        body = body[len(PREFIX):].strip()
+    words = split_words(body)
+    if not words:
+        return Request("help", {}, user, channel, raw)
+    command, rest = _command(words, registry)
+    if command is None:
+        return Request("search", _arguments(registry.get("search"), words), user, channel, raw)
+    if isinstance(command, ErrorReply):
+        return command
+    return Request(command.name, _arguments(command, rest), user, channel, raw)
+
+
+def _command(words: list[str], registry: Registry) -> tuple[Command | ErrorReply | None, list[str]]:
+    first = words[0].lower()
+    if len(words) > 1 and (cmd := registry.get(f"{first} {words[1].lower()}")):
+        return cmd, words[1 + 1:]
+    if cmd := registry.get(first):
+        return cmd, words[1:]
+    group = [c for c in registry if c.group == first]
+    if group:
+        # A group verb followed by arguments ("daily 09:00") runs the group's first command.
+        return group[0], words[1:]
+    if len(words) == 1 and not first.startswith("#"):
+        close = [n for n in registry.names() if " " not in n
+                 and Levenshtein.distance(first, n) <= (1 if len(n) <= 4 else 2)]
+        if close:
+            return ErrorReply(f"Unknown command “{words[0]}”. Did you mean /quote {close[0]}?",
+                              tuple(c.usage() for c in registry)), []
+    return None, words
+
+
+def _arguments(command: Command, words: list[str]) -> dict[str, object]:
+    keywords = {o.keyword: o for o in command.options if o.keyword and "text" in o.platforms}
+    positional = [o for o in command.options if not o.keyword and "text" in o.platforms]
+    args: dict[str, object] = {}
+    loose: list[str] = []
+    for word in words:
+        match = _KEYWORD.match(word)
+        if match and match.group(1).lower() in keywords and match.group(2):
+            args[keywords[match.group(1).lower()].name] = match.group(2)
+        else:
+            loose.append(word)
+    for i, opt in enumerate(positional):
+        if not loose:
+            break
+        if i == len(positional) - 1:
+            args[opt.name] = " ".join(loose)
+            loose = []
+        else:
+            args[opt.name] = loose.pop(0)
+    return args

@@ -1,0 +1,226 @@
+"""The quote library the commands use: search, random, lookup, context and name resolution."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.models import Quote
+from bot.search import Searcher
+from bot.tokens import fold, tokenize
+from bot.vocabulary import Vocabulary
+from store.db import Database
+from store.quotes import QuoteStore
+
+log = logging.getLogger(__name__)
+
+RECENT_PER_KEY = 20
+RECENT_KEYS = 5000
+
+
+class LookupFailed(LookupError):
+    """A speaker, source or quote the user named does not exist; carries suggestions."""
+
+    def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = suggestions
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: int
+    name: str
+    role: str | None
+    aliases: tuple[str, ...]
+    quotes: int
+
+
+@dataclass(frozen=True)
+class Source:
+    id: int
+    slug: str
+    title: str
+    date: str | None
+    venue: str | None
+    quotes: int
+
+
+def quote_from_row(row) -> Quote:
+    return Quote(
+        id=row["id"], text=row["text"], speaker=row["speaker"], source=row["source"],
+        source_slug=row["source_slug"], start=row["start"], position=row["position"],
+        quotability=row["quotability"], source_id=row["source_id"], speaker_id=row["speaker_id"],
+    )
+
+
+class QuoteLibrary:
+    """Everything the core asks of the quote store, with the in-memory indexes it needs.
+
+    Call `load()` after opening and after every ingest so the vocabulary and the speaker
+    and source lists match the database.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.store = QuoteStore(db)
+        self.searcher = Searcher(self.store, Vocabulary([], 0))
+        self.speakers: list[Speaker] = []
+        self.sources: list[Source] = []
+        # Recently shown random quotes per channel/user, so "random" does not repeat at once.
+        self._recent: OrderedDict[str, deque[int]] = OrderedDict()
+
+    async def load(self) -> None:
+        terms = await self.store.terms()
+        count = await self.store.count_quotes()
+        self.searcher = Searcher(self.store, Vocabulary(terms, count))
+        self.speakers = [
+            Speaker(r["id"], r["name"], r["role"],
+                    tuple(a for a in (r["aliases"] or "").split(",") if a), r["quotes"])
+            for r in await self.store.speakers()
+        ]
+        self.sources = [
+            Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
+            for r in await self.store.sources()
+        ]
+
+    # ---- lookups --------------------------------------------------------------------------
+
+    async def get(self, quote_id: int) -> Quote | None:
+        rows = await self.store.get_quotes([quote_id])
+        return quote_from_row(rows[0]) if rows else None
+
+    async def context(self, quote: Quote, around: int) -> list[Quote]:
+        rows = await self.store.neighbours(quote.source_id, quote.position, around, around)
+        return [quote_from_row(r) for r in rows]
+
+    async def search(
+        self,
+        query: str,
+        *,
+        speaker: Speaker | None = None,
+        source: Source | None = None,
+        limit: int = 10,
+        prefix_last: bool = False,
+    ) -> list[Quote]:
+        hits = await self.searcher.search(
+            query,
+            speaker_id=speaker.id if speaker else None,
+            source_id=source.id if source else None,
+            limit=limit,
+            prefix_last=prefix_last,
+        )
+        rows = await self.store.get_quotes([h.id for h in hits])
+        return [quote_from_row(r) for r in rows]
+
+    async def random(
+        self,
+        *,
+        speaker: Speaker | None = None,
+        source: Source | None = None,
+        recent_key: str | None = None,
+    ) -> Quote | None:
+        """A random quote worth reading, weighted by quotability, not one shown lately.
+
+        Draws uniformly among quotes scoring at least 0.5 and accepts a draw with probability
+        equal to its score (rejection sampling): the result is weighted by quotability at
+        the cost of two index probes on average. Falls back to any quote when a filter
+        leaves no good ones.
+        """
+        speaker_id = speaker.id if speaker else None
+        source_id = source.id if source else None
+        recent = self._recent.get(recent_key, ()) if recent_key else ()
+        chosen = None
+        for _ in range(12):
+            row = await self.store.random_quote(speaker_id=speaker_id, source_id=source_id)
+            if row is None:
+                break
+            if row["id"] in recent:
+                continue
+            chosen = row
+            if random.random() <= row["quotability"]:
+                break
+        if chosen is None:
+            chosen = await self.store.random_quote(
+                speaker_id=speaker_id, source_id=source_id, good=False
+            )
+        if chosen is None:
+            return None
+        row = chosen
+        if recent_key:
+            self._remember(recent_key, row["id"])
+        return quote_from_row(row)
+
+    def _remember(self, key: str, quote_id: int) -> None:
+        recent = self._recent.pop(key, None) or deque(maxlen=RECENT_PER_KEY)
+        recent.append(quote_id)
+        self._recent[key] = recent
+        while len(self._recent) > RECENT_KEYS:
+            self._recent.popitem(last=False)
+
+    # ---- names ----------------------------------------------------------------------------
+
+    def resolve_speaker(self, text: str) -> Speaker:
+        """The speaker a user means by `text` ("ilya", "Brockman", "greg brokman")."""
+        return _resolve(
+            text, self.speakers, lambda s: (s.name, *s.aliases), "speaker",
+            lambda s: s.name,
+        )
+
+    def resolve_source(self, text: str) -> Source:
+        """The source a user means by `text` (slug, title or a fuzzy piece of the title)."""
+        return _resolve(
+            text, self.sources, lambda s: (s.slug, s.title), "source", lambda s: s.title,
+        )
+
+    def speaker_choices(self, partial: str, limit: int = 25) -> list[Speaker]:
+        return _choices(partial, self.speakers, lambda s: (s.name, *s.aliases), limit)
+
+    def source_choices(self, partial: str, limit: int = 25) -> list[Source]:
+        return _choices(partial, self.sources, lambda s: (s.slug, s.title), limit)
+
+
+def _resolve(text, items, keys, kind, label):
+    wanted = fold(text.strip())
+    if not wanted:
+        raise LookupFailed(f"Name a {kind}.")
+    exact = [it for it in items if any(fold(k) == wanted for k in keys(it))]
+    if len(exact) == 1:
+        return exact[0]
+    words = set(tokenize(wanted))
+    partial = [
+        it for it in items
+        if words and any(words <= set(tokenize(k)) for k in keys(it))
+    ]
+    if len(partial) == 1:
+        return partial[0]
+    if len(partial) > 1:
+        names = tuple(label(it) for it in partial[:5])
+        raise LookupFailed(f"“{text}” could be several {kind}s: be more specific.", names)
+    pool = {fold(k): it for it in items for k in keys(it)}
+    matches = process.extract(wanted, list(pool), scorer=fuzz.WRatio, limit=3)
+    if matches and matches[0][1] >= 86 and (len(matches) == 1 or matches[1][1] < matches[0][1]
+                                            or pool[matches[1][0]] is pool[matches[0][0]]):
+        return pool[matches[0][0]]
+    suggestions = tuple(dict.fromkeys(label(pool[m[0]]) for m in matches if m[1] >= 50))
+    raise LookupFailed(f"No {kind} called “{text}”.", suggestions)
+
+
+def _choices(partial, items, keys, limit):
+    wanted = fold(partial.strip())
+    if not wanted:
+        return list(items[:limit])
+    scored = []
+    for it in items:
+        best = max(
+            (100 if fold(k).startswith(wanted) else fuzz.partial_ratio(wanted, fold(k)))
+            for k in keys(it)
+        )
+        if best >= 60:
+            scored.append((-best, it))
+    scored.sort(key=lambda p: p[0])
+    return [it for _, it in scored[:limit]]

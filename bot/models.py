@@ -1,0 +1,158 @@
+"""Platform-neutral dataclasses: quotes, requests, replies and the refs adapters fill in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A stored quote with who said it and where. `start` is seconds into the source or None."""
+
+    id: int
+    text: str
+    speaker: str | None
+    source: str
+    source_slug: str
+    start: float | None
+    position: int
+    quotability: float
+    source_id: int = field(default=0, compare=False)
+    speaker_id: int | None = field(default=None, compare=False)
+
+    @property
+    def speaker_name(self) -> str:
+        return self.speaker or "Unknown speaker"
+
+    @property
+    def timestamp(self) -> str | None:
+        """`m:ss` or `h:mm:ss`, or None when the source has no times."""
+        if self.start is None:
+            return None
+        total = int(self.start)
+        hours, rest = divmod(total, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "speaker": self.speaker,
+            "source": self.source,
+            "source_slug": self.source_slug,
+            "start": self.start,
+            "position": self.position,
+            "quotability": round(self.quotability, 3),
+        }
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Who sent a request. `is_admin` is the platform's own verdict (manage server, workspace admin)."""
+
+    platform: str
+    id: str
+    name: str | None = None
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """Where a request came from or a post goes: platform, workspace/guild and channel ids."""
+
+    platform: str
+    workspace: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command invocation: the command's registry name, its parsed arguments, who and where.
+
+    `raw` holds the platform event for the adapter's own use; the core never reads it.
+    """
+
+    command: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    user: UserRef | None = None
+    channel: ChannelRef | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
+
+    def arg(self, name: str, default: Any = None) -> Any:
+        value = self.args.get(name)
+        return default if value is None or value == "" else value
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """What produced a search result, so a "Next match" button can ask for the one after."""
+
+    query: str
+    speaker: str | None
+    source: str | None
+    offset: int
+    total: int
+
+
+@dataclass(frozen=True)
+class QuoteReply:
+    """One or more quotes, best first. Chat adapters show `quotes[0]`; the CLI may list all.
+
+    `context` is the quote with its neighbours in source order (empty unless asked for);
+    `search` is set for search results; `public` asks the adapter to post for everyone.
+    """
+
+    quotes: tuple[Quote, ...]
+    context: tuple[Quote, ...] = ()
+    search: SearchState | None = None
+    public: bool = False
+    note: str | None = None
+
+    @property
+    def quote(self) -> Quote:
+        return self.quotes[0]
+
+
+@dataclass(frozen=True)
+class ListReply:
+    """A titled list of lines (speakers, sources, subscriptions)."""
+
+    title: str
+    items: tuple[str, ...]
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class TextReply:
+    """A plain confirmation or information message."""
+
+    text: str
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class HelpReply:
+    """Help generated from the command registry: (usage, description) pairs."""
+
+    title: str
+    entries: tuple[tuple[str, str], ...]
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """Something the user can fix: the message and a few suggestions. Always private."""
+
+    message: str
+    suggestions: tuple[str, ...] = ()
+    public: bool = False
+
+
+Reply = QuoteReply | ListReply | TextReply | HelpReply | ErrorReply

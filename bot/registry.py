@@ -1,0 +1,156 @@
+"""The command registry: names, help, options and handlers that every adapter walks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.models import ErrorReply, Reply, Request
+
+if TYPE_CHECKING:
+    from bot.library import QuoteLibrary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An autocomplete choice: what the user sees and the value the option receives."""
+
+    name: str
+    value: str
+
+
+@dataclass
+class Services:
+    """What command handlers may use. Adapters build one and pass it in; nothing is global."""
+
+    library: QuoteLibrary
+    daily: Any = None  # bot.daily.DailyService when the scheduler is running
+
+
+Completer = Callable[[Services, str, Request], Awaitable[list[Choice]]]
+Handler = Callable[[Request, Services], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command option.
+
+    Args:
+        name: the argument name in `Request.args` (and the Discord option name).
+        help: one line shown in help and in Discord's option description.
+        type: `str` or `int`.
+        required: whether the command refuses to run without it.
+        keyword: in the text grammar, the `key:value` prefix (`by`, `in`); None = positional.
+        complete: an async completer for live suggestions, or None.
+        min_value, max_value: bounds for int options.
+        platforms: where the option exists ("discord", "text"); text = console and Slack.
+    """
+
+    name: str
+    help: str
+    type: type = str
+    required: bool = False
+    keyword: str | None = None
+    complete: Completer | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    platforms: frozenset[str] = frozenset({"discord", "text"})
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command defined once: every adapter builds its own surface from this.
+
+    `name` may have a group prefix ("daily set"); `aliases` are extra text-grammar verbs
+    ("daily off"); `admin` commands are refused unless the request's user is an admin (or
+    the handler says otherwise).
+    """
+
+    name: str
+    help: str
+    handler: Handler
+    options: tuple[Option, ...] = ()
+    aliases: tuple[str, ...] = ()
+    admin: bool = False
+    examples: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def group(self) -> str | None:
+        return self.name.split(" ", 1)[0] if " " in self.name else None
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit(" ", 1)[-1]
+
+    def usage(self, prefix: str = "/quote") -> str:
+        """The text-grammar usage line, e.g. `/quote random [by:<speaker>] [in:<source>]`."""
+        parts = [prefix, self.name]
+        for opt in self.options:
+            if "text" not in opt.platforms:
+                continue
+            token = f"{opt.keyword}:<{opt.name}>" if opt.keyword else f"<{opt.name}>"
+            parts.append(token if opt.required else f"[{token}]")
+        return " ".join(parts)
+
+
+class Registry:
+    """An ordered, immutable set of commands, looked up by name or text alias."""
+
+    def __init__(self, commands: Iterable[Command]) -> None:
+        self.commands: tuple[Command, ...] = tuple(commands)
+        self._by_name: dict[str, Command] = {}
+        for cmd in self.commands:
+            for name in (cmd.name, *cmd.aliases):
+                if name in self._by_name:
+                    raise ValueError(f"duplicate command name {name!r}")
+                self._by_name[name] = cmd
+
+    def __iter__(self):
+        return iter(self.commands)
+
+    def get(self, name: str) -> Command | None:
+        return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    async def dispatch(self, request: Request, services: Services) -> Reply:
+        """Run the request's command. Never raises: failures become friendly ErrorReplies."""
+        command = self.get(request.command)
+        if command is None:
+            return ErrorReply(
+                f"There is no command “{request.command}”.",
+                tuple(c.usage() for c in self.commands[:4]),
+            )
+        problem = validate(command, request)
+        if problem:
+            return ErrorReply(problem, (command.usage(),))
+        try:
+            return await command.handler(request, services)
+        except Exception:
+            log.exception("command %s failed on %r", command.name, dict(request.args))
+            return ErrorReply("Something went wrong on our side; it has been logged. Try again.")
+
+
+def validate(command: Command, request: Request) -> str | None:
+    """A message for the first missing or malformed argument, or None if all are fine."""
+    for opt in command.options:
+        value = request.args.get(opt.name)
+        if value is None or value == "":
+            if opt.required:
+                return f"`{command.name}` needs {opt.name}: {opt.help}"
+            continue
+        if opt.type is int:
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                return f"{opt.name} must be a whole number, not “{value}”."
+            if opt.min_value is not None and number < opt.min_value:
+                return f"{opt.name} must be at least {opt.min_value}."
+            if opt.max_value is not None and number > opt.max_value:
+                return f"{opt.name} must be at most {opt.max_value}."
+    return None

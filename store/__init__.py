@@ -1,0 +1,1 @@
+"""SQLite storage for quotebot: schema, migrations and every query."""

@@ -1,0 +1,320 @@
+"""Queries over sources, speakers and quotes: ingest writes, lookups, FTS candidates, random picks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store.db import Database
+
+log = logging.getLogger(__name__)
+
+GOOD = 0.5  # quotability threshold of the partial "good" indexes in schema.py
+RAND_KEY_MAX = 2**31 - 1
+
+_QUOTE_SELECT = """
+    SELECT q.id, q.text, q.start, q.position, q.quotability, q.source_id, q.speaker_id,
+           sp.name AS speaker, so.title AS source, so.slug AS source_slug
+    FROM quotes q
+    JOIN sources so ON so.id = q.source_id
+    LEFT JOIN speakers sp ON sp.id = q.speaker_id
+"""
+
+
+@dataclass(frozen=True)
+class NewSource:
+    """What the ingester hands the store for one transcript file."""
+
+    slug: str
+    title: str
+    date: str | None
+    venue: str | None
+    url: str | None
+    path: str | None
+    format: str
+    content_hash: str
+    meta: dict
+
+
+@dataclass(frozen=True)
+class NewQuote:
+    """One quote unit to store; `speaker` is a canonical name or None."""
+
+    speaker: str | None
+    text: str
+    start: float | None
+    position: int
+    quotability: float
+
+
+@dataclass(frozen=True)
+class SpeakerInfo:
+    """A speaker as written in a transcript's metadata."""
+
+    name: str
+    role: str | None
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReplaceResult:
+    """What a source replacement did, in quote counts."""
+
+    source_id: int
+    kept: int
+    added: int
+    removed: int
+
+
+def filter_tags(speaker_id: int | None, source_id: int) -> str:
+    """The tokens FTS indexes in the `tags` column of a quote, for filtered searches."""
+    return f"s{speaker_id or 0} o{source_id}"
+
+
+class QuoteStore:
+    """All SQL about quotes. Every parameter is bound; nothing is string-formatted."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- ingest -------------------------------------------------------------------------
+
+    async def source_hash(self, slug: str) -> str | None:
+        value = await self.db.scalar("SELECT content_hash FROM sources WHERE slug = ?", (slug,))
+        return None if value is None else str(value)
+
+    async def source_path(self, slug: str) -> str | None:
+        value = await self.db.scalar("SELECT path FROM sources WHERE slug = ?", (slug,))
+        return None if value is None else str(value)
+
+    async def replace_source(
+        self,
+        source: NewSource,
+        speakers: Sequence[SpeakerInfo],
+        quotes: Sequence[NewQuote],
+    ) -> ReplaceResult:
+        """Store a source and its quotes atomically, keeping the ids of unchanged quotes.
+
+        A quote keeps its id when a quote with the same speaker and the same text existed in
+        this source before; its position and start time are updated. Other old quotes are
+        deleted (their ids are never reused) and new ones inserted, all in one transaction.
+        """
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                """
+                INSERT INTO sources (slug, title, date, venue, url, path, format, content_hash,
+                                     meta_json, ingested_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (slug) DO UPDATE SET
+                    title = excluded.title, date = excluded.date, venue = excluded.venue,
+                    url = excluded.url, path = excluded.path, format = excluded.format,
+                    content_hash = excluded.content_hash, meta_json = excluded.meta_json,
+                    ingested_at = excluded.ingested_at
+                """,
+                (
+                    source.slug, source.title, source.date, source.venue, source.url,
+                    source.path, source.format, source.content_hash,
+                    json.dumps(source.meta, ensure_ascii=False, default=str), now,
+                ),
+            )
+            async with conn.execute("SELECT id FROM sources WHERE slug = ?", (source.slug,)) as c:
+                source_id = (await c.fetchone())[0]
+
+            speaker_ids = await self._upsert_speakers(conn, speakers, quotes)
+
+            old: dict[tuple[int | None, str], list[int]] = {}
+            async with conn.execute(
+                "SELECT id, speaker_id, text FROM quotes WHERE source_id = ? ORDER BY position",
+                (source_id,),
+            ) as cur:
+                async for qid, sid, text in cur:
+                    old.setdefault((sid, text), []).append(qid)
+
+            updates, inserts = [], []
+            for q in quotes:
+                sid = speaker_ids.get(q.speaker.casefold()) if q.speaker else None
+                ids = old.get((sid, q.text))
+                if ids:
+                    updates.append((q.position, q.start, q.quotability, ids.pop(0)))
+                else:
+                    inserts.append(
+                        (source_id, sid, q.position, q.start, q.text, q.quotability,
+                         random.randint(0, RAND_KEY_MAX), filter_tags(sid, source_id))
+                    )
+            removed = [(qid,) for ids in old.values() for qid in ids]
+            if removed:
+                await conn.executemany("DELETE FROM quotes WHERE id = ?", removed)
+            if updates:
+                await conn.executemany(
+                    "UPDATE quotes SET position = ?, start = ?, quotability = ? WHERE id = ?",
+                    updates,
+                )
+            if inserts:
+                await conn.executemany(
+                    """
+                    INSERT INTO quotes (source_id, speaker_id, position, start, text,
+                                        quotability, rand_key, tags)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    inserts,
+                )
+        return ReplaceResult(source_id, len(updates), len(inserts), len(removed))
+
+    async def _upsert_speakers(
+        self, conn, speakers: Sequence[SpeakerInfo], quotes: Iterable[NewQuote]
+    ) -> dict[str, int]:
+        """Insert or update every speaker named; return casefolded name -> id."""
+        infos = {s.name.casefold(): s for s in speakers}
+        for q in quotes:
+            if q.speaker and q.speaker.casefold() not in infos:
+                infos[q.speaker.casefold()] = SpeakerInfo(q.speaker, None, ())
+        ids: dict[str, int] = {}
+        for key, info in infos.items():
+            await conn.execute(
+                """
+                INSERT INTO speakers (name, role) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET role = coalesce(excluded.role, speakers.role)
+                """,
+                (info.name, info.role),
+            )
+            async with conn.execute("SELECT id FROM speakers WHERE name = ?", (info.name,)) as c:
+                ids[key] = (await c.fetchone())[0]
+            await conn.executemany(
+                "INSERT OR IGNORE INTO speaker_aliases (alias, speaker_id) VALUES (?, ?)",
+                [(alias, ids[key]) for alias in info.aliases if alias.strip()],
+            )
+        return ids
+
+    async def refresh_terms(self) -> None:
+        """Rebuild the term -> document-frequency snapshot the search planner reads."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM terms")
+            await conn.execute("INSERT INTO terms (term, docs) SELECT term, doc FROM quotes_vocab WHERE col = 'text'")
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self.db.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    async def get_meta(self, key: str) -> str | None:
+        value = await self.db.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    # ---- reads --------------------------------------------------------------------------
+
+    async def terms(self) -> list[tuple[str, int]]:
+        rows = await self.db.fetchall("SELECT term, docs FROM terms")
+        return [(r[0], r[1]) for r in rows]
+
+    async def count_quotes(self) -> int:
+        return int(await self.db.scalar("SELECT count(*) FROM quotes"))
+
+    async def get_quotes(self, ids: Sequence[int]) -> list:
+        """Rows for these ids, in the order given (missing ids are skipped)."""
+        if not ids:
+            return []
+        # One bound parameter per id; the placeholder string is built from a count only.
+        marks = ",".join("?" * len(ids))
+        rows = await self.db.fetchall(_QUOTE_SELECT + f" WHERE q.id IN ({marks})", tuple(ids))
+        by_id = {r["id"]: r for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    async def neighbours(self, source_id: int, position: int, before: int, after: int) -> list:
+        return await self.db.fetchall(
+            _QUOTE_SELECT
+            + " WHERE q.source_id = ? AND q.position BETWEEN ? AND ? ORDER BY q.position",
+            (source_id, position - before, position + after),
+        )
+
+    async def match(self, expression: str, limit: int, *, ranked: bool) -> list[tuple[int, float]]:
+        """(id, bm25) for an FTS5 expression the caller built from quoted terms only.
+
+        Unranked asks for the first `limit` matches in rowid order, which costs O(limit) even
+        when the terms are common; ranked computes BM25 for every match, so callers use it only
+        for selective expressions.
+        """
+        if ranked:
+            sql = (
+                "SELECT rowid, rank FROM quotes_fts WHERE quotes_fts MATCH ? "
+                "ORDER BY rank LIMIT ?"
+            )
+        else:
+            sql = "SELECT rowid, 0.0 FROM quotes_fts WHERE quotes_fts MATCH ? LIMIT ?"
+        rows = await self.db.fetchall(sql, (expression, limit))
+        return [(r[0], r[1]) for r in rows]
+
+    async def texts(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self.db.fetchall(
+            f"SELECT id, text FROM quotes WHERE id IN ({marks})", tuple(ids)
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def random_quote(
+        self, *, speaker_id: int | None = None, source_id: int | None = None, good: bool = True
+    ):
+        """A uniformly keyed random quote matching the filters (None if there is none).
+
+        Seeks a random key in a partial index, wrapping around once: two index probes at most.
+        """
+        key = random.randint(0, RAND_KEY_MAX)
+        where, params = ["q.rand_key >= ?"], [key]
+        if good:
+            where.append("q.quotability >= 0.5")
+        if speaker_id is not None:
+            where.append("q.speaker_id = ?")
+            params.append(speaker_id)
+        if source_id is not None:
+            where.append("q.source_id = ?")
+            params.append(source_id)
+        sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY q.rand_key LIMIT 1"
+        row = await self.db.fetchone(sql, tuple(params))
+        if row is None:
+            params[0] = 0
+            row = await self.db.fetchone(sql, tuple(params))
+        return row
+
+    async def speakers(self) -> list:
+        """Speakers with their aliases (comma-joined) and quote counts, most quoted first."""
+        return await self.db.fetchall(
+            """
+            SELECT sp.id, sp.name, sp.role,
+                   (SELECT group_concat(alias, ',') FROM speaker_aliases a
+                     WHERE a.speaker_id = sp.id) AS aliases,
+                   (SELECT count(*) FROM quotes q WHERE q.speaker_id = sp.id) AS quotes
+            FROM speakers sp ORDER BY quotes DESC, sp.name
+            """
+        )
+
+    async def sources(self) -> list:
+        return await self.db.fetchall(
+            """
+            SELECT so.id, so.slug, so.title, so.date, so.venue, so.url, so.path, so.format,
+                   so.ingested_at,
+                   (SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes
+            FROM sources so ORDER BY so.title
+            """
+        )
+
+    async def stats(self) -> dict:
+        row = await self.db.fetchone(
+            """
+            SELECT (SELECT count(*) FROM quotes) AS quotes,
+                   (SELECT count(*) FROM quotes WHERE quotability >= 0.5) AS good_quotes,
+                   (SELECT count(*) FROM sources) AS sources,
+                   (SELECT count(*) FROM speakers) AS speakers,
+                   (SELECT count(*) FROM terms) AS terms
+            """
+        )
+        page_count = await self.db.scalar("PRAGMA page_count")
+        page_size = await self.db.scalar("PRAGMA page_size")
+        return {**dict(row), "bytes": int(page_count) * int(page_size)}

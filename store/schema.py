@@ -1,0 +1,149 @@
+"""The database schema, as an ordered list of migrations applied by `PRAGMA user_version`."""
+
+# Each entry migrates from user_version == index to index + 1. Never edit a released entry:
+# append a new one. Every table the bot will ever need lives here and nowhere else.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sources, speakers, quotes, the FTS5 index and the tables later features write to.
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE sources (
+        id           INTEGER PRIMARY KEY,
+        slug         TEXT NOT NULL UNIQUE,
+        title        TEXT NOT NULL,
+        date         TEXT,
+        venue        TEXT,
+        url          TEXT,
+        path         TEXT,
+        format       TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        meta_json    TEXT NOT NULL DEFAULT '{}',
+        ingested_at  TEXT NOT NULL
+    );
+
+    CREATE TABLE speakers (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT
+    );
+
+    CREATE TABLE speaker_aliases (
+        alias      TEXT NOT NULL COLLATE NOCASE,
+        speaker_id INTEGER NOT NULL REFERENCES speakers(id) ON DELETE CASCADE,
+        PRIMARY KEY (alias, speaker_id)
+    ) WITHOUT ROWID;
+
+    -- AUTOINCREMENT: an id once shown to a user never comes back for a different quote.
+    CREATE TABLE quotes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_id   INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        speaker_id  INTEGER REFERENCES speakers(id),
+        position    INTEGER NOT NULL,
+        start       REAL,
+        text        TEXT NOT NULL,
+        quotability REAL NOT NULL,
+        rand_key    INTEGER NOT NULL,
+        -- "s<speaker_id> o<source_id>": indexed by FTS so filters narrow inside the index.
+        tags        TEXT NOT NULL
+    );
+    CREATE INDEX quotes_by_source ON quotes (source_id, position);
+    -- Random picks seek a uniform random key in these partial indexes: O(log n), no scans.
+    CREATE INDEX quotes_good ON quotes (rand_key) WHERE quotability >= 0.5;
+    CREATE INDEX quotes_good_by_speaker ON quotes (speaker_id, rand_key) WHERE quotability >= 0.5;
+    CREATE INDEX quotes_good_by_source ON quotes (source_id, rand_key) WHERE quotability >= 0.5;
+    CREATE INDEX quotes_by_speaker ON quotes (speaker_id);
+
+    -- External-content index: the text lives once, in quotes; triggers keep the index in sync.
+    CREATE VIRTUAL TABLE quotes_fts USING fts5 (
+        text,
+        tags,
+        content = 'quotes',
+        content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER quotes_fts_insert AFTER INSERT ON quotes BEGIN
+        INSERT INTO quotes_fts (rowid, text, tags) VALUES (new.id, new.text, new.tags);
+    END;
+    CREATE TRIGGER quotes_fts_delete AFTER DELETE ON quotes BEGIN
+        INSERT INTO quotes_fts (quotes_fts, rowid, text, tags)
+        VALUES ('delete', old.id, old.text, old.tags);
+    END;
+    CREATE TRIGGER quotes_fts_update AFTER UPDATE OF text, tags ON quotes BEGIN
+        INSERT INTO quotes_fts (quotes_fts, rowid, text, tags)
+        VALUES ('delete', old.id, old.text, old.tags);
+        INSERT INTO quotes_fts (rowid, text, tags) VALUES (new.id, new.text, new.tags);
+    END;
+    -- BM25 ranks by the words only; the tags column is for filtering.
+    INSERT INTO quotes_fts (quotes_fts, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
+    CREATE VIRTUAL TABLE quotes_vocab USING fts5vocab (quotes_fts, 'col');
+
+    -- Snapshot of quotes_vocab (term -> number of quotes), refreshed after each ingest:
+    -- the search planner reads document frequencies and fuzzy-corrects against it.
+    CREATE TABLE terms (
+        term TEXT PRIMARY KEY,
+        docs INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- Daily posts: one row per channel subscription.
+    CREATE TABLE subscriptions (
+        id           INTEGER PRIMARY KEY,
+        platform     TEXT NOT NULL,
+        workspace    TEXT NOT NULL DEFAULT '',
+        channel      TEXT NOT NULL,
+        local_time   TEXT NOT NULL,
+        timezone     TEXT NOT NULL,
+        speaker_id   INTEGER REFERENCES speakers(id) ON DELETE SET NULL,
+        source_id    INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+        created_by   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        enabled      INTEGER NOT NULL DEFAULT 1,
+        cycle        INTEGER NOT NULL DEFAULT 0,
+        failures     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        disabled_reason TEXT,
+        UNIQUE (platform, workspace, channel)
+    );
+
+    -- Post history: the (subscription, local date) claim that makes daily posts exactly-once.
+    CREATE TABLE daily_posts (
+        id              INTEGER PRIMARY KEY,
+        subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+        local_date      TEXT NOT NULL,
+        quote_id        INTEGER REFERENCES quotes(id) ON DELETE SET NULL,
+        cycle           INTEGER NOT NULL,
+        claimed_by      TEXT NOT NULL,
+        claimed_at      TEXT NOT NULL,
+        lease_until     TEXT NOT NULL,
+        sent_at         TEXT,
+        message_ref     TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        UNIQUE (subscription_id, local_date)
+    );
+    CREATE INDEX daily_posts_cycle ON daily_posts (subscription_id, cycle, quote_id);
+
+    -- Slack OAuth: installations and the short-lived state values of the install flow.
+    CREATE TABLE slack_installations (
+        id              INTEGER PRIMARY KEY,
+        client_id       TEXT NOT NULL,
+        enterprise_id   TEXT NOT NULL DEFAULT '',
+        team_id         TEXT NOT NULL DEFAULT '',
+        user_id         TEXT NOT NULL DEFAULT '',
+        is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+        data_json       TEXT NOT NULL,
+        installed_at    TEXT NOT NULL
+    );
+    CREATE INDEX slack_installations_lookup
+        ON slack_installations (client_id, enterprise_id, team_id, user_id, installed_at);
+
+    CREATE TABLE slack_oauth_states (
+        state      TEXT PRIMARY KEY,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
