@@ -1,0 +1,71 @@
+"""Search: exact, partial, reordered and misspelled lines find the right quote; input is safe."""
+
+from __future__ import annotations
+
+import pytest
+
+EXECUTION = "ideas are cheap, execution is everything"
+
+
+async def top(library, query, **filters):
+    found = await library.search(query, limit=5, **filters)
+    return found[0].text if found else None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ideas are cheap, execution is everything",  # exact
+        "execution is everything",  # partial
+        "everything is execution, cheap are ideas",  # reordered
+        "execusion is everything",  # misspelled
+        "ideas are cheep execution",  # misspelled and partial
+        "IDEAS ARE CHEAP",  # case
+    ],
+)
+async def test_half_remembered_lines_find_the_quote(library, query):
+    assert EXECUTION in (await top(library, query)).lower()
+
+
+async def test_misspelled_rare_words_are_corrected(library):
+    assert "AlexNet" in await top(library, "alexnett was bulit on two gpus")
+
+
+async def test_speaker_filter(library):
+    greg = library.resolve_speaker("brockman")
+    found = await library.search("control your inputs", speaker=greg)
+    assert found and all(q.speaker == "Greg Brockman" for q in found)
+    ilya = library.resolve_speaker("ilya")
+    assert await library.search("control your inputs", speaker=ilya) == []
+
+
+async def test_source_filter(library):
+    stage = library.resolve_source("stage")
+    found = await library.search("the", source=stage)
+    assert all(q.source_slug == "stage" for q in found)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '"ideas', "ideas*", "text:ideas", "NEAR(ideas cheap)", "(ideas OR", "ideas AND",
+     "NOT", "^ideas", "ideas -cheap", "{text}: x", "'; DROP TABLE quotes; --", "\x00",
+     "ideas\u200b cheap", "💬 ideas", "*", ":", "()", "a" * 5000],
+)
+async def test_fts_syntax_never_raises(library, query):
+    found = await library.search(query)
+    assert isinstance(found, list)
+    assert await library.store.count_quotes() == 8
+
+
+async def test_fts_operators_are_searched_as_words(library):
+    # "OR" and "NEAR" are words to us, never operators: no quote contains "near".
+    assert await library.search("NEAR NEAR NEAR") == []
+
+
+async def test_nonsense_finds_nothing(library):
+    assert await library.search("xyzzy plugh frobozz") == []
+
+
+async def test_autocomplete_prefix(library):
+    found = await library.search("execution is every", prefix_last=True)
+    assert found and EXECUTION in found[0].text.lower()

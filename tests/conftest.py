@@ -1,0 +1,79 @@
+"""Shared fixtures: a library over a tmp_path database filled with known quotes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import build_registry
+from bot.library import QuoteLibrary
+from bot.registry import Services
+from store.db import Database
+from store.quotes import NewQuote, NewSource, SpeakerInfo
+
+ILYA = SpeakerInfo("Ilya Sutskever", "Chief Scientist", ("Ilya", "Sutskever"))
+DWARKESH = SpeakerInfo("Dwarkesh Patel", "Host", ("Dwarkesh",))
+GREG = SpeakerInfo("Greg Brockman", "President", ("Greg", "Brockman"))
+
+PODCAST = [
+    (DWARKESH, "What is the vibe going to be if we go back to the era of research?", 20.0, 0.7),
+    (ILYA, "So, one consequence of the age of scaling is that scaling sucked out all the air "
+           "in the room.", 52.7, 0.8),
+    (ILYA, "Actually, on that, there is the Silicon Valley saying that says that ideas are "
+           "cheap, execution is everything.", 85.0, 0.9),
+    (DWARKESH, "Yeah.", 92.0, 0.05),
+    (ILYA, "AlexNet was built on two GPUs, and that was the total amount of compute used "
+           "for it.", 160.0, 0.8),
+]
+STAGE = [
+    (GREG, "We just make payments really good, and that was the secret sauce.", None, 0.8),
+    (GREG, "You can only control your inputs, you can control the experiments you run.",
+     None, 0.85),
+    (GREG, "Hey.", None, 0.02),
+]
+
+
+def source(slug: str, title: str) -> NewSource:
+    return NewSource(slug, title, None, None, None, None, "test", f"hash-{slug}", {})
+
+
+def quotes(rows) -> list[NewQuote]:
+    return [
+        NewQuote(who.name, text, start, i, score)
+        for i, (who, text, start, score) in enumerate(rows)
+    ]
+
+
+async def fill(library: QuoteLibrary) -> None:
+    await library.store.replace_source(
+        source("podcast", "Ilya Sutskever on the Dwarkesh Podcast"), [ILYA, DWARKESH],
+        quotes(PODCAST),
+    )
+    await library.store.replace_source(
+        source("stage", "Greg Brockman on stage"), [GREG], quotes(STAGE)
+    )
+    await library.store.refresh_terms()
+    await library.load()
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await Database.open(tmp_path / "quotes.db")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def library(db) -> QuoteLibrary:
+    lib = QuoteLibrary(db)
+    await fill(lib)
+    return lib
+
+
+@pytest.fixture
+def registry():
+    return build_registry()
+
+
+@pytest.fixture
+def services(library) -> Services:
+    return Services(library=library)
