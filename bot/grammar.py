@@ -21,6 +21,7 @@ def split_words(text: str) -> list[str]:
         lexer.whitespace_split = True
         lexer.quotes = '"“”'
         lexer.escape = ""
+        lexer.commenters = ""
         return list(lexer)
     except ValueError:
         return text.split()

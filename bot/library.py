@@ -133,17 +133,21 @@ class QuoteLibrary:
         """
         speaker_id = speaker.id if speaker else None
         source_id = source.id if source else None
-        recent = self._recent.get(recent_key, ()) if recent_key else ()
+        recent = list(self._recent.get(recent_key, ())) if recent_key else []
         chosen = None
+        stale = None  # the least recently shown draw, if every draw was shown lately
         for _ in range(12):
             row = await self.store.random_quote(speaker_id=speaker_id, source_id=source_id)
             if row is None:
                 break
             if row["id"] in recent:
+                if stale is None or recent.index(row["id"]) < recent.index(stale["id"]):
+                    stale = row
                 continue
             chosen = row
             if random.random() <= row["quotability"]:
                 break
+        chosen = chosen or stale
         if chosen is None:
             chosen = await self.store.random_quote(
                 speaker_id=speaker_id, source_id=source_id, good=False
@@ -157,6 +161,8 @@ class QuoteLibrary:
 
     def _remember(self, key: str, quote_id: int) -> None:
         recent = self._recent.pop(key, None) or deque(maxlen=RECENT_PER_KEY)
+        if quote_id in recent:
+            recent.remove(quote_id)  # keep one entry per id, so order means recency
         recent.append(quote_id)
         self._recent[key] = recent
         while len(self._recent) > RECENT_KEYS:

@@ -1,0 +1,102 @@
+"""The commands through the registry, as every adapter calls them (console as the driver)."""
+
+from __future__ import annotations
+
+from adapters.console import Console, render_text
+from bot.models import ErrorReply, HelpReply, ListReply, QuoteReply, Request
+
+
+async def run(registry, services, line):
+    return await Console(registry, services).run(line)
+
+
+async def test_search_returns_the_quote_with_attribution(registry, services):
+    reply = await run(registry, services, "/quote execusion is everything")
+    assert isinstance(reply, QuoteReply)
+    assert reply.quote.speaker == "Ilya Sutskever"
+    assert reply.quote.start == 85.0
+    text = render_text(reply)
+    assert "Ilya Sutskever" in text and "1:25" in text and f"#{reply.quote.id}" in text
+
+
+async def test_next_match_walks_the_results(registry, services):
+    first = await registry.dispatch(Request("search", {"query": "compute"}), services)
+    assert isinstance(first, QuoteReply) and first.search.offset == 0
+    second = await registry.dispatch(
+        Request("search", {"query": "compute", "offset": 1}), services)
+    if first.search.total > 1:
+        assert second.quote.id != first.quote.id
+    else:
+        assert isinstance(second, ErrorReply) and "No more" in second.message
+
+
+async def test_quote_reference_returns_exactly_that_quote(registry, services, library):
+    quote = (await library.search("secret sauce"))[0]
+    reply = await registry.dispatch(Request("search", {"query": f"#{quote.id}"}), services)
+    assert reply.quote.id == quote.id
+
+
+async def test_unknown_speaker_suggests_near_names(registry, services):
+    reply = await run(registry, services, "/quote compute by:sutskevar")
+    # A close misspelling resolves; a far one is an error with suggestions.
+    assert isinstance(reply, QuoteReply) and reply.quote.speaker == "Ilya Sutskever"
+    reply = await run(registry, services, "/quote compute by:zebra")
+    assert isinstance(reply, ErrorReply)
+    assert "zebra" in reply.message
+
+
+async def test_random_skips_filler_and_respects_the_speaker(registry, services):
+    for _ in range(30):
+        reply = await run(registry, services, "/quote random by:greg")
+        assert reply.quote.speaker == "Greg Brockman"
+        assert reply.quote.text != "Hey."
+
+
+async def test_random_does_not_repeat_immediately(registry, services):
+    seen = [(await run(registry, services, "/quote random by:ilya")).quote.id for _ in range(12)]
+    assert all(a != b for a, b in zip(seen, seen[1:], strict=False))
+
+
+async def test_show_with_context(registry, services, library):
+    quote = (await library.search("air in the room"))[0]
+    reply = await run(registry, services, f"/quote show {quote.id} 1")
+    assert isinstance(reply, QuoteReply)
+    assert [q.position for q in reply.context] == [0, 1, 2]
+
+
+async def test_show_unknown_and_malformed_ids(registry, services):
+    assert isinstance(await run(registry, services, "/quote show 99999"), ErrorReply)
+    reply = await run(registry, services, "/quote show abc")
+    assert isinstance(reply, ErrorReply) and "whole number" in reply.message
+
+
+async def test_empty_and_overlong_queries_get_clear_errors(registry, services):
+    reply = await registry.dispatch(Request("search", {"query": "   "}), services)
+    assert isinstance(reply, ErrorReply)
+    reply = await registry.dispatch(Request("search", {"query": "word " * 200}), services)
+    assert isinstance(reply, ErrorReply) and "limit" in reply.message
+
+
+async def test_help_is_generated_from_the_registry(registry, services):
+    reply = await run(registry, services, "/quote help")
+    assert isinstance(reply, HelpReply)
+    usages = [u for u, _ in reply.entries]
+    assert usages == [c.usage() for c in registry]
+    assert "/quote random [by:<speaker>] [in:<source>]" in usages
+
+
+async def test_lists(registry, services):
+    speakers = await run(registry, services, "/quote speakers")
+    assert isinstance(speakers, ListReply)
+    assert any(item.startswith("Ilya Sutskever") for item in speakers.items)
+    sources = await run(registry, services, "/quote sources")
+    assert any("[podcast]" in item for item in sources.items)
+
+
+async def test_a_failing_handler_becomes_a_friendly_error(registry, services, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(services.library, "search", broken)
+    reply = await registry.dispatch(Request("search", {"query": "ideas"}), services)
+    assert isinstance(reply, ErrorReply) and "went wrong" in reply.message

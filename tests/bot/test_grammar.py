@@ -1,0 +1,45 @@
+"""The chat text grammar: verbs, default search, key:value filters, quoting, near-miss verbs."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.grammar import parse
+from bot.models import ErrorReply, Request
+
+
+@pytest.mark.parametrize(
+    ("text", "command", "args"),
+    [
+        ("/quote ideas are cheap", "search", {"query": "ideas are cheap"}),
+        ("/quote ideas are cheap by:ilya", "search", {"query": "ideas are cheap",
+                                                       "speaker": "ilya"}),
+        ('/quote search compute by:"Greg Brockman" in:stage', "search",
+         {"query": "compute", "speaker": "Greg Brockman", "source": "stage"}),
+        ("/quote random by:greg", "random", {"speaker": "greg"}),
+        ("/quote random", "random", {}),
+        ("/quote show 123", "show", {"id": "123"}),
+        ("/quote show 123 4", "show", {"id": "123", "context": "4"}),
+        ("/quote speakers", "speakers", {}),
+        ("/quote help", "help", {}),
+        ("/quote", "help", {}),
+        ("", "help", {}),
+        ("ideas are cheap", "search", {"query": "ideas are cheap"}),
+        ('/quote "unbalanced quote', "search", {"query": '"unbalanced quote'}),
+        ("/quote time: is money", "search", {"query": "time: is money"}),
+        ("/quote RANDOM by:ilya", "random", {"speaker": "ilya"}),
+        ("/quote #42", "search", {"query": "#42"}),
+    ],
+)
+def test_parse(registry, text, command, args):
+    request = parse(text, registry)
+    assert isinstance(request, Request)
+    assert request.command == command
+    assert dict(request.args) == args
+
+
+def test_near_miss_verb_suggests_the_command(registry):
+    reply = parse("/quote randon", registry)
+    assert isinstance(reply, ErrorReply)
+    assert "random" in reply.message
+    assert any("/quote search" in s for s in reply.suggestions)
