@@ -68,16 +68,14 @@ class QuoteLibrary:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.store = QuoteStore(db)
-        self.searcher = Searcher(self.store, Vocabulary([], 0))
+        self.searcher = Searcher(self.store, Vocabulary())
         self.speakers: list[Speaker] = []
         self.sources: list[Source] = []
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
 
     async def load(self) -> None:
-        terms = await self.store.terms()
-        count = await self.store.count_quotes()
-        self.searcher = Searcher(self.store, Vocabulary(terms, count))
+        self.searcher = Searcher(self.store, await Vocabulary.load(self.store))
         self.speakers = [
             Speaker(r["id"], r["name"], r["role"],
                     tuple(a for a in (r["aliases"] or "").split(",") if a), r["quotes"])

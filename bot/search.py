@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 16
-CANDIDATES = 120
-COMMON_SHARE = 0.04  # a term in more than this share of quotes is a "common word"
+CANDIDATES = 150  # rows per FTS query: bounds both the index work and the rerank
+RANK_WORK = 5000  # BM25 over at most this many matches stays within a few milliseconds
+FEW = 3  # fewer candidates than this means the words were misremembered: relax
 MIN_SCORE = 0.45
 
 
@@ -57,26 +58,21 @@ class Searcher:
         self.quotes = quotes
         self.vocabulary = vocabulary
 
-    def plan(self, words: list[str], *, prefix_last: bool) -> list[Term]:
+    async def plan(self, words: list[str], *, prefix_last: bool) -> list[Term]:
         """Map typed words to index terms: known words stay, unknown ones get corrected."""
         vocab = self.vocabulary
+        known = await vocab.frequencies(words)
         terms: list[Term] = []
         for i, word in enumerate(words):
-            last = prefix_last and i == len(words) - 1
-            docs = vocab.frequency(word)
-            if last:
-                alternatives = vocab.completions(word)
-                if not alternatives:
-                    alternatives = vocab.corrections(word)
+            docs = known.get(word, 0)
+            if prefix_last and i == len(words) - 1:
+                pairs = await vocab.completions(word) or vocab.corrections(word)
             elif docs:
-                alternatives = [word]
+                pairs = [(word, docs)]
             else:
-                alternatives = vocab.corrections(word)
-            if alternatives:
-                total = sum(vocab.frequency(a) for a in alternatives)
-                terms.append(Term(word, tuple(alternatives), total, docs > 0))
-            else:
-                terms.append(Term(word, (), 0, False))
+                pairs = vocab.corrections(word)
+            terms.append(Term(word, tuple(t for t, _ in pairs), sum(d for _, d in pairs),
+                              docs > 0))
         return terms
 
     async def search(
@@ -92,7 +88,7 @@ class Searcher:
         words = tokenize(query[:MAX_QUERY_CHARS])[:MAX_TERMS]
         if not words:
             return []
-        terms = self.plan(words, prefix_last=prefix_last)
+        terms = await self.plan(words, prefix_last=prefix_last)
         usable = [t for t in terms if t.alternatives]
         if not usable:
             return []
@@ -113,37 +109,49 @@ class Searcher:
     async def _candidates(
         self, terms: list[Term], speaker_id: int | None, source_id: int | None
     ) -> dict[int, float]:
-        """Candidate ids with BM25 (0.0 when unranked), from the cheapest queries that work."""
-        common_docs = max(50, int(self.vocabulary.documents * COMMON_SHARE))
-        rare = sorted((t for t in terms if t.docs <= common_docs), key=lambda t: t.docs)
+        """Candidate ids (with BM25 where it was affordable) from a few bounded FTS queries.
+
+        1. All words together, unranked: FTS5 intersects doclists by seeking, so this is
+           cheap however common the words, and when fewer than CANDIDATES quotes match it
+           returns every one of them.
+        2. If that hit the limit (an unselective query), add the exact phrase, which is far
+           more selective, and the best BM25 matches of the rare words alone (ranking all
+           words would read the huge position lists of the common ones for every match).
+        3. If almost nothing matched (a misremembered word), leave one word out at a time,
+           the rarest first.
+        """
         tags = self._filter(speaker_id, source_id)
-
-        def scoped(expression: str) -> str:
-            text = f"text : ({expression})"
-            return f"{text} AND {tags}" if tags else text
-
+        typed = terms
+        terms = sorted(terms, key=lambda t: t.docs)
         found: dict[int, float] = {}
 
-        async def run(expression: str, ranked: bool) -> None:
-            for rowid, rank in await self.quotes.match(scoped(expression), CANDIDATES, ranked=ranked):
-                found.setdefault(rowid, rank)
+        async def run(selection: list[Term], *, ranked: bool = False,
+                      phrase: bool = False) -> int:
+            if phrase:
+                expression = fts_term(" ".join(t.alternatives[0] for t in selection))
+            else:
+                expression = " AND ".join(t.expression() for t in selection)
+            expression = f"text : ({expression})"
+            if tags:
+                expression = f"{expression} AND {tags}"
+            rows = await self.quotes.match(expression, CANDIDATES, ranked=ranked)
+            for rowid, rank in rows:
+                found[rowid] = min(rank, found.get(rowid, 0.0))
+            return len(rows)
 
-        if rare:
-            # Every rare term: the most selective, ranked query.
-            await run(" AND ".join(t.expression() for t in rare), ranked=True)
-            if len(found) < 10 and len(rare) > 1:
-                # Misremembered words: any of the rare terms, ranked by BM25. Bounded because
-                # each term is in at most COMMON_SHARE of the quotes; the rarest few only.
-                await run(" OR ".join(t.expression() for t in rare[:4]), ranked=True)
-        if len(found) < 10:
-            # Only common words (or nothing matched): as a phrase, then all together, each
-            # unranked so the index stops after CANDIDATES rows however common the words.
-            exact = [t for t in terms if t.exact]
+        if await run(terms) >= CANDIDATES:
+            exact = [t for t in typed if t.exact]
             if len(exact) > 1:
-                phrase = fts_term(" ".join(t.alternatives[0] for t in exact))
-                await run(phrase, ranked=False)
-            if len(found) < 10:
-                await run(" AND ".join(t.expression() for t in terms), ranked=False)
+                await run(exact, phrase=True)
+            rare = [t for t in terms if t.docs <= RANK_WORK]
+            if rare:
+                # BM25 costs per match and per term read: rank the rare words only.
+                await run(rare, ranked=True)
+        if len(found) < FEW and len(terms) > 1:
+            for dropped in terms[: min(len(terms), 4)]:
+                await run([t for t in terms if t is not dropped])
+                if len(found) >= FEW:
+                    break
         return found
 
     def _rerank(

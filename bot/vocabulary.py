@@ -1,65 +1,82 @@
-"""The indexed vocabulary in memory: document frequencies, typo correction, prefix expansion."""
+"""The indexed vocabulary: document frequencies, typo correction and prefix completion.
+
+Frequencies and completions are read from the `terms` table (a B-tree, so a lookup is a
+seek); only the words typo correction compares against are held in memory, grouped by
+length: the MAX_MEMORY_TERMS most frequent ones. On a large corpus that leaves out words
+seen in a single quote, which are rarely what someone misspelled, and keeps the serving
+process small.
+"""
 
 from __future__ import annotations
 
-import bisect
 import logging
+from array import array
 from collections import defaultdict
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from store.quotes import QuoteStore
+
 log = logging.getLogger(__name__)
+
+MAX_MEMORY_TERMS = 400_000
+COMPLETION_SCAN = 2000
 
 
 class Vocabulary:
-    """Terms of the index with the number of quotes each occurs in.
+    """Terms of the index with the number of quotes each occurs in."""
 
-    Typo correction compares a word only with terms of similar length, with rapidfuzz's
-    bit-parallel Levenshtein and a distance cut-off, so it stays in the low milliseconds
-    even for a vocabulary of hundreds of thousands of terms.
-    """
-
-    def __init__(self, terms: list[tuple[str, int]], documents: int) -> None:
+    def __init__(self, store: QuoteStore | None = None, documents: int = 0) -> None:
+        self.store = store
         self.documents = max(documents, 1)
-        self.docs: dict[str, int] = dict(terms)
-        self.sorted_terms: list[str] = sorted(self.docs)
-        self._by_length: dict[int, list[str]] = defaultdict(list)
-        for term in self.sorted_terms:
+        self._words: dict[int, list[str]] = {}
+        self._docs: dict[int, array] = {}
+
+    @classmethod
+    async def load(cls, store: QuoteStore) -> Vocabulary:
+        vocab = cls(store, await store.count_quotes())
+        words: dict[int, list[str]] = defaultdict(list)
+        docs: dict[int, array] = defaultdict(lambda: array("I"))
+        for term, count in await store.frequent_terms(1, MAX_MEMORY_TERMS):
             if not term.isdigit():
-                self._by_length[len(term)].append(term)
+                words[len(term)].append(term)
+                docs[len(term)].append(count)
+        vocab._words, vocab._docs = dict(words), dict(docs)
+        return vocab
 
     def __len__(self) -> int:
-        return len(self.docs)
+        return sum(len(b) for b in self._words.values())
 
-    def frequency(self, term: str) -> int:
-        return self.docs.get(term, 0)
+    async def frequencies(self, words: list[str]) -> dict[str, int]:
+        """Quotes containing each word (0 for words not in the index)."""
+        if self.store is None:
+            return {}
+        return await self.store.term_frequencies(words)
 
-    def corrections(self, word: str, limit: int = 3) -> list[str]:
-        """Known terms within a small edit distance of an unknown `word`, closest first."""
+    def corrections(self, word: str, limit: int = 3) -> list[tuple[str, int]]:
+        """Known (term, docs) within a small edit distance of an unknown `word`, closest first."""
         if len(word) < 3 or word.isdigit():
             return []
         max_distance = 1 if len(word) <= 5 else 2
         found: list[tuple[int, int, str]] = []
         for length in range(len(word) - max_distance, len(word) + max_distance + 1):
-            bucket = self._by_length.get(length)
+            bucket = self._words.get(length)
             if not bucket:
                 continue
-            for term, distance, _ in process.extract(
+            counts = self._docs[length]
+            for term, distance, index in process.extract(
                 word, bucket, scorer=Levenshtein.distance, score_cutoff=max_distance,
                 limit=limit * 4,
             ):
-                found.append((int(distance), -self.docs[term], term))
+                found.append((int(distance), -counts[index], term))
         found.sort()
-        return [term for _, _, term in found[:limit]]
+        return [(term, -negdocs) for _, negdocs, term in found[:limit]]
 
-    def completions(self, prefix: str, limit: int = 6) -> list[str]:
-        """The most frequent known terms starting with `prefix` (the prefix itself first if known)."""
-        start = bisect.bisect_left(self.sorted_terms, prefix)
-        window = []
-        for term in self.sorted_terms[start : start + 4000]:
-            if not term.startswith(prefix):
-                break
-            window.append(term)
-        window.sort(key=lambda t: (t != prefix, -self.docs[t]))
-        return window[:limit]
+    async def completions(self, prefix: str, limit: int = 6) -> list[tuple[str, int]]:
+        """The most frequent (term, docs) starting with `prefix`, the prefix itself first."""
+        if self.store is None or not prefix:
+            return []
+        rows = await self.store.terms_with_prefix(prefix, COMPLETION_SCAN)
+        rows.sort(key=lambda r: (r[0] != prefix, -r[1]))
+        return rows[:limit]

@@ -66,7 +66,7 @@ class Database:
             await self.conn.execute("PRAGMA temp_store = MEMORY")
             # Keep the page cache modest: the serving process must stay small at 1M quotes.
             await self.conn.execute("PRAGMA cache_size = -32000")
-            await self.conn.execute("PRAGMA mmap_size = 268435456")
+            await self.conn.execute("PRAGMA mmap_size = 0")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a quotebot database: {exc}") from exc
 

@@ -209,8 +209,31 @@ class QuoteStore:
 
     # ---- reads --------------------------------------------------------------------------
 
-    async def terms(self) -> list[tuple[str, int]]:
-        rows = await self.db.fetchall("SELECT term, docs FROM terms")
+    async def frequent_terms(self, min_docs: int, limit: int) -> list[tuple[str, int]]:
+        """The `limit` most frequent terms occurring in at least `min_docs` quotes."""
+        rows = await self.db.fetchall(
+            "SELECT term, docs FROM terms WHERE docs >= ? ORDER BY docs DESC LIMIT ?",
+            (min_docs, limit),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def term_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        found = {t: 0 for t in terms}
+        if not terms:
+            return found
+        marks = ",".join("?" * len(found))
+        rows = await self.db.fetchall(
+            f"SELECT term, docs FROM terms WHERE term IN ({marks})", tuple(found)
+        )
+        found.update((r[0], r[1]) for r in rows)
+        return found
+
+    async def terms_with_prefix(self, prefix: str, limit: int) -> list[tuple[str, int]]:
+        """Up to `limit` (term, docs) starting with `prefix`, in term order (a B-tree range)."""
+        rows = await self.db.fetchall(
+            "SELECT term, docs FROM terms WHERE term >= ? AND term < ? ORDER BY term LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
         return [(r[0], r[1]) for r in rows]
 
     async def count_quotes(self) -> int:
