@@ -118,7 +118,7 @@ class Searcher:
            more selective, and the best BM25 matches of the rare words alone (ranking all
            words would read the huge position lists of the common ones for every match).
         3. If almost nothing matched (a misremembered word), leave one word out at a time,
-           the rarest first.
+           the rarest first; if still nothing, any of the rarest words, ranked.
         """
         tags = self._filter(speaker_id, source_id)
         typed = terms
@@ -126,11 +126,12 @@ class Searcher:
         found: dict[int, float] = {}
 
         async def run(selection: list[Term], *, ranked: bool = False,
-                      phrase: bool = False) -> int:
+                      phrase: bool = False, any_of: bool = False) -> int:
             if phrase:
                 expression = fts_term(" ".join(t.alternatives[0] for t in selection))
             else:
-                expression = " AND ".join(t.expression() for t in selection)
+                joiner = " OR " if any_of else " AND "
+                expression = joiner.join(t.expression() for t in selection)
             expression = f"text : ({expression})"
             if tags:
                 expression = f"{expression} AND {tags}"
@@ -152,6 +153,12 @@ class Searcher:
                 await run([t for t in terms if t is not dropped])
                 if len(found) >= FEW:
                     break
+        if not found and len(terms) > 1:
+            # Last resort (a line that spans two quotes, or half of it misremembered): the
+            # best BM25 matches of any one of the rarest words, each rare enough to be cheap.
+            rare = [t for t in terms[:4] if t.docs <= RANK_WORK]
+            if rare:
+                await run(rare, ranked=True, any_of=True)
         return found
 
     def _rerank(

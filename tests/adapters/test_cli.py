@@ -1,0 +1,93 @@
+"""The `quotebot` CLI end to end on a fresh database with the bundled corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from adapters.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path):
+    db = tmp_path / "cli.db"
+
+    def invoke(*args, input=None):
+        return CliRunner().invoke(cli, ["--db", str(db), *args], input=input,
+                                  catch_exceptions=False)
+
+    return invoke
+
+
+def test_first_search_ingests_the_bundle_and_finds_the_quote(run):
+    result = run("search", "execusion is everything", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    assert "execution is everything" in result.stdout
+    assert "Ilya Sutskever" in result.stdout
+    assert "added" in result.stderr  # progress of the automatic ingest
+
+
+def test_search_json_has_the_documented_fields(run):
+    result = run("search", "control your inputs", "--json", "--limit", "3")
+    items = json.loads(result.stdout)
+    assert items and {"id", "text", "speaker", "source", "start"} <= set(items[0])
+    assert items[0]["speaker"] == "Greg Brockman"
+    assert items[0]["start"] is None  # that interview has no timestamps
+
+
+def test_search_filters_and_no_match(run):
+    result = run("search", "compute", "--speaker", "ilya", "--json", "--limit", "5")
+    assert {i["speaker"] for i in json.loads(result.stdout)} == {"Ilya Sutskever"}
+    result = run("search", "xyzzy plugh")
+    assert result.exit_code == 1 and "No quote matches" in result.stderr
+    result = run("search", "compute", "--speaker", "nobody-at-all")
+    assert result.exit_code == 1 and "nobody-at-all" in result.stderr
+
+
+def test_random_show_speakers_sources_stats(run):
+    result = run("random", "--json")
+    quote = json.loads(result.stdout)[0]
+    assert result.exit_code == 0 and quote["text"]
+    shown = run("show", str(quote["id"]), "--context", "1", "--json")
+    items = json.loads(shown.stdout)
+    assert [i["id"] for i in items if i["focus"]] == [quote["id"]]
+    assert "Greg Brockman" in run("speakers").stdout
+    assert "brockman-wang-interview" in run("sources").stdout
+    stats = json.loads(run("stats", "--json").stdout)
+    assert stats["sources"] == 2 and stats["quotes"] > 300
+    assert run("show", "999999").exit_code == 1
+
+
+def test_ingest_reports_bad_files_and_keeps_going(run, tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Jane Doe: Simplicity is a prerequisite for reliability.\n"
+                                     "John Roe: I could not agree more with that idea.\n")
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 50)
+    result = run("ingest", str(folder))
+    assert result.exit_code == 1
+    assert "empty.txt" in result.stderr and "binary.txt" in result.stderr
+    assert "1 added" in result.stderr
+    found = run("search", "simplicity reliability", "--json")
+    assert json.loads(found.stdout)[0]["speaker"] == "Jane Doe"
+    again = run("ingest", str(folder / "good.txt"))
+    assert "1 unchanged" in again.stderr
+
+
+def test_chat_runs_the_text_grammar(run):
+    result = run("chat", input="/quote ideas are cheap by:ilya\n/quote help\n/quote show abc\n")
+    assert result.exit_code == 0
+    assert "execution is everything" in result.stdout
+    assert "/quote random [by:<speaker>] [in:<source>]" in result.stdout
+    assert "whole number" in result.stdout
+
+
+def test_unreadable_database_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database " * 200)
+    result = CliRunner().invoke(cli, ["--db", str(bad), "stats"])
+    assert result.exit_code == 2
+    assert "not a quotebot database" in result.stderr

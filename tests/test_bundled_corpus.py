@@ -1,0 +1,110 @@
+"""The bundled interviews end to end: ingest, then find lines the way people half-remember them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import ensure_bundled
+from bot.library import QuoteLibrary
+from bot.registry import Services
+
+# (query, words the top quote must contain, who said it)
+LINES = [
+    # Sutskever / Patel, including lines that straddle the mis-split segments.
+    ("ideas are cheap, execution is everything", "execution is everything", "Ilya Sutskever"),
+    ("execusion is everything", "execution is everything", "Ilya Sutskever"),
+    ("everything is execution ideas cheap", "execution is everything", "Ilya Sutskever"),
+    ("scaling sucked out all the air in the room", "sucked out all the air in the room",
+     "Ilya Sutskever"),
+    ("scalling sucked all the air out of the room", "sucked out all the air in the room",
+     "Ilya Sutskever"),
+    ("did not convince anyone", "did not convince anyone", "Ilya Sutskever"),
+    ("more companies than ideas", "more companies than ideas", "Ilya Sutskever"),
+    ("alexnet was built on two gpus", "AlexNet was built on two GPUs", "Ilya Sutskever"),
+    ("if ideas are so cheap how come no one is having any ideas",
+     "How come no one's having any ideas", "Ilya Sutskever"),
+    ("transformer didn't immediately become famous", "transformer didn't immediately become",
+     "Dwarkesh Patel"),
+    ("back in the era of research", "era of research", "Dwarkesh Patel"),
+    # Brockman / Wang.
+    ("you can only control your inputs", "control your inputs", "Greg Brockman"),
+    ("control the experiments you run inputs", "control your inputs", "Greg Brockman"),
+    ("we just make payments really good", "make payments really good", "Greg Brockman"),
+    ("what's the secret sauce", "secret sauce", None),
+    ("groups of people are kind of the same regardless of the problem",
+     "groups of people are kind of the same", "Greg Brockman"),
+    ("came to it with beginners eyes", "beginner's eyes", "Greg Brockman"),
+    ("nuclear reactor wind turbines", "wind turbines", "Greg Brockman"),
+    ("Please join me in welcoming to the stage", "welcoming to the stage", "Moderator"),
+    ("sumer camp called spark", "summer camp called Spark", "Alexandr Wang"),
+]
+
+
+@pytest.fixture
+async def bundled(db) -> QuoteLibrary:
+    library = QuoteLibrary(db)
+    report = await ensure_bundled(library.store)
+    assert report is not None and not report.failed
+    await library.load()
+    return library
+
+
+@pytest.mark.parametrize(("query", "expected", "speaker"), LINES)
+async def test_lines_are_found_first_and_attributed_to_who_said_them(
+    bundled, query, expected, speaker
+):
+    found = await bundled.search(query, limit=3)
+    assert found, f"nothing found for {query!r}"
+    best = found[0]
+    assert expected.lower() in best.text.lower(), [q.text for q in found]
+    if speaker:
+        assert best.speaker == speaker
+
+
+async def test_straddling_sentence_is_one_quote_with_a_time(bundled):
+    quote = (await bundled.search("scaling sucked out all the air in the room"))[0]
+    assert quote.text.startswith("So, one consequence of um the age of scaling")
+    assert quote.start == pytest.approx(52.7, abs=0.5)
+    execution = (await bundled.search("execution is everything"))[0]
+    assert 75 <= execution.start <= 90
+
+
+async def test_speaker_filter_resolves_short_names(bundled):
+    ilya = bundled.resolve_speaker("ilya")
+    greg = bundled.resolve_speaker("brockman")
+    assert (ilya.name, greg.name) == ("Ilya Sutskever", "Greg Brockman")
+    found = await bundled.search("compute", speaker=ilya, limit=10)
+    assert found and {q.speaker for q in found} == {"Ilya Sutskever"}
+
+
+async def test_name_corrections_are_applied_at_ingest(bundled):
+    texts = [q.text for q in await bundled.search("GPT-3", limit=10)]
+    assert texts and all("GPD3" not in t and "GP3" not in t for t in texts)
+    assert any("GPT-3" in t for t in texts)
+
+
+async def test_random_quotes_are_worth_reading(bundled, registry):
+    services = Services(library=bundled)
+    from bot.models import Request
+
+    for _ in range(60):
+        reply = await registry.dispatch(Request("random", {}), services)
+        text = reply.quote.text
+        words = text.split()
+        assert reply.quote.quotability >= 0.5
+        assert 5 <= len(words) <= 80, text
+        assert text[0].isupper() or text[0].isdigit(), text
+        assert text.rstrip("”\"')")[-1] in ".?!", text
+        assert text not in {"Yeah.", "Hey.", "Thank you so much."}
+
+
+async def test_reingesting_the_bundle_changes_nothing(bundled):
+    before = await bundled.db.fetchall("SELECT id, text FROM quotes ORDER BY id")
+    from transcripts import bundled_files
+
+    from bot.ingest.runner import ingest_paths
+
+    report = await ingest_paths(bundled.store, bundled_files())
+    assert {f.status for f in report.files} == {"unchanged"}
+    after = await bundled.db.fetchall("SELECT id, text FROM quotes ORDER BY id")
+    assert [tuple(r) for r in before] == [tuple(r) for r in after]
