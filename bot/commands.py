@@ -121,7 +121,7 @@ async def search(request: Request, services: Services) -> Reply:
     offset = int(request.arg("offset", 0))
     limit = int(request.arg("limit", 1))
     quotes = await services.library.search(query, speaker=speaker, source=source,
-                                           limit=max(offset + limit, 10))
+                                           limit=max(offset + limit + 1, 10))
     if not quotes:
         hints = ["Try fewer words, or the words you are surest of."]
         if speaker or source:

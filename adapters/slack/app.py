@@ -1,0 +1,171 @@
+"""The bolt AsyncApp for quotebot, built from settings and services, and its two ways to run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+
+from aiohttp import ClientError, web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
+from adapters.slack.listeners import Listeners
+from adapters.slack.render import ACTIONS
+from adapters.slack.settings import SetupError, SlackSettings
+from bot.registry import Registry, Services
+from store.slack import SlackStore
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/quote"
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public")
+RATE_LIMIT_RETRIES = 3
+NOT_INSTALLED = ("quotebot is not installed in this workspace, or its installation was "
+                 "removed. Ask a workspace admin to install it again.")
+
+
+class _TokenInClient(logging.Filter):
+    """bolt warns that SLACK_BOT_TOKEN "will be unused" when given a client: ours carries it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger bolt is given (it copies its filters to its own loggers)."""
+    logger = logging.getLogger(f"{__name__}.bolt")
+    if not any(isinstance(f, _TokenInClient) for f in logger.filters):
+        logger.addFilter(_TokenInClient())
+    return logger
+
+
+def web_client(settings: SlackSettings, token: str | None = None) -> AsyncWebClient:
+    """A Web API client on `settings.api_url` that waits out rate limits (Retry-After)."""
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+        user_agent_prefix="quotebot",
+    )
+
+
+def build_app(settings: SlackSettings, services: Services, registry: Registry) -> AsyncApp:
+    """The AsyncApp answering `/quote` and its buttons; OAuth when a client id is set."""
+    oauth = None
+    if settings.oauth:
+        store = SlackStore(services.library.db)
+        oauth = AsyncOAuthSettings(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            scopes=list(BOT_SCOPES),
+            user_scopes=[],
+            redirect_uri=settings.redirect_uri,
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+            installation_store=SQLiteInstallationStore(store, settings.client_id),
+            state_store=SQLiteOAuthStateStore(store),
+            logger=log,
+        )
+    app = AsyncApp(
+        name="quotebot",
+        logger=bolt_logger(),
+        client=web_client(settings, None if oauth else settings.bot_token),
+        signing_secret=settings.signing_secret or "",
+        oauth_settings=oauth,
+        user_facing_authorize_error_message=NOT_INSTALLED,
+        # Socket Mode has no signatures to check (and bolt refuses an empty secret).
+        request_verification_enabled=not settings.socket_mode,
+    )
+    listeners = Listeners(registry, services)
+    app.command(COMMAND)(listeners.on_command)
+    app.action(re.compile("^(" + "|".join(map(re.escape, ACTIONS)) + ")$"))(listeners.on_action)
+    if oauth:
+        app.enable_token_revocation_listeners()
+    else:
+        # The manifest subscribes to these for multi-workspace installs; here they need no
+        # more than an acknowledgement (an unhandled event would be answered 404).
+        for event in ("app_uninstalled", "tokens_revoked"):
+            app.event(event)(_noted)
+    return app
+
+
+async def _noted(body: dict) -> None:
+    log.warning("Slack event %s for team %s: quotebot's access there has ended",
+                (body.get("event") or {}).get("type"), body.get("team_id"))
+
+
+async def check_tokens(app: AsyncApp, settings: SlackSettings) -> None:
+    """Fail early, with a message, when Slack refuses the bot token or the app-level token.
+
+    (Left alone, bolt would answer every command with an error, and the Socket Mode client
+    would retry a refused connection forever.)
+    """
+    name = "SLACK_BOT_TOKEN"
+    try:
+        if not settings.oauth:
+            result = await app.client.auth_test()
+            log.info("connected to Slack team %s as %s", result.get("team"), result.get("user"))
+        if settings.socket_mode:
+            name = "SLACK_APP_TOKEN"
+            await app.client.apps_connections_open(app_token=settings.app_token)
+    except SlackApiError as exc:
+        raise SetupError(f"Slack refused {name}: {exc.response.get('error')}") from exc
+    except (ClientError, TimeoutError) as exc:
+        raise SetupError(f"cannot reach the Slack API at {app.client.base_url}: {exc}") from exc
+
+
+async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
+    """Serve the app's endpoints (events, and install/redirect with OAuth) on host:port."""
+    runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=port))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def serve(
+    settings: SlackSettings,
+    services: Services,
+    registry: Registry,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run until `stop` is set (or the task is cancelled): Socket Mode or HTTP per settings."""
+    app = build_app(settings, services, registry)
+    await check_tokens(app, settings)
+    stop = stop or asyncio.Event()
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app, settings.app_token)
+        await handler.connect_async()
+        try:
+            if on_ready:
+                on_ready("Socket Mode")
+            await stop.wait()
+        finally:
+            await handler.close_async()
+        return
+    runner = await start_http(app, settings.host, settings.port)
+    try:
+        host, port = runner.addresses[0][:2]
+        if on_ready:
+            on_ready(f"http://{host}:{port}{EVENTS_PATH}")
+        await stop.wait()
+    finally:
+        await runner.cleanup()

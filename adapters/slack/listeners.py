@@ -1,0 +1,96 @@
+"""The bolt listeners: acknowledge, translate to a Request, dispatch, send the rendered reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import SHARE, render
+from adapters.slack.requests import action_request, command_request
+from bot.models import ErrorReply, Reply, Request
+from bot.registry import Registry, Services
+
+log = logging.getLogger(__name__)
+
+FAILED = ErrorReply("Something went wrong on our side; it has been logged. Try again.")
+SHARE_FAILED = ErrorReply("Could not post the quote in this channel.",
+                          ("Invite the app to the channel (/invite @quotebot) and try again.",))
+
+
+class Listeners:
+    """`/quote` and its buttons over one registry and one set of services."""
+
+    def __init__(self, registry: Registry, services: Services) -> None:
+        self.registry = registry
+        self.services = services
+
+    async def _run(self, request: Request | ErrorReply) -> Reply:
+        if isinstance(request, ErrorReply):
+            return request
+        return await self.registry.dispatch(request, self.services)
+
+    async def on_command(self, ack, body: Mapping[str, Any], respond) -> None:
+        """`/quote ...`: the reply goes to the caller only, unless the core asks otherwise."""
+        await ack()
+        try:
+            reply = await self._run(command_request(body, self.registry))
+            message = render(reply)
+        except Exception:
+            log.exception("/quote %r failed", body.get("text"))
+            reply, message = FAILED, render(FAILED)
+        await _respond(respond, message, public=reply.public, replace=False)
+
+    async def on_action(self, ack, body: Mapping[str, Any], action: Mapping[str, Any],
+                        respond, client: AsyncWebClient) -> None:
+        """A button: Share posts the quote publicly; the others replace the private reply."""
+        await ack()
+        share = action.get("action_id") == SHARE
+        try:
+            reply = await self._run(action_request(body, action))
+            if share and not isinstance(reply, ErrorReply):
+                reply = await self._share(reply, body, client, respond)
+                if reply is None:
+                    return
+            message = render(reply)
+        except Exception:
+            log.exception("button %r failed", action.get("action_id"))
+            reply, message = FAILED, render(FAILED)
+        errored = isinstance(reply, ErrorReply)
+        await _respond(respond, message, public=reply.public and not errored,
+                       replace=not errored and not share)
+
+    async def _share(self, reply: Reply, body: Mapping[str, Any], client: AsyncWebClient,
+                     respond) -> Reply | None:
+        """Post `reply` for everyone: chat.postMessage, else the response URL. None = done."""
+        message = render(reply, interactive=False)
+        channel = (body.get("channel") or {}).get("id")
+        if channel:
+            try:
+                await client.chat_postMessage(channel=channel, unfurl_links=False,
+                                              unfurl_media=False, parse="none", **message)
+                return None
+            except SlackApiError as exc:
+                # Not a member of a private channel or a DM: the response URL still works there.
+                log.info("chat.postMessage to %s failed (%s); using the response URL",
+                         channel, exc.response.get("error"))
+        if await _respond(respond, message, public=True, replace=False):
+            return None
+        return SHARE_FAILED
+
+
+async def _respond(respond, message: dict[str, Any], *, public: bool, replace: bool) -> bool:
+    """Send through the response URL; False (and a log line) when Slack refuses it."""
+    try:
+        result = await respond(response_type="in_channel" if public else "ephemeral",
+                               replace_original=replace, **message)
+    except Exception:
+        log.exception("could not send a reply to the response URL")
+        return False
+    if result.status_code != 200:
+        log.warning("response URL answered %s: %s", result.status_code, result.body)
+        return False
+    return True

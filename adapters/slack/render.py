@@ -1,0 +1,211 @@
+"""Core replies to Slack messages: Block Kit blocks with a plain-text fallback, escaped and sized.
+
+Everything the bot echoes goes through `escape`, so a quote or a query can never form a
+mention (`<!channel>`, `<@U…>`) or a link; text objects are `verbatim` so Slack does not
+auto-link names either, and no message sets `link_names`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from adapters.console import render_text
+from adapters.slack.requests import encode_button
+from bot.models import (
+    ErrorReply,
+    HelpReply,
+    ListReply,
+    Quote,
+    QuoteReply,
+    Reply,
+    Request,
+    TextReply,
+)
+
+log = logging.getLogger(__name__)
+
+SECTION_MAX = 3000  # characters in a section's text
+BLOCKS_MAX = 50  # blocks in one message
+FALLBACK_MAX = 3000  # the notification / fallback `text`
+NEIGHBOUR_MAX = 300  # one line of a context list
+NEIGHBOURS_MAX = 21  # lines of a context list: the quote and ten on each side
+ITEM_MAX = 500  # one line of a list or help
+CONTEXT_AROUND = 2  # quotes before and after for the Context button
+
+SHARE = "quote_share"
+NEXT = "quote_next"
+CONTEXT = "quote_context"
+ACTIONS = (SHARE, NEXT, CONTEXT)
+
+Message = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities; nothing else needs escaping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """`escape(text)` in at most `limit` characters, cut at a word and never inside an entity."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    cut = out[: max(limit - 1, 0)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    if space > len(cut) * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text[:SECTION_MAX])}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(text[:SECTION_MAX])]}
+
+
+def quote_block(quote: Quote) -> dict[str, Any]:
+    """The quote as a mrkdwn block quote (`>` on every line)."""
+    body = clip(quote.text, SECTION_MAX - 200)
+    lines = body.split("\n")
+    quoted = "\n".join(">" + line for line in lines)
+    if len(quoted) > SECTION_MAX:
+        quoted = ">" + clip(" ".join(quote.text.split()), SECTION_MAX - 2)
+    return {"type": "section", "text": _mrkdwn(quoted)}
+
+
+def attribution(quote: Quote) -> str:
+    """`*Speaker* · Source · 1:25 · #42`, escaped."""
+    parts = [f"*{clip(quote.speaker_name, 200)}*", clip(quote.source, 300)]
+    if quote.timestamp:
+        parts.append(quote.timestamp)
+    parts.append(f"#{quote.id}")
+    return " · ".join(parts)
+
+
+def fallback(reply: Reply) -> str:
+    """The plain `text` shown in notifications and where blocks cannot be."""
+    if isinstance(reply, QuoteReply):
+        q = reply.quote
+        when = f" ({q.timestamp})" if q.timestamp else ""
+        return clip(f"“{q.text}” — {q.speaker_name}, {q.source}{when} · #{q.id}", FALLBACK_MAX)
+    return clip(render_text(reply), FALLBACK_MAX)
+
+
+def render(reply: Reply, *, interactive: bool = True) -> Message:
+    """`{"text", "blocks"}` for a reply; `interactive=False` leaves out the buttons (shares)."""
+    if isinstance(reply, QuoteReply):
+        blocks = _quote_blocks(reply, interactive)
+    elif isinstance(reply, ListReply):
+        blocks = _list_blocks(f"*{clip(reply.title, 200)}*",
+                              [f"• {clip(item, ITEM_MAX)}" for item in reply.items])
+    elif isinstance(reply, HelpReply):
+        blocks = _list_blocks(
+            f"*{clip(reply.title, 200)}*",
+            [f"`{clip(usage, 200)}` — {clip(text, ITEM_MAX)}" for usage, text in reply.entries],
+        )
+    elif isinstance(reply, ErrorReply):
+        blocks = _list_blocks(f":warning: {clip(reply.message, 1000)}",
+                              [f"• {clip(s, ITEM_MAX)}" for s in reply.suggestions])
+    elif isinstance(reply, TextReply):
+        blocks = [_section(clip(reply.text, SECTION_MAX))]
+    else:
+        raise TypeError(f"Slack cannot show a {type(reply).__name__}")
+    return {"text": fallback(reply), "blocks": blocks[:BLOCKS_MAX]}
+
+
+def _quote_blocks(reply: QuoteReply, interactive: bool) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    reserve = 4  # blocks kept for the context list, the note and the buttons
+    for i, quote in enumerate(reply.quotes):
+        if len(blocks) + 2 > BLOCKS_MAX - reserve:
+            break
+        blocks.append(quote_block(quote))
+        line = attribution(quote)
+        if reply.search:
+            line += f" · match {reply.search.offset + i + 1}"
+        blocks.append(_context(line))
+    if reply.context:
+        blocks += _neighbour_blocks(reply, BLOCKS_MAX - len(blocks) - 2)
+    if reply.note:
+        blocks.append(_context(clip(reply.note, 1000)))
+    if interactive and (buttons := _buttons(reply)):
+        blocks.append({"type": "actions", "elements": buttons})
+    return blocks
+
+
+def _neighbour_blocks(reply: QuoteReply, room: int) -> list[dict[str, Any]]:
+    """The quote among its neighbours, nearest first when there is not room for all."""
+    focus = next((i for i, q in enumerate(reply.context) if q.id == reply.quote.id), 0)
+    by_distance = sorted(range(len(reply.context)),
+                         key=lambda i: (abs(i - focus), i))[:NEIGHBOURS_MAX]
+    lines: dict[int, str] = {}
+    for i in by_distance:
+        q = reply.context[i]
+        marker = "▶" if q.id == reply.quote.id else "  "
+        who = clip(q.speaker_name, 100)
+        lines[i] = f"{marker} `#{q.id}` *{who}*: {clip(q.text, NEIGHBOUR_MAX)}"
+        blocks = _pack("*In context*", [lines[k] for k in sorted(lines)])
+        if len(blocks) > room:
+            del lines[i]
+            break
+    return _pack("*In context*", [lines[k] for k in sorted(lines)])
+
+
+def _list_blocks(title: str, items: list[str]) -> list[dict[str, Any]]:
+    blocks = _pack(title, items)
+    if len(blocks) <= BLOCKS_MAX:
+        return blocks
+    shown = blocks[: BLOCKS_MAX - 1]
+    count = sum(block["text"]["text"].count("\n") + 1 for block in shown) - 1
+    shown.append(_context(f"…and {len(items) - count} more"))
+    return shown
+
+
+def _pack(title: str, lines: list[str]) -> list[dict[str, Any]]:
+    """Sections of whole lines, each under the section limit, the title on the first."""
+    blocks, current = [], title
+    for line in lines:
+        if len(current) + 1 + len(line) > SECTION_MAX:
+            blocks.append(_section(current))
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        blocks.append(_section(current))
+    return blocks
+
+
+def _buttons(reply: QuoteReply) -> list[dict[str, Any]]:
+    quote = reply.quote
+    wanted = [("Share", SHARE, Request("show", {"id": quote.id, "context": 0}), "primary")]
+    search = reply.search
+    if search and search.total > search.offset + len(reply.quotes):
+        nxt = Request("search", {"query": search.query, "speaker": search.speaker,
+                                 "source": search.source,
+                                 "offset": search.offset + len(reply.quotes)})
+        wanted.append(("Next match", NEXT, nxt, None))
+    if not reply.context:
+        wanted.append(("Context", CONTEXT,
+                       Request("show", {"id": quote.id, "context": CONTEXT_AROUND}), None))
+    buttons = []
+    for label, action_id, request, style in wanted:
+        value = encode_button(request)
+        if value is None:
+            log.info("leaving out %s: its state does not fit in a button", action_id)
+            continue
+        button = {"type": "button", "action_id": action_id, "value": value,
+                  "text": {"type": "plain_text", "text": label}}
+        if style:
+            button["style"] = style
+        buttons.append(button)
+    return buttons

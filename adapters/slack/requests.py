@@ -1,0 +1,59 @@
+"""Slack payloads to core Requests: slash commands through the grammar, buttons from their value."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bot.grammar import parse
+from bot.models import ChannelRef, ErrorReply, Request, UserRef
+from bot.registry import Registry
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+BUTTON_VALUE_MAX = 2000  # Block Kit's limit for a button's value
+EXPIRED = ErrorReply("That button no longer works. Run the command again: /quote help")
+
+
+def unescape(text: str) -> str:
+    """Slack sends `&`, `<` and `>` as entities; the grammar wants the characters."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def command_request(body: Mapping[str, Any], registry: Registry) -> Request | ErrorReply:
+    """A slash-command payload as a Request (or the grammar's ErrorReply)."""
+    user = UserRef(PLATFORM, str(body.get("user_id", "")), body.get("user_name"))
+    channel = ChannelRef(PLATFORM, str(body.get("team_id") or ""),
+                         str(body.get("channel_id") or ""))
+    return parse(unescape(str(body.get("text") or "")), registry, user=user, channel=channel,
+                 raw=body)
+
+
+def encode_button(request: Request) -> str | None:
+    """The button value that replays `request`; None if it would not fit in a value."""
+    args = {k: v for k, v in request.args.items() if v is not None and v != ""}
+    value = json.dumps({"c": request.command, "a": args}, ensure_ascii=False,
+                       separators=(",", ":"))
+    return value if len(value) <= BUTTON_VALUE_MAX else None
+
+
+def action_request(body: Mapping[str, Any], action: Mapping[str, Any]) -> Request | ErrorReply:
+    """A button click as the Request its value carries, from the user who clicked."""
+    try:
+        data = json.loads(action.get("value") or "")
+        command, args = data["c"], data.get("a", {})
+        if not isinstance(command, str) or not isinstance(args, dict):
+            raise TypeError("malformed button value")
+    except (ValueError, KeyError, TypeError) as exc:
+        log.info("ignoring button %r: %s", action.get("action_id"), exc)
+        return EXPIRED
+    who = body.get("user") or {}
+    team = body.get("team") or {}
+    where = body.get("channel") or {}
+    user = UserRef(PLATFORM, str(who.get("id", "")), who.get("username") or who.get("name"))
+    channel = ChannelRef(PLATFORM, str(team.get("id") or who.get("team_id") or ""),
+                         str(where.get("id") or ""))
+    return Request(command, args, user, channel, raw=body)

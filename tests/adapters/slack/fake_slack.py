@@ -1,0 +1,186 @@
+"""A fake Slack on 127.0.0.1: the Web API and response URLs, recording every request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-test-token"
+TEAM = "T0TEST"
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Recorded:
+    """One request as it went over the wire."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    raw: bytes
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The body as a dict: JSON, or form fields with `blocks` decoded."""
+        if not self.raw:
+            return {}
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            return json.loads(self.raw)
+        fields = dict(parse_qsl(self.text, keep_blank_values=True))
+        if "blocks" in fields:
+            fields["blocks"] = json.loads(fields["blocks"])
+        return fields
+
+
+@dataclass
+class Failure:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    """`api_url` for the Web API client, `response_url(name)` for payloads."""
+
+    requests: list[Recorded] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    api_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    url: str = ""
+
+    async def start(self) -> None:
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        app = web.Application()
+        app.router.add_get("/socket", self._socket)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        self.api_answers.setdefault("apps.connections.open", {
+            "ok": True, "url": f"ws://{host}:{port}/socket"})
+
+    async def stop(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
+        await self._runner.cleanup()
+
+    async def socket_connected(self, timeout: float = 10) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._sockets)), timeout)
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        """Push a Socket Mode envelope to the connected app; its ack comes back on /socket."""
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
+                    "retry_reason": ""}
+        await self._sockets[-1].send_json(envelope)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async with self._changed:
+            self._sockets.append(ws)
+            self._changed.notify_all()
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0TEST"}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                async with self._changed:
+                    self.requests.append(Recorded("WS", "/socket", {}, message.data.encode()))
+                    self._changed.notify_all()
+        return ws
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.url}/response/{name}"
+
+    def fail_once(self, method: str, status: int = 429, retry_after: int = 1,
+                  error: str = "ratelimited") -> None:
+        """The next call of Web API `method` is answered with `status` (429: Retry-After)."""
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        self.failures.setdefault(f"/api/{method}", []).append(
+            Failure(status, headers, {"ok": False, "error": error}))
+
+    def calls(self, path: str) -> list[Recorded]:
+        """Requests to `path` (an API method like "chat.postMessage", or a full path)."""
+        full = path if path.startswith("/") else f"/api/{path}"
+        return [r for r in self.requests if r.path == full]
+
+    async def wait_for(self, path: str, count: int = 1, timeout: float = 10) -> Recorded:
+        """The `count`-th request to `path`, waiting for it to arrive."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(
+                lambda: len(self.calls(path)) >= count), timeout)
+        return self.calls(path)[count - 1]
+
+    async def settle(self, seconds: float = 0.2) -> None:
+        """Give background listeners a moment (to assert that nothing more was sent)."""
+        await asyncio.sleep(seconds)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        recorded = Recorded(request.method, request.path, dict(request.headers),
+                            await request.read())
+        async with self._changed:
+            self.requests.append(recorded)
+            self._changed.notify_all()
+        queue = self.failures.get(request.path)
+        if queue:
+            failure = queue.pop(0)
+            return web.json_response(failure.body, status=failure.status,
+                                     headers=failure.headers)
+        if request.path.startswith("/response/"):
+            return web.json_response({"ok": True})
+        method = request.path.removeprefix("/api/")
+        answer = self.api_answers.get(method) or _ANSWERS.get(method, _default)
+        return web.json_response(answer(recorded) if callable(answer) else answer)
+
+
+def _default(recorded: Recorded) -> dict[str, Any]:
+    return {"ok": True}
+
+
+def _post_message(recorded: Recorded) -> dict[str, Any]:
+    return {"ok": True, "channel": recorded.data.get("channel"), "ts": "1700000000.000100"}
+
+
+def _auth_test(recorded: Recorded) -> dict[str, Any]:
+    token = recorded.headers.get("Authorization", "").removeprefix("Bearer ")
+    return {"ok": True, "url": "https://test.slack.invalid/", "team": "Test team",
+            "user": "quotebot", "team_id": TEAM if token == BOT_TOKEN else "T0OAUTH",
+            "user_id": BOT_USER, "bot_id": "B0TEST", "is_enterprise_install": False}
+
+
+def _oauth_access(recorded: Recorded) -> dict[str, Any]:
+    return {
+        "ok": True, "app_id": "A0TEST", "authed_user": {"id": "U0INSTALLER"},
+        "scope": "commands,chat:write,chat:write.public", "token_type": "bot",
+        "access_token": "xoxb-installed-token", "bot_user_id": BOT_USER,
+        "team": {"id": "T0OAUTH", "name": "OAuth team"}, "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
+_ANSWERS: dict[str, Callable[[Recorded], dict[str, Any]]] = {
+    "auth.test": _auth_test,
+    "chat.postMessage": _post_message,
+    "oauth.v2.access": _oauth_access,
+}

@@ -1,0 +1,32 @@
+"""The shipped app manifest agrees with the app: command, paths, scopes and events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from adapters.slack.app import BOT_SCOPES, COMMAND, EVENTS_PATH, REDIRECT_PATH
+from bot.commands import QUOTE_COMMANDS
+
+MANIFEST = Path(__file__).resolve().parents[3] / "adapters" / "slack" / "manifest.yaml"
+
+
+def test_the_manifest_matches_the_app():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == COMMAND and command["should_escape"] is False
+    for verb in (c.name for c in QUOTE_COMMANDS if c.name != "search"):
+        assert verb in command["usage_hint"]
+    assert "by:<speaker>" in command["usage_hint"] and "in:<source>" in command["usage_hint"]
+    settings = manifest["settings"]
+    for url in (command["url"], settings["interactivity"]["request_url"],
+                settings["event_subscriptions"]["request_url"]):
+        assert url == "https://quotebot.example.com" + EVENTS_PATH
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        "https://quotebot.example.com" + REDIRECT_PATH]
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+    assert settings["interactivity"]["is_enabled"] is True
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_uninstalled",
+                                                                  "tokens_revoked"}
+    assert settings["socket_mode_enabled"] is False
