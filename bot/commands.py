@@ -112,8 +112,8 @@ async def search(request: Request, services: Services) -> Reply:
             "A few distinctive words find a quote best."
         )
     if ref := QUOTE_REF.match(query):
-        return await show(Request("show", {"id": int(ref.group(1))}, request.user,
-                                  request.channel), services)
+        return await show(Request("show", {"id": int(ref.group(1)), "context": 0},
+                                  request.user, request.channel), services)
     try:
         speaker, source = _filters(services, request)
     except LookupFailed as exc:

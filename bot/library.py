@@ -132,30 +132,29 @@ class QuoteLibrary:
         speaker_id = speaker.id if speaker else None
         source_id = source.id if source else None
         recent = list(self._recent.get(recent_key, ())) if recent_key else []
+        # Good quotes not shown lately; else good ones but the last; else anything.
         chosen = None
-        stale = None  # the least recently shown draw, if every draw was shown lately
-        for _ in range(12):
-            row = await self.store.random_quote(speaker_id=speaker_id, source_id=source_id)
-            if row is None:
+        for avoid, good in ((recent, True), (recent[-1:], True), ([], False)):
+            chosen = await self._draw(speaker_id, source_id, avoid, good)
+            if chosen is not None:
                 break
-            if row["id"] in recent:
-                if stale is None or recent.index(row["id"]) < recent.index(stale["id"]):
-                    stale = row
-                continue
-            chosen = row
-            if random.random() <= row["quotability"]:
-                break
-        chosen = chosen or stale
-        if chosen is None:
-            chosen = await self.store.random_quote(
-                speaker_id=speaker_id, source_id=source_id, good=False
-            )
         if chosen is None:
             return None
         row = chosen
         if recent_key:
             self._remember(recent_key, row["id"])
         return quote_from_row(row)
+
+    async def _draw(self, speaker_id, source_id, avoid: list[int], good: bool):
+        """Rejection sampling: accept a uniform draw with probability equal to its score."""
+        row = None
+        for _ in range(8 if good else 1):
+            row = await self.store.random_quote(
+                speaker_id=speaker_id, source_id=source_id, good=good, exclude=avoid
+            )
+            if row is None or random.random() <= row["quotability"]:
+                break
+        return row
 
     def _remember(self, key: str, quote_id: int) -> None:
         recent = self._recent.pop(key, None) or deque(maxlen=RECENT_PER_KEY)

@@ -283,14 +283,23 @@ class QuoteStore:
         return {r[0]: r[1] for r in rows}
 
     async def random_quote(
-        self, *, speaker_id: int | None = None, source_id: int | None = None, good: bool = True
+        self,
+        *,
+        speaker_id: int | None = None,
+        source_id: int | None = None,
+        good: bool = True,
+        exclude: Sequence[int] = (),
     ):
         """A uniformly keyed random quote matching the filters (None if there is none).
 
-        Seeks a random key in a partial index, wrapping around once: two index probes at most.
+        Seeks a random key in a partial index, wrapping around once: two index probes at most
+        (plus a step past each excluded id met on the way).
         """
         key = random.randint(0, RAND_KEY_MAX)
         where, params = ["q.rand_key >= ?"], [key]
+        if exclude:
+            where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
+            params.extend(exclude)
         if good:
             where.append("q.quotability >= 0.5")
         if speaker_id is not None:

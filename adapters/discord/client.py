@@ -1,0 +1,277 @@
+"""The Discord client: wires the `/quote` tree and the buttons to the core, and runs the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import custom_ids
+from adapters.discord.components import QuoteButton
+from adapters.discord.interactions import (
+    Mode,
+    answer,
+    apologise,
+    to_choices,
+    to_request,
+)
+from adapters.discord.tree import build_group
+from bot.models import ErrorReply, Request
+from bot.registry import Command, Option, Registry, Services
+
+log = logging.getLogger(__name__)
+
+DEFER_AFTER = 1.5  # seconds: well inside Discord's 3 s, leaving time for the defer itself
+AUTOCOMPLETE_BUDGET = 2.0  # seconds: autocomplete cannot be deferred; answer empty instead
+NOT_AVAILABLE = ("That command is not available (the bot may have been updated). "
+                 "Try `/quote help`.")
+BROKEN = "Something went wrong on our side; it has been logged. Try again."
+MODES = {"next": Mode.UPDATE, "ctx": Mode.PRIVATE, "share": Mode.PUBLIC}
+
+
+def intents() -> discord.Intents:
+    """A slash-command bot needs guild events only: no message content, no members."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+@dataclass(frozen=True)
+class BotOptions:
+    """How to connect and what to do at start-up; read once by the CLI."""
+
+    sync: bool = False
+    guild_id: int | None = None
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    defer_after: float = DEFER_AFTER
+    autocomplete_budget: float = AUTOCOMPLETE_BUDGET
+
+
+class QuoteTree(app_commands.CommandTree):
+    """A command tree that refuses malformed interactions and turns errors into apologies."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        data = interaction.data
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            return True
+        log.warning("ignoring malformed command interaction %s: data=%r", interaction.id, data)
+        await apologise(interaction, NOT_AVAILABLE)
+        return False
+
+    async def on_error(self, interaction: discord.Interaction,
+                       error: app_commands.AppCommandError, /) -> None:
+        if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            log.warning("interaction %s for a command we do not have: %s (sync with "
+                        "`quotebot discord --sync`)", interaction.id, error)
+            await apologise(interaction, NOT_AVAILABLE)
+            return
+        log.error("interaction %s failed", interaction.id, exc_info=error)
+        await apologise(interaction, BROKEN)
+
+
+class QuoteBot(discord.AutoShardedClient):
+    """The `/quote` commands and buttons on Discord; the core does the work.
+
+    Args:
+        registry: the commands to expose.
+        options: sync, sharding and timing.
+        client_options: passed to discord.py's client (e.g. `guild_ready_timeout`).
+    """
+
+    def __init__(self, registry: Registry, options: BotOptions | None = None,
+                 **client_options: Any) -> None:
+        self.options = options or BotOptions()
+        # A slash-command bot never joins voice: skip discord.py's "voice will NOT be
+        # supported" start-up warnings, which only confuse operators.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        super().__init__(
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=self.options.shard_count,
+            shard_ids=list(self.options.shard_ids) if self.options.shard_ids else None,
+            **client_options,
+        )
+        self.registry = registry
+        self.services: Services | None = None
+        self.tree = QuoteTree(self)
+        self.synced: list[app_commands.AppCommand] = []
+
+    def attach(self, services: Services) -> None:
+        """Hand the bot the core services (after login, before connecting)."""
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        self._guard_interaction_parser()
+        self.tree.add_command(build_group(self.registry, self.on_command, self.on_autocomplete))
+        self.add_dynamic_items(QuoteButton)
+        if self.options.sync:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> list[app_commands.AppCommand]:
+        """Upload the `/quote` command to Discord: to one guild (instant) or globally."""
+        guild = discord.Object(self.options.guild_id) if self.options.guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        self.synced = await self.tree.sync(guild=guild)
+        where = f"guild {guild.id}" if guild else "globally (may take up to an hour to appear)"
+        log.info("synced %d command(s) %s: %s", len(self.synced), where,
+                 ", ".join(f"/{c.name}" for c in self.synced))
+        return self.synced
+
+    def _guard_interaction_parser(self) -> None:
+        """Log and drop an INTERACTION_CREATE discord.py cannot parse instead of dying on it.
+
+        discord.py lets a parser exception end the shard (and so the bot); one malformed
+        event must not do that. This reaches into discord.py's parser table, which is
+        private: if it moves, we log and carry on unguarded.
+        """
+        try:
+            parsers = self._connection.parsers
+            original = parsers["INTERACTION_CREATE"]
+        except (AttributeError, KeyError):
+            log.warning("cannot guard the interaction parser on this discord.py version")
+            return
+
+        def guarded(data: Any) -> None:
+            try:
+                original(data)
+            except Exception:
+                log.exception("ignoring a malformed interaction: %.300r", data)
+
+        parsers["INTERACTION_CREATE"] = guarded
+
+    # ---- events ---------------------------------------------------------------------------
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info("connected as %s (id %s) to %d guild(s) on shard(s) %s of %s",
+                 user, user.id if user else "?", len(self.guilds),
+                 ",".join(map(str, self.shard_ids or range(self.shard_count or 1))),
+                 self.shard_count)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d ready", shard_id)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Buttons that are not ours (or are malformed) get a polite answer, not silence."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data = interaction.data if isinstance(interaction.data, dict) else {}
+        custom_id = data.get("custom_id", "")
+        if custom_ids.decode(custom_id) is None:
+            log.warning("unknown button %.100r on interaction %s", custom_id, interaction.id)
+            await apologise(interaction, "That button no longer works. Try `/quote help`.")
+
+    # ---- the core, translated --------------------------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction, command: Command,
+                         args: dict[str, Any]) -> None:
+        request = to_request(interaction, command.name, args)
+        await self._answer(interaction, request, Mode.REPLY)
+
+    async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
+        action = custom_ids.decode(custom_id)
+        if action is None:  # the template and decode() disagree: a bug, not user input
+            log.error("button %r matched the template but does not decode", custom_id)
+            await apologise(interaction, BROKEN)
+            return
+        request = to_request(interaction, action.command, action.args)
+        await self._answer(interaction, request, MODES[action.kind])
+
+    async def on_autocomplete(self, interaction: discord.Interaction, command: Command,
+                              option: Option, current: str) -> list[app_commands.Choice]:
+        if self.services is None or option.complete is None:
+            return []
+        try:
+            # The other options typed so far (a Namespace iterates as name/value pairs).
+            given = dict(iter(interaction.namespace))
+            request = to_request(interaction, command.name, given)
+            choices = await asyncio.wait_for(
+                option.complete(self.services, str(current or ""), request),
+                self.options.autocomplete_budget,
+            )
+        except TimeoutError:
+            log.warning("autocomplete for %s %s took too long", command.name, option.name)
+            return []
+        except Exception:
+            log.exception("autocomplete for %s %s failed", command.name, option.name)
+            return []
+        return to_choices(choices, as_int=option.type is int)
+
+    async def _answer(self, interaction: discord.Interaction, request: Request,
+                      mode: Mode) -> None:
+        started = time.monotonic()
+        if self.services is None:
+            await apologise(interaction, "quotebot is still starting up; try again in a moment.")
+            return
+        try:
+            reply = await answer(
+                interaction, self.registry.dispatch(request, self.services), mode=mode,
+                defer_after=self.options.defer_after, registry=self.registry,
+            )
+        except Exception:
+            log.exception("could not answer %s (interaction %s)", request.command, interaction.id)
+            await apologise(interaction, BROKEN)
+            return
+        log.info("%s %s by user %s in %s/%s -> %s in %.0f ms", mode.value, request.command,
+                 request.user.id, request.channel.workspace, request.channel.channel,
+                 type(reply).__name__, (time.monotonic() - started) * 1000)
+        if isinstance(reply, ErrorReply):
+            log.debug("interaction %s: %s", interaction.id, reply.message)
+
+
+ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
+
+
+async def serve(bot: QuoteBot, token: str, open_services: ServicesFactory, *,
+                handle_signals: bool = True) -> None:
+    """Log in (failing fast on a bad token), open the services, and run until closed.
+
+    SIGINT and SIGTERM close the bot cleanly when `handle_signals` is set.
+
+    Raises:
+        discord.LoginFailure: Discord rejected the token.
+    """
+    async with bot, _close_on_signals(bot, handle_signals):
+        await bot.login(token)
+        async with open_services() as services:
+            bot.attach(services)
+            log.info("logged in as %s; connecting to the gateway", bot.user)
+            await bot.connect(reconnect=True)
+    log.info("disconnected; bye")
+
+
+@asynccontextmanager
+async def _close_on_signals(bot: QuoteBot, enabled: bool) -> AsyncIterator[None]:
+    """While inside, SIGINT and SIGTERM close the bot (main thread, Unix only)."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    closing: set[asyncio.Task] = set()  # held so the closing task is not garbage-collected
+
+    def close(sig: signal.Signals) -> None:
+        log.info("received %s; shutting down", sig.name)
+        task = loop.create_task(bot.close())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+    for sig in (signal.SIGINT, signal.SIGTERM) if enabled else ():
+        try:
+            loop.add_signal_handler(sig, close, sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue  # not the main thread, or a platform without signal handlers
+        installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

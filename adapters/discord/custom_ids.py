@@ -1,0 +1,87 @@
+"""Button custom ids that carry their own state, so buttons keep working after a restart.
+
+`qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<id>` and `qb:share:<id>`; speaker and
+source are %-escaped (they sit between colons), the query is the unescaped tail. Discord caps a
+custom id at 100 characters, so a long query is cut to fit. Pure functions: no discord import.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from bot.models import SearchState
+
+log = logging.getLogger(__name__)
+
+CUSTOM_ID_MAX = 100
+PREFIX = "qb"
+# One pattern for every quotebot button; discord.py's DynamicItem matches it with fullmatch.
+TEMPLATE = (
+    r"(?s)qb:(?:"
+    r"next:(?P<offset>\d{1,4}):(?P<speaker>[^:]*):(?P<source>[^:]*):(?P<query>.+)"
+    r"|ctx:(?P<ctx>\d{1,12})"
+    r"|share:(?P<share>\d{1,12})"
+    r")"
+)
+_PATTERN = re.compile(TEMPLATE)
+
+
+@dataclass(frozen=True)
+class ButtonAction:
+    """What a pressed button asks for: its kind and the core command and args it stands for."""
+
+    kind: str  # "next", "ctx" or "share"
+    command: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace(":", "%3A")
+
+
+def next_id(state: SearchState, offset: int) -> str | None:
+    """The id of a "Next match" button asking for the match at `offset`, or None if none fits.
+
+    The query is cut (at a word boundary when possible) to keep the id within 100 characters.
+    """
+    head = f"{PREFIX}:next:{offset}:{_escape(state.speaker or '')}:{_escape(state.source or '')}:"
+    room = CUSTOM_ID_MAX - len(head)
+    query = " ".join(state.query.split())
+    if len(query) > room:
+        cut = query[:room]
+        if " " in cut and query[room : room + 1] != " ":
+            cut = cut.rsplit(" ", 1)[0]
+        query = cut.strip()
+        log.debug("next-match button query cut to %d characters", len(query))
+    if not query or offset > 9999:
+        return None
+    return head + query
+
+
+def context_id(quote_id: int) -> str:
+    return f"{PREFIX}:ctx:{quote_id}"
+
+
+def share_id(quote_id: int) -> str:
+    return f"{PREFIX}:share:{quote_id}"
+
+
+def decode(custom_id: str) -> ButtonAction | None:
+    """The action a custom id stands for, or None when it is not one of ours or is malformed."""
+    match = _PATTERN.fullmatch(custom_id or "")
+    if match is None:
+        return None
+    if match["ctx"] is not None:
+        return ButtonAction("ctx", "show", {"id": int(match["ctx"])})
+    if match["share"] is not None:
+        return ButtonAction("share", "show", {"id": int(match["share"]), "context": 0})
+    args: dict[str, Any] = {"query": match["query"], "offset": int(match["offset"])}
+    if match["speaker"]:
+        args["speaker"] = unquote(match["speaker"])
+    if match["source"]:
+        args["source"] = unquote(match["source"])
+    return ButtonAction("next", "search", args)

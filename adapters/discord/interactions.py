@@ -1,0 +1,161 @@
+"""Discord interactions in and out: `to_request`, autocomplete choices, and answering in time."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.render import NO_MENTIONS, Outgoing, render
+from bot.models import ChannelRef, ErrorReply, Reply, Request, UserRef
+from bot.registry import Choice, Registry
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+CHOICES_MAX = 25
+CHOICE_MAX = 100  # Discord's limit on an autocomplete choice's name and (string) value
+
+
+class Mode(enum.Enum):
+    """How an interaction is answered."""
+
+    REPLY = "reply"  # a slash command: a new message, private unless the reply is public
+    UPDATE = "update"  # Next match: replace the message the button is on
+    PRIVATE = "private"  # Context: a new message only the presser sees
+    PUBLIC = "public"  # Share: a new message everyone in the channel sees
+
+
+def user_ref(interaction: discord.Interaction) -> UserRef:
+    """Who sent it. Admin means Manage Server (or Administrator) in a guild."""
+    user = interaction.user
+    perms = interaction.permissions
+    is_admin = bool(interaction.guild_id) and bool(perms.manage_guild or perms.administrator)
+    name = getattr(user, "display_name", None) or getattr(user, "name", None)
+    return UserRef(PLATFORM, str(user.id), name, is_admin)
+
+
+def channel_ref(interaction: discord.Interaction) -> ChannelRef:
+    """Where it came from: the guild (or `@me` for DMs) and the channel."""
+    workspace = str(interaction.guild_id) if interaction.guild_id else "@me"
+    channel = interaction.channel_id
+    return ChannelRef(PLATFORM, workspace, str(channel) if channel else "unknown")
+
+
+def to_request(interaction: discord.Interaction, command: str,
+               args: Mapping[str, Any]) -> Request:
+    """A neutral Request for `command` with the options discord.py parsed (None = not given)."""
+    given = {name: value for name, value in args.items() if value is not None}
+    return Request(command, given, user_ref(interaction), channel_ref(interaction),
+                   raw=interaction)
+
+
+def to_choices(choices: Iterable[Choice], *, as_int: bool = False) -> list[app_commands.Choice]:
+    """Core choices as Discord autocomplete choices: at most 25, names and values within 100."""
+    result: list[app_commands.Choice] = []
+    for choice in choices:
+        name = " ".join(choice.name.split())[:CHOICE_MAX]
+        value: str | int = choice.value[:CHOICE_MAX]
+        if not name or not value:
+            continue
+        if as_int:
+            try:
+                value = int(value)
+            except ValueError:
+                continue
+        result.append(app_commands.Choice(name=name, value=value))
+        if len(result) == CHOICES_MAX:
+            break
+    return result
+
+
+def visibility(reply: Reply, mode: Mode) -> bool:
+    """Whether the answer is public: errors never are; Share always is; else the reply says."""
+    if isinstance(reply, ErrorReply):
+        return False
+    if mode is Mode.PUBLIC:
+        return True
+    if mode in (Mode.PRIVATE, Mode.UPDATE):
+        return False
+    return reply.public
+
+
+async def answer(
+    interaction: discord.Interaction,
+    work: Awaitable[Reply],
+    *,
+    mode: Mode,
+    defer_after: float,
+    registry: Registry | None = None,
+) -> Reply:
+    """Answer `interaction` with the reply `work` produces, within Discord's 3-second deadline.
+
+    If the reply is not ready after `defer_after` seconds the interaction is deferred first
+    (a private "thinking" state for commands; a silent acknowledgement for buttons) and the
+    reply is delivered by editing the response or as a follow-up.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        reply = await asyncio.wait_for(asyncio.shield(task), defer_after)
+    except TimeoutError:
+        try:
+            await _defer(interaction, mode)
+        except BaseException:
+            task.cancel()
+            raise
+        reply = await task
+        out = render(reply, public=visibility(reply, mode), registry=registry)
+        await _deliver_deferred(interaction, reply, out, mode)
+    else:
+        out = render(reply, public=visibility(reply, mode), registry=registry)
+        await _deliver(interaction, reply, out, mode)
+    return reply
+
+
+async def _defer(interaction: discord.Interaction, mode: Mode) -> None:
+    log.debug("deferring interaction %s (%s)", interaction.id, mode.value)
+    if mode is Mode.REPLY:
+        # Visibility is fixed when deferring; command replies are private today.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    else:
+        await interaction.response.defer()  # buttons: acknowledge without changing anything
+
+
+async def _deliver(interaction: discord.Interaction, reply: Reply, out: Outgoing,
+                   mode: Mode) -> None:
+    if mode is Mode.UPDATE and not isinstance(reply, ErrorReply):
+        await interaction.response.edit_message(**out.edit_kwargs())
+    else:
+        await interaction.response.send_message(**out.send_kwargs(), ephemeral=out.ephemeral)
+
+
+async def _deliver_deferred(interaction: discord.Interaction, reply: Reply, out: Outgoing,
+                            mode: Mode) -> None:
+    if mode is Mode.REPLY:
+        if not out.ephemeral:
+            log.info("reply to %s became private: it was deferred privately", interaction.id)
+        await interaction.edit_original_response(**out.edit_kwargs())
+    elif mode is Mode.UPDATE and not isinstance(reply, ErrorReply):
+        await interaction.edit_original_response(**out.edit_kwargs())
+    else:
+        await interaction.followup.send(**out.send_kwargs(), ephemeral=out.ephemeral)
+
+
+async def apologise(interaction: discord.Interaction, text: str) -> None:
+    """Tell the user something went wrong, privately, however far the interaction got."""
+    try:
+        if interaction.type is discord.InteractionType.autocomplete:
+            if not interaction.response.is_done():
+                await interaction.response.autocomplete([])
+        elif interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.warning("could not answer interaction %s: %s", interaction.id, exc)

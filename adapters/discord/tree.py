@@ -1,0 +1,114 @@
+"""The `/quote` slash command group, built by walking the command registry."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.registry import Command, Option, Registry
+
+log = logging.getLogger(__name__)
+
+ROOT = "quote"
+ROOT_HELP = "Find and share exact quotes from interviews and podcasts."
+DESCRIPTION_MAX = 100
+
+OnCommand = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[None]]
+OnAutocomplete = Callable[
+    [discord.Interaction, Command, Option, str], Awaitable[list[app_commands.Choice]]
+]
+
+
+def describe(text: str) -> str:
+    """A description Discord accepts: one line, 1 to 100 characters."""
+    line = " ".join((text or "").split()) or "…"
+    return line if len(line) <= DESCRIPTION_MAX else line[: DESCRIPTION_MAX - 1] + "…"
+
+
+def discord_options(command: Command) -> list[Option]:
+    """The options a command has on Discord, required ones first (Discord's rule)."""
+    options = [o for o in command.options if "discord" in o.platforms]
+    return sorted(options, key=lambda o: not o.required)
+
+
+def _annotation(option: Option) -> Any:
+    if option.type is str:
+        return str
+    if option.type is int:
+        if option.min_value is None and option.max_value is None:
+            return int
+        return app_commands.Range[int, option.min_value, option.max_value]
+    raise TypeError(f"option {option.name!r}: Discord options must be str or int")
+
+
+def _callback(command: Command, on_command: OnCommand) -> Callable[..., Awaitable[None]]:
+    """A callback whose signature discord.py reads to build the command's options."""
+
+    async def callback(interaction: discord.Interaction, **kwargs: Any) -> None:
+        await on_command(interaction, command, kwargs)
+
+    params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                annotation=discord.Interaction)]
+    for opt in discord_options(command):
+        params.append(inspect.Parameter(
+            opt.name, inspect.Parameter.KEYWORD_ONLY, annotation=_annotation(opt),
+            default=inspect.Parameter.empty if opt.required else None,
+        ))
+    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    callback.__name__ = callback.__qualname__ = command.leaf
+    descriptions = {opt.name: describe(opt.help) for opt in discord_options(command)}
+    return app_commands.describe(**descriptions)(callback) if descriptions else callback
+
+
+def _completer(command: Command, option: Option, on_autocomplete: OnAutocomplete):
+    async def complete(interaction: discord.Interaction, current: str):
+        return await on_autocomplete(interaction, command, option, current)
+
+    return complete
+
+
+def build_command(command: Command, on_command: OnCommand,
+                  on_autocomplete: OnAutocomplete) -> app_commands.Command:
+    """One registry command as a Discord subcommand, autocomplete wired to its completers."""
+    slash = app_commands.Command(
+        name=command.leaf,
+        description=describe(command.help),
+        callback=_callback(command, on_command),
+        extras={"registry_name": command.name},
+    )
+    for opt in discord_options(command):
+        if opt.complete is not None:
+            slash.autocomplete(opt.name)(_completer(command, opt, on_autocomplete))
+    return slash
+
+
+def build_group(registry: Registry, on_command: OnCommand,
+                on_autocomplete: OnAutocomplete) -> app_commands.Group:
+    """`/quote` with a subcommand per registry command; "daily set" becomes `/quote daily set`.
+
+    Raises:
+        ValueError: a command name is nested deeper than Discord allows (group subcommand).
+    """
+    root = app_commands.Group(name=ROOT, description=ROOT_HELP)
+    groups: dict[str, app_commands.Group] = {}
+    for command in registry:
+        words = command.name.split()
+        if len(words) > 2:
+            raise ValueError(f"command {command.name!r}: Discord allows /quote group subcommand "
+                             "at most")
+        parent = root
+        if len(words) == 2:
+            parent = groups.get(words[0])
+            if parent is None:
+                parent = app_commands.Group(name=words[0],
+                                            description=describe(f"{words[0].capitalize()} "
+                                                                 "commands."),
+                                            parent=root)
+                groups[words[0]] = parent
+        parent.add_command(build_command(command, on_command, on_autocomplete))
+    return root

@@ -1,0 +1,436 @@
+"""A fake Discord on 127.0.0.1: the HTTP API routes the bot uses and a JSON websocket gateway.
+
+discord.py runs unmodified against it: tests point `discord.http.Route.BASE` at `api_base`,
+and `/gateway/bot` answers with this server's websocket URL. Everything the bot sends over
+HTTP is recorded as a `Call`; tests dispatch INTERACTION_CREATE events over the gateway and
+wait for the calls they expect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+log = logging.getLogger(__name__)
+
+TOKEN = "fake-bot-token"
+APP_ID = 424242424242424242
+BOT_ID = 424242424242424242
+GUILD_ID = 515151515151515151
+CHANNEL_ID = 626262626262626262
+CALLER_ID = 737373737373737373
+OWNER_ID = 848484848484848484
+COMMAND_ID = 959595959595959595
+EPHEMERAL = 64
+ADMIN_PERMISSIONS = str((1 << 41) - 1)
+MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x80000000)  # view channel, send messages, use commands
+
+OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_RESUME, OP_HELLO, OP_HEARTBEAT_ACK = 0, 1, 2, 6, 10, 11
+
+
+def user_json(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
+            "avatar": None, "bot": bot, "system": False, "public_flags": 0, "flags": 0}
+
+
+@dataclass
+class Call:
+    """One HTTP request the bot made."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    headers: dict[str, str] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class Shard:
+    """One gateway connection after IDENTIFY."""
+
+    ws: web.WebSocketResponse
+    shard: tuple[int, int]
+    identify: dict[str, Any]
+    seq: int = 0
+
+
+class FakeDiscord:
+    """The fake API and gateway. `await start()`, then use `api_base`; `await close()`."""
+
+    def __init__(self, *, token: str = TOKEN, shards: int = 1) -> None:
+        self.token = token
+        self.recommended_shards = shards
+        self.calls: list[Call] = []
+        self.unexpected: list[Call] = []  # requests to routes a real bot should not need
+        self.shards: dict[int, Shard] = {}
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.interactions: dict[str, dict[str, Any]] = {}  # by interaction token
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> synced
+        self._ids = itertools.count(100_000_000_000_000_001)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self.port = 0
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # ---- waiting ---------------------------------------------------------------------------
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_until(self, predicate, timeout: float = 5.0, what: str = "condition"):
+        """Wait until `predicate()` returns something truthy; return it."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+            except TimeoutError:
+                calls = "\n".join(f"  {c.method} {c.path}" for c in self.calls)
+                raise AssertionError(f"timed out waiting for {what}; calls so far:\n{calls}") \
+                    from None
+            return predicate()
+
+    async def wait_call(self, method: str, path_part: str, timeout: float = 5.0,
+                        after: int = 0) -> Call:
+        """The first call (from index `after`) with this method whose path contains `path_part`."""
+        def found() -> Call | None:
+            for call in self.calls[after:]:
+                if call.method == method and path_part in call.path:
+                    return call
+            return None
+        return await self.wait_until(found, timeout, f"{method} …{path_part}")
+
+    async def wait_shards(self, count: int = 1, timeout: float = 10.0) -> None:
+        await self.wait_until(lambda: len(self.shards) >= count, timeout, f"{count} shard(s)")
+
+    def find_calls(self, method: str, path_part: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and path_part in c.path]
+
+    # ---- gateway ---------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        await ws.send_str(json.dumps({"op": OP_HELLO, "d": {"heartbeat_interval": 41250},
+                                      "s": None, "t": None}))
+        shard_id = None
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                payload = json.loads(msg.data)
+                op = payload.get("op")
+                if op == OP_HEARTBEAT:
+                    await ws.send_str(json.dumps({"op": OP_HEARTBEAT_ACK, "d": None}))
+                elif op == OP_IDENTIFY:
+                    shard_id = await self._identify(ws, payload["d"])
+        finally:
+            self._sockets.discard(ws)
+            if shard_id is not None and self.shards.get(shard_id, None) is not None \
+                    and self.shards[shard_id].ws is ws:
+                del self.shards[shard_id]
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> int:
+        shard_id, count = data.get("shard", [0, 1])
+        if data.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return shard_id
+        shard = Shard(ws, (shard_id, count), data)
+        self.shards[shard_id] = shard
+        guilds = [g for g in (GUILD_ID,) if (g >> 22) % count == shard_id]
+        await self._send(shard, "READY", {
+            "v": 10,
+            "user": user_json(BOT_ID, "quotebot", bot=True),
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
+            "session_id": f"session-{shard_id}",
+            "resume_gateway_url": self.ws_url,
+            "shard": [shard_id, count],
+            "application": {"id": str(APP_ID), "flags": 0},
+        })
+        for g in guilds:
+            await self._send(shard, "GUILD_CREATE", self.guild_json(g))
+        await self._notify()
+        return shard_id
+
+    async def _send(self, shard: Shard, event: str, data: dict[str, Any]) -> None:
+        shard.seq += 1
+        await shard.ws.send_str(json.dumps({"op": OP_DISPATCH, "t": event, "s": shard.seq,
+                                            "d": data}))
+
+    async def dispatch(self, event: str, data: dict[str, Any], shard: int = 0) -> None:
+        """Send a gateway event to the bot over shard `shard`."""
+        await self._send(self.shards[shard], event, data)
+
+    def guild_json(self, guild_id: int) -> dict[str, Any]:
+        return {
+            "id": str(guild_id), "name": "Quote Lovers", "icon": None, "splash": None,
+            "discovery_splash": None, "owner_id": str(OWNER_ID), "afk_channel_id": None,
+            "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "mfa_level": 0, "premium_tier": 0,
+            "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None,
+            "public_updates_channel_id": None, "preferred_locale": "en-US", "nsfw_level": 0,
+            "features": [], "emojis": [], "stickers": [], "large": False, "unavailable": False,
+            "member_count": 2, "joined_at": "2024-01-01T00:00:00+00:00",
+            "roles": [{"id": str(guild_id), "name": "@everyone", "permissions": MEMBER_PERMISSIONS,
+                       "position": 0, "color": 0, "hoist": False, "managed": False,
+                       "mentionable": False, "flags": 0}],
+            "channels": [self.channel_json(guild_id)],
+            "members": [], "threads": [], "presences": [], "voice_states": [],
+            "stage_instances": [], "guild_scheduled_events": [],
+        }
+
+    @staticmethod
+    def channel_json(guild_id: int = GUILD_ID) -> dict[str, Any]:
+        return {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(guild_id), "name": "general",
+                "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None,
+                "topic": None, "last_message_id": None, "rate_limit_per_user": 0}
+
+    # ---- interactions -------------------------------------------------------------------------
+
+    def interaction(self, type_: int, data: dict[str, Any] | None, *,
+                    message: dict[str, Any] | None = None, admin: bool = False,
+                    guild_id: int = GUILD_ID) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload from the caller in #general (None data = left out)."""
+        iid = next(self._ids)
+        token = f"interaction-token-{iid}"
+        perms = ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS
+        payload: dict[str, Any] = {
+            "id": str(iid), "application_id": str(APP_ID), "type": type_, "token": token,
+            "version": 1, "guild_id": str(guild_id), "channel_id": str(CHANNEL_ID),
+            "channel": {**self.channel_json(guild_id), "permissions": perms},
+            "member": {"user": user_json(CALLER_ID, "caller"), "roles": [], "nick": None,
+                       "avatar": None, "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False,
+                       "mute": False, "flags": 0, "pending": False, "permissions": perms},
+            "locale": "en-US", "guild_locale": "en-US", "app_permissions": MEMBER_PERMISSIONS,
+            "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id)},
+            "context": 0, "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        if data is not None:
+            payload["data"] = data
+        if message is not None:
+            payload["message"] = message
+        self.interactions[token] = payload
+        return payload
+
+    @staticmethod
+    def command_data(path: str, options: dict[str, Any] | None = None,
+                     focused: str | None = None) -> dict[str, Any]:
+        """`data` of `/quote <path> name:value…`; `focused` marks the option being typed."""
+        leaf_options = []
+        for name, value in (options or {}).items():
+            kind = 4 if isinstance(value, int) and name != focused else 3
+            opt: dict[str, Any] = {"type": kind, "name": name, "value": value}
+            if name == focused:
+                opt["focused"] = True
+            leaf_options.append(opt)
+        words = path.split()
+        node: dict[str, Any] = {"type": 1, "name": words[-1], "options": leaf_options}
+        for word in reversed(words[:-1]):
+            node = {"type": 2, "name": word, "options": [node]}
+        return {"id": str(COMMAND_ID), "name": "quote", "type": 1, "options": [node]}
+
+    def command(self, path: str, **options: Any) -> dict[str, Any]:
+        return self.interaction(2, self.command_data(path, options))
+
+    def autocomplete(self, path: str, focused: str, **options: Any) -> dict[str, Any]:
+        return self.interaction(4, self.command_data(path, options, focused))
+
+    def click(self, message: dict[str, Any], custom_id: str) -> dict[str, Any]:
+        return self.interaction(3, {"custom_id": custom_id, "component_type": 2},
+                                message=message)
+
+    async def send(self, payload: dict[str, Any], shard: int = 0) -> dict[str, Any]:
+        await self.dispatch("INTERACTION_CREATE", payload, shard)
+        return payload
+
+    async def callback(self, payload: dict[str, Any], timeout: float = 5.0) -> Any:
+        """The body of the bot's response to an interaction we sent."""
+        call = await self.wait_call("POST", f"/interactions/{payload['id']}/", timeout)
+        return call.json
+
+    async def original(self, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """The message the bot's response to `payload` created or updated, as Discord has it."""
+        interaction = self.interactions[payload["token"]]
+        await self.wait_until(lambda: interaction.get("_original"), timeout, "a response message")
+        return self.messages[int(interaction["_original"])]
+
+    def sent_messages(self) -> list[dict[str, Any]]:
+        """Every message body the bot sent or edited, whichever way it went."""
+        bodies = []
+        for call in self.calls:
+            body = call.json if isinstance(call.json, dict) else {}
+            if call.method == "POST" and call.path.endswith("/callback"):
+                if body.get("type") in (4, 7):
+                    bodies.append(body.get("data") or {})
+            elif call.path.startswith("/webhooks/") and call.method in ("POST", "PATCH"):
+                bodies.append(body)
+            elif call.path.startswith("/channels/") and call.method == "POST":
+                bodies.append(body)
+        return bodies
+
+    def message_json(self, body: dict[str, Any], *, message_id: int | None = None,
+                     flags: int = 0) -> dict[str, Any]:
+        mid = message_id or next(self._ids)
+        message = {
+            "id": str(mid), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID),
+            "author": user_json(BOT_ID, "quotebot", bot=True), "content": body.get("content") or "",
+            "timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
+            "embeds": body.get("embeds") or [], "components": body.get("components") or [],
+            "pinned": False, "type": 20, "flags": body.get("flags", flags) or 0,
+            "webhook_id": str(APP_ID), "application_id": str(APP_ID),
+        }
+        self.messages[mid] = message
+        return message
+
+    # ---- HTTP API --------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        body = await request.read()
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            data = body.decode(errors="replace")
+        call = Call(request.method, path, dict(request.query), data, dict(request.headers))
+        self.calls.append(call)
+        try:
+            return await self._route(request, call)
+        finally:
+            await self._notify()
+
+    async def _route(self, request: web.Request, call: Call) -> web.StreamResponse:
+        parts = call.path.strip("/").split("/")
+        method = call.method
+        if request.headers.get("Authorization") not in (f"Bot {self.token}", None):
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        if (method, parts) == ("GET", ["users", "@me"]):
+            if request.headers.get("Authorization") != f"Bot {self.token}":
+                return _json({"message": "401: Unauthorized", "code": 0}, 401)
+            return _json(user_json(BOT_ID, "quotebot", bot=True))
+        if (method, parts) == ("GET", ["oauth2", "applications", "@me"]):
+            return _json(self.application_json())
+        if (method, parts) == ("GET", ["gateway", "bot"]):
+            return _json({"url": self.ws_url, "shards": self.recommended_shards,
+                          "session_start_limit": {"total": 1000, "remaining": 999,
+                                                  "reset_after": 0, "max_concurrency": 1}})
+        if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
+            scope = parts[3] if len(parts) == 5 else "global"
+            synced = [{**cmd, "id": str(COMMAND_ID + i), "application_id": str(APP_ID),
+                       "version": "1", **({"guild_id": scope} if scope != "global" else {})}
+                      for i, cmd in enumerate(call.json or [])]
+            self.commands[scope] = synced
+            return _json(synced)
+        if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
+            return _json(self._interaction_callback(parts[1], parts[2], call.json or {}))
+        if parts[0] == "webhooks" and len(parts) >= 3:
+            return self._webhook(method, parts, call)
+        if (method, parts[0], parts[-1]) == ("POST", "channels", "messages"):
+            return _json(self.message_json(call.json or {}))
+        log.warning("fake discord: unexpected %s %s", method, call.path)
+        self.unexpected.append(call)
+        return _json({"message": "404: Not Found", "code": 0}, 404)
+
+    def application_json(self) -> dict[str, Any]:
+        return {"id": str(APP_ID), "name": "quotebot", "description": "", "icon": None,
+                "bot_public": True, "bot_require_code_grant": False,
+                "owner": user_json(OWNER_ID, "owner"), "verify_key": "00" * 32, "flags": 0,
+                "team": None, "summary": "", "rpc_origins": [], "interactions_endpoint_url": None,
+                "redirect_uris": [], "tags": []}
+
+    def _interaction_callback(self, iid: str, token: str, body: dict[str, Any]) -> dict:
+        kind = body.get("type")
+        data = body.get("data") or {}
+        interaction = self.interactions.get(token, {})
+        result: dict[str, Any] = {"interaction": {"id": iid, "type": interaction.get("type", 2)}}
+        if kind in (4, 5):  # a new message (or its "thinking" placeholder)
+            message = self.message_json(data)
+            result["interaction"].update(response_message_id=message["id"],
+                                         response_message_loading=kind == 5,
+                                         response_message_ephemeral=bool(
+                                             message["flags"] & EPHEMERAL))
+            interaction["_original"] = message["id"]
+            result["resource"] = {"type": kind, "message": message}
+        elif kind == 7:  # update the message the component is on
+            old = interaction.get("message", {})
+            message = self._edit(int(old.get("id", 0)) or None, data, old)
+            interaction["_original"] = message["id"]
+            result["resource"] = {"type": kind, "message": message}
+        elif kind == 6:
+            old = interaction.get("message", {})
+            if old:
+                interaction["_original"] = old["id"]
+                self.messages.setdefault(int(old["id"]), old)
+            result["resource"] = {"type": kind}
+        else:
+            result["resource"] = {"type": kind}
+        return result
+
+    def _edit(self, message_id: int | None, data: dict[str, Any],
+              old: dict[str, Any] | None = None) -> dict[str, Any]:
+        base = dict(self.messages.get(message_id or 0) or old or {})
+        if not base:
+            return self.message_json(data)
+        for key in ("content", "embeds", "components"):
+            if key in data:
+                base[key] = data[key] if data[key] is not None else ([] if key != "content"
+                                                                     else "")
+        base["edited_timestamp"] = "2024-01-01T00:00:01+00:00"
+        self.messages[int(base["id"])] = base
+        return base
+
+    def _webhook(self, method: str, parts: list[str], call: Call) -> web.StreamResponse:
+        token = parts[2]
+        interaction = self.interactions.get(token, {})
+        if method == "POST" and len(parts) == 3:  # a follow-up
+            return _json(self.message_json(call.json or {}))
+        if len(parts) == 5 and parts[3] == "messages":
+            original = parts[4] == "@original"
+            message_id = int(interaction.get("_original", 0)) if original else int(parts[4])
+            if method == "PATCH":
+                return _json(self._edit(message_id, call.json or {}))
+            if method == "DELETE":
+                self.messages.pop(message_id, None)
+                return web.Response(status=204)
+            if method == "GET":
+                return _json(self.messages.get(message_id, {}))
+        return _json({"message": "404: Not Found", "code": 0}, 404)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # discord.py parses a body as JSON only when the content type is exactly this.
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json"})

@@ -1,0 +1,305 @@
+"""The translation functions on their own: custom ids, to_request, choices, render, the tree."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import discord
+import pytest
+from discord import app_commands
+
+from adapters.discord import custom_ids
+from adapters.discord.interactions import Mode, to_choices, to_request, visibility
+from adapters.discord.render import (
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    clip,
+    render,
+    slash_hint,
+    verbatim,
+)
+from adapters.discord.tree import build_group, describe
+from bot.models import (
+    ErrorReply,
+    HelpReply,
+    ListReply,
+    Quote,
+    QuoteReply,
+    SearchState,
+    TextReply,
+)
+from bot.registry import Choice, Command, Option
+
+QUOTE = Quote(7, "Ideas are cheap, execution is everything.", "Ilya Sutskever",
+              "Ilya on the Dwarkesh Podcast", "podcast", 85.0, 2, 0.9)
+RISKY = Quote(9, "Hey @everyone, <@123> and <@&456>: **bold** _claims_", "Mallory <@123>",
+              "Drill", "drill", None, 0, 0.9)
+
+
+def ids(out) -> list[str]:
+    return [item.custom_id for item in out.view.children] if out.view else []
+
+
+# ---- custom ids ---------------------------------------------------------------------------
+
+
+def test_next_id_round_trips_filters_and_a_query_with_colons():
+    state = SearchState("ratio: 3:1 % done", "Dr. No: The Sequel", "my-source", 0, 5)
+    cid = custom_ids.next_id(state, 1)
+    assert cid.startswith("qb:next:1:Dr. No%3A The Sequel:my-source:")
+    action = custom_ids.decode(cid)
+    assert action.kind == "next" and action.command == "search"
+    assert action.args == {"query": "ratio: 3:1 % done", "offset": 1,
+                           "speaker": "Dr. No: The Sequel", "source": "my-source"}
+
+
+def test_next_id_leaves_out_missing_filters():
+    action = custom_ids.decode(custom_ids.next_id(SearchState("ideas", None, None, 0, 3), 2))
+    assert action.args == {"query": "ideas", "offset": 2}
+
+
+def test_next_id_cuts_a_long_query_to_discords_100_characters():
+    state = SearchState(" ".join(["execution"] * 30), "Ilya Sutskever", "podcast", 0, 9)
+    cid = custom_ids.next_id(state, 3)
+    assert len(cid) <= 100
+    query = custom_ids.decode(cid).args["query"]
+    assert state.query.startswith(query) and query.endswith("execution")
+
+
+def test_context_and_share_ids():
+    assert custom_ids.decode(custom_ids.context_id(42)).args == {"id": 42}
+    share = custom_ids.decode(custom_ids.share_id(42))
+    assert (share.kind, share.command, share.args) == ("share", "show", {"id": 42, "context": 0})
+
+
+@pytest.mark.parametrize("cid", ["", "qb:", "qb:ctx:", "qb:ctx:abc", "qb:share:1:2",
+                                 "qb:next:x:::q", "qb:next:1:::", "qb:zap:1", "other:ctx:1",
+                                 "qb:ctx:1234567890123"])
+def test_malformed_ids_decode_to_none(cid):
+    assert custom_ids.decode(cid) is None
+
+
+# ---- requests and choices ------------------------------------------------------------------
+
+
+def interaction(**overrides):
+    values = dict(
+        user=SimpleNamespace(id=737, display_name="Caller", name="caller"),
+        permissions=discord.Permissions(manage_guild=True),
+        guild_id=515, channel_id=626,
+    )
+    values.update(overrides)
+    return SimpleNamespace(**values)
+
+
+def test_to_request_translates_who_where_and_drops_unset_options():
+    event = interaction()
+    request = to_request(event, "search", {"query": "ideas", "speaker": None, "source": "pod"})
+    assert request.command == "search"
+    assert dict(request.args) == {"query": "ideas", "source": "pod"}
+    assert (request.user.platform, request.user.id, request.user.name) == ("discord", "737",
+                                                                           "Caller")
+    assert request.user.is_admin
+    assert (request.channel.workspace, request.channel.channel) == ("515", "626")
+    assert request.raw is event
+
+
+def test_to_request_in_a_dm_is_never_admin():
+    request = to_request(interaction(guild_id=None, permissions=discord.Permissions.all()),
+                         "random", {})
+    assert request.channel.workspace == "@me" and not request.user.is_admin
+
+
+def test_to_request_member_without_manage_server_is_not_admin():
+    request = to_request(interaction(permissions=discord.Permissions(send_messages=True)),
+                         "random", {})
+    assert not request.user.is_admin
+
+
+def test_to_choices_keeps_25_within_100_characters():
+    many = [Choice("x" * 150 + f" {i}", "#" + "9" * 120) for i in range(40)]
+    choices = to_choices(many + [Choice("", "#1"), Choice("   ", "#2")])
+    assert len(choices) == 25
+    assert all(1 <= len(c.name) <= 100 and 1 <= len(c.value) <= 100 for c in choices)
+
+
+def test_to_choices_for_int_options_skips_non_numbers():
+    choices = to_choices([Choice("one", "1"), Choice("bad", "x")], as_int=True)
+    assert [(c.name, c.value) for c in choices] == [("one", 1)]
+
+
+def test_visibility_rules():
+    assert visibility(QuoteReply((QUOTE,)), Mode.PUBLIC)
+    assert not visibility(ErrorReply("no"), Mode.PUBLIC)
+    assert not visibility(QuoteReply((QUOTE,)), Mode.REPLY)
+    assert visibility(TextReply("hi", public=True), Mode.REPLY)
+    assert not visibility(QuoteReply((QUOTE,), public=True), Mode.PRIVATE)
+
+
+# ---- render -------------------------------------------------------------------------------
+
+
+def test_render_search_result_embed_and_buttons():
+    reply = QuoteReply((QUOTE,), search=SearchState("ideas cheap", None, None, 0, 3))
+    out = render(reply)
+    assert out.ephemeral and out.content is None
+    embed = out.embed.to_dict()
+    assert embed["description"] == "“Ideas are cheap, execution is everything.”"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields == {"Speaker": "Ilya Sutskever", "Source": "Ilya on the Dwarkesh Podcast",
+                      "At": "1:25"}
+    assert embed["footer"]["text"] == "Quote #7 · match 1 of 3"
+    assert ids(out) == ["qb:next:1:::ideas cheap", "qb:ctx:7", "qb:share:7"]
+    assert out.send_kwargs()["allowed_mentions"].to_dict() == {"parse": []}
+
+
+def test_render_last_match_has_no_next_button():
+    reply = QuoteReply((QUOTE,), search=SearchState("ideas", None, None, 2, 3))
+    assert ids(render(reply)) == ["qb:ctx:7", "qb:share:7"]
+
+
+def test_render_public_quote_has_context_but_no_share():
+    out = render(QuoteReply((QUOTE,)), public=True)
+    assert not out.ephemeral and ids(out) == ["qb:ctx:7"]
+
+
+def test_render_context_marks_the_quote_and_offers_share_only():
+    before = Quote(6, "So what about ideas?", "Dwarkesh Patel", QUOTE.source, "podcast",
+                   80.0, 1, 0.5)
+    out = render(QuoteReply((QUOTE,), context=(before, QUOTE)))
+    embed = out.embed.to_dict()
+    assert embed["title"] == "In context"
+    assert embed["description"].splitlines()[0] == "Dwarkesh Patel: So what about ideas?"
+    assert "▶ **Ilya Sutskever:** **Ideas are cheap" in embed["description"]
+    assert ids(out) == ["qb:share:7"]
+
+
+def test_render_keeps_mentions_and_markdown_verbatim_in_embeds():
+    embed = render(QuoteReply((RISKY,))).embed.to_dict()
+    # Markdown is escaped (invisible in Discord), mentions are left as written: they cannot
+    # ping because every message goes out with allowed_mentions={"parse": []}.
+    assert "@everyone, <@123> and <@&456>" in embed["description"]
+    assert "\\*\\*bold\\*\\* \\_claims\\_" in embed["description"]
+    assert embed["fields"][0]["value"] == "Mallory <@123>"
+
+
+def test_render_clips_a_huge_quote_to_discords_limits():
+    huge = Quote(1, "word_ " * 2000, None, "S" * 3000, "s", None, 0, 0.5)
+    embed = render(QuoteReply((huge,))).embed.to_dict()
+    assert len(embed["description"]) <= DESCRIPTION_MAX
+    assert embed["description"].endswith("…") and not embed["description"].endswith("\\…")
+    assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+    assert embed["fields"][0]["value"] == "Unknown speaker"
+
+
+def test_render_error_is_private_with_slash_suggestions(registry):
+    reply = ErrorReply("No quote matches “zzz”.",
+                       ("Try fewer words.", "/quote random [by:<speaker>] [in:<source>]",
+                        "/quote ideas are cheap by:ilya", "/quote speakers lists who is quoted."))
+    out = render(reply, public=True, registry=registry)
+    assert out.ephemeral and out.embed is None and out.view is None
+    assert out.content.splitlines() == [
+        "No quote matches “zzz”.", "Try:", "• Try fewer words.",
+        "• `/quote random [speaker:<speaker>] [source:<source>]`",
+        "• `/quote search query:ideas are cheap speaker:ilya`",
+        "• `/quote speakers` lists who is quoted.",
+    ]
+
+
+def test_slash_hint_leaves_prose_and_unknown_usages_alone(registry):
+    assert slash_hint("Ingest a transcript: quotebot ingest PATH", registry) == \
+        "Ingest a transcript: quotebot ingest PATH"
+    assert slash_hint("/quote nothing <x>", registry) == "/quote nothing <x>"
+    assert slash_hint("/quote show 42", None) == "/quote show 42"
+
+
+def test_render_help_uses_slash_usages(registry):
+    from bot.commands import help_reply
+
+    embed = render(help_reply(registry), registry=registry).embed.to_dict()
+    names = [f["name"] for f in embed["fields"]]
+    assert "/quote search query:<query> [speaker:<speaker>] [source:<source>]" in names
+    assert "/quote show id:<id> [context:<context>]" in names
+    assert all("by:" not in n for n in names)
+
+
+def test_render_list_text_and_limits():
+    out = render(ListReply("Speakers", tuple(f"Speaker {i} " + "x" * 200 for i in range(100))))
+    description = out.embed.to_dict()["description"]
+    assert len(description) <= DESCRIPTION_MAX and description.endswith("more")
+    text = render(TextReply("a" * 5000, public=True))
+    assert not text.ephemeral and len(text.content) <= CONTENT_MAX
+    assert render(HelpReply("Help", (("/quote x", "does x"),))).embed.fields[0].value == "does x"
+
+
+def test_clip_and_verbatim():
+    assert clip("short", 10) == "short"
+    assert clip("one two three four", 10) == "one two…"
+    assert verbatim("a*b", 10) == "a\\*b"
+    assert len(verbatim("*" * 50, 20)) <= 20
+
+
+# ---- the command tree ----------------------------------------------------------------------
+
+
+async def _noop(*args):
+    return []
+
+
+async def _handler(request, services):
+    return TextReply("ok")
+
+
+def test_tree_turns_spaced_names_into_subgroups(registry):
+    from bot.commands import build_registry
+
+    daily = (
+        Command("daily set", "Post a quote here every day.", _handler,
+                (Option("time", "When, e.g. 09:00.", required=True),
+                 Option("speaker", "Only this speaker.", complete=_noop))),
+        Command("daily stop", "Stop the daily quote.", _handler),
+        Command("daily list", "List the daily quotes.", _handler),
+        Command("daily now", "Post today's quote now.", _handler),
+    )
+    group = build_group(build_registry(daily), _noop, _noop)
+    client = discord.Client(intents=discord.Intents(guilds=True))
+    payload = group.to_dict(app_commands.CommandTree(client))
+    subs = {o["name"]: o for o in payload["options"]}
+    assert payload["name"] == "quote"
+    assert {"search", "random", "show", "help", "daily"} <= set(subs)
+    assert subs["daily"]["type"] == 2
+    assert [o["name"] for o in subs["daily"]["options"]] == ["set", "stop", "list", "now"]
+    set_options = subs["daily"]["options"][0]["options"]
+    assert [(o["name"], o["required"], o.get("autocomplete", False)) for o in set_options] == \
+        [("time", True, False), ("speaker", False, True)]
+
+
+def test_tree_hides_non_discord_options_and_puts_required_first():
+    cmd = Command("pick", "x" * 300, _handler, (
+        Option("limit", "hidden", type=int, platforms=frozenset({"text"})),
+        Option("where", "optional first in the registry"),
+        Option("what", "required", required=True),
+        Option("n", "bounded", type=int, min_value=1, max_value=5),
+    ))
+    from bot.registry import Registry
+
+    group = build_group(Registry([cmd]), _noop, _noop)
+    payload = group.to_dict(app_commands.CommandTree(discord.Client(
+        intents=discord.Intents(guilds=True))))
+    sub = payload["options"][0]
+    assert len(sub["description"]) == 100
+    assert [o["name"] for o in sub["options"]] == ["what", "where", "n"]
+    assert (sub["options"][2]["min_value"], sub["options"][2]["max_value"]) == (1, 5)
+
+
+def test_tree_refuses_names_nested_too_deep():
+    from bot.registry import Registry
+
+    with pytest.raises(ValueError, match="at most"):
+        build_group(Registry([Command("a b c", "too deep", _handler)]), _noop, _noop)
+
+
+def test_describe_fits_discord():
+    assert describe("") == "…"
+    assert describe("one\ntwo") == "one two"
+    assert len(describe("y" * 500)) == 100
