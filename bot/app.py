@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 BUNDLE_KEY = "bundled_digest"
 
 
-async def ensure_bundled(store: QuoteStore, progress: Progress | None = None) -> IngestReport | None:
+async def ensure_bundled(
+    store: QuoteStore, progress: Progress | None = None
+) -> IngestReport | None:
     """Ingest the bundled transcripts when the database is empty or holds an older bundle.
 
     A database that has sources but never received the bundle (the user's own library) is

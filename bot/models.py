@@ -52,7 +52,7 @@ class Quote:
 
 @dataclass(frozen=True)
 class UserRef:
-    """Who sent a request. `is_admin` is the platform's own verdict (manage server, workspace admin)."""
+    """Who sent a request; `is_admin` is the platform's verdict (manage server, workspace admin)."""
 
     platform: str
     id: str

@@ -1,4 +1,4 @@
-"""Queries over sources, speakers and quotes: ingest writes, lookups, FTS candidates, random picks."""
+"""Queries over sources, speakers and quotes: ingest writes, lookups, FTS matches, random picks."""
 
 from __future__ import annotations
 
@@ -194,7 +194,10 @@ class QuoteStore:
         """Rebuild the term -> document-frequency snapshot the search planner reads."""
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM terms")
-            await conn.execute("INSERT INTO terms (term, docs) SELECT term, doc FROM quotes_vocab WHERE col = 'text'")
+            await conn.execute(
+                "INSERT INTO terms (term, docs) "
+                "SELECT term, doc FROM quotes_vocab WHERE col = 'text'"
+            )
 
     async def set_meta(self, key: str, value: str) -> None:
         await self.db.conn.execute(

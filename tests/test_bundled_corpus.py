@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.app import ensure_bundled
+from bot.ingest.runner import ingest_paths
 from bot.library import QuoteLibrary
+from bot.models import Request
 from bot.registry import Services
+from transcripts import bundled_files
 
 # (query, words the top quote must contain, who said it)
 LINES = [
@@ -85,8 +88,6 @@ async def test_name_corrections_are_applied_at_ingest(bundled):
 
 async def test_random_quotes_are_worth_reading(bundled, registry):
     services = Services(library=bundled)
-    from bot.models import Request
-
     for _ in range(60):
         reply = await registry.dispatch(Request("random", {}), services)
         text = reply.quote.text
@@ -100,10 +101,6 @@ async def test_random_quotes_are_worth_reading(bundled, registry):
 
 async def test_reingesting_the_bundle_changes_nothing(bundled):
     before = await bundled.db.fetchall("SELECT id, text FROM quotes ORDER BY id")
-    from transcripts import bundled_files
-
-    from bot.ingest.runner import ingest_paths
-
     report = await ingest_paths(bundled.store, bundled_files())
     assert {f.status for f in report.files} == {"unchanged"}
     after = await bundled.db.fetchall("SELECT id, text FROM quotes ORDER BY id")
