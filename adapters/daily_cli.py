@@ -1,9 +1,188 @@
-"""The `quotebot daily` command (work in progress: replaced by its adapter's real command)."""
+"""`quotebot daily`: operators list, add, remove and dry-run daily-quote subscriptions.
+
+The posting itself happens inside `quotebot discord` and `quotebot slack`, whose schedulers
+share this database; this command has no platform connection. `run-once` therefore shows
+what each due subscription would post, printed as the console renders it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import click
 
+from bot.daily.service import OPERATOR, DailyError, DailyService
+from bot.models import ChannelRef, QuoteReply
 
-@click.command("daily")
+log = logging.getLogger(__name__)
+
+
+class ConsolePoster:
+    """A Poster that prints the rendered post instead of sending it."""
+
+    def __init__(self, echo: Callable[[str], None] = click.echo) -> None:
+        self.echo = echo
+
+    def owns(self, channel: ChannelRef) -> bool:
+        return True
+
+    async def check(self, channel: ChannelRef) -> None:
+        return None
+
+    async def post(self, channel: ChannelRef, reply: QuoteReply, *, idempotency_key: str) -> str:
+        from adapters.console import render_text
+
+        where = f"{channel.platform} {channel.workspace} #{channel.channel}"
+        self.echo(f"── {where} ({idempotency_key})\n{render_text(reply)}\n")
+        return f"console:{idempotency_key}"
+
+
+def _run(settings, main: Callable[[DailyService], Awaitable[int | None]],
+         now: datetime | None = None) -> None:
+    """Open the services with the global settings, run `main`, exit with its code.
+
+    `now` pins the service's clock (run-once --now), so the whole pass sees one time.
+    """
+    # Imported here: adapters.cli imports this module while it is being built.
+    from adapters.cli import print_progress, run_async
+    from bot.app import open_services
+
+    async def go() -> int | None:
+        async with open_services(settings.db, bundled=settings.bundled,
+                                 progress=print_progress) as services:
+            if now is None:
+                return await main(DailyService(services.library))
+            return await main(DailyService(services.library, clock=lambda: now))
+
+    run_async(go)
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        now = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"“{value}” is not an ISO date-time "
+                                 "(e.g. 2024-11-24T09:00:00+01:00)") from exc
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+@click.group("daily")
 def daily() -> None:
-    """Not available yet."""
-    raise click.ClickException("quotebot daily is not available yet")
+    """Daily quote subscriptions (posted by `quotebot discord` / `quotebot slack`)."""
+
+
+@daily.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def list_command(settings, as_json: bool) -> None:
+    """List every subscription with its next post, last post and last error."""
+
+    async def main(service: DailyService) -> int:
+        subs = await service.list()
+        now = service.clock()
+        if as_json:
+            items = [{
+                "id": s.id, "platform": s.platform, "workspace": s.workspace,
+                "channel": s.channel, "time": s.local_time, "timezone": s.timezone,
+                "speaker": s.speaker, "source": s.source, "enabled": s.enabled,
+                "next_run": service.next_at(s, now).isoformat() if s.enabled else None,
+                "last_sent_at": s.last_sent_at, "last_error": s.last_error,
+                "disabled_reason": s.disabled_reason, "failures": s.failures,
+                "created_by": s.created_by, "created_at": s.created_at,
+            } for s in subs]
+            click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        elif not subs:
+            click.echo("No daily quotes.")
+        else:
+            for s in subs:
+                click.echo(f"{s.id:>4}  {s.platform} {s.workspace}  {service.describe(s, now)}")
+        return 0
+
+    _run(settings, main)
+
+
+@daily.command("add")
+@click.option("--platform", required=True, type=click.Choice(["discord", "slack"]))
+@click.option("--workspace", required=True, help="Discord guild id or Slack team id.")
+@click.option("--channel", required=True, help="Channel id.")
+@click.option("--time", "at", required=True, help="Local time, HH:MM (24-hour).")
+@click.option("--timezone", help="IANA timezone (default UTC, or the current one).")
+@click.option("--speaker", help="Only quotes by this person.")
+@click.option("--source", help="Only quotes from this source.")
+@click.pass_obj
+def add_command(settings, platform, workspace, channel, at, timezone, speaker, source) -> None:
+    """Subscribe a channel, or change its subscription (the bot's access is not checked)."""
+
+    async def main(service: DailyService) -> int:
+        try:
+            result = await service.set(
+                ChannelRef(platform, workspace, channel), time=at, timezone=timezone,
+                speaker=speaker, source=source, actor=OPERATOR,
+            )
+        except DailyError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            for hint in exc.suggestions:
+                click.echo(f"  · {hint}", err=True)
+            return 1
+        sub = result.subscription
+        click.echo(f"{'added' if result.created else 'changed'} #{sub.id}: "
+                   f"{service.describe(sub)}")
+        return 0
+
+    _run(settings, main)
+
+
+@daily.command("remove")
+@click.argument("subscription_id", metavar="ID", type=int)
+@click.pass_obj
+def remove_command(settings, subscription_id: int) -> None:
+    """Remove a subscription and its post history."""
+
+    async def main(service: DailyService) -> int:
+        sub = await service.remove(subscription_id)
+        if sub is None:
+            click.echo(f"error: there is no subscription #{subscription_id}", err=True)
+            return 1
+        click.echo(f"removed #{sub.id}: {sub.platform} {sub.workspace} #{sub.channel}")
+        return 0
+
+    _run(settings, main)
+
+
+@daily.command("run-once")
+@click.option("--now", "now_text", metavar="ISO",
+              help="Pretend it is this time (default: now; naive = UTC).")
+@click.option("--commit", is_flag=True,
+              help="Claim the due posts for real and mark them sent as printed here: they "
+                   "will NOT reach the channels. For tests; default is a dry run.")
+@click.pass_obj
+def run_once_command(settings, now_text: str | None, commit: bool) -> None:
+    """Show what each due subscription would post now (a dry run by default).
+
+    Real posting happens inside `quotebot discord` and `quotebot slack`.
+    """
+    now = _parse_now(now_text)
+
+    async def main(service: DailyService) -> int:
+        poster = ConsolePoster()
+        for sub in await service.list():
+            service.posters.setdefault(sub.platform, poster)
+        result = await service.scheduler.run_once(now, dry_run=not commit)
+        shown = [o for o in result.outcomes if o.status in ("dry-run", "sent")]
+        if not shown:
+            click.echo("Nothing is due.")
+        verb = "recorded as sent" if commit else "would be posted (dry run: nothing recorded)"
+        click.echo(f"{len(shown)} post(s) {verb}.", err=True)
+        for o in result.outcomes:
+            if o.status not in ("dry-run", "sent", "skipped"):
+                click.echo(f"#{o.subscription_id}: {o.status}: {o.error}", err=True)
+        if result.next_wake:
+            click.echo(f"next due: {result.next_wake.isoformat()}", err=True)
+        return 0
+
+    _run(settings, main, now)

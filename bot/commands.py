@@ -222,7 +222,10 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
 
 
 def build_registry(*groups: tuple[Command, ...]) -> Registry:
-    """The registry of the quote commands, any extra groups, and a generated `help`."""
+    """The registry: quote commands, daily commands, any extra groups, and a generated `help`."""
+    from bot.daily.commands import DAILY_COMMANDS
+
+    groups = (DAILY_COMMANDS, *groups)
     registry: Registry | None = None
 
     async def show_help(request: Request, services: Services) -> Reply:

@@ -60,7 +60,8 @@ def _command(words: list[str], registry: Registry) -> tuple[Command | ErrorReply
     first = words[0].lower()
     if len(words) > 1 and (cmd := registry.get(f"{first} {words[1].lower()}")):
         return cmd, words[1 + 1:]
-    if cmd := registry.get(first):
+    # A bare group alias ("daily") runs its command, but "daily 09:00" is the group's verb.
+    if (cmd := registry.get(first)) and not (len(words) > 1 and cmd.group == first):
         return cmd, words[1:]
     group = [c for c in registry if c.group == first]
     if group:

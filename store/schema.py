@@ -144,6 +144,13 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 2: daily posts. `active_from`: a subscription set (or changed) after today's time
+    # first posts at its next run, not at once. `abandoned_at`: a claim whose local day
+    # ended unsent (or that found no quote), kept as a record and never retried.
+    """
+    ALTER TABLE subscriptions ADD COLUMN active_from TEXT;
+    ALTER TABLE daily_posts ADD COLUMN abandoned_at TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

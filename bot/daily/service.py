@@ -1,0 +1,286 @@
+"""The daily-quote facade the commands and the operator CLI use: set, stop, list, post now.
+
+Every input is validated before anything is written, so a bad time, an unknown timezone
+or speaker, a filter with no good quote or a channel the bot cannot post in changes
+nothing. The permission rule lives here: an admin of the server/workspace (the adapter's
+`UserRef.is_admin`) or the creator of the subscription may change it; creating one needs
+an admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.daily.poster import PermanentPostError, Poster, TransientPostError
+from bot.daily.schedule import (
+    ScheduleError,
+    format_local,
+    format_time,
+    local_day,
+    next_run,
+    parse_time,
+    parse_timezone,
+    timezone_choices,
+    zone,
+)
+from bot.daily.scheduler import Clock, Scheduler, Sleep, channel_of, plan, utc_now
+from bot.library import LookupFailed, QuoteLibrary, quote_from_row
+from bot.models import ChannelRef, Quote, QuoteReply, UserRef
+from store.daily import DailyStore, Subscription, parse_iso
+from store.quotes import RAND_KEY_MAX
+
+log = logging.getLogger(__name__)
+
+OPERATOR = UserRef("cli", "operator", "operator", is_admin=True)
+"""The actor of the operator CLI: may change any subscription, checks no channel."""
+
+
+class DailyError(Exception):
+    """A daily request we refuse; `message` and `suggestions` are for the user."""
+
+    def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = suggestions
+
+
+def creator_key(user: UserRef) -> str:
+    """How `subscriptions.created_by` names a user: `discord:1234`, `slack:U0123`."""
+    return f"{user.platform}:{user.id}"
+
+
+def may_manage(user: UserRef | None, sub: Subscription | None) -> bool:
+    """An admin may change anything; otherwise only the creator, their own subscription."""
+    if user is None:
+        return False
+    if user.is_admin:
+        return True
+    return sub is not None and sub.created_by == creator_key(user)
+
+
+def mention(channel: str) -> str:
+    """`<#id>`: a channel link on Discord and Slack alike."""
+    return f"<#{channel}>"
+
+
+@dataclass(frozen=True)
+class SetResult:
+    subscription: Subscription
+    created: bool
+    next_at: datetime
+
+
+class DailyService:
+    """What handlers and the CLI call; owns the store and a Scheduler sharing its posters.
+
+    Adapters build one per process with their Poster, put it in `Services(daily=...)` and
+    run `service.scheduler.run()` as a background task; changes made here wake it.
+
+    Args:
+        library: the quote library (speaker/source names and quote rows).
+        store: the daily store (default: over the library's database).
+        posters: platform -> Poster. Without one for a platform, `set` skips the channel
+            check and `post_now` returns the quote for the caller to show instead.
+        clock, sleep, rng, process_id: injected into the scheduler; see Scheduler.
+    """
+
+    def __init__(
+        self,
+        library: QuoteLibrary,
+        store: DailyStore | None = None,
+        *,
+        posters: Mapping[str, Poster] | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        process_id: str | None = None,
+    ) -> None:
+        self.library = library
+        self.store = store or DailyStore(library.db)
+        self.posters: dict[str, Poster] = dict(posters or {})
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.scheduler = Scheduler(self.store, library, self.posters, clock, sleep, self.rng,
+                                   process_id)
+
+    # ---- changes ------------------------------------------------------------------------
+
+    async def set(
+        self,
+        channel: ChannelRef,
+        *,
+        time: str,
+        timezone: str | None = None,
+        speaker: str | None = None,
+        source: str | None = None,
+        actor: UserRef | None,
+    ) -> SetResult:
+        """Subscribe `channel` (or change its subscription) after validating everything.
+
+        `timezone` defaults to the subscription's current one, else UTC; `speaker` and
+        `source` replace the current filters (omitted = no filter).
+
+        Raises:
+            DailyError: not allowed, bad time or timezone, unknown speaker or source, no
+                good quote for the filters, or the bot cannot post in the channel.
+        """
+        existing = await self.store.find(channel.platform, channel.workspace, channel.channel)
+        self._require(actor, existing, "set up a daily quote")
+        try:
+            at = format_time(parse_time(time))
+            tz_name = parse_timezone(timezone) if timezone else (
+                existing.timezone if existing else "UTC")
+        except ScheduleError as exc:
+            raise DailyError(exc.message, exc.suggestions) from exc
+        try:
+            who = self.library.resolve_speaker(speaker) if speaker else None
+            where = self.library.resolve_source(source) if source else None
+        except LookupFailed as exc:
+            raise DailyError(exc.message, exc.suggestions) from exc
+        speaker_id = who.id if who else None
+        source_id = where.id if where else None
+        if not await self.store.has_eligible(speaker_id, source_id):
+            what = " and ".join(filter(None, (
+                f"by {who.name}" if who else None, f"from {where.title}" if where else None)))
+            raise DailyError(
+                f"No quote {what} is good enough for a daily post." if what
+                else "There are no quotes good enough for a daily post yet.",
+                ("Try another speaker or source, or none.",) if what else (),
+            )
+        await self._check_channel(channel)
+        now = self.clock()
+        sub, created = await self.store.upsert(
+            platform=channel.platform, workspace=channel.workspace, channel=channel.channel,
+            local_time=at, timezone=tz_name, speaker_id=speaker_id, source_id=source_id,
+            created_by=creator_key(actor), now=now,
+        )
+        self.scheduler.notify_changed()
+        log.info("daily subscription %s %s by %s: %s %s", sub.id,
+                 "created" if created else "changed", creator_key(actor), at, tz_name)
+        return SetResult(sub, created, self.next_at(sub, now))
+
+    async def stop(self, channel: ChannelRef, *, actor: UserRef | None) -> Subscription:
+        """Remove the channel's subscription (and its history).
+
+        Raises:
+            DailyError: there is none, or the actor may not change it.
+        """
+        sub = await self.store.find(channel.platform, channel.workspace, channel.channel)
+        if sub is None:
+            raise DailyError(f"There is no daily quote in {mention(channel.channel)}.")
+        self._require(actor, sub, "stop this daily quote")
+        await self.store.delete(sub.id)
+        self.scheduler.notify_changed()
+        return sub
+
+    async def remove(self, subscription_id: int) -> Subscription | None:
+        """Operator removal by id; the removed subscription, or None if there was none."""
+        sub = await self.store.get(subscription_id)
+        if sub is not None and await self.store.delete(subscription_id):
+            self.scheduler.notify_changed()
+            return sub
+        return None
+
+    async def post_now(
+        self, channel: ChannelRef, *, actor: UserRef | None
+    ) -> tuple[Subscription, Quote, str | None]:
+        """Post the channel's next quote at once, publicly; the day's own post still happens.
+
+        The quote comes from the subscription's filters and current no-repeat cycle but is
+        not recorded in it. Returns (subscription, quote, message ref); the ref is None when
+        this process has no poster for the platform (the caller shows the quote itself).
+
+        Raises:
+            DailyError: no subscription, not allowed, no quote, or the post failed.
+        """
+        sub = await self.store.find(channel.platform, channel.workspace, channel.channel)
+        if sub is None:
+            raise DailyError(f"There is no daily quote in {mention(channel.channel)}.",
+                             ("Set one up first: /quote daily set",))
+        self._require(actor, sub, "post this daily quote")
+        row = await self.store.pick(sub.id, rand_key=self.rng.randint(0, RAND_KEY_MAX))
+        if row is None:
+            raise DailyError("No quote matches this daily quote's filters any more.",
+                             ("Set it again with other filters: /quote daily set",))
+        quote = quote_from_row(row)
+        poster = self.posters.get(channel.platform)
+        if poster is None:
+            return sub, quote, None
+        key = f"qb-{sub.id}-n{self.rng.getrandbits(40):010x}"  # <= 25 chars, like the daily one
+        try:
+            ref = await poster.post(channel_of(sub), QuoteReply((quote,), public=True),
+                                    idempotency_key=key)
+        except PermanentPostError as exc:
+            raise DailyError(f"I can't post in {mention(channel.channel)}: {exc.reason}") from exc
+        except TransientPostError as exc:
+            raise DailyError(f"Posting failed for now ({exc.reason}); try again shortly.") from exc
+        return sub, quote, str(ref)
+
+    # ---- reads --------------------------------------------------------------------------
+
+    async def list(self, *, platform: str | None = None, workspace: str | None = None
+                   ) -> list[Subscription]:
+        return await self.store.list(platform=platform, workspace=workspace)
+
+    async def find(self, channel: ChannelRef) -> Subscription | None:
+        return await self.store.find(channel.platform, channel.workspace, channel.channel)
+
+    def next_at(self, sub: Subscription, now: datetime | None = None) -> datetime:
+        """When the subscription next posts (UTC): its schedule, minus a day already done,
+        or the retry time of today's failed post."""
+        now = now or self.clock()
+        return plan(sub, now).next_at or next_run(now, parse_time(sub.local_time),
+                                                  zone(sub.timezone))
+
+    def describe(self, sub: Subscription, now: datetime | None = None) -> str:
+        """One line for `daily list`: where, when, filters, next, last post, last error."""
+        now = now or self.clock()
+        tz = zone(sub.timezone)
+        parts = [mention(sub.channel), f"{sub.local_time} {sub.timezone}"]
+        if sub.speaker:
+            parts.append(f"by {sub.speaker}")
+        if sub.source:
+            parts.append(f"in {sub.source}")
+        if sub.enabled:
+            retrying = (sub.latest_date == local_day(now, tz).isoformat()
+                        and sub.latest_sent_at is None and sub.latest_abandoned_at is None)
+            word = "retrying" if retrying else "next"
+            parts.append(f"{word} {format_local(self.next_at(sub, now), tz)}")
+        else:
+            parts.append(f"disabled: {sub.disabled_reason or 'unknown reason'}")
+        last = parse_iso(sub.last_sent_at)
+        parts.append(f"last posted {format_local(last, tz)}" if last else "not posted yet")
+        if sub.last_error and sub.last_error != sub.disabled_reason:
+            parts.append(f"last error: {sub.last_error}")
+        return " · ".join(parts)
+
+    def timezone_choices(self, partial: str, limit: int = 25) -> list[str]:
+        return timezone_choices(partial, limit)
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _require(self, actor: UserRef | None, sub: Subscription | None, what: str) -> None:
+        if may_manage(actor, sub):
+            return
+        if sub is None:
+            raise DailyError(f"Only server or workspace admins can {what}.")
+        raise DailyError(f"Only server or workspace admins, or whoever set it up, can {what}.")
+
+    async def _check_channel(self, channel: ChannelRef) -> None:
+        poster = self.posters.get(channel.platform)
+        if poster is None:
+            return
+        try:
+            await poster.check(channel)
+        except PermanentPostError as exc:
+            raise DailyError(f"I can't post in {mention(channel.channel)}: {exc.reason}") from exc
+        except TransientPostError as exc:
+            raise DailyError(
+                f"I couldn't check {mention(channel.channel)} just now ({exc.reason}); "
+                "try again shortly."
+            ) from exc

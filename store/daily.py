@@ -1,0 +1,565 @@
+"""All SQL of daily posts: subscriptions, exactly-once claims, no-repeat picks, failures.
+
+Exactly-once rests on two things: the UNIQUE (subscription_id, local_date) of `daily_posts`
+and `claim()` choosing the quote and inserting that row in ONE `BEGIN IMMEDIATE`
+transaction, so two processes sharing the file cannot both claim a day. A claimed row
+carries a lease (`claimed_by`, `lease_until`); until it expires nobody else touches it.
+After a failed send the lease is set to the retry time, so whoever is up then retries.
+
+Timestamps are stored as UTC ISO-8601 strings with seconds (`2024-11-24T08:00:00+00:00`);
+`local_date` is the subscription's local calendar date (`2024-11-24`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from store.db import Database
+from store.quotes import _QUOTE_SELECT
+
+log = logging.getLogger(__name__)
+
+NO_QUOTE = "no quote matches this subscription's filters"
+DISABLE_AFTER = 3  # consecutive permanent failures before a subscription is disabled
+
+_SUBSCRIPTION_SELECT = """
+    SELECT s.id, s.platform, s.workspace, s.channel, s.local_time, s.timezone,
+           s.speaker_id, s.source_id, sp.name AS speaker, so.title AS source,
+           s.created_by, s.created_at, s.active_from, s.enabled, s.cycle, s.failures,
+           s.last_error, s.disabled_reason,
+           p.id AS latest_post_id, p.local_date AS latest_date, p.sent_at AS latest_sent_at,
+           p.abandoned_at AS latest_abandoned_at, p.lease_until AS latest_lease_until,
+           (SELECT x.sent_at FROM daily_posts x
+             WHERE x.subscription_id = s.id AND x.sent_at IS NOT NULL
+             ORDER BY x.local_date DESC LIMIT 1) AS last_sent_at
+    FROM subscriptions s
+    LEFT JOIN speakers sp ON sp.id = s.speaker_id
+    LEFT JOIN sources so ON so.id = s.source_id
+    LEFT JOIN daily_posts p ON p.id = (
+        SELECT y.id FROM daily_posts y WHERE y.subscription_id = s.id
+        ORDER BY y.local_date DESC LIMIT 1)
+"""
+
+
+def iso(instant: datetime) -> str:
+    """The stored form of an aware datetime: UTC, to the second."""
+    return instant.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel's daily post, with the state of its most recent post (`latest_*`)."""
+
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    local_time: str
+    timezone: str
+    speaker_id: int | None
+    source_id: int | None
+    speaker: str | None
+    source: str | None
+    created_by: str
+    created_at: str
+    active_from: str | None
+    enabled: bool
+    cycle: int
+    failures: int
+    last_error: str | None
+    disabled_reason: str | None
+    latest_post_id: int | None
+    latest_date: str | None
+    latest_sent_at: str | None
+    latest_abandoned_at: str | None
+    latest_lease_until: str | None
+    last_sent_at: str | None
+
+    @classmethod
+    def from_row(cls, row) -> Subscription:
+        data = dict(row)
+        data["enabled"] = bool(data["enabled"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed (subscription, local date): the quote to post and the lease we hold."""
+
+    post_id: int
+    subscription_id: int
+    local_date: str
+    cycle: int
+    quote: object  # the quote row (store.quotes' columns); bot.library.quote_from_row reads it
+    attempts: int
+    claimed_by: str
+    lease_until: datetime
+    taken_over: bool
+
+
+@dataclass(frozen=True)
+class Post:
+    """One row of post history."""
+
+    id: int
+    subscription_id: int
+    local_date: str
+    quote_id: int | None
+    cycle: int
+    claimed_by: str
+    claimed_at: str
+    lease_until: str
+    sent_at: str | None
+    message_ref: str | None
+    attempts: int
+    last_error: str | None
+    abandoned_at: str | None
+
+
+class _DryRun(Exception):
+    """Raised inside a claim transaction to roll it back and hand out what it would do."""
+
+    def __init__(self, claim: Claim | None) -> None:
+        super().__init__("dry run")
+        self.claim = claim
+
+
+class DailyStore:
+    """Subscriptions and post history. Every parameter is bound; writes are transactions."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- subscriptions ------------------------------------------------------------------
+
+    async def upsert(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        local_time: str,
+        timezone: str,
+        speaker_id: int | None,
+        source_id: int | None,
+        created_by: str,
+        now: datetime,
+    ) -> tuple[Subscription, bool]:
+        """Create the channel's subscription, or change it; return it and whether it is new.
+
+        A change keeps the creator, the no-repeat cycle and the history, re-enables a
+        disabled subscription and clears its errors. `active_from` becomes `now` either way,
+        so a time already past today first runs tomorrow.
+        """
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM subscriptions WHERE platform = ? AND workspace = ? AND channel = ?",
+                (platform, workspace, channel),
+            ) as cur:
+                existed = await cur.fetchone() is not None
+            await conn.execute(
+                """
+                INSERT INTO subscriptions (platform, workspace, channel, local_time, timezone,
+                                           speaker_id, source_id, created_by, created_at,
+                                           active_from)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (platform, workspace, channel) DO UPDATE SET
+                    local_time = excluded.local_time, timezone = excluded.timezone,
+                    speaker_id = excluded.speaker_id, source_id = excluded.source_id,
+                    active_from = excluded.active_from, enabled = 1, failures = 0,
+                    last_error = NULL, disabled_reason = NULL
+                """,
+                (platform, workspace, channel, local_time, timezone, speaker_id, source_id,
+                 created_by, iso(now), iso(now)),
+            )
+        sub = await self.find(platform, workspace, channel)
+        assert sub is not None
+        return sub, not existed
+
+    async def get(self, subscription_id: int) -> Subscription | None:
+        row = await self.db.fetchone(_SUBSCRIPTION_SELECT + " WHERE s.id = ?",
+                                     (subscription_id,))
+        return None if row is None else Subscription.from_row(row)
+
+    async def find(self, platform: str, workspace: str, channel: str) -> Subscription | None:
+        row = await self.db.fetchone(
+            _SUBSCRIPTION_SELECT
+            + " WHERE s.platform = ? AND s.workspace = ? AND s.channel = ?",
+            (platform, workspace, channel),
+        )
+        return None if row is None else Subscription.from_row(row)
+
+    async def list(
+        self,
+        *,
+        platform: str | None = None,
+        workspace: str | None = None,
+        enabled: bool | None = None,
+    ) -> list[Subscription]:
+        """Subscriptions, optionally of one platform/workspace or only (not) enabled, by id."""
+        where, params = [], []
+        if platform is not None:
+            where.append("s.platform = ?")
+            params.append(platform)
+        if workspace is not None:
+            where.append("s.workspace = ?")
+            params.append(workspace)
+        if enabled is not None:
+            where.append("s.enabled = ?")
+            params.append(1 if enabled else 0)
+        sql = _SUBSCRIPTION_SELECT
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = await self.db.fetchall(sql + " ORDER BY s.id", tuple(params))
+        return [Subscription.from_row(r) for r in rows]
+
+    async def delete(self, subscription_id: int) -> bool:
+        """Remove a subscription and its history; False if there was none."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+            return cur.rowcount > 0
+
+    async def has_eligible(self, speaker_id: int | None, source_id: int | None) -> bool:
+        """Whether any good quote matches these filters (an index probe)."""
+        where, params = ["q.quotability >= 0.5"], []
+        if speaker_id is not None:
+            where.append("q.speaker_id = ?")
+            params.append(speaker_id)
+        if source_id is not None:
+            where.append("q.source_id = ?")
+            params.append(source_id)
+        sql = "SELECT 1 FROM quotes q WHERE " + " AND ".join(where) + " LIMIT 1"
+        return await self.db.scalar(sql, tuple(params)) is not None
+
+    # ---- claims -------------------------------------------------------------------------
+
+    async def claim(
+        self,
+        subscription_id: int,
+        local_date: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        process_id: str,
+        rand_key: int,
+        dry_run: bool = False,
+    ) -> Claim | None:
+        """Claim the subscription's post for `local_date`, choosing its quote; None if not ours.
+
+        In one IMMEDIATE transaction: nothing happens if the day is already sent or
+        abandoned, or another claim's lease has not expired; an expired unsent claim is
+        taken over (same quote); otherwise older unsent claims are abandoned, the next quote
+        of the no-repeat cycle is picked and the day's row inserted. A subscription with no
+        eligible quote gets an abandoned row for the day (so it is not retried all day) and
+        a permanent failure. `dry_run` rolls everything back and returns what would happen.
+        """
+        try:
+            async with self.db.transaction() as conn:
+                claim = await self._claim(conn, subscription_id, local_date, now=now,
+                                          lease_until=lease_until, process_id=process_id,
+                                          rand_key=rand_key)
+                if dry_run:
+                    raise _DryRun(claim)
+                return claim
+        except _DryRun as dry:
+            return dry.claim
+
+    async def _claim(self, conn, subscription_id, local_date, *, now, lease_until, process_id,
+                     rand_key) -> Claim | None:
+        async with conn.execute(
+            "SELECT id, enabled, cycle, speaker_id, source_id FROM subscriptions WHERE id = ?",
+            (subscription_id,),
+        ) as cur:
+            sub = await cur.fetchone()
+        if sub is None or not sub["enabled"]:
+            return None
+        async with conn.execute(
+            """
+            SELECT id, quote_id, cycle, sent_at, abandoned_at, lease_until, attempts
+            FROM daily_posts WHERE subscription_id = ? AND local_date = ?
+            """,
+            (subscription_id, local_date),
+        ) as cur:
+            row = await cur.fetchone()
+
+        if row is not None:
+            if row["sent_at"] is not None or row["abandoned_at"] is not None:
+                return None
+            if parse_iso(row["lease_until"]) > now:
+                return None
+            quote_id, cycle = row["quote_id"], row["cycle"]
+            quote = await self._quote(conn, quote_id) if quote_id is not None else None
+            if quote is None:  # the quote was deleted by a re-ingest since the claim
+                picked = await self._pick(conn, sub, rand_key)
+                if picked is None:
+                    await self._no_quote(conn, subscription_id, row["id"], local_date, now)
+                    return None
+                quote_id, cycle = picked
+                quote = await self._quote(conn, quote_id)
+            await conn.execute(
+                """
+                UPDATE daily_posts SET claimed_by = ?, claimed_at = ?, lease_until = ?,
+                                       quote_id = ?, cycle = ?
+                WHERE id = ?
+                """,
+                (process_id, iso(now), iso(lease_until), quote_id, cycle, row["id"]),
+            )
+            return Claim(row["id"], subscription_id, local_date, cycle, quote, row["attempts"],
+                         process_id, lease_until, taken_over=True)
+
+        await self._abandon_before(conn, subscription_id, local_date, now)
+        picked = await self._pick(conn, sub, rand_key)
+        if picked is None:
+            await self._no_quote(conn, subscription_id, None, local_date, now)
+            return None
+        quote_id, cycle = picked
+        cur = await conn.execute(
+            """
+            INSERT INTO daily_posts (subscription_id, local_date, quote_id, cycle, claimed_by,
+                                     claimed_at, lease_until)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (subscription_id, local_date) DO NOTHING
+            """,
+            (subscription_id, local_date, quote_id, cycle, process_id, iso(now),
+             iso(lease_until)),
+        )
+        if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; the constraint holds
+            return None
+        post_id = cur.lastrowid
+        quote = await self._quote(conn, quote_id)
+        return Claim(post_id, subscription_id, local_date, cycle, quote, 0, process_id,
+                     lease_until, taken_over=False)
+
+    async def _quote(self, conn, quote_id: int):
+        async with conn.execute(_QUOTE_SELECT + " WHERE q.id = ?", (quote_id,)) as cur:
+            return await cur.fetchone()
+
+    async def _pick(self, conn, sub, rand_key: int) -> tuple[int, int] | None:
+        """(quote id, cycle) of the next quote of the subscription's no-repeat cycle.
+
+        Seeks a random `rand_key` in the partial index of good quotes (with the filters),
+        skipping quotes already posted in the current cycle: O(log n + posts in the cycle),
+        never a scan of the corpus. When the cycle is used up, the next one starts (and its
+        first quote is not the one posted last, when there is any other).
+        """
+        cycle = sub["cycle"]
+        quote_id = await self._seek(conn, sub, cycle, rand_key, avoid=None)
+        if quote_id is not None:
+            return quote_id, cycle
+        async with conn.execute(
+            """
+            SELECT quote_id FROM daily_posts
+            WHERE subscription_id = ? AND quote_id IS NOT NULL AND sent_at IS NOT NULL
+            ORDER BY local_date DESC LIMIT 1
+            """,
+            (sub["id"],),
+        ) as cur:
+            last = await cur.fetchone()
+        avoid = last[0] if last else None
+        cycle += 1
+        quote_id = await self._seek(conn, sub, cycle, rand_key, avoid=avoid)
+        if quote_id is None and avoid is not None:
+            quote_id = await self._seek(conn, sub, cycle, rand_key, avoid=None)
+        if quote_id is None:
+            return None
+        await conn.execute("UPDATE subscriptions SET cycle = ? WHERE id = ?", (cycle, sub["id"]))
+        log.info("daily subscription %s starts no-repeat cycle %d", sub["id"], cycle)
+        return quote_id, cycle
+
+    async def _seek(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None):
+        # The literal `quotability >= 0.5` lets SQLite use the partial indexes of schema.py.
+        where = [
+            "q.quotability >= 0.5",
+            "q.rand_key >= ?",
+            "q.id NOT IN (SELECT d.quote_id FROM daily_posts d WHERE d.subscription_id = ?"
+            " AND d.cycle = ? AND d.quote_id IS NOT NULL)",
+        ]
+        params: list = [rand_key, sub["id"], cycle]
+        if sub["speaker_id"] is not None:
+            where.append("q.speaker_id = ?")
+            params.append(sub["speaker_id"])
+        if sub["source_id"] is not None:
+            where.append("q.source_id = ?")
+            params.append(sub["source_id"])
+        if avoid is not None:
+            where.append("q.id != ?")
+            params.append(avoid)
+        sql = "SELECT q.id FROM quotes q WHERE " + " AND ".join(where)
+        sql += " ORDER BY q.rand_key LIMIT 1"
+        async with conn.execute(sql, tuple(params)) as cur:
+            row = await cur.fetchone()
+        if row is None and rand_key > 0:  # wrap around once
+            params[0] = 0
+            async with conn.execute(sql, tuple(params)) as cur:
+                row = await cur.fetchone()
+        return None if row is None else row[0]
+
+    async def _no_quote(self, conn, subscription_id, post_id, local_date, now) -> None:
+        """Record a day with nothing to post: the day is abandoned and a failure counted."""
+        if post_id is None:
+            await conn.execute(
+                """
+                INSERT INTO daily_posts (subscription_id, local_date, quote_id, cycle,
+                                         claimed_by, claimed_at, lease_until, last_error,
+                                         abandoned_at)
+                SELECT id, ?, NULL, cycle, '', ?, ?, ?, ? FROM subscriptions WHERE id = ?
+                """,
+                (local_date, iso(now), iso(now), NO_QUOTE, iso(now), subscription_id),
+            )
+        else:
+            await conn.execute(
+                "UPDATE daily_posts SET last_error = ?, abandoned_at = ? WHERE id = ?",
+                (NO_QUOTE, iso(now), post_id),
+            )
+        await self._count_failure(conn, subscription_id, NO_QUOTE, now,
+                                  disable_after=DISABLE_AFTER)
+
+    async def _abandon_before(self, conn, subscription_id, local_date, now) -> int:
+        async with conn.execute(
+            """
+            SELECT local_date, last_error FROM daily_posts
+            WHERE subscription_id = ? AND local_date < ? AND sent_at IS NULL
+              AND abandoned_at IS NULL
+            ORDER BY local_date DESC
+            """,
+            (subscription_id, local_date),
+        ) as cur:
+            stale = list(await cur.fetchall())
+        if not stale:
+            return 0
+        await conn.execute(
+            """
+            UPDATE daily_posts SET abandoned_at = ?
+            WHERE subscription_id = ? AND local_date < ? AND sent_at IS NULL
+              AND abandoned_at IS NULL
+            """,
+            (iso(now), subscription_id, local_date),
+        )
+        latest = stale[0]
+        message = f"missed the post of {latest['local_date']}: the day ended before it went out"
+        if latest["last_error"]:
+            message += f" (last error: {latest['last_error']})"
+        await conn.execute("UPDATE subscriptions SET last_error = ? WHERE id = ?",
+                           (message, subscription_id))
+        log.warning("daily subscription %s: %s", subscription_id, message)
+        return len(stale)
+
+    async def abandon_stale(self, subscription_id: int, before: str, *, now: datetime) -> int:
+        """Abandon (record, never retry) unsent claims of local dates before `before`."""
+        async with self.db.transaction() as conn:
+            return await self._abandon_before(conn, subscription_id, before, now)
+
+    async def pick(self, subscription_id: int, *, rand_key: int):
+        """The quote row the subscription would get next, without claiming anything."""
+        sub = await self.db.fetchone(
+            "SELECT id, enabled, cycle, speaker_id, source_id FROM subscriptions WHERE id = ?",
+            (subscription_id,),
+        )
+        if sub is None:
+            return None
+        conn = self.db.conn
+        quote_id = await self._seek(conn, sub, sub["cycle"], rand_key, avoid=None)
+        if quote_id is None:
+            quote_id = await self._seek(conn, sub, sub["cycle"] + 1, rand_key, avoid=None)
+        return None if quote_id is None else await self._quote(conn, quote_id)
+
+    # ---- outcomes -----------------------------------------------------------------------
+
+    async def mark_sent(self, claim: Claim, *, now: datetime, message_ref: str) -> bool:
+        """Record the post as sent and reset the failure count; False if it already was."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                """
+                UPDATE daily_posts SET sent_at = ?, message_ref = ?, attempts = attempts + 1,
+                                       last_error = NULL, abandoned_at = NULL
+                WHERE id = ? AND sent_at IS NULL
+                """,
+                (iso(now), message_ref, claim.post_id),
+            )
+            fresh = cur.rowcount == 1
+            await conn.execute(
+                "UPDATE subscriptions SET failures = 0, last_error = NULL WHERE id = ?",
+                (claim.subscription_id,),
+            )
+        if not fresh:
+            log.warning("daily post %s (%s) was already marked sent: posted twice?",
+                        claim.post_id, claim.local_date)
+        return fresh
+
+    async def mark_failed(
+        self,
+        claim: Claim,
+        *,
+        now: datetime,
+        error: str,
+        retry_at: datetime,
+        permanent: bool,
+        disable_after: int = DISABLE_AFTER,
+    ) -> bool:
+        """Record a failed send; the claim may be retried from `retry_at` by anyone.
+
+        A permanent failure counts toward disabling; the `disable_after`-th consecutive one
+        disables the subscription with `error` as the reason and abandons its unsent
+        claims. Returns whether the subscription is now disabled.
+        """
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                """
+                UPDATE daily_posts SET attempts = attempts + 1, last_error = ?, lease_until = ?
+                WHERE id = ? AND sent_at IS NULL
+                """,
+                (error, iso(retry_at), claim.post_id),
+            )
+            if not permanent:
+                await conn.execute("UPDATE subscriptions SET last_error = ? WHERE id = ?",
+                                   (error, claim.subscription_id))
+                return False
+            return await self._count_failure(conn, claim.subscription_id, error, now,
+                                             disable_after=disable_after)
+
+    async def _count_failure(self, conn, subscription_id, error, now, *, disable_after) -> bool:
+        await conn.execute(
+            "UPDATE subscriptions SET failures = failures + 1, last_error = ? WHERE id = ?",
+            (error, subscription_id),
+        )
+        async with conn.execute("SELECT failures FROM subscriptions WHERE id = ?",
+                                (subscription_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] < disable_after:
+            return False
+        await conn.execute(
+            "UPDATE subscriptions SET enabled = 0, disabled_reason = ? WHERE id = ?",
+            (error, subscription_id),
+        )
+        await conn.execute(
+            """
+            UPDATE daily_posts SET abandoned_at = ?
+            WHERE subscription_id = ? AND sent_at IS NULL AND abandoned_at IS NULL
+            """,
+            (iso(now), subscription_id),
+        )
+        log.warning("daily subscription %s disabled after %d failures: %s",
+                    subscription_id, row[0], error)
+        return True
+
+    # ---- history ------------------------------------------------------------------------
+
+    async def posts(self, subscription_id: int | None = None) -> list[Post]:
+        """Post history, oldest first (of one subscription, or all)."""
+        sql = """
+            SELECT id, subscription_id, local_date, quote_id, cycle, claimed_by, claimed_at,
+                   lease_until, sent_at, message_ref, attempts, last_error, abandoned_at
+            FROM daily_posts
+        """
+        params: tuple = ()
+        if subscription_id is not None:
+            sql += " WHERE subscription_id = ?"
+            params = (subscription_id,)
+        rows = await self.db.fetchall(sql + " ORDER BY local_date, id", params)
+        return [Post(**dict(r)) for r in rows]
