@@ -10,7 +10,7 @@ from bot.ingest.sentences import build_quotes
 from bot.ingest.speakers import Roster, build_participants, split_label
 from bot.ingest.types import Participant, TranscriptError
 
-DATA = Path(__file__).parent.parent / "data" / "formats"
+DATA = Path(__file__).parents[2] / "data" / "formats"
 
 
 def load(name):

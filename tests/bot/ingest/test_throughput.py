@@ -10,7 +10,7 @@ from bot.ingest.decode import decode
 from bot.ingest.formats import parse_transcript
 from bot.ingest.sentences import build_quotes
 
-SEED = Path(__file__).parent.parent / "data" / "formats" / "sutskever-straddle.txt"
+SEED = Path(__file__).parents[2] / "data" / "formats" / "sutskever-straddle.txt"
 TARGET_BYTES = 3_000_000
 
 

@@ -8,7 +8,7 @@ import pytest
 from bot.ingest.decode import decode
 from bot.ingest.types import TranscriptError
 
-DATA = Path(__file__).parent.parent / "data" / "formats"
+DATA = Path(__file__).parents[2] / "data" / "formats"
 
 
 def test_utf8_passes_through():

@@ -10,7 +10,7 @@ from bot.ingest.formats import parse_transcript
 from bot.ingest.sentences import build_quotes, source_text, split_sentences
 from bot.ingest.types import Correction, ParsedTranscript, Participant, Segment, SourceMeta
 
-ROOT = Path(__file__).parent.parent.parent
+ROOT = Path(__file__).parents[3]
 DATA = ROOT / "tests" / "data" / "formats"
 WORD = re.compile(r"[\w']+")
 
