@@ -87,6 +87,17 @@ class QuoteStore:
         value = await self.db.scalar("SELECT content_hash FROM sources WHERE slug = ?", (slug,))
         return None if value is None else str(value)
 
+    async def content_hashes(self) -> frozenset[str]:
+        """Hashes of every stored source file, to skip unchanged files before parsing."""
+        rows = await self.db.fetchall("SELECT content_hash FROM sources")
+        return frozenset(r[0] for r in rows)
+
+    async def slug_for_hash(self, digest: str) -> str | None:
+        value = await self.db.scalar(
+            "SELECT slug FROM sources WHERE content_hash = ? LIMIT 1", (digest,)
+        )
+        return None if value is None else str(value)
+
     async def source_path(self, slug: str) -> str | None:
         value = await self.db.scalar("SELECT path FROM sources WHERE slug = ?", (slug,))
         return None if value is None else str(value)
@@ -155,13 +166,18 @@ class QuoteStore:
                     updates,
                 )
             if inserts:
-                await conn.executemany(
+                # One INSERT ... SELECT for the whole file: the FTS trigger then runs inside
+                # a single statement. Row-by-row inserts open a statement savepoint per row,
+                # and FTS5 flushes its pending index at every savepoint (measured: 4x slower).
+                await conn.execute(
                     """
                     INSERT INTO quotes (source_id, speaker_id, position, start, text,
                                         quotability, rand_key, tags)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                           value ->> 5, value ->> 6, value ->> 7
+                    FROM json_each(?)
                     """,
-                    inserts,
+                    (json.dumps(inserts, ensure_ascii=False),),
                 )
         return ReplaceResult(source_id, len(updates), len(inserts), len(removed))
 
@@ -298,6 +314,8 @@ class QuoteStore:
         Seeks a random key in a partial index, wrapping around once: two index probes at most
         (plus a step past each excluded id met on the way).
         """
+        if source_id is not None and speaker_id is None:
+            return await self._random_in_source(source_id, good, exclude)
         key = random.randint(0, RAND_KEY_MAX)
         where, params = ["q.rand_key >= ?"], [key]
         if exclude:
@@ -315,6 +333,27 @@ class QuoteStore:
         row = await self.db.fetchone(sql, tuple(params))
         if row is None:
             params[0] = 0
+            row = await self.db.fetchone(sql, tuple(params))
+        return row
+
+    async def _random_in_source(self, source_id: int, good: bool, exclude: Sequence[int]):
+        """A random quote of one source: seek a random position (positions are 0..n-1)."""
+        size = await self.db.scalar(
+            "SELECT max(position) FROM quotes WHERE source_id = ?", (source_id,)
+        )
+        if size is None:
+            return None
+        where = ["q.source_id = ?", "q.position >= ?"]
+        params: list = [source_id, random.randint(0, int(size))]
+        if good:
+            where.append("q.quotability >= 0.5")
+        if exclude:
+            where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
+            params.extend(exclude)
+        sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY q.position LIMIT 1"
+        row = await self.db.fetchone(sql, tuple(params))
+        if row is None:
+            params[1] = 0
             row = await self.db.fetchone(sql, tuple(params))
         return row
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -93,8 +94,19 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
     return source, speakers, quotes
 
 
-async def ingest_file(store: QuoteStore, path: Path, *, force: bool = False) -> FileResult:
-    """Ingest one file; unchanged files (same bytes as stored) are skipped."""
+@dataclass
+class Prepared:
+    """A file read, hashed and (unless already stored) parsed: everything but the database."""
+
+    path: Path
+    digest: str = ""
+    size: int = 0
+    records: tuple | None = None
+    error: str | None = None
+
+
+def prepare(path: Path, known: frozenset[str]) -> Prepared:
+    """Read, decode, parse and segment one file. Pure CPU work: runs in a worker thread."""
     name = str(path)
     try:
         size = path.stat().st_size
@@ -103,25 +115,35 @@ async def ingest_file(store: QuoteStore, path: Path, *, force: bool = False) -> 
                                         f"{MAX_FILE_BYTES // 2**20} MB")
         data = path.read_bytes()
     except OSError as exc:
-        return FileResult(name, "failed", error=f"{name}: cannot read: {exc.strerror or exc}")
+        return Prepared(path, error=f"{name}: cannot read: {exc.strerror or exc}")
     except TranscriptError as exc:
-        return FileResult(name, "failed", error=str(exc))
+        return Prepared(path, error=str(exc))
     digest = hashlib.sha256(data).hexdigest()
+    if digest in known:
+        return Prepared(path, digest, len(data))
     try:
         parsed = parse_transcript(decode(data, name), name)
-        slug = parsed.meta.slug
-        if not force and await store.source_hash(slug) == digest:
-            return FileResult(name, "unchanged", slug, bytes=len(data))
-        existed = await store.source_hash(slug) is not None
-        source, speakers, quotes = source_records(parsed, str(path.resolve()), digest)
-        if not quotes:
+        records = source_records(parsed, str(path.resolve()), digest)
+        if not records[2]:
             raise TranscriptError(name, "no quotable text found")
     except TranscriptError as exc:
-        return FileResult(name, "failed", error=str(exc))
+        return Prepared(path, digest, len(data), error=str(exc))
+    return Prepared(path, digest, len(data), records)
+
+
+async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:
+    """Write one prepared file in its own transaction (or report why it was not)."""
+    name = str(prepared.path)
+    if prepared.error:
+        return FileResult(name, "failed", error=prepared.error, bytes=prepared.size)
+    if prepared.records is None:
+        slug = await store.slug_for_hash(prepared.digest)
+        return FileResult(name, "unchanged", slug, bytes=prepared.size)
+    source, speakers, quotes = prepared.records
+    existed = await store.source_hash(source.slug) is not None
     result = await store.replace_source(source, speakers, quotes)
-    return FileResult(
-        name, "replaced" if existed else "added", slug, len(quotes), result.kept, bytes=len(data)
-    )
+    status = "replaced" if existed else "added"
+    return FileResult(name, status, source.slug, len(quotes), result.kept, bytes=prepared.size)
 
 
 async def ingest_paths(
@@ -131,11 +153,21 @@ async def ingest_paths(
     progress: Progress | None = None,
     force: bool = False,
 ) -> IngestReport:
-    """Ingest every file under `paths`; one bad file never stops the rest of the batch."""
-    files, report_missing = expand(paths)
-    report = IngestReport(list(report_missing))
+    """Ingest every file under `paths`; one bad file never stops the rest of the batch.
+
+    Files are parsed one ahead in a worker thread while the previous file is written, so
+    parsing (Python) and indexing (SQLite, which releases the GIL) use both cores. A file
+    whose bytes are already stored is skipped without parsing.
+    """
+    files, missing = expand(paths)
+    report = IngestReport(list(missing))
+    known = frozenset() if force else await store.content_hashes()
+    ahead = asyncio.create_task(asyncio.to_thread(prepare, files[0], known)) if files else None
     for i, path in enumerate(files, 1):
-        result = await ingest_file(store, path, force=force)
+        prepared = await ahead
+        if i < len(files):
+            ahead = asyncio.create_task(asyncio.to_thread(prepare, files[i], known))
+        result = await store_prepared(store, prepared)
         if result.status == "failed":
             log.warning("%s", result.error)
         report.files.append(result)
