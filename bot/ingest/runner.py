@@ -163,7 +163,7 @@ async def ingest_paths(
     report = IngestReport(list(missing))
     known = frozenset() if force else await store.content_hashes()
     ahead = asyncio.create_task(asyncio.to_thread(prepare, files[0], known)) if files else None
-    for i, path in enumerate(files, 1):
+    for i in range(1, len(files) + 1):
         prepared = await ahead
         if i < len(files):
             ahead = asyncio.create_task(asyncio.to_thread(prepare, files[i], known))
