@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
@@ -70,6 +72,7 @@ class QuoteLibrary:
         self.store = QuoteStore(db)
         self.searcher = Searcher(self.store, Vocabulary())
         self.speakers: list[Speaker] = []
+        self.rewrites = QueryRewrites({})
         self.sources: list[Source] = []
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
@@ -81,10 +84,14 @@ class QuoteLibrary:
                     tuple(a for a in (r["aliases"] or "").split(",") if a), r["quotes"])
             for r in await self.store.speakers()
         ]
+        rows = await self.store.sources()
         self.sources = [
             Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
-            for r in await self.store.sources()
+            for r in rows
         ]
+        self.rewrites = QueryRewrites.from_corrections(
+            c for r in rows for c in json.loads(r["corrections"] or "[]")
+        )
 
     # ---- lookups --------------------------------------------------------------------------
 
@@ -105,13 +112,22 @@ class QuoteLibrary:
         limit: int = 10,
         prefix_last: bool = False,
     ) -> list[Quote]:
-        hits = await self.searcher.search(
-            query,
-            speaker_id=speaker.id if speaker else None,
-            source_id=source.id if source else None,
-            limit=limit,
-            prefix_last=prefix_last,
-        )
+        scope = {
+            "speaker_id": speaker.id if speaker else None,
+            "source_id": source.id if source else None,
+            "limit": limit,
+            "prefix_last": prefix_last,
+        }
+        hits = await self.searcher.search(query, **scope)
+        rewritten = self.rewrites.apply(query)
+        if rewritten != query:
+            # The user may type what the recording misheard ("dolly 2"): search the
+            # corrected spelling too and keep the better score of each quote.
+            best = {h.id: h for h in hits}
+            for hit in await self.searcher.search(rewritten, **scope):
+                if hit.id not in best or hit.score > best[hit.id].score:
+                    best[hit.id] = hit
+            hits = sorted(best.values(), key=lambda h: (-h.score, h.id))[:limit]
         rows = await self.store.get_quotes([h.id for h in hits])
         return [quote_from_row(r) for r in rows]
 
@@ -185,6 +201,33 @@ class QuoteLibrary:
 
     def source_choices(self, partial: str, limit: int = 25) -> list[Source]:
         return _choices(partial, self.sources, lambda s: (s.slug, s.title), limit)
+
+
+class QueryRewrites:
+    """The transcripts' documented name corrections, applied to what users type."""
+
+    def __init__(self, pairs: dict[str, str]) -> None:
+        self.pairs = pairs
+        self.pattern = (
+            re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(pairs, key=len,
+                                                                        reverse=True))
+                       + r")\b", re.IGNORECASE)
+            if pairs else None
+        )
+
+    @classmethod
+    def from_corrections(cls, corrections) -> QueryRewrites:
+        pairs = {}
+        for c in corrections:
+            wrong, right = str(c.get("wrong") or ""), str(c.get("right") or "")
+            if wrong.strip() and right.strip():
+                pairs.setdefault(wrong.casefold(), right)
+        return cls(pairs)
+
+    def apply(self, query: str) -> str:
+        if self.pattern is None:
+            return query
+        return self.pattern.sub(lambda m: self.pairs[m.group(0).casefold()], query)
 
 
 def _resolve(text, items, keys, kind, label):

@@ -373,7 +373,7 @@ class QuoteStore:
         return await self.db.fetchall(
             """
             SELECT so.id, so.slug, so.title, so.date, so.venue, so.url, so.path, so.format,
-                   so.ingested_at,
+                   so.ingested_at, so.meta_json ->> '$.corrections' AS corrections,
                    (SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes
             FROM sources so ORDER BY so.title
             """

@@ -105,3 +105,13 @@ async def test_reingesting_the_bundle_changes_nothing(bundled):
     assert {f.status for f in report.files} == {"unchanged"}
     after = await bundled.db.fetchall("SELECT id, text FROM quotes ORDER BY id")
     assert [tuple(r) for r in before] == [tuple(r) for r in after]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("dolly 2", "DALL·E 2"),
+    ("GPD3", "GPT-3"),
+    ("open ai", "OpenAI"),
+])
+async def test_misheard_names_as_typed_still_find_the_corrected_quote(bundled, query, expected):
+    found = await bundled.search(query, limit=3)
+    assert found and expected in found[0].text
