@@ -31,6 +31,13 @@ class Services:
     daily: Any = None  # bot.daily.DailyService when the scheduler is running
 
 
+class ChannelId(str):
+    """Option type: a channel of the same server or workspace; the argument is its id (`str`).
+
+    Adapters with a channel picker (Discord) show one; in the text grammar it is typed.
+    """
+
+
 Completer = Callable[[Services, str, Request], Awaitable[list[Choice]]]
 Handler = Callable[[Request, Services], Awaitable[Reply]]
 
@@ -42,7 +49,7 @@ class Option:
     Args:
         name: the argument name in `Request.args` (and the Discord option name).
         help: one line shown in help and in Discord's option description.
-        type: `str` or `int`.
+        type: `str`, `int` or `ChannelId` (a channel picker where the platform has one).
         required: whether the command refuses to run without it.
         keyword: in the text grammar, the `key:value` prefix (`by`, `in`); None = positional.
         complete: an async completer for live suggestions, or None.

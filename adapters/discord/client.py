@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import discord
@@ -17,13 +17,16 @@ from discord import app_commands
 from adapters.discord import custom_ids
 from adapters.discord.components import QuoteButton
 from adapters.discord.interactions import (
+    PLATFORM,
     Mode,
     answer,
     apologise,
     to_choices,
     to_request,
 )
+from adapters.discord.poster import DiscordPoster
 from adapters.discord.tree import build_group
+from bot.daily import DailyService
 from bot.models import ErrorReply, Request
 from bot.registry import Command, Option, Registry, Services
 
@@ -35,6 +38,7 @@ NOT_AVAILABLE = ("That command is not available (the bot may have been updated).
                  "Try `/quote help`.")
 BROKEN = "Something went wrong on our side; it has been logged. Try again."
 MODES = {"next": Mode.UPDATE, "ctx": Mode.PRIVATE, "share": Mode.PUBLIC}
+DAILY_STOP_WAIT = 10.0  # seconds a post in progress may take to finish when shutting down
 
 
 def intents() -> discord.Intents:
@@ -105,10 +109,38 @@ class QuoteBot(discord.AutoShardedClient):
         self.services: Services | None = None
         self.tree = QuoteTree(self)
         self.synced: list[app_commands.AppCommand] = []
+        self.daily_task: asyncio.Task | None = None
 
     def attach(self, services: Services) -> None:
         """Hand the bot the core services (after login, before connecting)."""
         self.services = services
+
+    def start_daily(self) -> None:
+        """Run the daily-quote scheduler in the background, once (called when ready)."""
+        daily = self.services.daily if self.services else None
+        if daily is None or self.daily_task is not None:
+            return
+        self.daily_task = asyncio.create_task(daily.scheduler.run(), name="daily-scheduler")
+        self.daily_task.add_done_callback(_log_end)
+
+    async def stop_daily(self) -> None:
+        """Stop the scheduler, letting a post in progress finish for a few seconds.
+
+        A post cut short is safe: its claim's lease expires and it is retried (with the same
+        Discord nonce, so a send that did go through is not repeated).
+        """
+        task, self.daily_task = self.daily_task, None
+        if task is None or self.services is None or self.services.daily is None:
+            return
+        self.services.daily.scheduler.stop()
+        done, _ = await asyncio.wait({task}, timeout=DAILY_STOP_WAIT)
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.stop_daily()
+        await super().close()
 
     async def setup_hook(self) -> None:
         self._guard_interaction_parser()
@@ -158,6 +190,7 @@ class QuoteBot(discord.AutoShardedClient):
                  user, user.id if user else "?", len(self.guilds),
                  ",".join(map(str, self.shard_ids or range(self.shard_count or 1))),
                  self.shard_count)
+        self.start_daily()
 
     async def on_shard_ready(self, shard_id: int) -> None:
         log.info("shard %d ready", shard_id)
@@ -230,14 +263,27 @@ class QuoteBot(discord.AutoShardedClient):
             log.debug("interaction %s: %s", interaction.id, reply.message)
 
 
+def _log_end(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the daily scheduler stopped", exc_info=task.exception())
+
+
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
+DailyFactory = Callable[[QuoteBot, Services], DailyService]
+
+
+def daily_service(bot: QuoteBot, services: Services) -> DailyService:
+    """Daily quotes posted through `bot`, for the guilds on its shards."""
+    return DailyService(services.library, posters={PLATFORM: DiscordPoster(bot)})
 
 
 async def serve(bot: QuoteBot, token: str, open_services: ServicesFactory, *,
-                handle_signals: bool = True) -> None:
+                handle_signals: bool = True, daily: DailyFactory | None = daily_service) -> None:
     """Log in (failing fast on a bad token), open the services, and run until closed.
 
-    SIGINT and SIGTERM close the bot cleanly when `handle_signals` is set.
+    Unless the services already have one, `daily` builds the daily-quote service; its
+    scheduler runs once the bot is ready and stops before the services close. SIGINT and
+    SIGTERM close the bot cleanly when `handle_signals` is set.
 
     Raises:
         discord.LoginFailure: Discord rejected the token.
@@ -245,9 +291,14 @@ async def serve(bot: QuoteBot, token: str, open_services: ServicesFactory, *,
     async with bot, _close_on_signals(bot, handle_signals):
         await bot.login(token)
         async with open_services() as services:
+            if services.daily is None and daily is not None:
+                services = replace(services, daily=daily(bot, services))
             bot.attach(services)
             log.info("logged in as %s; connecting to the gateway", bot.user)
-            await bot.connect(reconnect=True)
+            try:
+                await bot.connect(reconnect=True)
+            finally:
+                await bot.stop_daily()
     log.info("disconnected; bye")
 
 

@@ -31,11 +31,16 @@ class Mode(enum.Enum):
     PUBLIC = "public"  # Share: a new message everyone in the channel sees
 
 
-def user_ref(interaction: discord.Interaction) -> UserRef:
-    """Who sent it. Admin means Manage Server (or Administrator) in a guild."""
+def user_ref(interaction: discord.Interaction,
+             channel_permissions: discord.Permissions | None = None) -> UserRef:
+    """Who sent it. Admin means Manage Server (or Administrator) in a guild, or Manage Channels
+    in the channel the command is about: `channel_permissions` (the caller's permissions in a
+    picked channel, as Discord resolved them) or else the channel it was typed in."""
     user = interaction.user
     perms = interaction.permissions
-    is_admin = bool(interaction.guild_id) and bool(perms.manage_guild or perms.administrator)
+    where = channel_permissions if channel_permissions is not None else perms
+    is_admin = bool(interaction.guild_id) and bool(
+        perms.manage_guild or perms.administrator or where.manage_channels)
     name = getattr(user, "display_name", None) or getattr(user, "name", None)
     return UserRef(PLATFORM, str(user.id), name, is_admin)
 
@@ -47,11 +52,26 @@ def channel_ref(interaction: discord.Interaction) -> ChannelRef:
     return ChannelRef(PLATFORM, workspace, str(channel) if channel else "unknown")
 
 
+def plain(value: Any) -> Any:
+    """An option value as the core takes it: a picked channel (or a bare id object) is its id."""
+    if isinstance(value, str | int | float | bool):
+        return value
+    ident = getattr(value, "id", None)
+    return str(ident) if ident is not None else value
+
+
 def to_request(interaction: discord.Interaction, command: str,
                args: Mapping[str, Any]) -> Request:
     """A neutral Request for `command` with the options discord.py parsed (None = not given)."""
-    given = {name: value for name, value in args.items() if value is not None}
-    return Request(command, given, user_ref(interaction), channel_ref(interaction),
+    given: dict[str, Any] = {}
+    picked: discord.Permissions | None = None
+    for name, value in args.items():
+        if value is None:
+            continue
+        if isinstance(value, app_commands.AppCommandChannel | app_commands.AppCommandThread):
+            picked = value.permissions
+        given[name] = plain(value)
+    return Request(command, given, user_ref(interaction, picked), channel_ref(interaction),
                    raw=interaction)
 
 

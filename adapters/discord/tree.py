@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.registry import Command, Option, Registry
+from bot.registry import ChannelId, Command, Option, Registry
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +36,36 @@ def discord_options(command: Command) -> list[Option]:
     return sorted(options, key=lambda o: not o.required)
 
 
+class ChannelPicker(app_commands.Transformer):
+    """A channel option offering text and announcement channels, passed on as Discord resolved it.
+
+    discord.py's `TextChannel` annotation would look the channel up in the cache and fail
+    when it is not there; the resolved `AppCommandChannel` carries the id and the caller's
+    permissions in that channel, which is all `to_request` needs.
+    """
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> Any:
+        return value
+
+
 def _annotation(option: Option) -> Any:
+    if option.type is ChannelId:
+        return ChannelPicker
     if option.type is str:
         return str
     if option.type is int:
         if option.min_value is None and option.max_value is None:
             return int
         return app_commands.Range[int, option.min_value, option.max_value]
-    raise TypeError(f"option {option.name!r}: Discord options must be str or int")
+    raise TypeError(f"option {option.name!r}: Discord options must be str, int or ChannelId")
 
 
 def _callback(command: Command, on_command: OnCommand) -> Callable[..., Awaitable[None]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from aiohttp import ClientError, web
 from slack_bolt.async_app import AsyncApp
@@ -19,8 +21,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
 from adapters.slack.listeners import Listeners
+from adapters.slack.poster import SlackPoster
 from adapters.slack.render import ACTIONS
+from adapters.slack.requests import PLATFORM
 from adapters.slack.settings import SetupError, SlackSettings
+from bot.daily import DailyService
 from bot.registry import Registry, Services
 from store.slack import SlackStore
 
@@ -30,8 +35,10 @@ COMMAND = "/quote"
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public")
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "channels:read",
+              "groups:read")
 RATE_LIMIT_RETRIES = 3
+DAILY_STOP_WAIT = 10.0  # seconds a daily post in progress may take to finish at shutdown
 NOT_INSTALLED = ("quotebot is not installed in this workspace, or its installation was "
                  "removed. Ask a workspace admin to install it again.")
 
@@ -62,6 +69,20 @@ def web_client(settings: SlackSettings, token: str | None = None) -> AsyncWebCli
         ],
         user_agent_prefix="quotebot",
     )
+
+
+def installation_store(settings: SlackSettings, services: Services
+                       ) -> SQLiteInstallationStore | None:
+    """Where OAuth installs keep each workspace's tokens; None for a single workspace."""
+    if not settings.oauth:
+        return None
+    return SQLiteInstallationStore(SlackStore(services.library.db), settings.client_id)
+
+
+def daily_service(settings: SlackSettings, services: Services) -> DailyService:
+    """Daily quotes posted with each workspace's bot token."""
+    poster = SlackPoster(settings, installation_store(settings, services))
+    return DailyService(services.library, posters={PLATFORM: poster})
 
 
 def build_app(settings: SlackSettings, services: Services, registry: Registry) -> AsyncApp:
@@ -137,6 +158,28 @@ async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
     return runner
 
 
+@asynccontextmanager
+async def daily_running(daily: DailyService | None) -> AsyncIterator[None]:
+    """The daily scheduler in the background while inside; stopped (gently) on the way out.
+
+    A post cut short at shutdown is safe: its claim's lease expires and it is retried.
+    """
+    if daily is None:
+        yield
+        return
+    task = asyncio.create_task(daily.scheduler.run(), name="daily-scheduler")
+    try:
+        yield
+    finally:
+        daily.scheduler.stop()
+        done, _ = await asyncio.wait({task}, timeout=DAILY_STOP_WAIT)
+        if not done:
+            task.cancel()
+        results = await asyncio.gather(task, return_exceptions=True)
+        if isinstance(results[0], Exception):
+            log.error("the daily scheduler failed", exc_info=results[0])
+
+
 async def serve(
     settings: SlackSettings,
     services: Services,
@@ -145,7 +188,12 @@ async def serve(
     stop: asyncio.Event | None = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Run until `stop` is set (or the task is cancelled): Socket Mode or HTTP per settings."""
+    """Run until `stop` is set (or the task is cancelled): Socket Mode or HTTP per settings.
+
+    The daily-quote scheduler runs alongside (built here unless `services.daily` is set).
+    """
+    if services.daily is None:
+        services = replace(services, daily=daily_service(settings, services))
     app = build_app(settings, services, registry)
     await check_tokens(app, settings)
     stop = stop or asyncio.Event()
@@ -155,17 +203,19 @@ async def serve(
         handler = AsyncSocketModeHandler(app, settings.app_token)
         await handler.connect_async()
         try:
-            if on_ready:
-                on_ready("Socket Mode")
-            await stop.wait()
+            async with daily_running(services.daily):
+                if on_ready:
+                    on_ready("Socket Mode")
+                await stop.wait()
         finally:
             await handler.close_async()
         return
     runner = await start_http(app, settings.host, settings.port)
     try:
-        host, port = runner.addresses[0][:2]
-        if on_ready:
-            on_ready(f"http://{host}:{port}{EVENTS_PATH}")
-        await stop.wait()
+        async with daily_running(services.daily):
+            host, port = runner.addresses[0][:2]
+            if on_ready:
+                on_ready(f"http://{host}:{port}{EVENTS_PATH}")
+            await stop.wait()
     finally:
         await runner.cleanup()

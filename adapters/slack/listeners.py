@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.admins import with_admin
 from adapters.slack.render import SHARE, render
 from adapters.slack.requests import action_request, command_request
 from bot.models import ErrorReply, Reply, Request
@@ -28,16 +29,23 @@ class Listeners:
         self.registry = registry
         self.services = services
 
-    async def _run(self, request: Request | ErrorReply) -> Reply:
+    async def _run(self, request: Request | ErrorReply,
+                   client: AsyncWebClient | None = None) -> Reply:
         if isinstance(request, ErrorReply):
             return request
+        if client is not None:
+            request = await with_admin(request, client)
         return await self.registry.dispatch(request, self.services)
 
-    async def on_command(self, ack, body: Mapping[str, Any], respond) -> None:
-        """`/quote ...`: the reply goes to the caller only, unless the core asks otherwise."""
+    async def on_command(self, ack, body: Mapping[str, Any], respond,
+                         client: AsyncWebClient) -> None:
+        """`/quote ...`: the reply goes to the caller only, unless the core asks otherwise.
+
+        For daily commands the caller's admin status is asked of Slack first.
+        """
         await ack()
         try:
-            reply = await self._run(command_request(body, self.registry))
+            reply = await self._run(command_request(body, self.registry), client)
             message = render(reply)
         except Exception:
             log.exception("/quote %r failed", body.get("text"))

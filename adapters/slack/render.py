@@ -8,6 +8,7 @@ auto-link names either, and no message sets `link_names`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from adapters.console import render_text
@@ -39,6 +40,8 @@ CONTEXT = "quote_context"
 ACTIONS = (SHARE, NEXT, CONTEXT)
 
 Message = dict[str, Any]
+# An escaped channel link as the core writes it (`<#C0123>`): a link, never a notification.
+_CHANNEL_LINK = re.compile(r"&lt;#([CGD][A-Z0-9]{2,20})&gt;")
 
 
 def escape(text: str) -> str:
@@ -59,6 +62,11 @@ def clip(text: str, limit: int) -> str:
     if space > len(cut) * 0.8:
         cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+def channel_links(escaped: str) -> str:
+    """Turn escaped `&lt;#C0123&gt;` back into a channel link: harmless, and readable."""
+    return _CHANNEL_LINK.sub(r"<#\1>", escaped)
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -98,7 +106,7 @@ def fallback(reply: Reply) -> str:
         q = reply.quote
         when = f" ({q.timestamp})" if q.timestamp else ""
         return clip(f"“{q.text}” — {q.speaker_name}, {q.source}{when} · #{q.id}", FALLBACK_MAX)
-    return clip(render_text(reply), FALLBACK_MAX)
+    return channel_links(clip(render_text(reply), FALLBACK_MAX))
 
 
 def render(reply: Reply, *, interactive: bool = True) -> Message:
@@ -107,17 +115,18 @@ def render(reply: Reply, *, interactive: bool = True) -> Message:
         blocks = _quote_blocks(reply, interactive)
     elif isinstance(reply, ListReply):
         blocks = _list_blocks(f"*{clip(reply.title, 200)}*",
-                              [f"• {clip(item, ITEM_MAX)}" for item in reply.items])
+                              [f"• {channel_links(clip(item, ITEM_MAX))}"
+                               for item in reply.items])
     elif isinstance(reply, HelpReply):
         blocks = _list_blocks(
             f"*{clip(reply.title, 200)}*",
             [f"`{clip(usage, 200)}` — {clip(text, ITEM_MAX)}" for usage, text in reply.entries],
         )
     elif isinstance(reply, ErrorReply):
-        blocks = _list_blocks(f":warning: {clip(reply.message, 1000)}",
+        blocks = _list_blocks(f":warning: {channel_links(clip(reply.message, 1000))}",
                               [f"• {clip(s, ITEM_MAX)}" for s in reply.suggestions])
     elif isinstance(reply, TextReply):
-        blocks = [_section(clip(reply.text, SECTION_MAX))]
+        blocks = [_section(channel_links(clip(reply.text, SECTION_MAX)))]
     else:
         raise TypeError(f"Slack cannot show a {type(reply).__name__}")
     return {"text": fallback(reply), "blocks": blocks[:BLOCKS_MAX]}

@@ -9,7 +9,7 @@ from bot.commands import SOURCE, SPEAKER
 from bot.daily.schedule import format_local, timezone_choices, zone
 from bot.daily.service import DailyError, DailyService, mention
 from bot.models import ChannelRef, ErrorReply, ListReply, QuoteReply, Reply, Request, TextReply
-from bot.registry import Choice, Command, Option, Services
+from bot.registry import ChannelId, Choice, Command, Option, Services
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ async def daily_now(request: Request, services: Services) -> Reply:
     return TextReply(f"Posted quote #{quote.id} in {mention(sub.channel)}.")
 
 
-CHANNEL = Option("channel", "The channel (default: this one).",
+CHANNEL = Option("channel", "The channel (default: this one).", type=ChannelId,
                  platforms=frozenset({"discord"}))
 DAILY_COMMANDS: tuple[Command, ...] = (
     # First of the group: in the text grammar `/quote daily 09:00 ...` runs it.

@@ -200,7 +200,15 @@ class Scheduler:
     async def run(self) -> None:
         """Run passes until `stop()` (or cancellation), sleeping until the next due time."""
         log.info("daily scheduler %s started", self.process_id)
-        self._stopped = False
+        # `_stopped` is reset on the way out, not on the way in: a stop() that comes before
+        # this task first runs (a bot shut down as it becomes ready) must not be lost.
+        try:
+            await self._loop()
+        finally:
+            self._stopped = False
+        log.info("daily scheduler %s stopped", self.process_id)
+
+    async def _loop(self) -> None:
         while not self._stopped:
             self._changed.clear()  # a change during the pass below triggers another pass
             try:
@@ -217,7 +225,6 @@ class Scheduler:
             if self._stopped:
                 break
             await self._sleep_or_change(delay)
-        log.info("daily scheduler %s stopped", self.process_id)
 
     async def _sleep_or_change(self, seconds: float) -> None:
         if self._changed.is_set():

@@ -12,7 +12,7 @@ import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.client import BotOptions, QuoteBot, serve
+from adapters.discord.client import BotOptions, DailyFactory, QuoteBot, daily_service, serve
 from bot.library import QuoteLibrary
 from bot.registry import Services
 from store.quotes import NewQuote, SpeakerInfo
@@ -70,12 +70,16 @@ def services_factory(services: Services):
 
 @asynccontextmanager
 async def running(fake: FakeDiscord, services: Services, registry, *, shards: int = 1,
+                  daily: DailyFactory | None = daily_service,
                   **options: Any) -> AsyncIterator[QuoteBot]:
-    """The bot served against `fake` until the block ends; fails fast if it dies."""
+    """The bot served against `fake` until the block ends; fails fast if it dies.
+
+    `daily` builds its daily-quote service (default: as `quotebot discord` does).
+    """
     bot = FastBot(registry, BotOptions(**{"defer_after": 10.0, **options}),
                   guild_ready_timeout=0.01)
     task = asyncio.create_task(serve(bot, TOKEN, services_factory(services),
-                                     handle_signals=False))
+                                     handle_signals=False, daily=daily))
     waiter = asyncio.create_task(fake.wait_shards(shards))
     done, _ = await asyncio.wait({task, waiter}, timeout=15,
                                  return_when=asyncio.FIRST_COMPLETED)

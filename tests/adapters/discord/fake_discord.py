@@ -23,13 +23,19 @@ TOKEN = "fake-bot-token"
 APP_ID = 424242424242424242
 BOT_ID = 424242424242424242
 GUILD_ID = 515151515151515151
-CHANNEL_ID = 626262626262626262
+CHANNEL_ID = 626262626262626262  # #general, where the caller types
+QUOTES_ID = 636363636363636363  # #quotes, where daily quotes go
+BOT_ROLE_ID = 525252525252525252  # the bot's managed role
 CALLER_ID = 737373737373737373
 OWNER_ID = 848484848484848484
 COMMAND_ID = 959595959595959595
 EPHEMERAL = 64
 ADMIN_PERMISSIONS = str((1 << 41) - 1)
 MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x80000000)  # view channel, send messages, use commands
+MANAGE_CHANNELS = 0x10
+SEND_MESSAGES = 0x800
+EMBED_LINKS = 0x4000
+BOT_PERMISSIONS = str(0x400 | 0x800 | 0x4000 | 0x10000)  # view, send, embed links, read history
 
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_RESUME, OP_HELLO, OP_HEARTBEAT_ACK = 0, 1, 2, 6, 10, 11
 
@@ -48,6 +54,26 @@ class Call:
     query: dict[str, str]
     json: Any
     headers: dict[str, str] = field(repr=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A channel chosen in a CHANNEL option; `permissions` are the caller's in it (as Discord
+    resolves them; None = the same as in the channel the command was typed in)."""
+
+    id: int = QUOTES_ID
+    permissions: str | None = None
+
+
+@dataclass
+class Refusal:
+    """How the fake answers POST /channels/{id}/messages while it refuses (times None = always)."""
+
+    status: int
+    code: int
+    message: str
+    times: int | None = None
+    retry_after: float | None = None
 
 
 @dataclass
@@ -72,6 +98,13 @@ class FakeDiscord:
         self.messages: dict[int, dict[str, Any]] = {}
         self.interactions: dict[str, dict[str, Any]] = {}  # by interaction token
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> synced
+        self.channels: dict[int, dict[str, Any]] = {
+            CHANNEL_ID: self.channel_json(GUILD_ID),
+            QUOTES_ID: self.channel_json(GUILD_ID, QUOTES_ID, "quotes"),
+        }
+        self.hidden: set[int] = set()  # channels the bot cannot see (403 Missing Access)
+        self.refusals: dict[int, Refusal] = {}  # channel id -> how posting there fails
+        self.nonces: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, nonce) -> message
         self._ids = itertools.count(100_000_000_000_000_001)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -206,27 +239,61 @@ class FakeDiscord:
             "member_count": 2, "joined_at": "2024-01-01T00:00:00+00:00",
             "roles": [{"id": str(guild_id), "name": "@everyone", "permissions": MEMBER_PERMISSIONS,
                        "position": 0, "color": 0, "hoist": False, "managed": False,
-                       "mentionable": False, "flags": 0}],
-            "channels": [self.channel_json(guild_id)],
-            "members": [], "threads": [], "presences": [], "voice_states": [],
+                       "mentionable": False, "flags": 0},
+                      {"id": str(BOT_ROLE_ID), "name": "quotebot", "permissions": BOT_PERMISSIONS,
+                       "position": 1, "color": 0, "hoist": False, "managed": True,
+                       "mentionable": False, "flags": 0, "tags": {"bot_id": str(BOT_ID)}}],
+            "channels": [c for c in self.channels.values() if c["guild_id"] == str(guild_id)],
+            # Without the members intent Discord still sends the bot's own member.
+            "members": [self.bot_member_json()],
+            "threads": [], "presences": [], "voice_states": [],
             "stage_instances": [], "guild_scheduled_events": [],
         }
 
     @staticmethod
-    def channel_json(guild_id: int = GUILD_ID) -> dict[str, Any]:
-        return {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(guild_id), "name": "general",
-                "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None,
-                "topic": None, "last_message_id": None, "rate_limit_per_user": 0}
+    def channel_json(guild_id: int = GUILD_ID, channel_id: int = CHANNEL_ID,
+                     name: str = "general", overwrites: list | None = None) -> dict[str, Any]:
+        return {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name,
+                "position": 0, "permission_overwrites": overwrites or [], "nsfw": False,
+                "parent_id": None, "topic": None, "last_message_id": None,
+                "rate_limit_per_user": 0}
+
+    @staticmethod
+    def bot_member_json() -> dict[str, Any]:
+        return {"user": user_json(BOT_ID, "quotebot", bot=True), "roles": [str(BOT_ROLE_ID)],
+                "nick": None, "avatar": None, "joined_at": "2024-01-01T00:00:00+00:00",
+                "deaf": False, "mute": False, "flags": 0, "pending": False}
+
+    def add_channel(self, channel_id: int, name: str, *, deny_bot: int = 0) -> None:
+        """A text channel in the guild; `deny_bot` permission bits are denied to the bot's role.
+
+        Add channels before the bot connects: they arrive with the guild (GUILD_CREATE).
+        """
+        overwrites = [{"id": str(BOT_ROLE_ID), "type": 0, "allow": "0",
+                       "deny": str(deny_bot)}] if deny_bot else []
+        self.channels[channel_id] = self.channel_json(GUILD_ID, channel_id, name, overwrites)
+
+    def refuse_posts(self, channel_id: int, status: int = 403, code: int = 50013,
+                     message: str = "Missing Permissions", *, times: int | None = None,
+                     retry_after: float | None = None) -> None:
+        """Answer POSTs of messages to `channel_id` with an error (`times` None: until lifted)."""
+        self.refusals[channel_id] = Refusal(status, code, message, times, retry_after)
+
+    def channel_posts(self, channel_id: int | None = None) -> list[Call]:
+        """POST /channels/{id}/messages calls the bot made (to one channel, or any)."""
+        return [c for c in self.calls if c.method == "POST" and c.path.startswith("/channels/")
+                and c.path.endswith("/messages")
+                and (channel_id is None or c.path == f"/channels/{channel_id}/messages")]
 
     # ---- interactions -------------------------------------------------------------------------
 
     def interaction(self, type_: int, data: dict[str, Any] | None, *,
                     message: dict[str, Any] | None = None, admin: bool = False,
-                    guild_id: int = GUILD_ID) -> dict[str, Any]:
+                    guild_id: int = GUILD_ID, perms: str | None = None) -> dict[str, Any]:
         """An INTERACTION_CREATE payload from the caller in #general (None data = left out)."""
         iid = next(self._ids)
         token = f"interaction-token-{iid}"
-        perms = ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS
+        perms = perms or (ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS)
         payload: dict[str, Any] = {
             "id": str(iid), "application_id": str(APP_ID), "type": type_, "token": token,
             "version": 1, "guild_id": str(guild_id), "channel_id": str(CHANNEL_ID),
@@ -245,12 +312,24 @@ class FakeDiscord:
         self.interactions[token] = payload
         return payload
 
-    @staticmethod
-    def command_data(path: str, options: dict[str, Any] | None = None,
-                     focused: str | None = None) -> dict[str, Any]:
-        """`data` of `/quote <path> name:value…`; `focused` marks the option being typed."""
+    def command_data(self, path: str, options: dict[str, Any] | None = None,
+                     focused: str | None = None, *, perms: str = MEMBER_PERMISSIONS
+                     ) -> dict[str, Any]:
+        """`data` of `/quote <path> name:value…`; `focused` marks the option being typed.
+
+        A `Pick` value is a CHANNEL option, resolved as Discord does (with the caller's
+        permissions in that channel, `perms` unless the pick says otherwise).
+        """
         leaf_options = []
+        resolved: dict[str, Any] = {}
         for name, value in (options or {}).items():
+            if isinstance(value, Pick):
+                channel = self.channels.get(value.id) or self.channel_json(GUILD_ID, value.id, "x")
+                fields = {k: channel[k] for k in ("id", "name", "type", "guild_id",
+                                                  "parent_id", "nsfw", "position")}
+                resolved[str(value.id)] = {**fields, "permissions": value.permissions or perms}
+                leaf_options.append({"type": 7, "name": name, "value": str(value.id)})
+                continue
             kind = 4 if isinstance(value, int) and name != focused else 3
             opt: dict[str, Any] = {"type": kind, "name": name, "value": value}
             if name == focused:
@@ -260,10 +339,16 @@ class FakeDiscord:
         node: dict[str, Any] = {"type": 1, "name": words[-1], "options": leaf_options}
         for word in reversed(words[:-1]):
             node = {"type": 2, "name": word, "options": [node]}
-        return {"id": str(COMMAND_ID), "name": "quote", "type": 1, "options": [node]}
+        data = {"id": str(COMMAND_ID), "name": "quote", "type": 1, "options": [node]}
+        if resolved:
+            data["resolved"] = {"channels": resolved}
+        return data
 
-    def command(self, path: str, **options: Any) -> dict[str, Any]:
-        return self.interaction(2, self.command_data(path, options))
+    def command(self, path: str, *, admin: bool = False, perms: str | None = None,
+                **options: Any) -> dict[str, Any]:
+        """`/quote <path> …` from the caller: a member, an admin, or with explicit `perms`."""
+        perms = perms or (ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS)
+        return self.interaction(2, self.command_data(path, options, perms=perms), perms=perms)
 
     def autocomplete(self, path: str, focused: str, **options: Any) -> dict[str, Any]:
         return self.interaction(4, self.command_data(path, options, focused))
@@ -302,16 +387,17 @@ class FakeDiscord:
         return bodies
 
     def message_json(self, body: dict[str, Any], *, message_id: int | None = None,
-                     flags: int = 0) -> dict[str, Any]:
+                     flags: int = 0, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
         mid = message_id or next(self._ids)
         message = {
-            "id": str(mid), "channel_id": str(CHANNEL_ID), "guild_id": str(GUILD_ID),
+            "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
             "author": user_json(BOT_ID, "quotebot", bot=True), "content": body.get("content") or "",
             "timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
             "embeds": body.get("embeds") or [], "components": body.get("components") or [],
             "pinned": False, "type": 20, "flags": body.get("flags", flags) or 0,
             "webhook_id": str(APP_ID), "application_id": str(APP_ID),
+            **({"nonce": body["nonce"]} if "nonce" in body else {}),
         }
         self.messages[mid] = message
         return message
@@ -359,10 +445,44 @@ class FakeDiscord:
         if parts[0] == "webhooks" and len(parts) >= 3:
             return self._webhook(method, parts, call)
         if (method, parts[0], parts[-1]) == ("POST", "channels", "messages"):
-            return _json(self.message_json(call.json or {}))
+            return self._channel_message(int(parts[1]), call.json or {})
+        if method == "GET" and parts[0] == "channels" and len(parts) == 2:
+            return self._get_channel(int(parts[1]))
         log.warning("fake discord: unexpected %s %s", method, call.path)
         self.unexpected.append(call)
         return _json({"message": "404: Not Found", "code": 0}, 404)
+
+    def _get_channel(self, channel_id: int) -> web.Response:
+        if channel_id in self.hidden:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        return _json(channel)
+
+    def _channel_message(self, channel_id: int, body: dict[str, Any]) -> web.Response:
+        """A bot message in a channel: refused as configured, deduplicated by enforced nonce."""
+        if channel_id not in self.channels:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        refusal = self.refusals.get(channel_id)
+        if refusal is not None:
+            if refusal.times is not None:
+                refusal.times -= 1
+                if refusal.times <= 0:
+                    del self.refusals[channel_id]
+            headers = {}
+            error: dict[str, Any] = {"message": refusal.message, "code": refusal.code}
+            if refusal.retry_after is not None:
+                headers["Retry-After"] = str(refusal.retry_after)
+                error.update(retry_after=refusal.retry_after, **{"global": False})
+            return _json(error, refusal.status, headers)
+        key = (str(channel_id), str(body.get("nonce")))
+        if body.get("enforce_nonce") and key in self.nonces:
+            return _json(self.nonces[key])  # Discord returns the message already sent
+        message = self.message_json(body, channel_id=channel_id)
+        if body.get("enforce_nonce"):
+            self.nonces[key] = message
+        return _json(message)
 
     def application_json(self) -> dict[str, Any]:
         return {"id": str(APP_ID), "name": "quotebot", "description": "", "icon": None,
@@ -430,7 +550,7 @@ class FakeDiscord:
         return _json({"message": "404: Not Found", "code": 0}, 404)
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py parses a body as JSON only when the content type is exactly this.
     return web.Response(body=json.dumps(data).encode(), status=status,
-                        headers={"Content-Type": "application/json"})
+                        headers={"Content-Type": "application/json", **(headers or {})})

@@ -39,8 +39,23 @@ async def test_login_identify_and_command_sync(fake, bot: QuoteBot):
     (quote,) = puts[0].json
     assert (quote["name"], quote["type"]) == ("quote", 1)
     subs = {o["name"]: o for o in quote["options"]}
-    assert set(subs) == {"search", "random", "show", "speakers", "sources", "help"}
-    assert all(o["type"] == 1 for o in subs.values())
+    assert set(subs) == {"search", "random", "show", "speakers", "sources", "help", "daily"}
+    assert all(o["type"] == 1 for name, o in subs.items() if name != "daily")
+    daily = {o["name"]: o for o in subs["daily"]["options"]}
+    assert subs["daily"]["type"] == 2 and list(daily) == ["set", "stop", "list", "now"]
+    assert all(o["type"] == 1 for o in daily.values())
+    daily_set = {o["name"]: o for o in daily["set"]["options"]}
+    assert list(daily_set) == ["time", "channel", "timezone", "speaker", "source"]
+    assert daily_set["time"]["type"] == 3 and daily_set["time"]["required"]
+    # A real channel picker, offering text and announcement channels only.
+    assert daily_set["channel"] == {**daily_set["channel"], "type": 7, "required": False,
+                                    "channel_types": [0, 5]}
+    assert daily_set["timezone"]["autocomplete"] and not daily_set["timezone"]["required"]
+    for verb in ("stop", "now"):
+        assert [(o["name"], o["type"]) for o in daily[verb]["options"]] == [("channel", 7)]
+    assert daily["list"]["options"] == []
+    # Discord cannot restrict a subcommand: /quote stays open, daily checks at run time.
+    assert quote.get("default_member_permissions") is None
     search = {o["name"]: o for o in subs["search"]["options"]}
     assert [o["name"] for o in subs["search"]["options"]] == ["query", "speaker", "source"]
     assert search["query"] == {**search["query"], "type": 3, "required": True,
@@ -52,6 +67,7 @@ async def test_login_identify_and_command_sync(fake, bot: QuoteBot):
     assert show["id"]["type"] == 4 and show["id"]["required"] and show["id"]["min_value"] == 1
     assert "offset" not in search and "limit" not in search  # not Discord options
     assert all(1 <= len(o["description"]) <= 100 for o in quote["options"])
+    assert all(1 <= len(o["description"]) <= 100 for o in daily.values())
 
     assert bot.allowed_mentions.to_dict() == {"parse": []}
     await asyncio.wait_for(bot.wait_until_ready(), 5)

@@ -79,7 +79,8 @@ async def test_unknown_subcommand_and_command(fake, bot, caplog):
     caplog.set_level(logging.WARNING)
     for payload in (fake.command("frobnicate", level=3),
                     fake.interaction(2, {"id": "1", "name": "nope", "type": 1, "options": []}),
-                    fake.command("daily set", time="09:00")):
+                    fake.command("weekly set", time="09:00"),  # an unknown group
+                    fake.command("daily frobnicate", time="09:00")):  # a known group
         body = await fake.callback(await fake.send(payload))
         assert body["type"] == 4 and ephemeral(body)
         assert "/quote help" in body["data"]["content"]

@@ -116,6 +116,36 @@ def test_to_request_member_without_manage_server_is_not_admin():
     assert not request.user.is_admin
 
 
+def picked(channel_id: int, **perms: bool) -> app_commands.AppCommandChannel:
+    """A channel option as discord.py resolves it, with the caller's permissions there."""
+    value = discord.Permissions(**perms).value
+    return app_commands.AppCommandChannel(
+        state=None, data={"id": str(channel_id), "name": "quotes", "type": 0,
+                          "permissions": str(value)}, guild_id=515)
+
+
+def test_a_picked_channel_becomes_its_id():
+    request = to_request(interaction(), "daily set", {"channel": picked(999), "time": "09:00"})
+    assert dict(request.args) == {"channel": "999", "time": "09:00"}
+    # Autocomplete has no resolved data: discord.py gives a bare Object.
+    bare = to_request(interaction(), "daily set", {"channel": discord.Object(998)})
+    assert bare.args["channel"] == "998"
+
+
+@pytest.mark.parametrize("typed_in, picked_perms, admin", [
+    ({"manage_guild": True}, None, True),
+    ({"administrator": True}, {}, True),
+    ({"manage_channels": True}, None, True),  # manages the channel the command is about
+    ({"manage_channels": True}, {"send_messages": True}, False),  # not the picked one
+    ({"send_messages": True}, {"manage_channels": True}, True),  # manages the picked one
+    ({"send_messages": True}, None, False),
+])
+def test_admin_is_manage_server_or_manage_the_channel_concerned(typed_in, picked_perms, admin):
+    args = {} if picked_perms is None else {"channel": picked(999, **picked_perms)}
+    event = interaction(permissions=discord.Permissions(**typed_in))
+    assert to_request(event, "daily set", args).user.is_admin is admin
+
+
 def test_to_choices_keeps_25_within_100_characters():
     many = [Choice("x" * 150 + f" {i}", "#" + "9" * 120) for i in range(40)]
     choices = to_choices(many + [Choice("", "#1"), Choice("   ", "#2")])
@@ -250,8 +280,9 @@ async def _handler(request, services):
     return TextReply("ok")
 
 
-def test_tree_turns_spaced_names_into_subgroups(registry):
-    from bot.commands import build_registry
+def test_tree_turns_spaced_names_into_subgroups():
+    from bot.commands import QUOTE_COMMANDS
+    from bot.registry import Registry
 
     daily = (
         Command("daily set", "Post a quote here every day.", _handler,
@@ -261,12 +292,12 @@ def test_tree_turns_spaced_names_into_subgroups(registry):
         Command("daily list", "List the daily quotes.", _handler),
         Command("daily now", "Post today's quote now.", _handler),
     )
-    group = build_group(build_registry(daily), _noop, _noop)
+    group = build_group(Registry([*QUOTE_COMMANDS, *daily]), _noop, _noop)
     client = discord.Client(intents=discord.Intents(guilds=True))
     payload = group.to_dict(app_commands.CommandTree(client))
     subs = {o["name"]: o for o in payload["options"]}
     assert payload["name"] == "quote"
-    assert {"search", "random", "show", "help", "daily"} <= set(subs)
+    assert set(subs) == {"search", "random", "show", "speakers", "sources", "daily"}
     assert subs["daily"]["type"] == 2
     assert [o["name"] for o in subs["daily"]["options"]] == ["set", "stop", "list", "now"]
     set_options = subs["daily"]["options"][0]["options"]

@@ -85,11 +85,11 @@ class Driver:
             return resp.status, await resp.text()
 
     def command_body(self, text: str, response_url: str, *, team: str = TEAM,
-                     channel: str = CHANNEL) -> str:
+                     channel: str = CHANNEL, user: str = CALLER) -> str:
         return urlencode({
             "token": "legacy", "team_id": team, "team_domain": "test",
-            "channel_id": channel, "channel_name": "general", "user_id": CALLER,
-            "user_name": "caller", "command": "/quote", "text": text,
+            "channel_id": channel, "channel_name": "general", "user_id": user,
+            "user_name": user.lower(), "command": "/quote", "text": text,
             "api_app_id": "A0TEST", "response_url": response_url,
             "trigger_id": "123.456.abc",
         })

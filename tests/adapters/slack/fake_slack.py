@@ -26,6 +26,7 @@ class Recorded:
     headers: dict[str, str]
     raw: bytes
     at: float = field(default_factory=time.monotonic)
+    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -33,9 +34,9 @@ class Recorded:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The body as a dict: JSON, or form fields with `blocks` decoded."""
+        """The body as a dict: JSON, or form fields with `blocks` decoded (GET: the query)."""
         if not self.raw:
-            return {}
+            return dict(self.query)
         if self.headers.get("Content-Type", "").startswith("application/json"):
             return json.loads(self.raw)
         fields = dict(parse_qsl(self.text, keep_blank_values=True))
@@ -59,6 +60,8 @@ class FakeSlack:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     api_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     url: str = ""
+    admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversations.info
 
     async def start(self) -> None:
         self._changed = asyncio.Condition()
@@ -74,6 +77,24 @@ class FakeSlack:
         self.url = f"http://{host}:{port}"
         self.api_answers.setdefault("apps.connections.open", {
             "ok": True, "url": f"ws://{host}:{port}/socket"})
+        self.api_answers.setdefault("users.info", self._users_info)
+        self.api_answers.setdefault("conversations.info", self._conversations_info)
+
+    def _users_info(self, recorded: Recorded) -> dict[str, Any]:
+        user = recorded.data.get("user", "")
+        return {"ok": True, "user": {"id": user, "name": user.lower(), "deleted": False,
+                                     "is_admin": user in self.admins, "is_owner": False,
+                                     "is_primary_owner": False, "is_bot": False}}
+
+    def _conversations_info(self, recorded: Recorded) -> dict[str, Any]:
+        """A public channel the bot is in, unless `channels` says otherwise."""
+        channel = recorded.data.get("channel", "")
+        info = {"id": channel, "name": "general", "is_channel": True, "is_private": False,
+                "is_archived": False, "is_member": True, "is_im": False, "is_mpim": False}
+        override = self.channels.get(channel, {})
+        if "error" in override:
+            return {"ok": False, "error": override["error"]}
+        return {"ok": True, "channel": {**info, **override}}
 
     async def stop(self) -> None:
         for ws in self._sockets:
@@ -138,7 +159,7 @@ class FakeSlack:
 
     async def _handle(self, request: web.Request) -> web.Response:
         recorded = Recorded(request.method, request.path, dict(request.headers),
-                            await request.read())
+                            await request.read(), query=dict(request.query))
         async with self._changed:
             self.requests.append(recorded)
             self._changed.notify_all()

@@ -19,6 +19,7 @@ def test_the_manifest_matches_the_app():
     for verb in (c.name for c in QUOTE_COMMANDS if c.name != "search"):
         assert verb in command["usage_hint"]
     assert "by:<speaker>" in command["usage_hint"] and "in:<source>" in command["usage_hint"]
+    assert "daily <HH:MM> [<timezone>]" in command["usage_hint"]
     settings = manifest["settings"]
     for url in (command["url"], settings["interactivity"]["request_url"],
                 settings["event_subscriptions"]["request_url"]):
@@ -26,6 +27,8 @@ def test_the_manifest_matches_the_app():
     assert manifest["oauth_config"]["redirect_urls"] == [
         "https://quotebot.example.com" + REDIRECT_PATH]
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+    # Daily quotes: users.info (who is an admin) and conversations.info (can we post there).
+    assert {"users:read", "channels:read", "groups:read"} <= set(BOT_SCOPES)
     assert settings["interactivity"]["is_enabled"] is True
     assert set(settings["event_subscriptions"]["bot_events"]) == {"app_uninstalled",
                                                                   "tokens_revoked"}

@@ -116,3 +116,17 @@ def test_malformed_button_values_become_a_hint():
     for value in ("", "[]", '{"c": 1}', '{"a": {}}', '{"c": "show", "a": []}'):
         reply = action_request({}, {"action_id": "quote_next", "value": value})
         assert isinstance(reply, ErrorReply) and "no longer works" in reply.message
+
+
+def test_channel_links_in_core_texts_stay_links_but_quotes_stay_literal():
+    text = render(TextReply("Stopped the daily quote in <#C0GENERAL>."))
+    assert sections(text) == ["Stopped the daily quote in <#C0GENERAL>."]
+    assert text["text"] == "Stopped the daily quote in <#C0GENERAL>."
+    listed = render(ListReply("Daily quotes", ("<#C0GENERAL> · 09:00 UTC <!channel>",)))
+    assert "• <#C0GENERAL> · 09:00 UTC &lt;!channel&gt;" in sections(listed)[0]
+    error = render(ErrorReply("I can't post in <#G0PRIVATE>: <@U1> is not <#lower>."))
+    assert "I can't post in <#G0PRIVATE>: &lt;@U1&gt; is not &lt;#lower&gt;." in \
+        sections(error)[0]
+    quoted = render(QuoteReply((quote(1, "See <#C0GENERAL> and <!here>"),)))
+    assert "&lt;#C0GENERAL&gt;" in sections(quoted)[0]  # a quote is shown as written
+    assert "<#" not in json.dumps(quoted)
