@@ -33,7 +33,7 @@ from tests.adapters.discord.fake_discord import (
     SEND_MESSAGES,
     Pick,
 )
-from tests.daily.conftest import FakeClock, utc
+from tests.bot.daily.conftest import FakeClock, utc
 
 PARIS = ZoneInfo("Europe/Paris")
 HIDDEN_ID = 646464646464646464  # the bot cannot see it

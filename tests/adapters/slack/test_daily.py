@@ -33,7 +33,7 @@ from store.db import Database
 from store.slack import SlackStore
 from tests.adapters.slack.conftest import CALLER, CHANNEL, Driver, block_text, http_settings, start
 from tests.adapters.slack.fake_slack import TEAM, Recorded
-from tests.daily.conftest import FakeClock, utc
+from tests.bot.daily.conftest import FakeClock, utc
 
 OTHER = "U0OTHER"  # a member who is not an admin
 PARIS = ZoneInfo("Europe/Paris")

@@ -16,7 +16,7 @@ from bot.daily.schedule import local_day, run_at
 from bot.daily.scheduler import MAX_SLEEP, PERMANENT_RETRY, TRANSIENT_BASE
 from bot.daily.service import DailyError, DailyService
 from store.daily import NO_QUOTE, DailyStore
-from tests.daily.conftest import (
+from tests.bot.daily.conftest import (
     ADMIN,
     GOOD_TOTAL,
     FakeClock,

@@ -10,7 +10,7 @@ from bot.daily.poster import PermanentPostError, TransientPostError
 from bot.grammar import parse
 from bot.models import ChannelRef, ErrorReply, ListReply, QuoteReply, Request, TextReply, UserRef
 from bot.registry import Services
-from tests.daily.conftest import ADMIN, GUILD, MEMBER, chan, utc
+from tests.bot.daily.conftest import ADMIN, GUILD, MEMBER, chan, utc
 
 HERE = ChannelRef("discord", GUILD, "C9")  # where the commands are typed
 

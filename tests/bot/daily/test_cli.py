@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import adapters.cli as cli_module
 from bot.library import QuoteLibrary
 from store.db import Database
-from tests.daily.conftest import fill
+from tests.bot.daily.conftest import fill
 
 
 async def make_db(path) -> None:
