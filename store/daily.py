@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store.db import Database
-from store.quotes import _QUOTE_SELECT
+from store.quotes import _QUOTE_SELECT, quote_filters
 
 log = logging.getLogger(__name__)
 
@@ -227,13 +227,7 @@ class DailyStore:
 
     async def has_eligible(self, speaker_id: int | None, source_id: int | None) -> bool:
         """Whether any good quote matches these filters (an index probe)."""
-        where, params = ["q.quotability >= 0.5"], []
-        if speaker_id is not None:
-            where.append("q.speaker_id = ?")
-            params.append(speaker_id)
-        if source_id is not None:
-            where.append("q.source_id = ?")
-            params.append(source_id)
+        where, params = quote_filters(speaker_id, source_id)
         sql = "SELECT 1 FROM quotes q WHERE " + " AND ".join(where) + " LIMIT 1"
         return await self.db.scalar(sql, tuple(params)) is not None
 
@@ -373,20 +367,14 @@ class DailyStore:
         return quote_id, cycle
 
     async def _seek(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None):
-        # The literal `quotability >= 0.5` lets SQLite use the partial indexes of schema.py.
+        filters, values = quote_filters(sub["speaker_id"], sub["source_id"])
         where = [
-            "q.quotability >= 0.5",
             "q.rand_key >= ?",
             "q.id NOT IN (SELECT d.quote_id FROM daily_posts d WHERE d.subscription_id = ?"
             " AND d.cycle = ? AND d.quote_id IS NOT NULL)",
+            *filters,
         ]
-        params: list = [rand_key, sub["id"], cycle]
-        if sub["speaker_id"] is not None:
-            where.append("q.speaker_id = ?")
-            params.append(sub["speaker_id"])
-        if sub["source_id"] is not None:
-            where.append("q.source_id = ?")
-            params.append(sub["source_id"])
+        params: list = [rand_key, sub["id"], cycle, *values]
         if avoid is not None:
             where.append("q.id != ?")
             params.append(avoid)

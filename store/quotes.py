@@ -70,6 +70,25 @@ class ReplaceResult:
     removed: int
 
 
+def quote_filters(
+    speaker_id: int | None, source_id: int | None, *, good: bool = True
+) -> tuple[list[str], list]:
+    """WHERE terms (over alias `q`) and parameters for the speaker/source/quality filters.
+
+    The literal `q.quotability >= 0.5` matches the partial indexes of schema.py, so SQLite
+    can seek them.
+    """
+    where: list[str] = ["q.quotability >= 0.5"] if good else []
+    params: list = []
+    if speaker_id is not None:
+        where.append("q.speaker_id = ?")
+        params.append(speaker_id)
+    if source_id is not None:
+        where.append("q.source_id = ?")
+        params.append(source_id)
+    return where, params
+
+
 def filter_tags(speaker_id: int | None, source_id: int) -> str:
     """The tokens FTS indexes in the `tags` column of a quote, for filtered searches."""
     return f"s{speaker_id or 0} o{source_id}"
@@ -317,18 +336,11 @@ class QuoteStore:
         if source_id is not None and speaker_id is None:
             return await self._random_in_source(source_id, good, exclude)
         key = random.randint(0, RAND_KEY_MAX)
-        where, params = ["q.rand_key >= ?"], [key]
+        filters, values = quote_filters(speaker_id, source_id, good=good)
+        where, params = ["q.rand_key >= ?", *filters], [key, *values]
         if exclude:
             where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
             params.extend(exclude)
-        if good:
-            where.append("q.quotability >= 0.5")
-        if speaker_id is not None:
-            where.append("q.speaker_id = ?")
-            params.append(speaker_id)
-        if source_id is not None:
-            where.append("q.source_id = ?")
-            params.append(source_id)
         sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY q.rand_key LIMIT 1"
         row = await self.db.fetchone(sql, tuple(params))
         if row is None:
@@ -343,17 +355,16 @@ class QuoteStore:
         )
         if size is None:
             return None
-        where = ["q.source_id = ?", "q.position >= ?"]
-        params: list = [source_id, random.randint(0, int(size))]
-        if good:
-            where.append("q.quotability >= 0.5")
+        filters, values = quote_filters(None, source_id, good=good)
+        where = ["q.position >= ?", *filters]
+        params: list = [random.randint(0, int(size)), *values]
         if exclude:
             where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
             params.extend(exclude)
         sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY q.position LIMIT 1"
         row = await self.db.fetchone(sql, tuple(params))
         if row is None:
-            params[1] = 0
+            params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
         return row
 
