@@ -23,8 +23,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 16
 CANDIDATES = 150  # rows per FTS query: bounds both the index work and the rerank
-RANK_WORK = 5000  # BM25 over at most this many matches stays within a few milliseconds
-FEW = 3  # fewer candidates than this means the words were misremembered: relax
+RANK_WORK = 2000  # BM25 costs ~3 us a match at 1M quotes: this bounds it to ~6 ms
 MIN_SCORE = 0.45
 
 
@@ -92,7 +91,7 @@ class Searcher:
         usable = [t for t in terms if t.alternatives]
         if not usable:
             return []
-        candidates = await self._candidates(usable, speaker_id, source_id)
+        candidates = await self._candidates(usable, speaker_id, source_id, prefix_last)
         if not candidates:
             return []
         texts = await self.quotes.texts(list(candidates))
@@ -107,7 +106,8 @@ class Searcher:
         return " AND ".join(f"tags : {p}" for p in parts)
 
     async def _candidates(
-        self, terms: list[Term], speaker_id: int | None, source_id: int | None
+        self, terms: list[Term], speaker_id: int | None, source_id: int | None,
+        prefix_last: bool = False,
     ) -> dict[int, float]:
         """Candidate ids (with BM25 where it was affordable) from a few bounded FTS queries.
 
@@ -117,8 +117,8 @@ class Searcher:
         2. If that hit the limit (an unselective query), add the exact phrase, which is far
            more selective, and the best BM25 matches of the rare words alone (ranking all
            words would read the huge position lists of the common ones for every match).
-        3. If almost nothing matched (a misremembered word), leave one word out at a time,
-           the rarest first; if still nothing, any of the rarest words, ranked.
+        3. If nothing matched (a misremembered word), leave one word out at a time, the
+           rarest first; if still nothing, any of the rarest words, ranked.
         """
         tags = self._filter(speaker_id, source_id)
         typed = terms
@@ -141,17 +141,19 @@ class Searcher:
             return len(rows)
 
         if await run(terms) >= CANDIDATES:
-            exact = [t for t in typed if t.exact]
-            if len(exact) > 1:
-                await run(exact, phrase=True)
+            # The words as typed, misspellings replaced by their closest term; a half-typed
+            # last word (autocomplete) has no single spelling yet and is left out.
+            spelled = typed[:-1] if prefix_last else typed
+            if len(spelled) > 1:
+                await run(spelled, phrase=True)
             rare = [t for t in terms if t.docs <= RANK_WORK]
             if rare:
                 # BM25 costs per match and per term read: rank the rare words only.
                 await run(rare, ranked=True)
-        if len(found) < FEW and len(terms) > 1:
+        if not found and len(terms) > 1:
             for dropped in terms[: min(len(terms), 4)]:
                 await run([t for t in terms if t is not dropped])
-                if len(found) >= FEW:
+                if found:
                     break
         if not found and len(terms) > 1:
             # Last resort (a line that spans two quotes, or half of it misremembered): the

@@ -2,9 +2,9 @@
 
 Frequencies and completions are read from the `terms` table (a B-tree, so a lookup is a
 seek); only the words typo correction compares against are held in memory, grouped by
-length: the MAX_MEMORY_TERMS most frequent ones. On a large corpus that leaves out words
-seen in a single quote, which are rarely what someone misspelled, and keeps the serving
-process small.
+length and first or last letter: the MAX_MEMORY_TERMS most frequent ones. On a large
+corpus that leaves out words seen in a single quote, which are rarely what someone
+misspelled, and keeps the serving process small.
 """
 
 from __future__ import annotations
@@ -30,23 +30,28 @@ class Vocabulary:
     def __init__(self, store: QuoteStore | None = None, documents: int = 0) -> None:
         self.store = store
         self.documents = max(documents, 1)
-        self._words: dict[int, list[str]] = {}
-        self._docs: dict[int, array] = {}
+        self._words: dict[tuple, list[str]] = {}
+        self._docs: dict[tuple, array] = {}
 
     @classmethod
     async def load(cls, store: QuoteStore) -> Vocabulary:
         vocab = cls(store, await store.count_quotes())
-        words: dict[int, list[str]] = defaultdict(list)
-        docs: dict[int, array] = defaultdict(lambda: array("I"))
-        for term, count in await store.frequent_terms(1, MAX_MEMORY_TERMS):
-            if not term.isdigit():
-                words[len(term)].append(term)
-                docs[len(term)].append(count)
+        words: dict[tuple, list[str]] = defaultdict(list)
+        docs: dict[tuple, array] = defaultdict(lambda: array("I"))
+        async for term, count in store.frequent_terms(1, MAX_MEMORY_TERMS):
+            if term.isdigit():
+                continue
+            # Two buckets per term, by length and first letter and by length and last
+            # letter: a typo rarely changes both ends, and each bucket is ~1/20 of the
+            # vocabulary, so a correction compares a few thousand terms, not 300,000.
+            for key in ((len(term), "^", term[0]), (len(term), "$", term[-1])):
+                words[key].append(term)
+                docs[key].append(count)
         vocab._words, vocab._docs = dict(words), dict(docs)
         return vocab
 
     def __len__(self) -> int:
-        return sum(len(b) for b in self._words.values())
+        return sum(len(b) for key, b in self._words.items() if key[1] == "^")
 
     async def frequencies(self, words: list[str]) -> dict[str, int]:
         """Quotes containing each word (0 for words not in the index)."""
@@ -59,19 +64,22 @@ class Vocabulary:
         if len(word) < 3 or word.isdigit():
             return []
         max_distance = 1 if len(word) <= 5 else 2
-        found: list[tuple[int, int, str]] = []
-        for length in range(len(word) - max_distance, len(word) + max_distance + 1):
-            bucket = self._words.get(length)
-            if not bucket:
-                continue
-            counts = self._docs[length]
-            for term, distance, index in process.extract(
-                word, bucket, scorer=Levenshtein.distance, score_cutoff=max_distance,
-                limit=limit * 4,
-            ):
-                found.append((int(distance), -counts[index], term))
-        found.sort()
-        return [(term, -negdocs) for _, negdocs, term in found[:limit]]
+        found: dict[str, tuple[int, int, str]] = {}
+        # Lengths within one letter: two dropped or added letters are rare typos, and each
+        # further length bucket costs as much as the rest together.
+        for length in range(len(word) - 1, len(word) + 2):
+            for key in ((length, "^", word[0]), (length, "$", word[-1])):
+                bucket = self._words.get(key)
+                if not bucket:
+                    continue
+                counts = self._docs[key]
+                for term, distance, index in process.extract(
+                    word, bucket, scorer=Levenshtein.distance, score_cutoff=max_distance,
+                    limit=limit * 4,
+                ):
+                    found[term] = (int(distance), -counts[index], term)
+        best = sorted(found.values())[:limit]
+        return [(term, -negdocs) for _, negdocs, term in best]
 
     async def completions(self, prefix: str, limit: int = 6) -> list[tuple[str, int]]:
         """The most frequent (term, docs) starting with `prefix`, the prefix itself first."""
