@@ -1,9 +1,85 @@
-"""The `quotebot bench` command (work in progress: replaced by its adapter's real command)."""
+"""The `quotebot bench` command: the million-quote benchmark and its targets (docs/bench.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
 
 import click
 
+log = logging.getLogger(__name__)
+
+
+def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        sizes = [int(part.replace("_", "")) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            "give quote counts separated by commas, e.g. 10000,100000"
+        ) from None
+    if not sizes or min(sizes) < 200:
+        raise click.BadParameter("each size must be at least 200 quotes")
+    return sizes
+
 
 @click.command("bench")
-def bench() -> None:
-    """Not available yet."""
-    raise click.ClickException("quotebot bench is not available yet")
+@click.option("--quotes", "-n", type=click.IntRange(min=200), default=1_000_000,
+              show_default=True, help="Approximate corpus size in quotes.")
+@click.option("--sizes", callback=_sizes, metavar="N,N,...",
+              help="Run several sizes (e.g. 10000,100000,1000000) and plot latency against "
+                   "size; the largest is the result.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the JSON summary on stdout (the report goes to stderr).")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the corpus, database and raw results in this folder.")
+@click.option("--db", "db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Reuse a database built earlier (with --keep): skip generation and ingest.")
+@click.option("--seed", type=int, default=None, help="Corpus and query seed.")
+@click.option("--queries", "per_category", type=click.IntRange(min=2), default=None,
+              help="Search queries per category [default: 50].")
+@click.option("--no-baseline", is_flag=True, help="Skip the naive full-scan baseline.")
+@click.option("--no-profile", is_flag=True, help="Skip the instrumented profiling pass.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the latency-vs-size plot here [default with --sizes: "
+                   "bench-latency.png]. Needs matplotlib.")
+@click.option("--check", is_flag=True, help="Exit with status 1 when a target fails.")
+def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_profile,
+          plot_path, check) -> None:
+    """Benchmark ingest, search, autocomplete and random on a generated corpus."""
+    from bench.corpus import DEFAULT_SEED
+    from bench.queries import PER_CATEGORY
+    from bench.run import Options, plot, render, run
+
+    options = Options(
+        seed=DEFAULT_SEED if seed is None else seed,
+        per_category=PER_CATEGORY if per_category is None else per_category,
+        baseline=not no_baseline, profile=not no_profile, keep=keep, db=db,
+    )
+
+    def say(message: str) -> None:
+        click.echo(message, err=True)
+
+    try:
+        summary = run(sizes or [quotes], options, say)
+    except (RuntimeError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if sizes and len(sizes) > 1 and plot_path is None:
+        plot_path = Path("bench-latency.png")
+    if plot_path:
+        summary["plot"] = plot(summary, plot_path)
+    report = render(summary)
+    if as_json:
+        click.echo(report, err=True)
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        click.echo(report)
+    if summary.get("plot"):
+        click.echo(summary["plot"], err=True)
+    if keep:
+        (keep / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                           "utf-8")
+    if check and any(t["pass"] is False for t in summary["targets"]):
+        click.get_current_context().exit(1)
