@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,6 +148,19 @@ async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:
     return FileResult(name, status, source.slug, len(quotes), result.kept, bytes=prepared.size)
 
 
+PROCESS_POOL_BYTES = 8 * 1024 * 1024
+
+
+def _parser_pool(files: list[Path]) -> Executor:
+    """Where files are parsed: a worker process for large batches, so parsing (Python, which
+    holds the GIL) truly runs beside SQLite's writes; a thread for small ones, where starting
+    a process would cost more than it saves."""
+    total = sum(p.stat().st_size for p in files if p.exists())
+    if total >= PROCESS_POOL_BYTES and len(files) > 1:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(max_workers=1)
+
+
 async def ingest_paths(
     store: QuoteStore,
     paths: Iterable[str | Path],
@@ -155,24 +170,29 @@ async def ingest_paths(
 ) -> IngestReport:
     """Ingest every file under `paths`; one bad file never stops the rest of the batch.
 
-    Files are parsed one ahead in a worker thread while the previous file is written, so
-    parsing (Python) and indexing (SQLite, which releases the GIL) use both cores. A file
-    whose bytes are already stored is skipped without parsing.
+    Files are parsed one ahead in a worker while the previous file is written, so parsing
+    and indexing use both cores. A file whose bytes are already stored is skipped without
+    parsing.
     """
     files, missing = expand(paths)
     report = IngestReport(list(missing))
     known = frozenset() if force else await store.content_hashes()
-    ahead = asyncio.create_task(asyncio.to_thread(prepare, files[0], known)) if files else None
-    for i in range(1, len(files) + 1):
-        prepared = await ahead
-        if i < len(files):
-            ahead = asyncio.create_task(asyncio.to_thread(prepare, files[i], known))
-        result = await store_prepared(store, prepared)
-        if result.status == "failed":
-            log.warning("%s", result.error)
-        report.files.append(result)
-        if progress:
-            progress(i, len(files), result)
+    loop = asyncio.get_running_loop()
+    with _parser_pool(files) as pool:
+        def ahead_of(path: Path) -> asyncio.Future:
+            return loop.run_in_executor(pool, prepare, path, known)
+
+        ahead = ahead_of(files[0]) if files else None
+        for i in range(1, len(files) + 1):
+            prepared = await ahead
+            if i < len(files):
+                ahead = ahead_of(files[i])
+            result = await store_prepared(store, prepared)
+            if result.status == "failed":
+                log.warning("%s", result.error)
+            report.files.append(result)
+            if progress:
+                progress(i, len(files), result)
     if report.changed:
         await store.refresh_terms()
     return report

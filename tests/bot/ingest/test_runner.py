@@ -1,0 +1,78 @@
+"""The ingest runner: batches, the parsing worker, unchanged files, and all-or-nothing files."""
+
+from __future__ import annotations
+
+import pytest
+
+import bot.ingest.runner as runner
+import store.quotes as store_quotes
+from bot.ingest.runner import ingest_paths
+from store.quotes import QuoteStore
+
+TALK = """---
+title: "Talk {n}"
+participants:
+  - name: Ada Lovelace
+    role: Speaker
+    aliases: [Ada]
+---
+
+Ada Lovelace: The engine might compose elaborate pieces of music number {n}. It weaves
+algebraic patterns just as the loom weaves flowers and leaves.
+"""
+
+
+def write_talks(folder, count):
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"talk-{n}.txt").write_text(TALK.format(n=n))
+    return folder
+
+
+@pytest.mark.parametrize("pool_bytes", [1, 10**9], ids=["worker-process", "worker-thread"])
+async def test_batch_is_ingested_by_either_worker(db, tmp_path, monkeypatch, pool_bytes):
+    monkeypatch.setattr(runner, "PROCESS_POOL_BYTES", pool_bytes)
+    store = QuoteStore(db)
+    report = await ingest_paths(store, [write_talks(tmp_path / "talks", 3)])
+    assert [f.status for f in report.files] == ["added"] * 3
+    rows = await db.fetchall("SELECT DISTINCT speaker_id FROM quotes")
+    assert len(rows) == 1
+    assert await db.scalar("SELECT count(*) FROM sources") == 3
+    assert await db.scalar("SELECT count(*) FROM terms WHERE term = 'loom'") == 1
+
+
+async def test_unchanged_files_are_skipped_and_changed_ones_replaced(db, tmp_path):
+    store = QuoteStore(db)
+    folder = write_talks(tmp_path / "talks", 2)
+    await ingest_paths(store, [folder])
+    ids = [r[0] for r in await db.fetchall("SELECT id FROM quotes ORDER BY id")]
+    (folder / "talk-1.txt").write_text(
+        TALK.format(n=1) + "\nCharles Babbage: I have often wondered about that engine.\n")
+    report = await ingest_paths(store, [folder])
+    assert sorted(f.status for f in report.files) == ["replaced", "unchanged"]
+    after = [r[0] for r in await db.fetchall("SELECT id FROM quotes ORDER BY id")]
+    assert set(ids) <= set(after)  # unchanged quotes keep their ids
+
+
+async def test_a_failing_write_leaves_nothing_half_ingested(db, tmp_path, monkeypatch):
+    store = QuoteStore(db)
+    folder = write_talks(tmp_path / "talks", 1)
+
+    class FailingJson:
+        """Fails while the quotes are written: after the source and speakers rows."""
+
+        @staticmethod
+        def dumps(*args, **kwargs):
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store_quotes, "json", FailingJson)
+    with pytest.raises(RuntimeError):
+        await ingest_paths(store, [folder])
+    monkeypatch.undo()
+    assert await db.scalar("SELECT count(*) FROM sources") == 0
+    assert await db.scalar("SELECT count(*) FROM quotes") == 0
+
+
+async def test_missing_paths_are_reported(db, tmp_path):
+    report = await ingest_paths(QuoteStore(db), [tmp_path / "nope.txt"])
+    assert report.failed and "no such file" in report.failed[0].error
