@@ -370,18 +370,24 @@ def _header_seconds(match: re.Match) -> float:
 def _accepted_labels(counts: Counter, content_lines: int, declared: Roster | None) -> set[str]:
     """Which candidate ``Name:`` labels are speakers rather than prose.
 
-    With front-matter participants, only labels naming one of them. Otherwise a label
-    used on two or more lines, or every label when labelled lines are most of the
-    file, and then any short form of an accepted label ("Ilya" for "Ilya Sutskever").
+    With front-matter participants, labels naming one of them, and in a file that is
+    mostly labelled lines any other name-shaped label too. Otherwise a label used on two
+    or more lines, or every label when labelled lines are most of the file, and then any
+    short form of an accepted label ("Ilya" for "Ilya Sutskever").
     """
     if not counts:
         return set()
-    if declared is not None:
-        return {label for label in counts if declared.match(label) is not None}
     plausible = {
         label for label in counts if split_label(label)[0].lower().rstrip(".") not in _NOT_NAMES
     }
-    if sum(counts[label] for label in plausible) * 2 > content_lines:
+    dialogue = sum(counts[label] for label in plausible) * 2 > content_lines
+    if declared is not None:
+        named = {label for label in counts if declared.match(label) is not None}
+        # A speaker the front matter forgot (a caller, a guest host) is still a speaker in
+        # a dialogue of labelled lines: dropping the label would hand their words to
+        # whoever spoke before.
+        return named | plausible if named and dialogue else named
+    if dialogue:
         return plausible
     accepted = {label for label in plausible if counts[label] >= _PLAIN_MIN_LABELLED}
     if accepted:

@@ -589,20 +589,37 @@ def test_a_label_used_once_in_prose_is_not_a_speaker():
     assert names(parsed) == []
 
 
-def test_front_matter_participants_limit_the_labels():
+def test_a_speaker_missing_from_front_matter_keeps_their_own_words():
+    # "Producer" is not a declared participant, but in a dialogue of labelled lines the
+    # label is still a speaker: folding it into Ana's turn would put words in her mouth.
     text = (
         "---\nparticipants:\n  - name: Ana Costa\n  - name: Ben Ode\n---\n"
         "Ana: We are rolling.\nProducer: Quiet on set.\nBen Ode: Good. Let's start.\n"
     )
     parsed = parse(text)
     assert [(s.speaker, s.text) for s in parsed.segments] == [
-        ("Ana", "We are rolling. Producer: Quiet on set."),
+        ("Ana", "We are rolling."),
+        ("Producer", "Quiet on set."),
         ("Ben Ode", "Good. Let's start."),
     ]
     assert parsed.meta.participants == (
         Participant("Ana Costa", None, ("Ana",)),
         Participant("Ben Ode"),
+        Participant("Producer"),
     )
+
+
+def test_front_matter_participants_limit_labels_in_prose():
+    # Mostly prose with one "Note:" line: only declared names are labels.
+    text = (
+        "---\nparticipants:\n  - name: Ana Costa\n---\n"
+        "Ana: We are rolling and this is a long opening paragraph.\n"
+        "It goes on for a while about the day.\nAnd on.\nAnd on again.\n"
+        "Warning: the next part is loud.\nThen it ends.\n"
+    )
+    parsed = parse(text)
+    assert {s.speaker for s in parsed.segments} == {"Ana"}
+    assert "Warning: the next part is loud." in " ".join(s.text for s in parsed.segments)
 
 
 def test_block_header_variants():
