@@ -25,6 +25,8 @@ MAX_TERMS = 16
 CANDIDATES = 150  # rows per FTS query: bounds both the index work and the rerank
 COMMON_SHARE = 0.10  # words in more than this share of quotes stay out of the AND
 PHRASE_CANDIDATES = 30
+PHRASE_WORK = 10_000  # a phrase reads positions of every quote holding its rarest word:
+#                       ~0.4 us each at 1M quotes, so skip phrases without a rarer word
 RANK_WORK = 2000  # BM25 costs ~3 us a match at 1M quotes: this bounds it to ~6 ms
 MIN_SCORE = 0.45
 
@@ -124,8 +126,8 @@ class Searcher:
            rarest first; if still nothing, any of the rarest words, ranked.
 
         Queries of common words only are answered from their unranked intersection: a
-        phrase of common words that few quotes hold makes FTS5 read the positions of every
-        quote holding all the words (35 ms at a million quotes).
+        phrase whose rarest word is in tens of thousands of quotes makes FTS5 read all their
+        positions (24-37 ms at a million quotes), so phrases need a word under PHRASE_WORK.
         """
         tags = self._filter(speaker_id, source_id)
         typed = terms
@@ -154,7 +156,7 @@ class Searcher:
             # last word (autocomplete) has no single spelling yet and is left out. Every
             # phrase match holds the phrase, so a few are enough.
             spelled = typed[:-1] if prefix_last else typed
-            if len(spelled) > 1:
+            if len(spelled) > 1 and min(t.docs for t in spelled) <= PHRASE_WORK:
                 await run(spelled, phrase=True, limit=PHRASE_CANDIDATES)
             rare = [t for t in selective if t.docs <= RANK_WORK]
             if rare:
