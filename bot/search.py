@@ -25,6 +25,7 @@ MAX_TERMS = 16
 CANDIDATES = 150  # rows per FTS query: bounds both the index work and the rerank
 COMMON_SHARE = 0.10  # words in more than this share of quotes stay out of the AND
 PHRASE_CANDIDATES = 30
+FEW = 3
 PHRASE_WORK = 10_000  # a phrase reads positions of every quote holding its rarest word:
 #                       ~0.4 us each at 1M quotes, so skip phrases without a rarer word
 RANK_WORK = 2000  # BM25 costs ~3 us a match at 1M quotes: this bounds it to ~6 ms
@@ -122,8 +123,8 @@ class Searcher:
            than CANDIDATES quotes match, this returns every one of them.
         2. If that hit the limit (an unselective query), add the phrase as typed, which is
            far more selective, and the best BM25 matches of the rare words alone.
-        3. If nothing matched (a misremembered word), leave one word out at a time, the
-           rarest first; if still nothing, any of the rarest words, ranked.
+        3. If fewer than FEW matched (a misremembered word), leave one word out at a time,
+           the rarest first; if still nothing, any of the rarest words, ranked.
 
         Queries of common words only are answered from their unranked intersection: a
         phrase whose rarest word is in tens of thousands of quotes makes FTS5 read all their
@@ -161,10 +162,12 @@ class Searcher:
             rare = [t for t in selective if t.docs <= RANK_WORK]
             if rare:
                 await run(rare, ranked=True)
-        if not found and len(terms) > 1:
+        if len(found) < FEW and len(terms) > 1:
+            # Few or no matches: the words were misremembered, or the user will want a
+            # "Next match" beyond the one quote that has them all.
             for dropped in terms[: min(len(terms), 4)]:
                 await run([t for t in (selective or terms) if t is not dropped] or terms)
-                if found:
+                if len(found) >= FEW:
                     break
         if not found and len(terms) > 1:
             # Last resort (a line that spans two quotes, or half of it misremembered): the

@@ -177,6 +177,21 @@ async def ingest_paths(
     files, missing = expand(paths)
     report = IngestReport(list(missing))
     known = frozenset() if force else await store.content_hashes()
+    async with store.bulk_writes():
+        await _ingest_files(store, files, known, report, progress)
+    if report.changed:
+        await store.refresh_terms()
+    return report
+
+
+async def _ingest_files(
+    store: QuoteStore,
+    files: list[Path],
+    known: frozenset[str],
+    report: IngestReport,
+    progress: Progress | None,
+) -> None:
+    """Parse each file one ahead in the worker while the previous one is written."""
     loop = asyncio.get_running_loop()
     with _parser_pool(files) as pool:
         def ahead_of(path: Path) -> asyncio.Future:
@@ -193,6 +208,3 @@ async def ingest_paths(
             report.files.append(result)
             if progress:
                 progress(i, len(files), result)
-    if report.changed:
-        await store.refresh_terms()
-    return report
