@@ -26,8 +26,8 @@ CANDIDATES = 150  # rows per FTS query: bounds both the index work and the reran
 COMMON_SHARE = 0.10  # words in more than this share of quotes stay out of the AND
 PHRASE_CANDIDATES = 30
 FEW = 3
-PHRASE_WORK = 10_000  # a phrase reads positions of every quote holding its rarest word:
-#                       ~0.4 us each at 1M quotes, so skip phrases without a rarer word
+PHRASE_WORK = 2_000  # a phrase reads every other word's positions for each quote holding
+#                      its rarest word; with common words that is 2-5 us each at 1M quotes
 RANK_WORK = 2000  # BM25 costs ~3 us a match at 1M quotes: this bounds it to ~6 ms
 MIN_SCORE = 0.45
 
@@ -128,7 +128,8 @@ class Searcher:
 
         Queries of common words only are answered from their unranked intersection: a
         phrase whose rarest word is in tens of thousands of quotes makes FTS5 read all their
-        positions (24-37 ms at a million quotes), so phrases need a word under PHRASE_WORK.
+        positions (24-37 ms at a million quotes), so a phrase runs only while its rarest
+        word's quotes times its length stays under PHRASE_WORK.
         """
         tags = self._filter(speaker_id, source_id)
         typed = terms
@@ -157,7 +158,7 @@ class Searcher:
             # last word (autocomplete) has no single spelling yet and is left out. Every
             # phrase match holds the phrase, so a few are enough.
             spelled = typed[:-1] if prefix_last else typed
-            if len(spelled) > 1 and min(t.docs for t in spelled) <= PHRASE_WORK:
+            if len(spelled) > 1 and min(t.docs for t in spelled) * len(spelled) <= PHRASE_WORK:
                 await run(spelled, phrase=True, limit=PHRASE_CANDIDATES)
             rare = [t for t in selective if t.docs <= RANK_WORK]
             if rare:
