@@ -73,6 +73,4 @@ class Console:
 
     async def run(self, line: str) -> Reply:
         request = parse(line, self.registry, user=CONSOLE_USER, channel=CONSOLE_CHANNEL)
-        if isinstance(request, ErrorReply):
-            return request
         return await self.registry.dispatch(request, self.services)

@@ -32,7 +32,7 @@ async def ensure_bundled(
     stored = await store.get_meta(BUNDLE_KEY)
     if stored == digest:
         return None
-    if stored is None and await store.db.scalar("SELECT count(*) FROM sources"):
+    if stored is None and await store.count_sources():
         return None
     log.info("ingesting the bundled transcripts")
     report = await ingest_paths(store, bundled_files(), progress=progress)

@@ -211,7 +211,8 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
     Command(
         "show", show.__doc__ or "", show,
         (
-            Option("id", "The quote's number.", type=int, required=True, min_value=1),
+            Option("id", "The quote's number.", type=int, required=True, min_value=1,
+                   max_value=2**53),
             Option("context", "How many quotes before and after to show.", type=int,
                    min_value=0, max_value=10),
         ),

@@ -7,8 +7,8 @@ import shlex
 
 from rapidfuzz.distance import Levenshtein
 
-from bot.models import ChannelRef, ErrorReply, Request, UserRef
-from bot.registry import Command, Registry
+from bot.models import ChannelRef, Request, UserRef
+from bot.registry import DID_YOU_MEAN, Command, Registry
 
 PREFIX = "/quote"
 _KEYWORD = re.compile(r"^([a-z]+):(.*)$", re.DOTALL)
@@ -34,7 +34,7 @@ def parse(
     user: UserRef | None = None,
     channel: ChannelRef | None = None,
     raw: object = None,
-) -> Request | ErrorReply:
+) -> Request:
     """Turn `/quote ...` (the prefix is optional) into a Request for a registry command.
 
     The first word picks the command (`random`, `show`, `daily off`, ...); anything else is
@@ -49,14 +49,18 @@ def parse(
     if not words:
         return Request("help", {}, user, channel, raw)
     command, rest = _command(words, registry)
+    if isinstance(command, str):
+        # One word close to a verb ("randon"): search it, since "research" or "ransom" may
+        # well be in a quote; only if nothing matches does the reply suggest the verb.
+        args = {**_arguments(registry.get("search"), words), DID_YOU_MEAN: command}
+        return Request("search", args, user, channel, raw)
     if command is None:
         return Request("search", _arguments(registry.get("search"), words), user, channel, raw)
-    if isinstance(command, ErrorReply):
-        return command
     return Request(command.name, _arguments(command, rest), user, channel, raw)
 
 
-def _command(words: list[str], registry: Registry) -> tuple[Command | ErrorReply | None, list[str]]:
+def _command(words: list[str], registry: Registry) -> tuple[Command | str | None, list[str]]:
+    """The command the words start with (and the rest), a near-miss verb's name, or None."""
     first = words[0].lower()
     if len(words) > 1 and (cmd := registry.get(f"{first} {words[1].lower()}")):
         return cmd, words[1 + 1:]
@@ -71,8 +75,7 @@ def _command(words: list[str], registry: Registry) -> tuple[Command | ErrorReply
         close = [n for n in registry.names() if " " not in n
                  and Levenshtein.distance(first, n) <= (1 if len(n) <= 4 else 2)]
         if close:
-            return ErrorReply(f"Unknown command “{words[0]}”. Did you mean /quote {close[0]}?",
-                              tuple(c.usage() for c in registry)), []
+            return close[0], []
     return None, words
 
 

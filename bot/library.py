@@ -227,7 +227,9 @@ class QueryRewrites:
     def apply(self, query: str) -> str:
         if self.pattern is None:
             return query
-        return self.pattern.sub(lambda m: self.pairs[m.group(0).casefold()], query)
+        return self.pattern.sub(
+            lambda m: self.pairs.get(m.group(0).casefold(), m.group(0)), query
+        )
 
 
 def _resolve(text, items, keys, kind, label):

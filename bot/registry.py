@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A request argument the text grammar adds when a lone word is one typo from a command name.
+DID_YOU_MEAN = "did_you_mean"
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -73,8 +76,9 @@ class Command:
     """A command defined once: every adapter builds its own surface from this.
 
     `name` may have a group prefix ("daily set"); `aliases` are extra text-grammar verbs
-    ("daily off"); `admin` commands are refused unless the request's user is an admin (or
-    the handler says otherwise).
+    ("daily off"). `admin` marks commands whose handler decides by `user.is_admin` (the
+    handler applies the rule, e.g. "admins or the subscription's creator"); adapters whose
+    platform does not say who is an admin (Slack) look it up for these commands only.
     """
 
     name: str
@@ -137,10 +141,16 @@ class Registry:
         if problem:
             return ErrorReply(problem, (command.usage(),))
         try:
-            return await command.handler(request, services)
+            reply = await command.handler(request, services)
         except Exception:
             log.exception("command %s failed on %r", command.name, dict(request.args))
             return ErrorReply("Something went wrong on our side; it has been logged. Try again.")
+        verb = request.args.get(DID_YOU_MEAN)
+        if verb and isinstance(reply, ErrorReply) and not request.args.get("offset"):
+            word = " ".join(str(v) for k, v in request.args.items() if k == "query")
+            return ErrorReply(f"Unknown command “{word}”. Did you mean /quote {verb}?",
+                              tuple(c.usage() for c in self.commands))
+        return reply
 
 
 def validate(command: Command, request: Request) -> str | None:

@@ -289,6 +289,9 @@ class QuoteStore:
         )
         return [(r[0], r[1]) for r in rows]
 
+    async def count_sources(self) -> int:
+        return int(await self.db.scalar("SELECT count(*) FROM sources"))
+
     async def count_quotes(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM quotes"))
 

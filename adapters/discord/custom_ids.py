@@ -52,11 +52,10 @@ def next_id(state: SearchState, offset: int) -> str | None:
     room = CUSTOM_ID_MAX - len(head)
     query = " ".join(state.query.split())
     if len(query) > room:
-        cut = query[:room]
-        if " " in cut and query[room : room + 1] != " ":
-            cut = cut.rsplit(" ", 1)[0]
-        query = cut.strip()
-        log.debug("next-match button query cut to %d characters", len(query))
+        # A shortened query is a different search: its "next" could repeat or skip a
+        # match. No button is better than a wrong one.
+        log.debug("no next-match button: the query does not fit in a custom id")
+        return None
     if not query or offset > 9999:
         return None
     return head + query

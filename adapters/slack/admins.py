@@ -10,11 +10,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import Request
+from bot.registry import Command
 
 log = logging.getLogger(__name__)
-
-GROUP = "daily"  # commands whose permission rule needs to know (see bot/daily/service.py)
-
 
 async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     """users.info's verdict (admin, owner or primary owner); False, logged, if Slack won't say.
@@ -32,9 +30,10 @@ async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
-async def with_admin(request: Request, client: AsyncWebClient) -> Request:
-    """`request` with `user.is_admin` filled in for daily commands; others pass unchanged."""
-    if request.user is None or request.command.split(" ", 1)[0] != GROUP:
+async def with_admin(request: Request, command: Command | None,
+                     client: AsyncWebClient) -> Request:
+    """`request` with `user.is_admin` filled in for the registry's `admin` commands."""
+    if request.user is None or command is None or not command.admin:
         return request
     admin = await is_workspace_admin(client, request.user.id)
     return replace(request, user=replace(request.user, is_admin=admin))

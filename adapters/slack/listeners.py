@@ -34,7 +34,7 @@ class Listeners:
         if isinstance(request, ErrorReply):
             return request
         if client is not None:
-            request = await with_admin(request, client)
+            request = await with_admin(request, self.registry.get(request.command), client)
         return await self.registry.dispatch(request, self.services)
 
     async def on_command(self, ack, body: Mapping[str, Any], respond,

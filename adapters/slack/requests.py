@@ -23,8 +23,8 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def command_request(body: Mapping[str, Any], registry: Registry) -> Request | ErrorReply:
-    """A slash-command payload as a Request (or the grammar's ErrorReply)."""
+def command_request(body: Mapping[str, Any], registry: Registry) -> Request:
+    """A slash-command payload as a Request."""
     user = UserRef(PLATFORM, str(body.get("user_id", "")), body.get("user_name"))
     channel = ChannelRef(PLATFORM, str(body.get("team_id") or ""),
                          str(body.get("channel_id") or ""))

@@ -137,10 +137,11 @@ DAILY_COMMANDS: tuple[Command, ...] = (
             SPEAKER,
             SOURCE,
         ),
+        admin=True,
         examples=("/quote daily 09:00 Europe/Paris by:ilya",),
     ),
     Command("daily stop", daily_stop.__doc__ or "", daily_stop, (CHANNEL,),
-            aliases=("daily off",)),
+            aliases=("daily off",), admin=True),
     Command("daily list", daily_list.__doc__ or "", daily_list, aliases=("daily",)),
-    Command("daily now", daily_now.__doc__ or "", daily_now, (CHANNEL,)),
+    Command("daily now", daily_now.__doc__ or "", daily_now, (CHANNEL,), admin=True),
 )

@@ -307,7 +307,10 @@ class Scheduler:
             sub.id,
             local_day(now, zone(sub.timezone)).isoformat(),
             now=now,
-            lease_until=now + self.lease,
+            # From when the claim is really taken: a pass may wait for a slot behind slow
+            # sends, and a lease that started with the pass could expire before it is
+            # taken, letting another process claim the same post.
+            lease_until=max(now, self.clock()) + self.lease,
             process_id=self.process_id,
             rand_key=self.rng.randint(0, RAND_KEY_MAX),
             dry_run=dry_run,

@@ -142,6 +142,15 @@ async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:
         slug = await store.slug_for_hash(prepared.digest)
         return FileResult(name, "unchanged", slug, bytes=prepared.size)
     source, speakers, quotes = prepared.records
+    stored_path = await store.source_path(source.slug)
+    if stored_path and stored_path != source.path and Path(stored_path).exists():
+        # Two different files with one name ("a/ep1.txt", "b/ep1.txt"): replacing would
+        # delete the other's quotes. A file that moved (its old path is gone) replaces.
+        return FileResult(
+            name, "failed", source.slug, bytes=prepared.size,
+            error=f"{name}: source '{source.slug}' already comes from {stored_path}; "
+                  "rename this file or give it a `slug:` in its front matter",
+        )
     existed = await store.source_hash(source.slug) is not None
     result = await store.replace_source(source, speakers, quotes)
     status = "replaced" if existed else "added"

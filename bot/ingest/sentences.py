@@ -101,7 +101,7 @@ def build_quotes(parsed: ParsedTranscript) -> list[QuoteDraft]:
     if not stream:
         return []
     runs = _runs(speakers)
-    cuts = _sentence_cuts(stream, offsets, runs)
+    cuts = _sentence_cuts(stream, offsets, runs, shifted_labels=parsed.format in MACHINE_CUT)
     sentences = _sentences(stream, cuts, offsets, speakers, runs)
     timer = _timer(offsets, starts)
     fillers, stutters = noise_marks(stream)
@@ -225,7 +225,15 @@ def _runs(speakers: list[str | None]) -> list[int]:
 # --- sentences ----------------------------------------------------------------------
 
 
-def _sentence_cuts(stream: str, offsets: list[int], runs: list[int]) -> list[int]:
+# Formats a machine cut into cues or timed blocks, whose speaker labels can be shifted by a
+# few words. In hand-labelled formats (Name: lines, Markdown) a turn is a turn: a short
+# lower-case reply ("no, not at all.") belongs to whoever it is labelled with.
+MACHINE_CUT = frozenset({"srt", "vtt", "blocks", "stamped"})
+
+
+def _sentence_cuts(
+    stream: str, offsets: list[int], runs: list[int], *, shifted_labels: bool
+) -> list[int]:
     """Positions where one sentence ends and the next begins (sorted, end included)."""
     ends = [m.end() for m in _END.finditer(stream)]
     words = stream.count(" ") + 1
@@ -236,7 +244,7 @@ def _sentence_cuts(stream: str, offsets: list[int], runs: list[int]) -> list[int
         if runs[index] == runs[index - 1]:
             continue
         p = offsets[index]
-        if not punctuated or _TERM_TAIL.search(stream, max(0, p - 8), p - 1):
+        if not (punctuated and shifted_labels) or _TERM_TAIL.search(stream, max(0, p - 8), p - 1):
             forced.append(p - 1)
             continue
         # The previous speaker stopped mid-sentence. If the new one only finishes that

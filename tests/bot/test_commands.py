@@ -20,14 +20,15 @@ async def test_search_returns_the_quote_with_attribution(registry, services):
 
 
 async def test_next_match_walks_the_results(registry, services):
-    first = await registry.dispatch(Request("search", {"query": "compute"}), services)
+    first = await registry.dispatch(Request("search", {"query": "that"}), services)
     assert isinstance(first, QuoteReply) and first.search.offset == 0
+    assert first.search.total > 1
     second = await registry.dispatch(
-        Request("search", {"query": "compute", "offset": 1}), services)
-    if first.search.total > 1:
-        assert second.quote.id != first.quote.id
-    else:
-        assert isinstance(second, ErrorReply) and "No more" in second.message
+        Request("search", {"query": "that", "offset": 1}), services)
+    assert isinstance(second, QuoteReply) and second.quote.id != first.quote.id
+    last = await registry.dispatch(
+        Request("search", {"query": "that", "offset": first.search.total}), services)
+    assert isinstance(last, ErrorReply) and "No more" in last.message
 
 
 async def test_quote_reference_returns_exactly_that_quote(registry, services, library):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.grammar import parse
-from bot.models import ErrorReply, Request
+from bot.models import ErrorReply, QuoteReply, Request
 
 
 @pytest.mark.parametrize(
@@ -38,8 +38,16 @@ def test_parse(registry, text, command, args):
     assert dict(request.args) == args
 
 
-def test_near_miss_verb_suggests_the_command(registry):
-    reply = parse("/quote randon", registry)
+async def test_near_miss_verb_suggests_the_command_when_nothing_matches(registry, services):
+    request = parse("/quote randon", registry)
+    assert request.command == "search" and request.args["query"] == "randon"
+    reply = await registry.dispatch(request, services)
     assert isinstance(reply, ErrorReply)
-    assert "random" in reply.message
+    assert "Unknown command “randon”. Did you mean /quote random?" == reply.message
     assert any("/quote search" in s for s in reply.suggestions)
+
+
+async def test_a_word_one_typo_from_a_verb_is_still_searched(registry, services):
+    # "research" is one letter from "search" and is in a quote: search it, do not refuse.
+    reply = await registry.dispatch(parse("/quote research", registry), services)
+    assert isinstance(reply, QuoteReply) and "research" in reply.quote.text

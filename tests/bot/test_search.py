@@ -42,7 +42,7 @@ async def test_speaker_filter(library):
 async def test_source_filter(library):
     stage = library.resolve_source("stage")
     found = await library.search("the", source=stage)
-    assert all(q.source_slug == "stage" for q in found)
+    assert found and all(q.source_slug == "stage" for q in found)
 
 
 @pytest.mark.parametrize(

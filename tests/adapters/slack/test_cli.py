@@ -75,18 +75,6 @@ def test_settings_from_the_environment():
     assert SlackSettings.from_env({}).api_url == "https://slack.com/api/"
 
 
-def _cli_importable() -> bool:
-    try:
-        import adapters.cli  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_cli = pytest.mark.skipif(not _cli_importable(), reason="adapters.cli does not import yet")
-
-
-@needs_cli
 def test_the_quotebot_group_has_the_slack_command(tmp_path):
     from adapters.cli import cli
 
@@ -104,7 +92,6 @@ async def _serving_url(proc) -> str:
     raise AssertionError("quotebot slack exited: " + "".join(seen))
 
 
-@needs_cli
 async def test_quotebot_slack_serves_http_against_a_fake_slack(fake, library, db, tmp_path):
     """The real process: `quotebot slack` in HTTP mode, answering and posting to the fake."""
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,

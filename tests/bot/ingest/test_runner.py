@@ -76,3 +76,32 @@ async def test_a_failing_write_leaves_nothing_half_ingested(db, tmp_path, monkey
 async def test_missing_paths_are_reported(db, tmp_path):
     report = await ingest_paths(QuoteStore(db), [tmp_path / "nope.txt"])
     assert report.failed and "no such file" in report.failed[0].error
+
+
+async def test_two_files_with_one_name_do_not_overwrite_each_other(db, tmp_path):
+    store = QuoteStore(db)
+    first = write_talks(tmp_path / "a", 1) / "talk-0.txt"
+    second_dir = tmp_path / "b"
+    second_dir.mkdir()
+    second = second_dir / "talk-0.txt"
+    second.write_text(TALK.format(n=99))
+    await ingest_paths(store, [first])
+    before = await db.fetchall("SELECT id, text FROM quotes ORDER BY id")
+    report = await ingest_paths(store, [second])
+    assert report.failed and "already comes from" in report.failed[0].error
+    assert "slug:" in report.failed[0].error
+    after = await db.fetchall("SELECT id, text FROM quotes ORDER BY id")
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]
+
+
+async def test_a_moved_file_replaces_its_source(db, tmp_path):
+    store = QuoteStore(db)
+    old = write_talks(tmp_path / "a", 1) / "talk-0.txt"
+    await ingest_paths(store, [old])
+    new_dir = tmp_path / "b"
+    new_dir.mkdir()
+    new = new_dir / "talk-0.txt"
+    new.write_text(TALK.format(n=7))
+    old.unlink()
+    report = await ingest_paths(store, [new])
+    assert [f.status for f in report.files] == ["replaced"]

@@ -361,3 +361,16 @@ def test_units_keep_every_word_in_order(path):
         position = found + len(quote.text)
         assert 0.0 <= quote.quotability <= 1.0
     assert [q.position for q in quotes] == list(range(len(quotes)))
+
+
+def test_a_short_lower_case_reply_in_a_labelled_dialogue_keeps_its_speaker():
+    # Shifted-label repair is for machine-cut captions; in `Name:` dialogue a turn is a turn.
+    parsed = parse_transcript(
+        "Alice: I think the whole budget was wasted on the wrong\n"
+        "Bob: no, not wasted at all.\n"
+        "Alice: Fine.\n",
+        "dialogue.txt",
+    )
+    quotes = build_quotes(parsed)
+    assert ("Bob", "no, not wasted at all.") in [(q.speaker, q.text) for q in quotes]
+    assert all("not wasted" not in q.text for q in quotes if q.speaker == "Alice")
