@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from store.schema import MIGRATIONS, SCHEMA_VERSION
+from store.schema import MIGRATIONS, RANDOM_INDEXES, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,19 @@ class Database:
                     await self.conn.execute(statement)
                 # PRAGMA takes no bound parameters; the value is our own integer.
                 await self.conn.execute(f"PRAGMA user_version = {int(number + 1)}")
+        await self.create_random_indexes()
+
+    async def create_random_indexes(self) -> None:
+        """Create the random-key indexes that are missing (all of them after a bulk load)."""
+        async with self.transaction():
+            for statement in RANDOM_INDEXES.values():
+                await self.conn.execute(statement)
+
+    async def drop_random_indexes(self) -> None:
+        async with self.transaction():
+            for name in RANDOM_INDEXES:
+                # The name is one of our constants, never user input.
+                await self.conn.execute(f"DROP INDEX IF EXISTS {name}")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -227,13 +227,19 @@ class QuoteStore:
         return ids
 
     @asynccontextmanager
-    async def bulk_writes(self) -> AsyncIterator[None]:
-        """Checkpoint the WAL less often while many files are written (ingest of 1M quotes:
-        5.0 -> 5.4 MB/s), then checkpoint once and go back to SQLite's default."""
+    async def bulk_writes(self, *, large: bool) -> AsyncIterator[None]:
+        """Write many files faster: checkpoint the WAL less often (1M quotes: 5.0 -> 5.4
+        MB/s) and, for a large load into an empty library, build the random-key indexes
+        once at the end instead of row by row. Everything is restored on the way out."""
+        defer = large and await self.count_quotes() == 0
         await self.db.conn.execute("PRAGMA wal_autocheckpoint = 16384")
+        if defer:
+            await self.db.drop_random_indexes()
         try:
             yield
         finally:
+            if defer:
+                await self.db.create_random_indexes()
             await self.db.conn.execute("PRAGMA wal_autocheckpoint = 1000")
             await self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 

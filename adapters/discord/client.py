@@ -132,11 +132,7 @@ class QuoteBot(discord.AutoShardedClient):
         task, self.daily_task = self.daily_task, None
         if task is None or self.services is None or self.services.daily is None:
             return
-        self.services.daily.scheduler.stop()
-        done, _ = await asyncio.wait({task}, timeout=DAILY_STOP_WAIT)
-        if not done:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self.services.daily.scheduler.shutdown(task, DAILY_STOP_WAIT)
 
     async def close(self) -> None:
         await self.stop_daily()

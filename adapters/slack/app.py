@@ -171,13 +171,7 @@ async def daily_running(daily: DailyService | None) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        daily.scheduler.stop()
-        done, _ = await asyncio.wait({task}, timeout=DAILY_STOP_WAIT)
-        if not done:
-            task.cancel()
-        results = await asyncio.gather(task, return_exceptions=True)
-        if isinstance(results[0], Exception):
-            log.error("the daily scheduler failed", exc_info=results[0])
+        await daily.scheduler.shutdown(task, DAILY_STOP_WAIT)
 
 
 async def serve(

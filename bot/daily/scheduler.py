@@ -197,6 +197,17 @@ class Scheduler:
         self._stopped = True
         self._changed.set()
 
+    async def shutdown(self, task: asyncio.Task, timeout: float) -> None:
+        """Stop the loop running in `task`, give a post in progress `timeout` seconds to
+        finish, then cancel; a crash of the loop is logged, not raised."""
+        self.stop()
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.cancel()
+        results = await asyncio.gather(task, return_exceptions=True)
+        if isinstance(results[0], Exception):
+            log.error("the daily scheduler failed", exc_info=results[0])
+
     async def run(self) -> None:
         """Run passes until `stop()` (or cancellation), sleeping until the next due time."""
         log.info("daily scheduler %s started", self.process_id)

@@ -109,3 +109,17 @@ async def test_speakers_keep_roles_and_aliases(library):
     assert ilya.name == "Ilya Sutskever"
     assert ilya.role == "Chief Scientist"
     assert set(ilya.aliases) == {"Ilya", "Sutskever"}
+
+
+async def test_missing_random_indexes_are_recreated_on_open(tmp_path):
+    path = tmp_path / "q.db"
+    db = await Database.open(path)
+    await db.drop_random_indexes()  # as a bulk load killed half-way would leave it
+    await db.close()
+    db = await Database.open(path)
+    try:
+        names = {r[0] for r in await db.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"quotes_good", "quotes_good_by_speaker"} <= names
+    finally:
+        await db.close()

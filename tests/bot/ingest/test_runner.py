@@ -105,3 +105,15 @@ async def test_a_moved_file_replaces_its_source(db, tmp_path):
     old.unlink()
     report = await ingest_paths(store, [new])
     assert [f.status for f in report.files] == ["replaced"]
+
+
+async def test_a_large_first_load_rebuilds_the_random_indexes(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "PROCESS_POOL_BYTES", 1)  # every batch counts as large
+    await ingest_paths(QuoteStore(db), [write_talks(tmp_path / "talks", 3)])
+    names = {r[0] for r in await db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'quotes'")}
+    assert {"quotes_good", "quotes_good_by_speaker"} <= names
+    plan = await db.fetchall(
+        "EXPLAIN QUERY PLAN SELECT id FROM quotes q WHERE q.rand_key >= 0 "
+        "AND q.quotability >= 0.5 ORDER BY q.rand_key LIMIT 1")
+    assert "quotes_good" in " ".join(str(tuple(r)) for r in plan)
