@@ -164,9 +164,9 @@ class Searcher:
             if rare:
                 await run(rare, ranked=True)
         if len(found) < FEW and len(terms) > 1:
-            # Few or no matches: the words were misremembered, or the user will want a
-            # "Next match" beyond the one quote that has them all.
-            for dropped in terms[: min(len(terms), 4)]:
+            # No match: the words were misremembered, try leaving each of the rarest out.
+            # A match or two: the user may still want a "Next match", so broaden once.
+            for dropped in terms[: min(len(terms), 4 if not found else 1)]:
                 await run([t for t in (selective or terms) if t is not dropped] or terms)
                 if len(found) >= FEW:
                     break

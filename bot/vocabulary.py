@@ -9,6 +9,7 @@ misspelled, and keeps the serving process small.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from array import array
 from collections import defaultdict
@@ -21,7 +22,9 @@ from store.quotes import QuoteStore
 log = logging.getLogger(__name__)
 
 MAX_MEMORY_TERMS = 400_000
-COMPLETION_SCAN = 2000
+COMPLETION_TERMS = 50_000  # the most frequent terms, kept sorted for prefix completion
+COMPLETION_SCAN = 2000  # in memory: a slice of strings, ~0.2 ms
+COMPLETION_SQL_SCAN = 400  # from the terms table, only for prefixes of rarer words
 
 
 class Vocabulary:
@@ -32,13 +35,18 @@ class Vocabulary:
         self.documents = max(documents, 1)
         self._words: dict[tuple, tuple[str, ...]] = {}
         self._docs: dict[tuple, array] = {}
+        self._frequent: tuple[str, ...] = ()
+        self._frequent_docs: dict[str, int] = {}
 
     @classmethod
     async def load(cls, store: QuoteStore) -> Vocabulary:
         vocab = cls(store, await store.count_quotes())
         words: dict[tuple, list[str]] = defaultdict(list)
         docs: dict[tuple, array] = defaultdict(lambda: array("I"))
+        frequent: list[tuple[str, int]] = []
         async for term, count in store.frequent_terms(1, MAX_MEMORY_TERMS):
+            if len(frequent) < COMPLETION_TERMS:
+                frequent.append((term, count))
             if term.isdigit():
                 continue
             # Two buckets per term, by length and first letter and by length and last
@@ -52,6 +60,9 @@ class Vocabulary:
         # 20-40 ms pauses, the whole autocomplete p99 at a million quotes).
         vocab._words = {key: tuple(bucket) for key, bucket in words.items()}
         vocab._docs = dict(docs)
+        frequent.sort()
+        vocab._frequent = tuple(term for term, _ in frequent)
+        vocab._frequent_docs = dict(frequent)
         return vocab
 
     def __len__(self) -> int:
@@ -86,9 +97,21 @@ class Vocabulary:
         return [(term, -negdocs) for _, negdocs, term in best]
 
     async def completions(self, prefix: str, limit: int = 6) -> list[tuple[str, int]]:
-        """The most frequent (term, docs) starting with `prefix`, the prefix itself first."""
-        if self.store is None or not prefix:
+        """The most frequent (term, docs) starting with `prefix`, the prefix itself first.
+
+        Looks among the COMPLETION_TERMS most frequent terms in memory (a bisect), and asks
+        the terms table only when none of them starts with the prefix: a two-letter prefix
+        can start thousands of terms, and reading them all cost 15 ms at 1M quotes.
+        """
+        if not prefix:
             return []
-        rows = await self.store.terms_with_prefix(prefix, COMPLETION_SCAN)
+        start = bisect.bisect_left(self._frequent, prefix)
+        rows = []
+        for term in self._frequent[start : start + COMPLETION_SCAN]:
+            if not term.startswith(prefix):
+                break
+            rows.append((term, self._frequent_docs[term]))
+        if not rows and self.store is not None:
+            rows = await self.store.terms_with_prefix(prefix, COMPLETION_SQL_SCAN)
         rows.sort(key=lambda r: (r[0] != prefix, -r[1]))
         return rows[:limit]
