@@ -359,18 +359,10 @@ class QuoteStore:
         """
         if source_id is not None and speaker_id is None:
             return await self._random_in_source(source_id, good, exclude)
-        key = random.randint(0, RAND_KEY_MAX)
         filters, values = quote_filters(speaker_id, source_id, good=good)
-        where, params = ["q.rand_key >= ?", *filters], [key, *values]
-        if exclude:
-            where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
-            params.extend(exclude)
-        sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY q.rand_key LIMIT 1"
-        row = await self.db.fetchone(sql, tuple(params))
-        if row is None:
-            params[0] = 0
-            row = await self.db.fetchone(sql, tuple(params))
-        return row
+        return await self._first_after(
+            "rand_key", random.randint(0, RAND_KEY_MAX), filters, values, exclude
+        )
 
     async def _random_in_source(self, source_id: int, good: bool, exclude: Sequence[int]):
         """A random quote of one source: seek a random position (positions are 0..n-1)."""
@@ -380,14 +372,26 @@ class QuoteStore:
         if size is None:
             return None
         filters, values = quote_filters(None, source_id, good=good)
-        where = ["q.position >= ?", *filters]
-        params: list = [random.randint(0, int(size)), *values]
+        return await self._first_after(
+            "position", random.randint(0, int(size)), filters, values, exclude
+        )
+
+    async def _first_after(
+        self, column: str, start: int, filters: list[str], values: list,
+        exclude: Sequence[int],
+    ):
+        """The first matching quote at or after `start` in `column` order, wrapping once.
+
+        `column` is one of our own column names, never user input.
+        """
+        where = [f"q.{column} >= ?", *filters]
+        params: list = [start, *values]
         if exclude:
             where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
             params.extend(exclude)
-        sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY q.position LIMIT 1"
+        sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1"
         row = await self.db.fetchone(sql, tuple(params))
-        if row is None:
+        if row is None and start > 0:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
         return row
