@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import logging
 import sys
@@ -16,7 +17,7 @@ from adapters.console import Console, render_text
 from bot.app import open_services
 from bot.commands import build_registry
 from bot.ingest.runner import FileResult, ingest_paths
-from bot.models import ErrorReply, QuoteReply, Reply, Request
+from bot.models import ChannelRef, ErrorReply, QuoteReply, Reply, Request
 from bot.registry import Registry, Services
 from store.db import StoreError
 
@@ -80,13 +81,28 @@ def emit(reply: Reply, as_json: bool) -> int:
     return 1 if isinstance(reply, ErrorReply) else 0
 
 
+def cli_channel() -> ChannelRef:
+    """The terminal user's own "channel": random draws keep a no-repeat deck per user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "user"
+    return ChannelRef("cli", "local", user)
+
+
 async def run_command(settings: Settings, name: str, args: dict, as_json: bool) -> int:
     async with open_services(settings.db, bundled=settings.bundled,
                              progress=print_progress) as services:
         reply = await registry().dispatch(
-            Request(name, args, user=None, channel=None), services
+            Request(name, args, user=None, channel=cli_channel()), services
         )
         return emit(reply, as_json)
+
+
+EXACT_OPTION = click.option(
+    "--exact", is_flag=True,
+    help="The exact words as transcribed (um, uh, stutters and all), not the clean form.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -110,10 +126,12 @@ def cli(ctx: click.Context, db: Path, no_bundled: bool, verbose: int) -> None:
 @click.option("--source", help="Only quotes from this source (slug or title).")
 @click.option("--limit", "-n", default=5, show_default=True, type=click.IntRange(1, 50))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@EXACT_OPTION
 @click.pass_obj
-def search(settings: Settings, query, speaker, source, limit, as_json) -> None:
+def search(settings: Settings, query, speaker, source, limit, as_json, exact) -> None:
     """Find quotes matching a half-remembered line."""
-    args = {"query": " ".join(query), "speaker": speaker, "source": source, "limit": limit}
+    args = {"query": " ".join(query), "speaker": speaker, "source": source, "limit": limit,
+            "style": "exact" if exact else None}
     run_async(lambda: run_command(settings, "search", args, as_json))
 
 
@@ -121,10 +139,11 @@ def search(settings: Settings, query, speaker, source, limit, as_json) -> None:
 @click.option("--speaker", "-s", help="Only quotes by this person.")
 @click.option("--source", help="Only quotes from this source.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@EXACT_OPTION
 @click.pass_obj
-def random(settings: Settings, speaker, source, as_json) -> None:
-    """A random quote worth reading."""
-    args = {"speaker": speaker, "source": source}
+def random(settings: Settings, speaker, source, as_json, exact) -> None:
+    """A random highlight worth posting (no repeats until you have seen them all)."""
+    args = {"speaker": speaker, "source": source, "style": "exact" if exact else None}
     run_async(lambda: run_command(settings, "random", args, as_json))
 
 
@@ -133,10 +152,14 @@ def random(settings: Settings, speaker, source, as_json) -> None:
 @click.option("--context", "-c", default=0, show_default=True, type=click.IntRange(0, 10),
               help="Quotes before and after to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option("--why", is_flag=True, help="Explain why it was or was not chosen as a highlight.")
+@EXACT_OPTION
 @click.pass_obj
-def show(settings: Settings, quote_id: int, context: int, as_json: bool) -> None:
+def show(settings: Settings, quote_id: int, context: int, as_json: bool, why: bool,
+         exact: bool) -> None:
     """Show a quote by its id."""
-    args = {"id": quote_id, "context": context}
+    args = {"id": quote_id, "context": context, "why": int(why),
+            "style": "exact" if exact else None}
     run_async(lambda: run_command(settings, "show", args, as_json))
 
 

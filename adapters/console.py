@@ -25,9 +25,11 @@ CONSOLE_CHANNEL = ChannelRef("console", "local", "console")
 
 
 def attribution(quote: Quote) -> str:
-    """`— Speaker, Source (m:ss) · #id`."""
-    when = f" ({quote.timestamp})" if quote.timestamp else ""
-    return f"— {quote.speaker_name}, {quote.source}{when} · #{quote.id}"
+    """`— Speaker, Show, m:ss · #id`, as people read a quote's source."""
+    parts = [quote.speaker_name, quote.source_label]
+    if quote.timestamp:
+        parts.append(quote.timestamp)
+    return f"— {', '.join(parts)} · #{quote.id}"
 
 
 def render_quote(quote: Quote) -> str:
@@ -37,15 +39,17 @@ def render_quote(quote: Quote) -> str:
 def render_text(reply: Reply) -> str:
     """A reply as terminal text."""
     if isinstance(reply, QuoteReply):
+        note = f"\n\n{reply.note}" if reply.note else ""
         if reply.context:
             lines = []
             for q in reply.context:
-                marker = "▶" if q.id == reply.quote.id else " "
+                marker = "▶" if reply.is_focus(q) else " "
                 who = q.speaker_name
                 lines.append(f"{marker} #{q.id} {who}: {q.text}")
-            return f"{render_quote(reply.quote)}\n\nIn context:\n" + "\n".join(lines)
+            return (f"{render_quote(reply.quote)}{note}\n\nIn context (exact words):\n"
+                    + "\n".join(lines))
         blocks = [render_quote(q) for q in reply.quotes]
-        text = "\n\n".join(blocks)
+        text = "\n\n".join(blocks) + note
         if reply.search and reply.search.total > reply.search.offset + len(reply.quotes):
             more = reply.search.total - reply.search.offset - len(reply.quotes)
             text += f"\n\n({more} more match{'es' if more != 1 else ''})"

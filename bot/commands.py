@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.library import LookupFailed, Source, Speaker
+from bot.library import EXACT, STYLES, LookupFailed, Source, Speaker
 from bot.models import (
     ErrorReply,
     HelpReply,
@@ -14,6 +14,7 @@ from bot.models import (
     Reply,
     Request,
     SearchState,
+    TextReply,
 )
 from bot.registry import Choice, Command, Option, Registry, Services
 from bot.search import MAX_QUERY_CHARS
@@ -91,6 +92,12 @@ def _filters(services: Services, request: Request) -> tuple[Speaker | None, Sour
     return speaker, source
 
 
+async def complete_style(services: Services, partial: str, request: Request) -> list[Choice]:
+    return [Choice(s, s) for s in STYLES if s.startswith(partial.strip().lower())]
+
+
+# `--exact` on the CLI; chat platforms use the channel's setting.
+STYLE = Option("style", "clean or exact.", platforms=frozenset())
 SPEAKER = Option("speaker", "Only quotes by this person (a short name works).",
                  keyword="by", complete=complete_speaker)
 SOURCE = Option("source", "Only quotes from this interview or episode.",
@@ -121,7 +128,8 @@ async def search(request: Request, services: Services) -> Reply:
     offset = int(request.arg("offset", 0))
     limit = int(request.arg("limit", 1))
     quotes = await services.library.search(query, speaker=speaker, source=source,
-                                           limit=max(offset + limit + 1, 10))
+                                           limit=max(offset + limit + 1, 10),
+                                           style=await display_style(request, services))
     if not quotes:
         hints = ["Try fewer words, or the words you are surest of."]
         if speaker or source:
@@ -135,34 +143,86 @@ async def search(request: Request, services: Services) -> Reply:
     return QuoteReply(tuple(quotes[offset : offset + limit]), search=state)
 
 
+async def display_style(request: Request, services: Services) -> str:
+    """Clean or exact words: what the request asks (`--exact`), else the channel's setting."""
+    asked = request.arg("style")
+    if asked in STYLES:
+        return str(asked)
+    return await services.library.style_for(request.channel)
+
+
+def deck_key(request: Request) -> str | None:
+    """Whose no-repeat deck a random draw comes from: the channel's, else the user's."""
+    if request.channel is not None:
+        c = request.channel
+        return f"{c.platform}:{c.workspace}:{c.channel}"
+    if request.user is not None:
+        return f"{request.user.platform}:user:{request.user.id}"
+    return None
+
+
 async def random_quote(request: Request, services: Services) -> Reply:
-    """A random quote worth reading, optionally by one speaker or from one source."""
+    """A random highlight worth posting, optionally by one speaker or from one source."""
     try:
         speaker, source = _filters(services, request)
     except LookupFailed as exc:
         return ErrorReply(exc.message, exc.suggestions)
-    where = request.channel or request.user
-    key = f"{where.platform}:{getattr(where, 'channel', None) or where.id}" if where else None
-    quote = await services.library.random(speaker=speaker, source=source, recent_key=key)
-    if quote is None:
+    draw = await services.library.random(
+        speaker=speaker, source=source, deck=deck_key(request),
+        style=await display_style(request, services),
+    )
+    if draw is None:
         return ErrorReply("There are no quotes to choose from yet.",
                           ("Ingest a transcript: quotebot ingest PATH",))
-    return QuoteReply((quote,))
+    return QuoteReply((draw.quote,), note=draw.note)
 
 
 async def show(request: Request, services: Services) -> Reply:
     """A quote by its id, with the lines around it."""
-    try:
-        quote_id = int(request.arg("id"))
-    except (TypeError, ValueError):
-        return ErrorReply("Give the quote's number, e.g. /quote show 42.")
+    style = await display_style(request, services)
+    if request.arg("highlight") is not None:
+        quote = await services.library.get_highlight(int(request.arg("highlight")), style)
+        if quote is None:
+            return ErrorReply("That highlight is gone (its transcript was changed).",
+                              ("/quote random",))
+    else:
+        try:
+            quote_id = int(request.arg("id"))
+        except (TypeError, ValueError):
+            return ErrorReply("Give the quote's number, e.g. /quote show 42.")
+        quote = await services.library.get(quote_id, style)
+        if quote is None:
+            return ErrorReply(f"There is no quote #{quote_id}.",
+                              ("Search for it instead: /quote <a few words>",))
     around = int(request.arg("context", 2))
-    quote = await services.library.get(quote_id)
-    if quote is None:
-        return ErrorReply(f"There is no quote #{quote_id}.",
-                          ("Search for it instead: /quote <a few words>",))
     context = await services.library.context(quote, around) if around else []
-    return QuoteReply((quote,), context=tuple(context))
+    note = None
+    if request.arg("why"):
+        note = "\n".join(await services.library.explain(quote))
+    return QuoteReply((quote,), context=tuple(context), note=note)
+
+
+async def settings(request: Request, services: Services) -> Reply:
+    """This channel's settings: show quotes clean (default) or in the exact words."""
+    channel = request.channel
+    if channel is None:
+        return ErrorReply("Settings belong to a channel; run this in one.")
+    style = request.arg("style")
+    if style is None:
+        current = await services.library.style_for(channel)
+        return TextReply(f"Quotes here are shown {current} (style:{current}). Admins can "
+                         "change it with /quote settings style:clean or style:exact.")
+    style = str(style).strip().lower()
+    if style not in STYLES:
+        return ErrorReply(f"style is clean or exact, not “{shorten(str(style), 40)}”.")
+    if not (request.user and request.user.is_admin):
+        return ErrorReply("Only admins can change this channel's settings.")
+    await services.library.store.set_channel_style(channel.platform, channel.workspace,
+                                                   channel.channel, style)
+    shown = ("the exact words, as transcribed" if style == EXACT else
+             "clean: without um, uh, stutters and stage directions (Context shows the "
+             "exact words)")
+    return TextReply(f"Quotes in this channel are now shown {shown}.")
 
 
 async def speakers(request: Request, services: Services) -> Reply:
@@ -207,7 +267,7 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
         ),
         examples=("/quote ideas are cheap by:ilya",),
     ),
-    Command("random", random_quote.__doc__ or "", random_quote, (SPEAKER, SOURCE)),
+    Command("random", random_quote.__doc__ or "", random_quote, (SPEAKER, SOURCE, STYLE)),
     Command(
         "show", show.__doc__ or "", show,
         (
@@ -215,7 +275,18 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
                    max_value=2**53),
             Option("context", "How many quotes before and after to show.", type=int,
                    min_value=0, max_value=10),
+            Option("highlight", "A highlight's number (buttons use it).", type=int,
+                   min_value=1, max_value=2**53, platforms=frozenset()),
+            Option("why", "Explain why this was or was not chosen as a highlight.",
+                   type=int, min_value=0, max_value=1, platforms=frozenset()),
+            STYLE,
         ),
+    ),
+    Command(
+        "settings", settings.__doc__ or "", settings,
+        (Option("style", "clean (without um, uh and stutters) or exact (as transcribed).",
+                keyword="style", complete=complete_style),),
+        admin=True,
     ),
     Command("speakers", speakers.__doc__ or "", speakers),
     Command("sources", sources.__doc__ or "", sources),

@@ -11,12 +11,16 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.models import Quote
+from bot import highlights
+from bot.clean import clean
+from bot.highlights import Unit
+from bot.ingest.sentences import split_sentences
+from bot.models import ChannelRef, Quote
 from bot.search import Searcher
 from bot.tokens import fold, tokenize
 from bot.vocabulary import Vocabulary
 from store.db import Database
-from store.quotes import QuoteStore
+from store.quotes import RAND_KEY_MAX, QuoteStore
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +56,31 @@ class Source:
     quotes: int
 
 
-def quote_from_row(row) -> Quote:
+CLEAN, EXACT = "clean", "exact"
+STYLES = (CLEAN, EXACT)
+DRAWS = 8  # rejection-sampling tries before taking whatever was drawn last
+
+
+def quote_from_row(row, style: str = CLEAN) -> Quote:
+    """A Quote from a store row; `text` is the clean form unless `style` is exact."""
+    verbatim = " ".join(row["text"].split())
     return Quote(
-        id=row["id"], text=row["text"], speaker=row["speaker"], source=row["source"],
+        id=row["id"], text=clean(verbatim) if style == CLEAN else verbatim,
+        speaker=row["speaker"], source=row["source"],
         source_slug=row["source_slug"], start=row["start"], position=row["position"],
         quotability=row["quotability"], source_id=row["source_id"], speaker_id=row["speaker_id"],
+        verbatim=verbatim, highlight_id=row["highlight_id"],
+        last_position=row["last_position"], speaker_role=row["speaker_role"],
+        venue=row["venue"],
     )
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A random pick: the quote, and a note when it is not what was asked for exactly."""
+
+    quote: Quote
+    note: str | None = None
 
 
 class QuoteLibrary:
@@ -67,8 +90,9 @@ class QuoteLibrary:
     and source lists match the database.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, rng: random.Random | None = None) -> None:
         self.db = db
+        self.rng = rng or random.Random()
         self.store = QuoteStore(db)
         self.searcher = Searcher(self.store, Vocabulary())
         self.speakers: list[Speaker] = []
@@ -95,13 +119,53 @@ class QuoteLibrary:
 
     # ---- lookups --------------------------------------------------------------------------
 
-    async def get(self, quote_id: int) -> Quote | None:
+    async def get(self, quote_id: int, style: str = CLEAN) -> Quote | None:
         rows = await self.store.get_quotes([quote_id])
-        return quote_from_row(rows[0]) if rows else None
+        return quote_from_row(rows[0], style) if rows else None
+
+    async def get_highlight(self, highlight_id: int, style: str = CLEAN) -> Quote | None:
+        row = await self.store.get_highlight(highlight_id)
+        return quote_from_row(row, style) if row else None
 
     async def context(self, quote: Quote, around: int) -> list[Quote]:
-        rows = await self.store.neighbours(quote.source_id, quote.position, around, around)
-        return [quote_from_row(r) for r in rows]
+        """The quotes around `quote` (a highlight: around its whole span), in the exact
+        words: context is where people check what was really said."""
+        rows = await self.store.neighbours(
+            quote.source_id, quote.position, around,
+            around + (quote.last_position or quote.position) - quote.position,
+        )
+        return [quote_from_row(r, EXACT) for r in rows]
+
+    async def explain(self, quote: Quote) -> list[str]:
+        """Why the passages starting at this quote were or were not chosen as highlights."""
+        lines = []
+        covering = await self.store.highlight_at(quote.source_id, quote.position)
+        if covering is not None:
+            reasons = ", ".join(json.loads(covering["reasons"] or "[]")) or "no notes"
+            lines.append(f"Part of highlight h{covering['highlight_id']} "
+                         f"(score {covering['quotability']:.2f}: {reasons}).")
+        units = [Unit(r["speaker"], r["text"], r["position"], r["start"])
+                 for r in await self.store.source_units(quote.source_id)]
+        roles = {s.name: s.role for s in self.speakers}
+        for verdict in highlights.explain(units, quote.position, roles):
+            sentences = len(split_sentences(verdict.text))
+            span = f"{sentences} sentence{'s' if sentences != 1 else ''}"
+            if verdict.ok:
+                chosen = "a candidate" if verdict.score >= highlights.MIN_SCORE else \
+                    f"scored under {highlights.MIN_SCORE}"
+                lines.append(f"{span}: {chosen}, score {verdict.score:.2f} "
+                             f"({', '.join(verdict.reasons) or 'no notes'})")
+            else:
+                lines.append(f"{span}: not a highlight — {verdict.rejected}")
+        return lines or ["This quote starts no passage (it continues a sentence)."]
+
+    async def style_for(self, channel: ChannelRef | None) -> str:
+        """The display style a channel chose (`/quote settings style:`), clean by default."""
+        if channel is None:
+            return CLEAN
+        chosen = await self.store.channel_style(channel.platform, channel.workspace,
+                                                channel.channel)
+        return chosen or CLEAN
 
     async def search(
         self,
@@ -111,6 +175,7 @@ class QuoteLibrary:
         source: Source | None = None,
         limit: int = 10,
         prefix_last: bool = False,
+        style: str = CLEAN,
     ) -> list[Quote]:
         scope = {
             "speaker_id": speaker.id if speaker else None,
@@ -129,46 +194,86 @@ class QuoteLibrary:
                     best[hit.id] = hit
             hits = sorted(best.values(), key=lambda h: (-h.score, h.id))[:limit]
         rows = await self.store.get_quotes([h.id for h in hits])
-        return [quote_from_row(r) for r in rows]
+        return [quote_from_row(r, style) for r in rows]
 
     async def random(
         self,
         *,
         speaker: Speaker | None = None,
         source: Source | None = None,
-        recent_key: str | None = None,
-    ) -> Quote | None:
-        """A random quote worth reading, weighted by quotability, not one shown lately.
+        deck: str | None = None,
+        style: str = CLEAN,
+    ) -> Draw | None:
+        """A random highlight, weighted by its score, that `deck` has not been shown.
 
-        Draws uniformly among quotes scoring at least 0.5 and accepts a draw with probability
-        equal to its score (rejection sampling): the result is weighted by quotability at
-        the cost of two index probes on average. Falls back to any quote when a filter
-        leaves no good ones.
+        A deck (one per channel, or per CLI user, and per filter) is stored in the database,
+        so a channel sees every highlight of its pool once before any comes back, across
+        restarts. The draw seeks a uniform random key and accepts a highlight with
+        probability equal to its score (rejection sampling: a few index probes). When a
+        speaker or source has no highlight, a quote of theirs worth reading is drawn
+        instead, and the note says so.
         """
         speaker_id = speaker.id if speaker else None
         source_id = source.id if source else None
+        key = None if deck is None else f"{deck}|s{speaker_id or ''}|o{source_id or ''}"
+        row = await self._draw_highlight(speaker_id, source_id, key)
+        if row is None and key is not None and await self.store.has_highlights(
+            speaker_id, source_id
+        ):
+            # The deck has seen the whole pool: a new round, never opening on the last draw.
+            await self.store.restart_deck(key, await self.store.last_shown(key))
+            row = await self._draw_highlight(speaker_id, source_id, key)
+            if row is None:
+                await self.store.restart_deck(key, None)
+                row = await self._draw_highlight(speaker_id, source_id, key)
+        if row is not None:
+            if key is not None:
+                await self.store.mark_shown(key, row["highlight_id"])
+            return Draw(quote_from_row(row, style))
+        fallback = await self._draw_quote(speaker_id, source_id, deck)
+        if fallback is None:
+            return None
+        who = speaker.name if speaker else source.title if source else "this library"
+        note = (f"{who} has no highlights yet, so this is one of their quotes worth reading."
+                if speaker or source else "No highlights yet: a quote worth reading instead.")
+        return Draw(quote_from_row(fallback, style), note)
+
+    async def _draw_highlight(self, speaker_id, source_id, deck):
+        """Rejection sampling over highlights: accept a draw with probability = its score."""
+        row = None
+        for _ in range(DRAWS):
+            candidate = await self.store.random_highlight(
+                speaker_id=speaker_id, source_id=source_id, deck=deck,
+                rand_key=self.rng.randint(0, RAND_KEY_MAX),
+            )
+            if candidate is None:
+                break
+            row = candidate
+            if self.rng.random() <= candidate["quotability"]:
+                break
+        return row
+
+    async def _draw_quote(self, speaker_id, source_id, recent_key):
+        """A quote worth reading (the fallback when there are no highlights)."""
         recent = list(self._recent.get(recent_key, ())) if recent_key else []
-        # Good quotes not shown lately; else good ones but the last; else anything.
         chosen = None
         for avoid, good in ((recent, True), (recent[-1:], True), ([], False)):
             chosen = await self._draw(speaker_id, source_id, avoid, good)
             if chosen is not None:
                 break
-        if chosen is None:
-            return None
-        row = chosen
-        if recent_key:
-            self._remember(recent_key, row["id"])
-        return quote_from_row(row)
+        if chosen is not None and recent_key:
+            self._remember(recent_key, chosen["id"])
+        return chosen
 
     async def _draw(self, speaker_id, source_id, avoid: list[int], good: bool):
         """Rejection sampling: accept a uniform draw with probability equal to its score."""
         row = None
-        for _ in range(8 if good else 1):
+        for _ in range(DRAWS if good else 1):
             row = await self.store.random_quote(
-                speaker_id=speaker_id, source_id=source_id, good=good, exclude=avoid
+                speaker_id=speaker_id, source_id=source_id, good=good, exclude=avoid,
+                rand_key=self.rng.randint(0, RAND_KEY_MAX),
             )
-            if row is None or random.random() <= row["quotability"]:
+            if row is None or self.rng.random() <= row["quotability"]:
                 break
         return row
 

@@ -8,9 +8,29 @@ from types import MappingProxyType
 from typing import Any
 
 
+SOURCE_LABEL_MAX = 50
+
+
+def clip_words(text: str, limit: int) -> str:
+    """`text` (whitespace collapsed) cut at a word boundary to at most `limit` characters,
+    with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut.rstrip(",;:—–- ") + "…"
+
+
 @dataclass(frozen=True)
 class Quote:
-    """A stored quote with who said it and where. `start` is seconds into the source or None."""
+    """A stored quote or highlight with who said it and where.
+
+    `text` is what people are shown: the clean form (`bot.clean`) unless the channel or the
+    user asked for the exact words; `verbatim` is always the exact words. A highlight (a
+    passage chosen for posting) carries `highlight_id`, and spans the quotes at positions
+    `position`..`last_position`; `id` is the quote it starts in. `start` is seconds into
+    the source or None.
+    """
 
     id: int
     text: str
@@ -22,10 +42,30 @@ class Quote:
     quotability: float
     source_id: int = field(default=0, compare=False)
     speaker_id: int | None = field(default=None, compare=False)
+    verbatim: str = field(default="", compare=False)
+    highlight_id: int | None = field(default=None, compare=False)
+    last_position: int | None = field(default=None, compare=False)
+    speaker_role: str | None = field(default=None, compare=False)
+    venue: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.verbatim:
+            object.__setattr__(self, "verbatim", self.text)
+        if self.last_position is None:
+            object.__setattr__(self, "last_position", self.position)
 
     @property
     def speaker_name(self) -> str:
         return self.speaker or "Unknown speaker"
+
+    @property
+    def source_label(self) -> str:
+        """The source as an attribution line names it: the show, else the title clipped."""
+        return clip_words(self.venue or self.source, SOURCE_LABEL_MAX)
+
+    def spans(self, position: int) -> bool:
+        """Whether the quote at `position` of the same source is part of this one."""
+        return self.position <= position <= (self.last_position or self.position)
 
     @property
     def timestamp(self) -> str | None:
@@ -41,12 +81,16 @@ class Quote:
         return {
             "id": self.id,
             "text": self.text,
+            "verbatim": self.verbatim,
             "speaker": self.speaker,
+            "speaker_role": self.speaker_role,
             "source": self.source,
             "source_slug": self.source_slug,
             "start": self.start,
+            "timestamp": self.timestamp,
             "position": self.position,
             "quotability": round(self.quotability, 3),
+            "highlight_id": self.highlight_id,
         }
 
 
@@ -118,6 +162,11 @@ class QuoteReply:
     @property
     def quote(self) -> Quote:
         return self.quotes[0]
+
+    def is_focus(self, neighbour: Quote) -> bool:
+        """Whether a quote of `context` is (part of) the quote this reply is about."""
+        focus = self.quote
+        return neighbour.source_id == focus.source_id and focus.spans(neighbour.position)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,24 @@ RAND_KEY_MAX = 2**31 - 1
 
 _QUOTE_SELECT = """
     SELECT q.id, q.text, q.start, q.position, q.quotability, q.source_id, q.speaker_id,
-           sp.name AS speaker, so.title AS source, so.slug AS source_slug
+           sp.name AS speaker, so.title AS source, so.slug AS source_slug,
+           sp.role AS speaker_role, so.venue AS venue,
+           NULL AS highlight_id, q.position AS last_position
     FROM quotes q
     JOIN sources so ON so.id = q.source_id
     LEFT JOIN speakers sp ON sp.id = q.speaker_id
+"""
+# A highlight read with the columns of a quote: `id` and `position` are those of the
+# quote it starts in, `text` its own exact words, `quotability` its highlight score.
+_HIGHLIGHT_SELECT = """
+    SELECT q.id, h.text, h.start, h.first_position AS position, h.score AS quotability,
+           h.source_id, h.speaker_id, sp.name AS speaker, so.title AS source,
+           so.slug AS source_slug, sp.role AS speaker_role, so.venue AS venue,
+           h.id AS highlight_id, h.last_position, h.reasons
+    FROM highlights h
+    JOIN quotes q ON q.source_id = h.source_id AND q.position = h.first_position
+    JOIN sources so ON so.id = h.source_id
+    LEFT JOIN speakers sp ON sp.id = h.speaker_id
 """
 
 
@@ -50,6 +64,19 @@ class NewQuote:
     start: float | None
     position: int
     quotability: float
+
+
+@dataclass(frozen=True)
+class NewHighlight:
+    """A passage worth posting: exact `text` spanning quote positions `first`..`last`."""
+
+    speaker: str | None
+    first: int
+    last: int
+    text: str
+    start: float | None
+    score: float
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,19 @@ def quote_filters(
         params.append(speaker_id)
     if source_id is not None:
         where.append("q.source_id = ?")
+        params.append(source_id)
+    return where, params
+
+
+def _highlight_filters(speaker_id: int | None, source_id: int | None) -> tuple[list[str], list]:
+    """WHERE terms (over alias `h`) and parameters for highlight filters."""
+    where: list[str] = []
+    params: list = []
+    if speaker_id is not None:
+        where.append("h.speaker_id = ?")
+        params.append(speaker_id)
+    if source_id is not None:
+        where.append("h.source_id = ?")
         params.append(source_id)
     return where, params
 
@@ -127,12 +167,14 @@ class QuoteStore:
         source: NewSource,
         speakers: Sequence[SpeakerInfo],
         quotes: Sequence[NewQuote],
+        highlights: Sequence[NewHighlight] = (),
     ) -> ReplaceResult:
-        """Store a source and its quotes atomically, keeping the ids of unchanged quotes.
+        """Store a source, its quotes and its highlights atomically, keeping unchanged ids.
 
         A quote keeps its id when a quote with the same speaker and the same text existed in
         this source before; its position and start time are updated. Other old quotes are
         deleted (their ids are never reused) and new ones inserted, all in one transaction.
+        Highlights keep their ids the same way.
         """
         now = datetime.now(UTC).isoformat(timespec="seconds")
         async with self.db.transaction() as conn:
@@ -199,7 +241,44 @@ class QuoteStore:
                     """,
                     (json.dumps(inserts, ensure_ascii=False),),
                 )
+            await self._replace_highlights(conn, source_id, speaker_ids, highlights)
         return ReplaceResult(source_id, len(updates), len(inserts), len(removed))
+
+    async def _replace_highlights(
+        self, conn, source_id: int, speaker_ids: dict[str, int],
+        highlights: Sequence[NewHighlight],
+    ) -> None:
+        """The source's highlights become `highlights`; an unchanged passage keeps its id."""
+        old: dict[tuple[int | None, str], list[int]] = {}
+        async with conn.execute(
+            "SELECT id, speaker_id, text FROM highlights WHERE source_id = ?", (source_id,)
+        ) as cur:
+            async for hid, sid, text in cur:
+                old.setdefault((sid, text), []).append(hid)
+        updates, inserts = [], []
+        for h in highlights:
+            sid = speaker_ids.get(h.speaker.casefold()) if h.speaker else None
+            row = (h.first, h.last, h.start, h.score, json.dumps(list(h.reasons)))
+            ids = old.get((sid, h.text))
+            if ids:
+                updates.append((*row, ids.pop(0)))
+            else:
+                inserts.append((source_id, sid, h.text, random.randint(0, RAND_KEY_MAX), *row))
+        removed = [(hid,) for ids in old.values() for hid in ids]
+        if removed:
+            await conn.executemany("DELETE FROM highlights WHERE id = ?", removed)
+        if updates:
+            await conn.executemany(
+                "UPDATE highlights SET first_position = ?, last_position = ?, start = ?, "
+                "score = ?, reasons = ? WHERE id = ?",
+                updates,
+            )
+        if inserts:
+            await conn.executemany(
+                "INSERT INTO highlights (source_id, speaker_id, text, rand_key, first_position, "
+                "last_position, start, score, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
 
     async def _upsert_speakers(
         self, conn, speakers: Sequence[SpeakerInfo], quotes: Iterable[NewQuote]
@@ -351,20 +430,22 @@ class QuoteStore:
         source_id: int | None = None,
         good: bool = True,
         exclude: Sequence[int] = (),
+        rand_key: int | None = None,
     ):
         """A uniformly keyed random quote matching the filters (None if there is none).
 
-        Seeks a random key in a partial index, wrapping around once: two index probes at most
-        (plus a step past each excluded id met on the way).
+        Seeks `rand_key` (a random one when None) in a partial index, wrapping around once:
+        two index probes at most (plus a step past each excluded id met on the way).
         """
+        if rand_key is None:
+            rand_key = random.randint(0, RAND_KEY_MAX)
         if source_id is not None and speaker_id is None:
-            return await self._random_in_source(source_id, good, exclude)
+            return await self._random_in_source(source_id, good, exclude, rand_key)
         filters, values = quote_filters(speaker_id, source_id, good=good)
-        return await self._first_after(
-            "rand_key", random.randint(0, RAND_KEY_MAX), filters, values, exclude
-        )
+        return await self._first_after("rand_key", rand_key, filters, values, exclude)
 
-    async def _random_in_source(self, source_id: int, good: bool, exclude: Sequence[int]):
+    async def _random_in_source(self, source_id: int, good: bool, exclude: Sequence[int],
+                                rand_key: int):
         """A random quote of one source: seek a random position (positions are 0..n-1)."""
         size = await self.db.scalar(
             "SELECT max(position) FROM quotes WHERE source_id = ?", (source_id,)
@@ -373,7 +454,7 @@ class QuoteStore:
             return None
         filters, values = quote_filters(None, source_id, good=good)
         return await self._first_after(
-            "position", random.randint(0, int(size)), filters, values, exclude
+            "position", rand_key % (int(size) + 1), filters, values, exclude
         )
 
     async def _first_after(
@@ -395,6 +476,93 @@ class QuoteStore:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
         return row
+
+    # ---- highlights and decks -------------------------------------------------------------
+
+    async def get_highlight(self, highlight_id: int):
+        return await self.db.fetchone(_HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,))
+
+    async def highlight_at(self, source_id: int, position: int):
+        """The highlight whose span holds the quote at `position` of a source, if any."""
+        return await self.db.fetchone(
+            _HIGHLIGHT_SELECT + " WHERE h.source_id = ? AND h.first_position <= ? "
+            "AND h.last_position >= ? ORDER BY h.first_position DESC LIMIT 1",
+            (source_id, position, position),
+        )
+
+    async def has_highlights(self, speaker_id: int | None, source_id: int | None) -> bool:
+        where, params = _highlight_filters(speaker_id, source_id)
+        sql = "SELECT 1 FROM highlights h" + (" WHERE " + " AND ".join(where) if where else "")
+        return await self.db.scalar(sql + " LIMIT 1", tuple(params)) is not None
+
+    async def random_highlight(
+        self, *, speaker_id: int | None, source_id: int | None, deck: str | None,
+        rand_key: int,
+    ):
+        """The first highlight at or after `rand_key` (wrapping once) that `deck` has not
+        been shown, matching the filters; None when the deck has seen them all."""
+        where, params = _highlight_filters(speaker_id, source_id)
+        where.insert(0, "h.rand_key >= ?")
+        params.insert(0, rand_key)
+        if deck is not None:
+            where.append("NOT EXISTS (SELECT 1 FROM decks d WHERE d.deck = ? "
+                         "AND d.highlight_id = h.id)")
+            params.append(deck)
+        sql = _HIGHLIGHT_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1"
+        row = await self.db.fetchone(sql, tuple(params))
+        if row is None and rand_key > 0:
+            params[0] = 0
+            row = await self.db.fetchone(sql, tuple(params))
+        return row
+
+    async def mark_shown(self, deck: str, highlight_id: int) -> None:
+        now = datetime.now(UTC).isoformat(timespec="microseconds")
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO decks (deck, highlight_id, shown_at) VALUES (?, ?, ?)",
+                (deck, highlight_id, now),
+            )
+
+    async def restart_deck(self, deck: str, keep: int | None) -> None:
+        """Start a new round: forget what `deck` was shown, except highlight `keep` (the
+        last one shown), so a new round never opens with the draw that closed the old."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM decks WHERE deck = ? AND highlight_id IS NOT ?", (deck, keep)
+            )
+
+    async def last_shown(self, deck: str) -> int | None:
+        value = await self.db.scalar(
+            "SELECT highlight_id FROM decks WHERE deck = ? ORDER BY shown_at DESC LIMIT 1",
+            (deck,),
+        )
+        return None if value is None else int(value)
+
+    async def source_units(self, source_id: int) -> list:
+        """(speaker, text, position, start) of every quote of a source, in order."""
+        return await self.db.fetchall(
+            "SELECT sp.name AS speaker, q.text, q.position, q.start FROM quotes q "
+            "LEFT JOIN speakers sp ON sp.id = q.speaker_id WHERE q.source_id = ? "
+            "ORDER BY q.position",
+            (source_id,),
+        )
+
+    async def channel_style(self, platform: str, workspace: str, channel: str) -> str | None:
+        value = await self.db.scalar(
+            "SELECT style FROM channel_settings WHERE platform = ? AND workspace = ? "
+            "AND channel = ?", (platform, workspace, channel),
+        )
+        return None if value is None else str(value)
+
+    async def set_channel_style(self, platform: str, workspace: str, channel: str,
+                                style: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO channel_settings (platform, workspace, channel, style) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) "
+                "DO UPDATE SET style = excluded.style",
+                (platform, workspace, channel, style),
+            )
 
     async def speakers(self) -> list:
         """Speakers with their aliases (comma-joined) and quote counts, most quoted first."""
@@ -431,7 +599,8 @@ class QuoteStore:
                    (SELECT count(*) FROM quotes WHERE quotability >= 0.5) AS good_quotes,
                    (SELECT count(*) FROM sources) AS sources,
                    (SELECT count(*) FROM speakers) AS speakers,
-                   (SELECT count(*) FROM terms) AS terms
+                   (SELECT count(*) FROM terms) AS terms,
+                   (SELECT count(*) FROM highlights) AS highlights
             """
         )
         page_count = await self.db.scalar("PRAGMA page_count")

@@ -152,6 +152,47 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE subscriptions ADD COLUMN active_from TEXT;
     ALTER TABLE daily_posts ADD COLUMN abandoned_at TEXT;
     """,
+    # 3: highlights, the passages worth posting (spans over a source's quotes, chosen at
+    # ingest); per-channel decks so random draws do not repeat until the pool is used up;
+    # per-channel settings; daily posts remember the highlight they posted.
+    """
+    CREATE TABLE highlights (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_id      INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        speaker_id     INTEGER REFERENCES speakers(id),
+        first_position INTEGER NOT NULL,
+        last_position  INTEGER NOT NULL,
+        start          REAL,
+        text           TEXT NOT NULL,  -- the exact words, a slice of the quotes it spans
+        score          REAL NOT NULL,
+        reasons        TEXT NOT NULL DEFAULT '[]',
+        rand_key       INTEGER NOT NULL
+    );
+    CREATE INDEX highlights_random ON highlights (rand_key);
+    CREATE INDEX highlights_by_speaker ON highlights (speaker_id, rand_key);
+    CREATE INDEX highlights_by_source ON highlights (source_id, first_position);
+
+    -- What a channel (or a CLI user) has been shown of a pool since the pool last ran out.
+    CREATE TABLE decks (
+        deck         TEXT NOT NULL,
+        highlight_id INTEGER NOT NULL REFERENCES highlights(id) ON DELETE CASCADE,
+        shown_at     TEXT NOT NULL,
+        PRIMARY KEY (deck, highlight_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX decks_by_highlight ON decks (highlight_id);
+
+    CREATE TABLE channel_settings (
+        platform  TEXT NOT NULL,
+        workspace TEXT NOT NULL DEFAULT '',
+        channel   TEXT NOT NULL,
+        style     TEXT NOT NULL DEFAULT 'clean' CHECK (style IN ('clean', 'exact')),
+        PRIMARY KEY (platform, workspace, channel)
+    ) WITHOUT ROWID;
+
+    ALTER TABLE daily_posts ADD COLUMN highlight_id INTEGER
+        REFERENCES highlights(id) ON DELETE SET NULL;
+    CREATE INDEX daily_posts_highlight ON daily_posts (highlight_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

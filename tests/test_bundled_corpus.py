@@ -66,7 +66,8 @@ async def test_lines_are_found_first_and_attributed_to_who_said_them(
 
 async def test_straddling_sentence_is_one_quote_with_a_time(bundled):
     quote = (await bundled.search("scaling sucked out all the air in the room"))[0]
-    assert quote.text.startswith("So, one consequence of um the age of scaling")
+    assert quote.verbatim.startswith("So, one consequence of um the age of scaling")
+    assert quote.text.startswith("One consequence of the age of scaling")  # the clean form
     assert quote.start == pytest.approx(52.7, abs=0.5)
     execution = (await bundled.search("execution is everything"))[0]
     assert 75 <= execution.start <= 90

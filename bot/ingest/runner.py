@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from bot import highlights
+from bot.highlights import Unit
 from bot.ingest.decode import decode
 from bot.ingest.formats import parse_transcript
 from bot.ingest.sentences import build_quotes
 from bot.ingest.types import ParsedTranscript, TranscriptError
-from store.quotes import NewQuote, NewSource, QuoteStore, SpeakerInfo
+from store.quotes import NewHighlight, NewQuote, NewSource, QuoteStore, SpeakerInfo
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +93,16 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
         },
     )
     speakers = [SpeakerInfo(p.name, p.role, tuple(p.aliases)) for p in meta.participants]
-    quotes = [
-        NewQuote(d.speaker, d.text, d.start, d.position, d.quotability)
-        for d in build_quotes(parsed)
+    drafts = build_quotes(parsed)
+    quotes = [NewQuote(d.speaker, d.text, d.start, d.position, d.quotability) for d in drafts]
+    roles = {p.name: p.role for p in meta.participants}
+    passages = [
+        NewHighlight(h.speaker, h.first, h.last, h.text, h.start, h.score, h.reasons)
+        for h in highlights.select(
+            [Unit(d.speaker, d.text, d.position, d.start) for d in drafts], roles
+        )
     ]
-    return source, speakers, quotes
+    return source, speakers, quotes, passages
 
 
 @dataclass
@@ -143,7 +150,7 @@ async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:
     if prepared.records is None:
         slug = await store.slug_for_hash(prepared.digest)
         return FileResult(name, "unchanged", slug, bytes=prepared.size)
-    source, speakers, quotes = prepared.records
+    source, speakers, quotes, passages = prepared.records
     stored_path = await store.source_path(source.slug)
     if stored_path and stored_path != source.path and Path(stored_path).exists():
         # Two different files with one name ("a/ep1.txt", "b/ep1.txt"): replacing would
@@ -154,7 +161,7 @@ async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:
                   "rename this file or give it a `slug:` in its front matter",
         )
     existed = await store.source_hash(source.slug) is not None
-    result = await store.replace_source(source, speakers, quotes)
+    result = await store.replace_source(source, speakers, quotes, passages)
     status = "replaced" if existed else "added"
     return FileResult(name, status, source.slug, len(quotes), result.kept, bytes=prepared.size)
 

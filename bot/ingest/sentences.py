@@ -127,6 +127,25 @@ def _counter(marks: list[int]) -> Callable[[int, int], int]:
     return count
 
 
+def sentence_spans(stream: str) -> list[tuple[int, int]]:
+    """(begin, end) of each sentence of whitespace-collapsed `stream`, by the segmenter's rules.
+
+    Args:
+        stream: Text with whitespace collapsed to single spaces.
+
+    Returns:
+        Spans in order, covering every word; the spaces between sentences are left out.
+    """
+    spans, begin = [], 0
+    for cut in [m.end() for m in _END.finditer(stream)] + [len(stream)]:
+        while begin < cut and stream[begin] == " ":
+            begin += 1
+        if cut > begin:
+            spans.append((begin, cut))
+        begin = cut
+    return spans
+
+
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences with the segmenter's rules (whitespace collapsed).
 

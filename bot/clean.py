@@ -1,0 +1,303 @@
+"""Clean verbatim: a quote as print shows speech, leaving out only what was never a word.
+
+The clean form drops hesitation sounds (um, uh, er, hmm), collapses stutters and false
+starts ("I'm I'm" -> "I'm", "to, to" -> "to", "a lo- a lot" -> "a lot"), drops a reply
+word or discourse marker that opens the quote (Yeah, So, And, You know, I mean, Like,
+Right, Well, Okay, Oh) and capitalises the word that then opens it, and leaves out stage
+directions ([laughs], (crosstalk), (inaudible)). Nothing else changes: no word is added,
+replaced or moved, so the clean words are always a subsequence of the verbatim words
+(`is_subsequence` checks it; the tests prove it over the bundled corpus and generated
+text). Only punctuation next to a dropped word is tidied, and one letter's case.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from bot.ingest.sentences import sentence_spans
+from functools import lru_cache
+
+log = logging.getLogger(__name__)
+
+# A token is a whitespace-separated piece: leading punctuation, a core, trailing punctuation.
+_PARTS = re.compile(r"^([^\w]*)(.*?)([^\w]*)$", re.DOTALL)
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+HESITATIONS = frozenset(
+    "um umm ummm uh uhh uhhh uhm er erm err hmm hmmm hm mm mmm mhm".split()
+)
+# Repeats that are grammar or emphasis, not stutter, unless a comma sets them apart
+# ("that that is", "had had", "very very", "no no no" are said on purpose).
+_DELIBERATE_REPEATS = frozenset("that had very really so no bye ha yes yeah many more much".split())
+_ALWAYS_DELIBERATE = frozenset("very really so no bye ha yes yeah".split())
+# Reply words and discourse markers dropped where they open a quote. `needs_mark`: only
+# when punctuation follows them ("Right, ..." but not "Right now"; "Like, ..." but not
+# "Like most people").
+_OPENERS_ANY = frozenset("yeah yep yup yes and so um uh umm uhm er erm hmm".split())
+_OPENERS_MARKED = frozenset("like right well okay ok oh alright ah anyway look".split())
+_TWO_WORD_OPENERS = frozenset({("you", "know"), ("i", "mean"), ("all", "right")})
+# "So much of...", "So far" keep their "So".
+_SO_KEEPS = frozenset("much many far long few little often too as".split())
+_STAGE = re.compile(
+    r"\b(?:laugh\w*|chuckl\w*|giggl\w*|applause|clap\w*|crosstalk|cross-talk|inaudible"
+    r"|unintelligible|indistinct|silence|pause\w*|music|sigh\w*|cough\w*|coughing|noise"
+    r"|overlapping|background|audio|video|break|sound|cheer\w*|beep|static|foreign"
+    r"|speaking|sneez\w*|clears? throat|groan\w*|smil\w*|whisper\w*)\b",
+    re.IGNORECASE,
+)
+_TERMINAL = ".!?…"
+_FALSE_START_LOOKAHEAD = 3
+
+
+@dataclass
+class _Token:
+    lead: str
+    core: str
+    trail: str
+
+    @property
+    def word(self) -> str:
+        return self.core.casefold().replace("’", "'")
+
+    def render(self) -> str:
+        return f"{self.lead}{self.core}{self.trail}"
+
+
+def _tokens(text: str) -> list[_Token]:
+    out = []
+    for piece in text.split():
+        lead, core, trail = _PARTS.match(piece).groups()
+        out.append(_Token(lead, core, trail))
+    return out
+
+
+def words(text: str) -> list[str]:
+    """The words of `text`, casefolded, in order (what the subsequence rule compares)."""
+    return [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def is_subsequence(clean: str, verbatim: str) -> bool:
+    """Whether every word of `clean` appears in `verbatim`, in order."""
+    source = iter(words(verbatim))
+    return all(any(w == v for v in source) for w in words(clean))
+
+
+def clean(text: str) -> str:
+    """The clean display form of verbatim `text` (see the module docstring).
+
+    Cleaning works sentence by sentence (a stutter never spans a sentence end); only the
+    first sentence loses its opening reply word or marker.
+
+    Args:
+        text: A quote's exact words as stored.
+
+    Returns:
+        The clean form; the exact text itself when cleaning would leave nothing.
+    """
+    text = " ".join(text.split())
+    pieces, opening = [], True
+    for begin, end in sentence_spans(text):
+        sentence = text[begin:end]
+        if opening and _only_openers(sentence):
+            continue  # "Yeah." or "Right, right." before the quote proper
+        pieces.append(clean_sentence(sentence, opening=opening))
+        opening = False
+    result = " ".join(p for p in pieces if p)
+    return result if words(result) else text
+
+
+@lru_cache(maxsize=16384)
+def clean_sentence(text: str, *, opening: bool = True) -> str:
+    """The clean form of one sentence; `opening` drops a reply word or marker at its start."""
+    if _untouched(text, opening):
+        return text
+    tokens = _tokens(_drop_stage_directions(text))
+    tokens = _drop_hesitations(tokens)
+    tokens = _drop_false_starts(tokens)
+    tokens = _collapse_repeats(tokens)
+    if opening:
+        tokens = _drop_openers(tokens)
+    return _join(tokens)
+
+
+# Anything `clean` could change; text without any of it is returned as it is (most text:
+# these checks are set and string operations, the token steps below run in Python).
+def _untouched(text: str, opening: bool) -> bool:
+    found = words(text)
+    if not found:
+        return True
+    if opening and (found[0] in _OPENERS_ANY or found[0] in _OPENERS_MARKED
+                    or found[0] in ("you", "i", "all")):
+        return False
+    if "[" in text or "(" in text or "- " in text or text.endswith("-"):
+        return False
+    if not HESITATIONS.isdisjoint(found):
+        return False
+    for size in (1, 2, 3, 4):
+        for k, (a, b) in enumerate(zip(found, found[size:], strict=False)):
+            if a == b and found[k : k + size] == found[k + size : k + 2 * size]:
+                return False
+    return True
+
+
+def _only_openers(sentence: str) -> bool:
+    found = words(sentence)
+    return bool(found) and all(
+        w in _OPENERS_ANY or w in _OPENERS_MARKED or w in ("you", "know", "i", "mean", "all")
+        for w in found
+    )
+
+
+# ---- the steps ------------------------------------------------------------------------
+
+
+def _drop_stage_directions(text: str) -> str:
+    """Remove every [bracketed] note, and (parenthesised) ones that describe a sound."""
+    text = re.sub(r"\s*\[[^\[\]]{0,80}\]", " ", text)
+    return re.sub(
+        r"\s*\(([^()]{0,40})\)",
+        lambda m: " " if _STAGE.search(m.group(1)) else m.group(0),
+        text,
+    )
+
+
+def _remove(tokens: list[_Token], index: int) -> None:
+    """Remove tokens[index], handing its opening and closing punctuation to its neighbours.
+
+    A word that opened a sentence hands its capital to the word that now opens it.
+    """
+    gone = tokens.pop(index)
+    opened = index == 0 or any(ch in _TERMINAL for ch in tokens[index - 1].trail)
+    if opened and gone.core[:1].isupper() and index < len(tokens):
+        nxt = tokens[index]
+        nxt.core = nxt.core[:1].upper() + nxt.core[1:]
+    lead = gone.lead.strip(",;:-—–")
+    if lead and index < len(tokens):
+        tokens[index].lead = lead + tokens[index].lead
+    ending = "".join(ch for ch in gone.trail if ch in _TERMINAL or ch in "\"'”’)»")
+    if ending and index > 0:
+        prev = tokens[index - 1]
+        if not any(ch in _TERMINAL for ch in prev.trail):
+            prev.trail = prev.trail.rstrip(",;:-—– ") + ending
+
+
+def _drop_hesitations(tokens: list[_Token]) -> list[_Token]:
+    i = 0
+    while i < len(tokens):
+        after_number = i > 0 and tokens[i - 1].core[-1:].isdigit()  # "5 mm"
+        if tokens[i].word in HESITATIONS and tokens[i].core and not after_number:
+            _remove(tokens, i)
+        else:
+            i += 1
+    return tokens
+
+
+def _drop_false_starts(tokens: list[_Token]) -> list[_Token]:
+    """A word cut off with a hyphen and restarted ("a lo- a lot", "I- I think")."""
+    i = 0
+    while i < len(tokens) - 1:
+        tok = tokens[i]
+        if tok.core and tok.trail.startswith("-") and not tok.trail.startswith("--"):
+            stem = tok.word
+            ahead = tokens[i + 1 : i + 1 + _FALSE_START_LOOKAHEAD]
+            if any(t.word.startswith(stem) and t.word != stem or t.word == stem for t in ahead):
+                _remove(tokens, i)
+                continue
+        i += 1
+    return tokens
+
+
+def _collapse_repeats(tokens: list[_Token]) -> list[_Token]:
+    """Keep the last of adjacent repeated runs of one to four words ("the, the" -> "the")."""
+    keys = [t.word if t.core else None for t in tokens]
+    if len(set(keys)) == len(keys):
+        return tokens  # no word occurs twice: nothing can repeat
+    i = 0
+    while i < len(tokens):
+        for size in (4, 3, 2, 1):
+            first = keys[i : i + size]
+            if (
+                len(first) == size
+                and None not in first
+                and first == keys[i + size : i + 2 * size]
+                and _is_stutter(tokens[i : i + size], size)
+            ):
+                capital = tokens[i].core[:1].isupper()
+                lead = tokens[i].lead
+                del tokens[i : i + size]
+                del keys[i : i + size]
+                head = tokens[i]
+                if lead.strip("-—–,"):
+                    head.lead = lead + head.lead
+                if capital:
+                    head.core = head.core[:1].upper() + head.core[1:]
+                i = max(0, i - 4)
+                break
+        else:
+            i += 1
+    return tokens
+
+
+def _is_stutter(first: list[_Token], size: int) -> bool:
+    boundary = first[-1].trail
+    if any(ch in _TERMINAL for ch in boundary):
+        return False  # "No. No." is two sentences
+    if size > 1:
+        return True
+    word = first[0].word
+    if word in _ALWAYS_DELIBERATE:
+        return False
+    return word not in _DELIBERATE_REPEATS or bool(boundary.strip())
+
+
+def _drop_openers(tokens: list[_Token]) -> list[_Token]:
+    """Drop reply words and discourse markers that open the quote; capitalise what follows."""
+    dropped = False
+    while tokens:
+        first = tokens[0]
+        if not first.core:  # a lone dash or quote mark before the first word
+            if len(tokens) > 1 and not first.lead.strip("-—–,.;: "):
+                tokens.pop(0)
+                continue
+            break
+        marked = bool(first.trail.strip())
+        nxt = tokens[1] if len(tokens) > 1 else None
+        if nxt is not None and (first.word, nxt.word) in _TWO_WORD_OPENERS and not first.trail \
+                and nxt.trail.strip() and len(tokens) > 2:
+            _strip_front(tokens, 2)
+            dropped = True
+            continue
+        if nxt is None:
+            break
+        if first.word == "so" and nxt.word in _SO_KEEPS and not marked:
+            break
+        if first.word in _OPENERS_ANY or (first.word in _OPENERS_MARKED and marked):
+            if any(ch in "?" for ch in first.trail):
+                break  # "Right? ..." asks something
+            _strip_front(tokens, 1)
+            dropped = True
+            continue
+        break
+    if dropped and tokens and tokens[0].core[:1].islower():
+        tokens[0].core = tokens[0].core[:1].upper() + tokens[0].core[1:]
+    return tokens
+
+
+def _strip_front(tokens: list[_Token], count: int) -> None:
+    lead = tokens[0].lead
+    del tokens[:count]
+    if tokens and lead.strip(",;:-—– "):
+        tokens[0].lead = lead + tokens[0].lead.lstrip(",;:-—– ")
+    elif tokens:
+        tokens[0].lead = tokens[0].lead.lstrip(",;:-—– ")
+
+
+def _join(tokens: list[_Token]) -> str:
+    text = " ".join(t.render() for t in tokens if t.render())
+    # Punctuation left doubled where a word went: ", ," -> ",", ", ." -> ".".
+    text = re.sub(r"([,;:])\s*(?=[,;:.!?…])", "", text)
+    text = re.sub(r"\s+([,;:.!?…])", r"\1", text)
+    text = re.sub(r"^[,;:.\s]+", "", text)
+    return text.strip()

@@ -1,0 +1,518 @@
+"""Highlights: the passages of a transcript worth posting on their own, ranked, with reasons.
+
+A highlight is 1-3 consecutive sentences of one speaker, 12-55 words and at most 280
+characters in its clean form (`bot.clean`), that starts where a thought starts, ends where
+it lands and says something: a claim, a number, a comparison, a named thing. Most of a
+conversation is not highlight material (replies, setups, questions, pleasantries, filler).
+
+The rules, in the order they reject a candidate (each rejection is a reason shown by
+`quotebot show ID --why`):
+
+1. Start: not mid-sentence; not on a conjunction (but, because, or…), a reply word
+   (no, exactly, sure…), a back-reference whose referent is outside the passage
+   (that, this, it, they, he, those…; "It's hard to…" and "There's…" are fine) or a
+   list step (another, second, also…). Reply words and markers the clean form drops
+   (Yeah, So, And, You know…) do not count.
+2. End: a finished statement, not a question, a trail-off ("…", "-", a dangling word) or
+   a setup ("Think about wind turbines.", a colon).
+3. Size: 12-55 words, at most 280 characters, clean.
+4. Kind: not a pleasantry, an introduction or farewell, a sponsor read or logistics;
+   an interviewer (a speaker whose turns mostly end in questions, or whose role says
+   host) has a highlight only when it holds no question.
+5. Filler left visible: "you know" or a filler "like" inside the passage rejects it
+   (print would keep them, and they read badly).
+
+Candidates that pass are scored (substance up, hedges and narration down; see `_score`)
+and chosen greedily by score without overlap; those under `MIN_SCORE` are not chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from bot.clean import clean_sentence, words
+from bot.ingest.sentences import sentence_spans
+
+log = logging.getLogger(__name__)
+
+MIN_WORDS = 12
+MAX_WORDS = 55
+MAX_CHARS = 280
+MAX_SENTENCES = 3
+MIN_SCORE = 0.55
+
+# Words the clean form drops where they open a passage (bot.clean): judge what follows.
+_DROPPED_OPENERS = frozenset("yeah yep yup yes and so um uh umm uhm er erm hmm like right well "
+                             "okay ok oh alright ah anyway look".split())
+_LEADING_MARKERS = re.compile(
+    r"^(?:(?:(?:yeah|yep|yup|yes|and|so|um+|uh+|uhm|er+m?|hmm+)\b[,.!]?"
+    r"|(?:like|right|well|okay|ok|oh|alright|ah|anyway|look|you know|i mean|all right)[,.!])"
+    r"\s+)+",
+    re.IGNORECASE,
+)
+_CONJUNCTIONS = frozenset("but because or nor yet plus which cause 'cause whereas although "
+                          "though then".split())
+_REPLY_WORDS = frozenset("no nope exactly absolutely sure definitely totally correct true "
+                         "indeed agreed yes yeah right okay ok".split())
+_BACK_REFERENCES = frozenset("that this these those they them he she him her his their theirs "
+                             "it its such both either neither same".split())
+_LIST_STEPS = frozenset("another second third fourth fifth finally lastly next also too "
+                        "again other otherwise besides additionally meanwhile instead "
+                        "anyway".split())
+# "It's hard to…", "It turns out…": "it" that points forward, not back.
+_FORWARD_IT = re.compile(
+    r"^it(?:'s| is| was| will be| would be| can be| could be)?\s+(?:\w+\s+){0,3}?"
+    r"(?:to|that|when|how|why|what|whether|if)\b|^it turns out\b|^it takes\b",
+    re.IGNORECASE,
+)
+_EXISTENTIAL = re.compile(r"^(?:there|here)(?:'s| is| are| was| were| will| has| have)\b",
+                          re.IGNORECASE)
+_DANGLING_END = frozenset("the a an and or but of to with for in on at that which like "
+                          "so because is are was were be my your our their its".split())
+_SETUP = re.compile(
+    r"^(?:(?:so|and|but|now),?\s+)?(?:think about|imagine|consider|look at|take|picture"
+    r"|let me|let's|here's the thing|i want to)\b",
+    re.IGNORECASE,
+)
+_NOT_HIGHLIGHT = re.compile(
+    r"\b(?:thank(?:s| you)\b|welcome (?:back|to)|please (?:join|welcome)|join(?:ed)? (?:me|us)"
+    r"|(?:happy|glad|great|good|nice|excited|thrilled) to (?:be here|have you|see you|be with)"
+    r"|joined (?:next )?by|our (?:next )?guest|today (?:i'm|we're|we are) (?:joined|talking)"
+    r"|(?:this|today's) (?:episode|show|podcast) is|sponsor|brought to you|promo code"
+    r"|use (?:the )?code|sign up|subscribe|newsletter|link in|show notes|\.com\b"
+    r"|(?:take|have time for) (?:a few |some )?questions|where can (?:people|we|folks)"
+    r"|find (?:you|more) online|follow (?:you|me|us) on|before we (?:go|wrap|start)"
+    r"|(?:let's|we'll) (?:take a break|get started|wrap up|dive in|jump in)"
+    r"|my name is|i'm your host|see you next|that's (?:all|it) for)",
+)
+_REPEAT = re.compile(r"\b(\w+)\s+\1\b")
+_HOST_ROLE = re.compile(r"\b(?:host|moderator|interviewer|presenter|anchor|emcee|mc)\b",
+                        re.IGNORECASE)
+_HEDGE = re.compile(r"\b(?:sort of|kind of|i guess|i don't know|or something|stuff like that"
+                    r"|whatnot|et cetera|i mean)\b")
+_INSIGHT = re.compile(
+    r"\bthe (?:key|secret|trick|thing|problem|reason|lesson|point|question|answer|goal"
+    r"|challenge|bottleneck|difference) (?:is|was)\b|\bturns out\b|\bwhat matters\b"
+    r"|\bthe way (?:to|you)\b|\bthe (?:best|only|most|hardest|biggest|first) "
+)
+_ABSOLUTES = frozenset("never always every nothing everything everyone nobody".split())
+_COMPARISON_WORDS = frozenset("than more less fewer most least better worse best worst "
+                              "versus vs instead rather".split())
+_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten twenty hundred "
+                          "thousand million billion trillion percent half double twice".split())
+_PRESENT_WORDS = frozenset("is are isn't aren't can can't will won't don't doesn't need needs "
+                           "should must it's that's there's what's here's they're we're "
+                           "you're".split())
+_PAST_WORDS = frozenset("was were had did remember said went came told asked".split())
+_NAME = re.compile(r"(?<=[\w,;] )[A-Z][\w'’-]+")
+_FIRST_PERSON = frozenset("i me my mine we us our ours i'm i've i'd i'll we're we've".split())
+_STOP = frozenset(
+    """a an the and but or so because i you he she it we they me him her us them my your his
+    its our their this that these those is are was were be been being am do does did have has
+    had to of in on at for with about as like just really kind sort know mean think what how
+    why when where who which there here then if not well oh okay right can could would should
+    will it's that's i'm you're don't very much many more most some any all one thing things
+    way lot going get got make made go say said see also even still actually basically
+    something really from into out up down over than""".split()
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A stored quote unit as the selector reads it."""
+
+    speaker: str | None
+    text: str
+    position: int
+    start: float | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a candidate passage fared: chosen or not, its score, and why."""
+
+    text: str
+    clean: str
+    score: float
+    reasons: tuple[str, ...]
+    rejected: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected is None
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A chosen passage: verbatim `text` spanning units `first`..`last` (positions)."""
+
+    speaker: str | None
+    first: int
+    last: int
+    text: str
+    start: float | None
+    score: float
+    reasons: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    begin: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Turn:
+    speaker: str | None
+    text: str
+    units: tuple[Unit, ...]
+    offsets: tuple[int, ...]  # where each unit begins in `text`
+    sentences: tuple[_Sentence, ...]
+    opens_or_closes: bool = False  # the source's first or last turn
+
+
+def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
+           ) -> list[Highlight]:
+    """The highlights of one source, best first, never overlapping.
+
+    Args:
+        units: The source's quote units in position order.
+        roles: Speaker name -> role, where known ("Host" marks an interviewer).
+
+    Returns:
+        Highlights ordered by score, highest first.
+    """
+    turns = _turns(units)
+    hosts = interviewers(turns, roles)
+    chosen: list[Highlight] = []
+    for turn in turns:
+        candidates = []
+        for i in range(len(turn.sentences)):
+            for j in range(i, min(i + MAX_SENTENCES, len(turn.sentences))):
+                verdict = judge(turn, i, j, host=turn.speaker in hosts)
+                if verdict.ok and verdict.score >= MIN_SCORE:
+                    candidates.append((verdict.score, i, j, verdict))
+        taken: set[int] = set()
+        for score, i, j, verdict in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+            if taken.intersection(range(i, j + 1)):
+                continue
+            taken.update(range(i, j + 1))
+            chosen.append(_highlight(turn, i, j, verdict))
+    chosen.sort(key=lambda h: (-h.score, h.first))
+    return chosen
+
+
+def explain(units: Sequence[Unit], position: int,
+            roles: Mapping[str, str | None] | None = None) -> list[Verdict]:
+    """Verdicts for the passages that start in the unit at `position` (for `--why`)."""
+    turns = _turns(units)
+    hosts = interviewers(turns, roles)
+    for turn in turns:
+        for k, unit in enumerate(turn.units):
+            if unit.position != position:
+                continue
+            begin = turn.offsets[k]
+            end = begin + len(unit.text)
+            out = []
+            for i, sentence in enumerate(turn.sentences):
+                if begin <= sentence.begin < end:
+                    for j in range(i, min(i + MAX_SENTENCES, len(turn.sentences))):
+                        out.append(judge(turn, i, j, host=turn.speaker in hosts))
+            return out
+    return []
+
+
+def interviewers(turns: Sequence[_Turn], roles: Mapping[str, str | None] | None = None
+                 ) -> frozenset[str]:
+    """Speakers whose role says host, and those who mostly ask: at least 3 turns, 40% or
+    more of them ending in a question."""
+    hosts = {name for name, role in (roles or {}).items() if role and _HOST_ROLE.search(role)}
+    asked: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for turn in turns:
+        if turn.speaker is None:
+            continue
+        counts = asked[turn.speaker]
+        counts[0] += 1
+        counts[1] += turn.text.rstrip("\"'”’)] ").endswith("?")
+    return frozenset(hosts | {s for s, (n, q) in asked.items() if n >= 3 and q >= 0.4 * n})
+
+
+# ---- turns and sentences ---------------------------------------------------------------
+
+
+def _turns(units: Sequence[Unit]) -> list[_Turn]:
+    turns: list[_Turn] = []
+    group: list[Unit] = []
+    for unit in units:
+        if group and (unit.speaker != group[-1].speaker or unit.position != group[-1].position + 1):
+            turns.append(_turn(group))
+            group = []
+        group.append(unit)
+    if group:
+        turns.append(_turn(group))
+    for index in {0, len(turns) - 1} if turns else ():
+        turns[index] = replace(turns[index], opens_or_closes=True)
+    return turns
+
+
+def _turn(group: list[Unit]) -> _Turn:
+    texts = [" ".join(u.text.split()) for u in group]
+    offsets, pos = [], 0
+    for text in texts:
+        offsets.append(pos)
+        pos += len(text) + 1
+    text = " ".join(texts)
+    sentences = tuple(_Sentence(b, e, text[b:e]) for b, e in sentence_spans(text))
+    return _Turn(group[0].speaker, text, tuple(group), tuple(offsets), sentences)
+
+
+def _highlight(turn: _Turn, i: int, j: int, verdict: Verdict) -> Highlight:
+    begin, end = turn.sentences[i].begin, turn.sentences[j].end
+    first = _unit_at(turn, begin)
+    last = _unit_at(turn, end - 1)
+    return Highlight(turn.speaker, turn.units[first].position, turn.units[last].position,
+                     turn.text[begin:end], _time_at(turn, first, begin), verdict.score,
+                     verdict.reasons)
+
+
+def _unit_at(turn: _Turn, offset: int) -> int:
+    k = 0
+    while k + 1 < len(turn.offsets) and turn.offsets[k + 1] <= offset:
+        k += 1
+    return k
+
+
+def _time_at(turn: _Turn, k: int, offset: int) -> float | None:
+    """The start time at `offset`, interpolated inside unit k by characters."""
+    start = turn.units[k].start
+    if start is None:
+        return None
+    nxt = turn.units[k + 1].start if k + 1 < len(turn.units) else None
+    if nxt is None or nxt <= start:
+        return start
+    size = max(1, len(turn.units[k].text))
+    return int((start + (offset - turn.offsets[k]) / size * (nxt - start)) * 10) / 10
+
+
+# ---- judging ---------------------------------------------------------------------------
+
+
+def judge(turn: _Turn, i: int, j: int, *, host: bool = False) -> Verdict:
+    """The verdict on sentences i..j of `turn` as a highlight."""
+    verbatim = turn.text[turn.sentences[i].begin : turn.sentences[j].end]
+    rejected = _quick_reject(turn, i, j)
+    if rejected:
+        return Verdict(verbatim, "", 0.0, (), rejected)
+    # The same result as clean(verbatim), from the sentences' cached clean forms.
+    shown = " ".join(
+        p for p in (clean_sentence(s.text, opening=k == i)
+                    for k, s in enumerate(turn.sentences[i : j + 1], start=i)) if p
+    )
+    rejected = _reject(turn, j, shown, host)
+    if rejected:
+        return Verdict(verbatim, shown, 0.0, (), rejected)
+    score, reasons = _score(shown, host)
+    return Verdict(verbatim, shown, score, reasons)
+
+
+def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
+    """The rejections that need no cleaning of the whole passage (most candidates)."""
+    first, last = turn.sentences[i], turn.sentences[j]
+    problem = _opening_problem(first.text, midway=i == 0 and turn.units[0].text[:1].islower())
+    if problem:
+        return problem
+    if j > i and first.text.count(" ") < 4:
+        return "starts on a fragment"
+    problem = _closing_problem(last.text)
+    if problem:
+        return problem
+    if j > i and last.text.count(" ") < 2:
+        return "ends on a fragment"
+    for k in range(i, j + 1):
+        filler = _filler(turn.sentences[k].text, opening=k == i)
+        if filler:
+            return f"filler left in the words (“{filler}”)"
+    raw = turn.text[first.begin : last.end]
+    if raw.count("?") > 1:
+        return "mostly questions"
+    if len(raw) > 2 * MAX_CHARS:
+        return f"too long ({len(raw)} characters; at most {MAX_CHARS})"
+    if "..." in raw or "…" in raw:
+        return "trails off mid-passage"
+    count = sum(s.text.count(" ") + 1 for s in turn.sentences[i : j + 1])
+    if count < MIN_WORDS:
+        return f"too short ({count} words; at least {MIN_WORDS})"
+    if count > 2 * MAX_WORDS:
+        return f"too long ({count} words; at most {MAX_WORDS})"
+    return None
+
+
+def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
+    count = len(words(shown))
+    if count < MIN_WORDS:
+        return f"too short ({count} words; at least {MIN_WORDS})"
+    if count > MAX_WORDS:
+        return f"too long ({count} words; at most {MAX_WORDS})"
+    if len(shown) > MAX_CHARS:
+        return f"too long ({len(shown)} characters; at most {MAX_CHARS})"
+    if match := _NOT_HIGHLIGHT.search(shown.lower()):
+        return f"pleasantry, intro/outro, sponsor or logistics (“{match.group(0)}”)"
+    if host and "?" in shown:
+        return "an interviewer's prompt"
+    if host and turn.opens_or_closes:
+        return "the interviewer's introduction or farewell"
+    if shown.count("?") > 1:
+        return "mostly questions"
+    if match := _REPEAT.search(shown.lower()):
+        return f"reads as a stutter (“{match.group(0)}”)"
+    if "..." in shown or "…" in shown:
+        return "trails off mid-passage"
+    if host and any(s.text.rstrip("\"'”’)] ").endswith("?") for s in turn.sentences[j + 1 :]):
+        return "leads into the interviewer's question"
+    return None
+
+
+_LIKE_FOLLOWERS = frozenset("a an the this that these those it them him her me us you to what how "
+                            "my your our their his its something someone anything any every "
+                            "each some one two".split())
+
+
+@lru_cache(maxsize=16384)
+def _filler(text: str, *, opening: bool) -> str | None:
+    """The filler this sentence would still show when clean ("you know", a filler
+    "like", a tag ", right?"), or None. `opening`: a leading marker is dropped by clean."""
+    lower = text.lower()
+    skip = len(_LEADING_MARKERS.match(text)[0]) if opening and _LEADING_MARKERS.match(text) else 0
+    if "you know" in lower[skip:]:
+        return "you know"
+    if ", right," in lower or ", right?" in lower:
+        return "right"
+    at = lower.find("like", skip)
+    while at != -1:
+        end = at + 4
+        if (at == 0 or not lower[at - 1].isalpha()) and (end == len(lower)
+                                                         or not lower[end].isalnum()):
+            before = lower[:at].rstrip().rsplit(" ", 1)[-1]
+            after = text[end:].lstrip(" ").split(" ", 1)[0]
+            wish = before in ("would", "i'd", "you'd", "we'd", "they'd", "he'd", "she'd")
+            comparison = (not lower[end:end + 1] == ",") and (
+                after.strip("\"“”").lower() in _LIKE_FOLLOWERS
+                or after[:1].isupper() or after[:1].isdigit() or after[:1] in "\"“")
+            if not (wish or comparison):
+                return "like"
+        at = lower.find("like", end)
+    return None
+
+
+def _first_word(text: str) -> str:
+    head = text.split(" ", 1)[0].strip(",.;:!?\"'“”‘’()[]—–-").lower()
+    return head.replace("’", "'")
+
+
+@lru_cache(maxsize=8192)
+def _opening_problem(text: str, *, midway: bool = False) -> str | None:
+    """Why a passage cannot start with this sentence, or None."""
+    if midway or text[:1].islower():
+        return "starts mid-sentence"
+    # Judge the words after a reply word or marker that the clean form drops (a regex
+    # instead of cleaning: this runs for every sentence of every file ingested).
+    shown = _LEADING_MARKERS.sub("", text, count=1) or text
+    word = _first_word(shown)
+    if word in _CONJUNCTIONS:
+        return f"starts with a conjunction (“{word}”)"
+    if word in _REPLY_WORDS:
+        return f"starts with a reply word (“{word}”)"
+    if word in _LIST_STEPS:
+        return f"starts mid-list (“{word}”)"
+    lowered = shown.lower()
+    if _SETUP.match(shown) or lowered.startswith(("you think about", "if you think about")):
+        return "starts with a setup"
+    if word in ("there", "here") and _EXISTENTIAL.match(lowered):
+        return None
+    if word in ("it", "it's") and _FORWARD_IT.match(lowered):
+        return None
+    if word.split("'")[0] in _BACK_REFERENCES:
+        return f"starts with a back-reference (“{word}”)"
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _closing_problem(text: str) -> str | None:
+    """Why a passage cannot end with this sentence, or None."""
+    last = text.rstrip("\"'”’)] ")
+    if last.endswith("?"):
+        return "ends on a question"
+    if last.endswith(("…", "...", "-", "—", "–")):
+        return "trails off"
+    if not last.endswith((".", "!")):
+        return "ends mid-sentence"
+    final = last.rsplit(" ", 1)[-1].strip(".!,;:\"'”’").lower()
+    if final in _DANGLING_END:
+        return "trails off"
+    if _SETUP.match(text):
+        return "ends on a setup"
+    return None
+
+
+def _score(shown: str, host: bool) -> tuple[float, tuple[str, ...]]:
+    """A score in [0, 1] and the reasons for it (what raised and lowered it)."""
+    tokens = words(shown)
+    count = len(tokens)
+    score, reasons = 0.5, []
+
+    def note(delta: float, why: str) -> None:
+        nonlocal score
+        score += delta
+        reasons.append(f"{'+' if delta >= 0 else '−'}{abs(delta):.2f} {why}")
+
+    vocabulary = set(tokens)
+    if 18 <= count <= 40:
+        note(0.05, "reads at a glance")
+    if not _NUMBER_WORDS.isdisjoint(vocabulary) or any(ch.isdigit() for ch in shown):
+        note(0.06, "a number")
+    names = [w for w in _NAME.findall(shown) if w not in ("I", "I'm")]
+    if names:
+        note(min(0.1, 0.05 * len(set(names))), "a named thing")
+    if not _COMPARISON_WORDS.isdisjoint(vocabulary):
+        note(0.05, "a comparison")
+    if not _ABSOLUTES.isdisjoint(vocabulary) or _INSIGHT.search(shown.lower()):
+        note(0.07, "a general claim")
+    if not _PRESENT_WORDS.isdisjoint(vocabulary):
+        note(0.04, "present tense")
+    rare = _rare_words(tokens)
+    if rare:
+        note(min(0.15, 0.04 * rare), f"{rare} distinctive word{'s' if rare != 1 else ''}")
+    hedges = len(_HEDGE.findall(shown.lower()))
+    if hedges:
+        note(-0.07 * hedges, "hedging")
+    first_person = sum(t in _FIRST_PERSON for t in tokens)
+    if first_person / count > 0.12:
+        note(-0.08, "about the speaker more than the idea")
+    if sum(t in _PAST_WORDS for t in tokens) >= 2:
+        note(-0.06, "narration in the past")
+    content = [t for t in tokens if t not in _STOP]
+    if len(content) / count < 0.35:
+        note(-0.1, "few content words")
+    if "?" in shown:
+        note(-0.05, "holds a question")
+    if host:
+        note(-0.05, "said by the interviewer")
+    return max(0.0, min(1.0, round(score, 3))), tuple(reasons)
+
+
+def _rare_words(tokens: Sequence[str]) -> int:
+    """How many distinct words are uncommon in English (Zipf frequency under 3.8)."""
+    return sum(1 for t in set(tokens) if t not in _STOP and len(t) > 3 and _zipf(t) < 3.8)
+
+
+@lru_cache(maxsize=65536)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # loads its word list on first use only
+
+    return zipf_frequency(word, "en")
