@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store.db import Database
-from store.quotes import _QUOTE_SELECT, quote_filters
+from store.quotes import _HIGHLIGHT_SELECT, _QUOTE_SELECT, _highlight_filters, quote_filters
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +231,14 @@ class DailyStore:
         sql = "SELECT 1 FROM quotes q WHERE " + " AND ".join(where) + " LIMIT 1"
         return await self.db.scalar(sql, tuple(params)) is not None
 
+    async def _uses_highlights(self, conn, sub) -> bool:
+        """Whether the subscription draws highlights (its filters match some); otherwise it
+        falls back to good quotes, as `/quote random` does."""
+        where, params = _highlight_filters(sub["speaker_id"], sub["source_id"])
+        sql = "SELECT 1 FROM highlights h" + (" WHERE " + " AND ".join(where) if where else "")
+        async with conn.execute(sql + " LIMIT 1", tuple(params)) as cur:
+            return await cur.fetchone() is not None
+
     # ---- claims -------------------------------------------------------------------------
 
     async def claim(
@@ -275,7 +283,8 @@ class DailyStore:
             return None
         async with conn.execute(
             """
-            SELECT id, quote_id, cycle, sent_at, abandoned_at, lease_until, attempts
+            SELECT id, quote_id, highlight_id, cycle, sent_at, abandoned_at, lease_until,
+                   attempts
             FROM daily_posts WHERE subscription_id = ? AND local_date = ?
             """,
             (subscription_id, local_date),
@@ -287,22 +296,22 @@ class DailyStore:
                 return None
             if parse_iso(row["lease_until"]) > now:
                 return None
-            quote_id, cycle = row["quote_id"], row["cycle"]
-            quote = await self._quote(conn, quote_id) if quote_id is not None else None
+            ref, cycle = (row["quote_id"], row["highlight_id"]), row["cycle"]
+            quote = await self._quote(conn, ref) if ref[0] is not None else None
             if quote is None:  # the quote was deleted by a re-ingest since the claim
                 picked = await self._pick(conn, sub, rand_key)
                 if picked is None:
                     await self._no_quote(conn, subscription_id, row["id"], local_date, now)
                     return None
-                quote_id, cycle = picked
-                quote = await self._quote(conn, quote_id)
+                ref, cycle = picked
+                quote = await self._quote(conn, ref)
             await conn.execute(
                 """
                 UPDATE daily_posts SET claimed_by = ?, claimed_at = ?, lease_until = ?,
-                                       quote_id = ?, cycle = ?
+                                       quote_id = ?, highlight_id = ?, cycle = ?
                 WHERE id = ?
                 """,
-                (process_id, iso(now), iso(lease_until), quote_id, cycle, row["id"]),
+                (process_id, iso(now), iso(lease_until), ref[0], ref[1], cycle, row["id"]),
             )
             return Claim(row["id"], subscription_id, local_date, cycle, quote, row["attempts"],
                          process_id, lease_until, taken_over=True)
@@ -312,44 +321,53 @@ class DailyStore:
         if picked is None:
             await self._no_quote(conn, subscription_id, None, local_date, now)
             return None
-        quote_id, cycle = picked
+        ref, cycle = picked
         cur = await conn.execute(
             """
-            INSERT INTO daily_posts (subscription_id, local_date, quote_id, cycle, claimed_by,
-                                     claimed_at, lease_until)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO daily_posts (subscription_id, local_date, quote_id, highlight_id, cycle,
+                                     claimed_by, claimed_at, lease_until)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (subscription_id, local_date) DO NOTHING
             """,
-            (subscription_id, local_date, quote_id, cycle, process_id, iso(now),
+            (subscription_id, local_date, ref[0], ref[1], cycle, process_id, iso(now),
              iso(lease_until)),
         )
         if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; the constraint holds
             return None
         post_id = cur.lastrowid
-        quote = await self._quote(conn, quote_id)
+        quote = await self._quote(conn, ref)
         return Claim(post_id, subscription_id, local_date, cycle, quote, 0, process_id,
                      lease_until, taken_over=False)
 
-    async def _quote(self, conn, quote_id: int):
+    async def _quote(self, conn, ref: tuple[int, int | None]):
+        """The row to post for a (quote id, highlight id) pick: the highlight when there is
+        one (read with a quote's columns), else the quote."""
+        quote_id, highlight_id = ref
+        if highlight_id is not None:
+            async with conn.execute(_HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,)) as cur:
+                return await cur.fetchone()
         async with conn.execute(_QUOTE_SELECT + " WHERE q.id = ?", (quote_id,)) as cur:
             return await cur.fetchone()
 
-    async def _pick(self, conn, sub, rand_key: int) -> tuple[int, int] | None:
-        """(quote id, cycle) of the next quote of the subscription's no-repeat cycle.
+    async def _pick(self, conn, sub, rand_key: int):
+        """((quote id, highlight id), cycle) of the next pick of the no-repeat cycle.
 
-        Seeks a random `rand_key` in the partial index of good quotes (with the filters),
-        skipping quotes already posted in the current cycle: O(log n + posts in the cycle),
-        never a scan of the corpus. When the cycle is used up, the next one starts (and its
-        first quote is not the one posted last, when there is any other).
+        Seeks a random `rand_key` among the highlights matching the filters (else, when they
+        have none, the good quotes), skipping those already posted in the current cycle:
+        O(log n + posts in the cycle), never a scan of the corpus. When the cycle is used
+        up, the next one starts (and its first pick is not the one posted last, when there
+        is any other).
         """
+        highlights = await self._uses_highlights(conn, sub)
         cycle = sub["cycle"]
-        quote_id = await self._seek(conn, sub, cycle, rand_key, avoid=None)
-        if quote_id is not None:
-            return quote_id, cycle
+        ref = await self._seek(conn, sub, cycle, rand_key, avoid=None, highlights=highlights)
+        if ref is not None:
+            return ref, cycle
+        column = "highlight_id" if highlights else "quote_id"
         async with conn.execute(
-            """
-            SELECT quote_id FROM daily_posts
-            WHERE subscription_id = ? AND quote_id IS NOT NULL AND sent_at IS NOT NULL
+            f"""
+            SELECT {column} FROM daily_posts
+            WHERE subscription_id = ? AND {column} IS NOT NULL AND sent_at IS NOT NULL
             ORDER BY local_date DESC LIMIT 1
             """,
             (sub["id"],),
@@ -357,36 +375,53 @@ class DailyStore:
             last = await cur.fetchone()
         avoid = last[0] if last else None
         cycle += 1
-        quote_id = await self._seek(conn, sub, cycle, rand_key, avoid=avoid)
-        if quote_id is None and avoid is not None:
-            quote_id = await self._seek(conn, sub, cycle, rand_key, avoid=None)
-        if quote_id is None:
+        ref = await self._seek(conn, sub, cycle, rand_key, avoid=avoid, highlights=highlights)
+        if ref is None and avoid is not None:
+            ref = await self._seek(conn, sub, cycle, rand_key, avoid=None, highlights=highlights)
+        if ref is None:
             return None
         await conn.execute("UPDATE subscriptions SET cycle = ? WHERE id = ?", (cycle, sub["id"]))
         log.info("daily subscription %s starts no-repeat cycle %d", sub["id"], cycle)
-        return quote_id, cycle
+        return ref, cycle
 
-    async def _seek(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None):
-        filters, values = quote_filters(sub["speaker_id"], sub["source_id"])
-        where = [
-            "q.rand_key >= ?",
-            "q.id NOT IN (SELECT d.quote_id FROM daily_posts d WHERE d.subscription_id = ?"
-            " AND d.cycle = ? AND d.quote_id IS NOT NULL)",
-            *filters,
-        ]
+    async def _seek(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None,
+                    highlights: bool):
+        """(quote id, highlight id) of the first unposted pick at or after `rand_key`."""
+        if highlights:
+            filters, values = _highlight_filters(sub["speaker_id"], sub["source_id"])
+            where = [
+                "h.rand_key >= ?",
+                "h.id NOT IN (SELECT d.highlight_id FROM daily_posts d WHERE "
+                "d.subscription_id = ? AND d.cycle = ? AND d.highlight_id IS NOT NULL)",
+                *filters,
+            ]
+            sql = ("SELECT q.id, h.id FROM highlights h JOIN quotes q ON q.source_id = "
+                   "h.source_id AND q.position = h.first_position WHERE ")
+            order = " ORDER BY h.rand_key LIMIT 1"
+            exclude = "h.id != ?"
+        else:
+            filters, values = quote_filters(sub["speaker_id"], sub["source_id"])
+            where = [
+                "q.rand_key >= ?",
+                "q.id NOT IN (SELECT d.quote_id FROM daily_posts d WHERE d.subscription_id = ?"
+                " AND d.cycle = ? AND d.quote_id IS NOT NULL)",
+                *filters,
+            ]
+            sql = "SELECT q.id, NULL FROM quotes q WHERE "
+            order = " ORDER BY q.rand_key LIMIT 1"
+            exclude = "q.id != ?"
         params: list = [rand_key, sub["id"], cycle, *values]
         if avoid is not None:
-            where.append("q.id != ?")
+            where.append(exclude)
             params.append(avoid)
-        sql = "SELECT q.id FROM quotes q WHERE " + " AND ".join(where)
-        sql += " ORDER BY q.rand_key LIMIT 1"
+        sql += " AND ".join(where) + order
         async with conn.execute(sql, tuple(params)) as cur:
             row = await cur.fetchone()
         if row is None and rand_key > 0:  # wrap around once
             params[0] = 0
             async with conn.execute(sql, tuple(params)) as cur:
                 row = await cur.fetchone()
-        return None if row is None else row[0]
+        return None if row is None else (row[0], row[1])
 
     async def _no_quote(self, conn, subscription_id, post_id, local_date, now) -> None:
         """Record a day with nothing to post: the day is abandoned and a failure counted."""
@@ -452,10 +487,13 @@ class DailyStore:
         if sub is None:
             return None
         conn = self.db.conn
-        quote_id = await self._seek(conn, sub, sub["cycle"], rand_key, avoid=None)
-        if quote_id is None:
-            quote_id = await self._seek(conn, sub, sub["cycle"] + 1, rand_key, avoid=None)
-        return None if quote_id is None else await self._quote(conn, quote_id)
+        highlights = await self._uses_highlights(conn, sub)
+        ref = await self._seek(conn, sub, sub["cycle"], rand_key, avoid=None,
+                               highlights=highlights)
+        if ref is None:
+            ref = await self._seek(conn, sub, sub["cycle"] + 1, rand_key, avoid=None,
+                                   highlights=highlights)
+        return None if ref is None else await self._quote(conn, ref)
 
     # ---- outcomes -----------------------------------------------------------------------
 

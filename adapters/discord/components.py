@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from adapters.discord.custom_ids import TEMPLATE, context_id, share_id
+from bot.models import Quote
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,9 @@ def next_button(custom_id: str) -> QuoteButton:
     return QuoteButton(custom_id)
 
 
-def context_button(quote_id: int) -> QuoteButton:
-    return QuoteButton(context_id(quote_id))
+def context_button(quote: Quote) -> QuoteButton:
+    return QuoteButton(context_id(quote))
 
 
-def share_button(quote_id: int) -> QuoteButton:
-    return QuoteButton(share_id(quote_id))
+def share_button(quote: Quote) -> QuoteButton:
+    return QuoteButton(share_id(quote))

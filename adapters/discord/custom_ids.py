@@ -1,6 +1,7 @@
 """Button custom ids that carry their own state, so buttons keep working after a restart.
 
-`qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<id>` and `qb:share:<id>`; speaker and
+`qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<ref>` and `qb:share:<ref>`, where a ref
+is a quote id (`42`) or a highlight id (`h7`); speaker and
 source are %-escaped (they sit between colons), the query is the unescaped tail. Discord caps a
 custom id at 100 characters, so a long query is cut to fit. Pure functions: no discord import.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from bot.models import SearchState
+from bot.models import Quote, SearchState
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,8 @@ PREFIX = "qb"
 TEMPLATE = (
     r"(?s)qb:(?:"
     r"next:(?P<offset>\d{1,4}):(?P<speaker>[^:]*):(?P<source>[^:]*):(?P<query>.+)"
-    r"|ctx:(?P<ctx>\d{1,12})"
-    r"|share:(?P<share>\d{1,12})"
+    r"|ctx:(?P<ctx>h?\d{1,12})"
+    r"|share:(?P<share>h?\d{1,12})"
     r")"
 )
 _PATTERN = re.compile(TEMPLATE)
@@ -61,12 +62,21 @@ def next_id(state: SearchState, offset: int) -> str | None:
     return head + query
 
 
-def context_id(quote_id: int) -> str:
-    return f"{PREFIX}:ctx:{quote_id}"
+def quote_ref(quote: Quote) -> str:
+    """What a button names: the highlight shown (`h7`), else the quote (`42`)."""
+    return f"h{quote.highlight_id}" if quote.highlight_id else str(quote.id)
 
 
-def share_id(quote_id: int) -> str:
-    return f"{PREFIX}:share:{quote_id}"
+def context_id(quote: Quote) -> str:
+    return f"{PREFIX}:ctx:{quote_ref(quote)}"
+
+
+def share_id(quote: Quote) -> str:
+    return f"{PREFIX}:share:{quote_ref(quote)}"
+
+
+def _ref_args(ref: str) -> dict[str, Any]:
+    return {"highlight": int(ref[1:])} if ref.startswith("h") else {"id": int(ref)}
 
 
 def decode(custom_id: str) -> ButtonAction | None:
@@ -75,9 +85,9 @@ def decode(custom_id: str) -> ButtonAction | None:
     if match is None:
         return None
     if match["ctx"] is not None:
-        return ButtonAction("ctx", "show", {"id": int(match["ctx"])})
+        return ButtonAction("ctx", "show", _ref_args(match["ctx"]))
     if match["share"] is not None:
-        return ButtonAction("share", "show", {"id": int(match["share"]), "context": 0})
+        return ButtonAction("share", "show", {**_ref_args(match["share"]), "context": 0})
     args: dict[str, Any] = {"query": match["query"], "offset": int(match["offset"])}
     if match["speaker"]:
         args["speaker"] = unquote(match["speaker"])

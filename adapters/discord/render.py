@@ -96,13 +96,17 @@ def quote_embed(quote: Quote, reply: QuoteReply | None = None) -> discord.Embed:
     embed = discord.Embed(description=verbatim(f"“{quote.text}”", DESCRIPTION_MAX),
                           colour=COLOUR)
     embed.add_field(name="Speaker", value=verbatim(quote.speaker_name, FIELD_VALUE_MAX))
-    embed.add_field(name="Source", value=verbatim(quote.source, FIELD_VALUE_MAX))
+    embed.add_field(name="Source", value=verbatim(quote.source_label, FIELD_VALUE_MAX))
     if quote.timestamp:
         embed.add_field(name="At", value=quote.timestamp)
     footer = f"Quote #{quote.id}"
     if reply is not None and reply.search is not None:
         footer += f" · match {reply.search.offset + 1} of {reply.search.total}"
-    embed.set_footer(text=footer)
+    if quote.speaker_role:
+        footer += f" · {quote.speaker_name}: {quote.speaker_role}"
+    if quote.source_label != quote.source:
+        footer += f" · {quote.source}"
+    embed.set_footer(text=clip(footer, FOOTER_MAX))
     return embed
 
 
@@ -114,7 +118,7 @@ def context_embed(reply: QuoteReply) -> discord.Embed:
     for i, q in enumerate(reply.context):
         text = verbatim(q.text, CONTEXT_LINE_MAX)
         who = verbatim(q.speaker_name, 100)
-        if q.id == focus.id:
+        if reply.is_focus(q):
             at = i
             lines.append(f"▶ **{who}:** **{text}**")
         else:
@@ -149,9 +153,9 @@ def quote_view(reply: QuoteReply, *, public: bool) -> discord.ui.View | None:
         if custom_id:
             view.add_item(next_button(custom_id))
     if not reply.context:
-        view.add_item(context_button(reply.quote.id))
+        view.add_item(context_button(reply.quote))
     if not public:
-        view.add_item(share_button(reply.quote.id))
+        view.add_item(share_button(reply.quote))
     return view if view.children else None
 
 

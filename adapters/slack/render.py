@@ -93,7 +93,7 @@ def quote_block(quote: Quote) -> dict[str, Any]:
 
 def attribution(quote: Quote) -> str:
     """`*Speaker* · Source · 1:25 · #42`, escaped."""
-    parts = [f"*{clip(quote.speaker_name, 200)}*", clip(quote.source, 300)]
+    parts = [f"*{clip(quote.speaker_name, 200)}*", clip(quote.source_label, 300)]
     if quote.timestamp:
         parts.append(quote.timestamp)
     parts.append(f"#{quote.id}")
@@ -105,7 +105,8 @@ def fallback(reply: Reply) -> str:
     if isinstance(reply, QuoteReply):
         q = reply.quote
         when = f" ({q.timestamp})" if q.timestamp else ""
-        return clip(f"“{q.text}” — {q.speaker_name}, {q.source}{when} · #{q.id}", FALLBACK_MAX)
+        return clip(f"“{q.text}” — {q.speaker_name}, {q.source_label}{when} · #{q.id}",
+                    FALLBACK_MAX)
     return channel_links(clip(render_text(reply), FALLBACK_MAX))
 
 
@@ -154,13 +155,13 @@ def _quote_blocks(reply: QuoteReply, interactive: bool) -> list[dict[str, Any]]:
 
 def _neighbour_blocks(reply: QuoteReply, room: int) -> list[dict[str, Any]]:
     """The quote among its neighbours, nearest first when there is not room for all."""
-    focus = next((i for i, q in enumerate(reply.context) if q.id == reply.quote.id), 0)
+    focus = next((i for i, q in enumerate(reply.context) if reply.is_focus(q)), 0)
     by_distance = sorted(range(len(reply.context)),
                          key=lambda i: (abs(i - focus), i))[:NEIGHBOURS_MAX]
     lines: dict[int, str] = {}
     for i in by_distance:
         q = reply.context[i]
-        marker = "▶" if q.id == reply.quote.id else "  "
+        marker = "▶" if reply.is_focus(q) else "  "
         who = clip(q.speaker_name, 100)
         lines[i] = f"{marker} `#{q.id}` *{who}*: {clip(q.text, NEIGHBOUR_MAX)}"
         blocks = _pack("*In context*", [lines[k] for k in sorted(lines)])
@@ -196,7 +197,8 @@ def _pack(title: str, lines: list[str]) -> list[dict[str, Any]]:
 
 def _buttons(reply: QuoteReply) -> list[dict[str, Any]]:
     quote = reply.quote
-    wanted = [("Share", SHARE, Request("show", {"id": quote.id, "context": 0}), "primary")]
+    ref = {"highlight": quote.highlight_id} if quote.highlight_id else {"id": quote.id}
+    wanted = [("Share", SHARE, Request("show", {**ref, "context": 0}), "primary")]
     search = reply.search
     if search and search.total > search.offset + len(reply.quotes):
         nxt = Request("search", {"query": search.query, "speaker": search.speaker,
@@ -205,7 +207,7 @@ def _buttons(reply: QuoteReply) -> list[dict[str, Any]]:
         wanted.append(("Next match", NEXT, nxt, None))
     if not reply.context:
         wanted.append(("Context", CONTEXT,
-                       Request("show", {"id": quote.id, "context": CONTEXT_AROUND}), None))
+                       Request("show", {**ref, "context": CONTEXT_AROUND}), None))
     buttons = []
     for label, action_id, request, style in wanted:
         value = encode_button(request)

@@ -33,7 +33,7 @@ from bot.daily.schedule import (
     run_at,
     zone,
 )
-from bot.library import QuoteLibrary, quote_from_row
+from bot.library import CLEAN, QuoteLibrary, quote_from_row
 from bot.models import ChannelRef, QuoteReply
 from store.daily import Claim, DailyStore, Subscription, parse_iso
 from store.quotes import RAND_KEY_MAX
@@ -67,9 +67,10 @@ def channel_of(sub: Subscription) -> ChannelRef:
     return ChannelRef(sub.platform, sub.workspace, sub.channel)
 
 
-def daily_reply(quote_row) -> QuoteReply:
-    """The public post: one quote, rendered like a search result (with its #id)."""
-    return QuoteReply((quote_from_row(quote_row),), public=True, note=DAILY_NOTE)
+def daily_reply(quote_row, style: str = CLEAN) -> QuoteReply:
+    """The public post: one highlight (or quote), rendered like a search result (with its
+    #id), clean unless the channel asked for the exact words."""
+    return QuoteReply((quote_from_row(quote_row, style),), public=True, note=DAILY_NOTE)
 
 
 @dataclass(frozen=True)
@@ -331,7 +332,9 @@ class Scheduler:
         """Hand the poster what `claim` would post, recording nothing (dry runs)."""
         poster = self.posters[sub.platform]
         key = idempotency_key(claim.subscription_id, claim.local_date)
-        ref = await poster.post(channel_of(sub), daily_reply(claim.quote), idempotency_key=key)
+        style = await self.library.style_for(channel_of(sub))
+        ref = await poster.post(channel_of(sub), daily_reply(claim.quote, style),
+                                idempotency_key=key)
         return Outcome(sub.id, claim.local_date, "dry-run", claim.quote["id"], ref)
 
     async def deliver(self, sub: Subscription, claim: Claim) -> Outcome:
@@ -339,9 +342,11 @@ class Scheduler:
         poster = self.posters[sub.platform]
         key = idempotency_key(claim.subscription_id, claim.local_date)
         quote_id = claim.quote["id"]
+        style = await self.library.style_for(channel_of(sub))
         try:
             ref = await asyncio.wait_for(
-                poster.post(channel_of(sub), daily_reply(claim.quote), idempotency_key=key),
+                poster.post(channel_of(sub), daily_reply(claim.quote, style),
+                            idempotency_key=key),
                 self.send_timeout,
             )
         except PermanentPostError as exc:

@@ -113,7 +113,7 @@ def assert_daily_post(call, sub_id: int, day: date) -> int:
     body = call.json
     footer = embed_of(body)["footer"]["text"]
     assert footer.startswith("Quote #")
-    quote_id = int(footer.removeprefix("Quote #"))
+    quote_id = int(footer.split(" · ")[0].removeprefix("Quote #"))
     assert body["content"] == "Quote of the day"
     assert body["allowed_mentions"] == {"parse": []}
     assert (body["nonce"], body["enforce_nonce"]) == (f"qb-{sub_id}-{day.isoformat()}", True)

@@ -69,9 +69,18 @@ def test_no_next_button_when_the_query_does_not_fit_discords_100_characters():
 
 
 def test_context_and_share_ids():
-    assert custom_ids.decode(custom_ids.context_id(42)).args == {"id": 42}
-    share = custom_ids.decode(custom_ids.share_id(42))
+    quote = Quote(42, "text", "Ilya", "Podcast", "podcast", None, 0, 0.9)
+    assert custom_ids.decode(custom_ids.context_id(quote)).args == {"id": 42}
+    share = custom_ids.decode(custom_ids.share_id(quote))
     assert (share.kind, share.command, share.args) == ("share", "show", {"id": 42, "context": 0})
+
+
+def test_buttons_of_a_highlight_name_the_highlight():
+    quote = Quote(42, "text", "Ilya", "Podcast", "podcast", None, 0, 0.9, highlight_id=7)
+    assert custom_ids.context_id(quote) == "qb:ctx:h7"
+    assert custom_ids.decode("qb:ctx:h7").args == {"highlight": 7}
+    share = custom_ids.decode(custom_ids.share_id(quote))
+    assert share.args == {"highlight": 7, "context": 0}
 
 
 @pytest.mark.parametrize("cid", ["", "qb:", "qb:ctx:", "qb:ctx:abc", "qb:share:1:2",
