@@ -314,7 +314,8 @@ async def test_daily_now_posts_publicly_at_once(fake, services, registry, clock)
         await subscribe(fake)
         body = await command(fake, "daily now", admin=True, channel=Pick(QUOTES_ID))
         (call,) = fake.channel_posts(QUOTES_ID)
-        quote_id = int(embed_of(call.json)["footer"]["text"].removeprefix("Quote #"))
+        footer = embed_of(call.json)["footer"]["text"]
+        quote_id = int(footer.split(" · ")[0].removeprefix("Quote #"))
         assert ephemeral(body)
         assert content(body) == f"Posted quote #{quote_id} in <#{QUOTES_ID}>."
         assert call.json["allowed_mentions"] == {"parse": []}
