@@ -44,7 +44,7 @@ MIN_WORDS = 12
 MAX_WORDS = 55
 MAX_CHARS = 280
 MAX_SENTENCES = 3
-MIN_SCORE = 0.55
+MIN_SCORE = 0.5
 
 # Words the clean form drops where they open a passage (bot.clean): judge what follows.
 _DROPPED_OPENERS = frozenset("yeah yep yup yes and so um uh umm uhm er erm hmm like right well "
@@ -56,14 +56,14 @@ _LEADING_MARKERS = re.compile(
     re.IGNORECASE,
 )
 _CONJUNCTIONS = frozenset("but because or nor yet plus which cause 'cause whereas although "
-                          "though then".split())
+                          "though then not".split())
 _REPLY_WORDS = frozenset("no nope exactly absolutely sure definitely totally correct true "
                          "indeed agreed yes yeah right okay ok".split())
 _BACK_REFERENCES = frozenset("that this these those they them he she him her his their theirs "
                              "it its such both either neither same".split())
 _LIST_STEPS = frozenset("another second third fourth fifth finally lastly next also too "
                         "again other otherwise besides additionally meanwhile instead "
-                        "anyway".split())
+                        "anyway number".split())
 # "It's hard to…", "It turns out…": "it" that points forward, not back.
 _FORWARD_IT = re.compile(
     r"^it(?:'s| is| was| will be| would be| can be| could be)?\s+(?:\w+\s+){0,3}?"
@@ -75,10 +75,19 @@ _EXISTENTIAL = re.compile(r"^(?:there|here)(?:'s| is| are| was| were| will| has|
 _DANGLING_END = frozenset("the a an and or but of to with for in on at that which like "
                           "so because is are was were be my your our their its".split())
 _SETUP = re.compile(
-    r"^(?:(?:so|and|but|now),?\s+)?(?:think about|imagine|consider|look at|take|picture"
-    r"|let me|let's|here's the thing|i want to)\b",
+    r"^(?:(?:so|and|but|now|like),?\s+)?(?:think about|imagine|consider|look at|take|picture"
+    r"|let me|let's|here's the thing|i want to|i'll give you|i will give you|i'd say)\b",
     re.IGNORECASE,
 )
+_SETUP_END = re.compile(
+    r"\b(?:explain why|tell you why|here's why|here is why|as follows|an analogy|an example"
+    r"|number (?:one|two|three|four|five))\W*$",
+    re.IGNORECASE,
+)
+# A short first sentence that answers or agrees with something said before
+# ("I don't think it's true at all.", "That's right.").
+_LEANS_BACK = frozenset("it it's that that's this this's so they they're them".split())
+_THIRD_PERSON = frozenset("they they're they've them their he he's him his she she's her".split())
 _NOT_HIGHLIGHT = re.compile(
     r"\b(?:thank(?:s| you)\b|welcome (?:back|to)|please (?:join|welcome)|join(?:ed)? (?:me|us)"
     r"|(?:happy|glad|great|good|nice|excited|thrilled) to (?:be here|have you|see you|be with)"
@@ -90,6 +99,7 @@ _NOT_HIGHLIGHT = re.compile(
     r"|(?:let's|we'll) (?:take a break|get started|wrap up|dive in|jump in)"
     r"|my name is|i'm your host|see you next|that's (?:all|it) for)",
 )
+_FALSE_START = re.compile(r"\b(?:the|a|an)\s+(?:the|a|an|if|and|or|but|of|to|is|was|you|i|we)\b")
 _REPEAT = re.compile(r"\b(\w+)\s+\1\b")
 _HOST_ROLE = re.compile(r"\b(?:host|moderator|interviewer|presenter|anchor|emcee|mc)\b",
                         re.IGNORECASE)
@@ -108,6 +118,7 @@ _NUMBER_WORDS = frozenset("two three four five six seven eight nine ten twenty h
 _PRESENT_WORDS = frozenset("is are isn't aren't can can't will won't don't doesn't need needs "
                            "should must it's that's there's what's here's they're we're "
                            "you're".split())
+_FUTURE_NARRATION = frozenset("going".split())
 _PAST_WORDS = frozenset("was were had did remember said went came told asked".split())
 _NAME = re.compile(r"(?<=[\w,;] )[A-Z][\w'’-]+")
 _FIRST_PERSON = frozenset("i me my mine we us our ours i'm i've i'd i'll we're we've".split())
@@ -334,6 +345,9 @@ def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
         return problem
     if j > i and last.text.count(" ") < 2:
         return "ends on a fragment"
+    for k in range(i + 1, j + 1):
+        if _LEADING_MARKERS.sub("", turn.sentences[k].text + " ").strip() == "":
+            return "a reply word in the middle (“" + turn.sentences[k].text + "”)"
     for k in range(i, j + 1):
         filler = _filler(turn.sentences[k].text, opening=k == i)
         if filler:
@@ -375,9 +389,15 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
         return "trails off mid-passage"
     if host and any(s.text.rstrip("\"'”’)] ").endswith("?") for s in turn.sentences[j + 1 :]):
         return "leads into the interviewer's question"
+    if match := _FALSE_START.search(shown.lower()):
+        return f"a false start left in the words (“{match.group(0)}”)"
+    if "or something" in shown.lower() or "and stuff" in shown.lower():
+        return "trails off (“or something”)"
     return None
 
 
+_BEFORE_FILLER_LIKE = frozenset("that and but so or because just i we you they the a an "
+                                 "was were".split())
 _LIKE_FOLLOWERS = frozenset("a an the this that these those it them him her me us you to what how "
                             "my your our their his its something someone anything any every "
                             "each some one two".split())
@@ -403,8 +423,9 @@ def _filler(text: str, *, opening: bool) -> str | None:
             wish = before in ("would", "i'd", "you'd", "we'd", "they'd", "he'd", "she'd")
             comparison = (not lower[end:end + 1] == ",") and (
                 after.strip("\"“”").lower() in _LIKE_FOLLOWERS
-                or after[:1].isupper() or after[:1].isdigit() or after[:1] in "\"“")
-            if not (wish or comparison):
+                or (after[:1].isupper() and after != "I") or after[:1].isdigit()
+                or after[:1] in "\"“")
+            if before in _BEFORE_FILLER_LIKE or not (wish or comparison):
                 return "like"
         at = lower.find("like", end)
     return None
@@ -433,6 +454,14 @@ def _opening_problem(text: str, *, midway: bool = False) -> str | None:
     lowered = shown.lower()
     if _SETUP.match(shown) or lowered.startswith(("you think about", "if you think about")):
         return "starts with a setup"
+    if word == "like":
+        return "starts with a filler (“like”)"
+    first_words = words(shown)
+    if len(first_words) <= 8 and not _LEANS_BACK.isdisjoint(first_words):
+        return "a short reply to what came before"
+    pronoun = next((w for w in first_words[:12] if w in _THIRD_PERSON), None)
+    if pronoun and not _NAME.search(shown.split(pronoun, 1)[0] if pronoun in shown else ""):
+        return f"refers back to someone or something not named (“{pronoun}”)"
     if word in ("there", "here") and _EXISTENTIAL.match(lowered):
         return None
     if word in ("it", "it's") and _FORWARD_IT.match(lowered):
@@ -455,8 +484,12 @@ def _closing_problem(text: str) -> str | None:
     final = last.rsplit(" ", 1)[-1].strip(".!,;:\"'”’").lower()
     if final in _DANGLING_END:
         return "trails off"
-    if _SETUP.match(text):
+    if _SETUP.match(text) or _SETUP_END.search(last):
         return "ends on a setup"
+    lowered = last.lower()
+    cond = max(lowered.rfind(" if "), -1 if not lowered.startswith("if ") else 0)
+    if cond >= 0 and "," not in lowered[cond:] and " then " not in lowered[cond:]:
+        return "ends mid-thought (an “if” with no outcome)"
     return None
 
 
@@ -473,21 +506,27 @@ def _score(shown: str, host: bool) -> tuple[float, tuple[str, ...]]:
 
     vocabulary = set(tokens)
     if 18 <= count <= 40:
-        note(0.05, "reads at a glance")
+        note(0.03, "reads at a glance")
     if not _NUMBER_WORDS.isdisjoint(vocabulary) or any(ch.isdigit() for ch in shown):
-        note(0.06, "a number")
+        note(0.03, "a number")
     names = [w for w in _NAME.findall(shown) if w not in ("I", "I'm")]
     if names:
-        note(min(0.1, 0.05 * len(set(names))), "a named thing")
+        note(min(0.06, 0.03 * len(set(names))), "a named thing")
     if not _COMPARISON_WORDS.isdisjoint(vocabulary):
-        note(0.05, "a comparison")
+        note(0.08, "a comparison")
     if not _ABSOLUTES.isdisjoint(vocabulary) or _INSIGHT.search(shown.lower()):
-        note(0.07, "a general claim")
+        note(0.08, "a general claim")
     if not _PRESENT_WORDS.isdisjoint(vocabulary):
-        note(0.04, "present tense")
+        note(0.05, "present tense")
     rare = _rare_words(tokens)
     if rare:
-        note(min(0.15, 0.04 * rare), f"{rare} distinctive word{'s' if rare != 1 else ''}")
+        note(min(0.12, 0.03 * rare), f"{rare} distinctive word{'s' if rare != 1 else ''}")
+    thinks = shown.lower().count("i think")
+    if thinks > 1:
+        note(-0.04 * (thinks - 1), "hedged with “I think”")
+    if not _FUTURE_NARRATION.isdisjoint(vocabulary) and "going" in vocabulary and \
+            "we're" in vocabulary:
+        note(-0.05, "narrates plans")
     hedges = len(_HEDGE.findall(shown.lower()))
     if hedges:
         note(-0.07 * hedges, "hedging")
@@ -495,7 +534,7 @@ def _score(shown: str, host: bool) -> tuple[float, tuple[str, ...]]:
     if first_person / count > 0.12:
         note(-0.08, "about the speaker more than the idea")
     if sum(t in _PAST_WORDS for t in tokens) >= 2:
-        note(-0.06, "narration in the past")
+        note(-0.08, "narration in the past")
     content = [t for t in tokens if t not in _STOP]
     if len(content) / count < 0.35:
         note(-0.1, "few content words")
