@@ -65,7 +65,7 @@ def emit(reply: Reply, as_json: bool) -> int:
     if as_json:
         if isinstance(reply, QuoteReply):
             if reply.context:
-                items = [{**q.to_json(), "focus": q.id == reply.quote.id} for q in reply.context]
+                items = [{**q.to_json(), "focus": reply.is_focus(q)} for q in reply.context]
             else:
                 items = [q.to_json() for q in reply.quotes]
             click.echo(json.dumps(items, ensure_ascii=False, indent=2))

@@ -40,11 +40,11 @@ from bot.ingest.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 
-MIN_WORDS = 12
+MIN_WORDS = 10
 MAX_WORDS = 55
 MAX_CHARS = 280
 MAX_SENTENCES = 3
-MIN_SCORE = 0.5
+MIN_SCORE = 0.45
 
 # Words the clean form drops where they open a passage (bot.clean): judge what follows.
 _DROPPED_OPENERS = frozenset("yeah yep yup yes and so um uh umm uhm er erm hmm like right well "
@@ -99,6 +99,38 @@ _NOT_HIGHLIGHT = re.compile(
     r"|(?:let's|we'll) (?:take a break|get started|wrap up|dive in|jump in)"
     r"|my name is|i'm your host|see you next|that's (?:all|it) for)",
 )
+_HEDGE_REJECT = re.compile(r"\b(?:i mean|i guess|or whatever|you see|if you will)\b")
+_SOFT_HEDGES = re.compile(r"\b(?:sort of|kind of|basically)\b")
+_CONVERSATION = re.compile(
+    r"\b(?:you (?:mentioned|said|asked|brought up|were saying)|as i (?:said|mentioned)"
+    r"|like i said|we (?:talked|were talking) about|earlier|(?:it's|that's|is|not) true"
+    r"|like (?:this|that)|(?:this|that) (?:point|question|story|example|idea|one)"
+    r"|(?:of|all|about|with|from|on|to) (?:that|this)(?= (?:is|are|was|were|will|has|have|had)\b"
+    r"|[,.;:!?]|$)"
+    r"|much the same|the same (?:thing|way)|(?:limit|point|thing) there|i'll tell you)\b"
+)
+_DEMONSTRATIVE = re.compile(r"\b(this|these|those)\s+([a-z][a-z'-]+)")
+_PRONOUN = re.compile(r"\b(he|him|his|she|her|they|them|their|theirs)\b", re.IGNORECASE)
+
+
+def _unshown_reference(shown: str) -> str | None:
+    """A pointer at something the passage never names: "this thing", "those models", "him"."""
+    lowered = shown.lower()
+    for match in _DEMONSTRATIVE.finditer(lowered):
+        noun = match.group(2)
+        if noun in _STOP or noun in ("is", "was", "will", "would", "can"):
+            continue
+        if noun.rstrip("s") not in lowered[: match.start()]:
+            return f"refers to something not shown (“{match.group(0)}”)"
+    for match in _PRONOUN.finditer(shown):
+        if not _NAME.search(shown[: match.start()]) and not re.search(
+            r"\b(?:people|person|someone|everyone|anyone|customers?|users?|researchers?|"
+            r"companies|teams?|humans?|kids|engineers?|founders?)\b", lowered[: match.start()]
+        ):
+            return f"refers to someone not named (“{match.group(0)}”)"
+    return None
+
+
 _FALSE_START = re.compile(r"\b(?:the|a|an)\s+(?:the|a|an|if|and|or|but|of|to|is|was|you|i|we)\b")
 _REPEAT = re.compile(r"\b(\w+)\s+\1\b")
 _HOST_ROLE = re.compile(r"\b(?:host|moderator|interviewer|presenter|anchor|emcee|mc)\b",
@@ -389,6 +421,17 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
         return "trails off mid-passage"
     if host and any(s.text.rstrip("\"'”’)] ").endswith("?") for s in turn.sentences[j + 1 :]):
         return "leads into the interviewer's question"
+    lowered = shown.lower()
+    if match := _HEDGE_REJECT.search(lowered):
+        return f"filler left in the words (“{match.group(0)}”)"
+    if lowered.count("i think") > 1:
+        return "filler left in the words (“I think” twice)"
+    if len(_SOFT_HEDGES.findall(lowered)) > 1:
+        return "filler left in the words (hedges: “sort of”, “kind of”, “basically”)"
+    if match := _CONVERSATION.search(lowered):
+        return f"refers to the conversation (“{match.group(0)}”)"
+    if problem := _unshown_reference(shown):
+        return problem
     if match := _FALSE_START.search(shown.lower()):
         return f"a false start left in the words (“{match.group(0)}”)"
     if "or something" in shown.lower() or "and stuff" in shown.lower():
@@ -397,7 +440,7 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
 
 
 _BEFORE_FILLER_LIKE = frozenset("that and but so or because just i we you they the a an "
-                                 "was were".split())
+                                 "was were of".split())
 _LIKE_FOLLOWERS = frozenset("a an the this that these those it them him her me us you to what how "
                             "my your our their his its something someone anything any every "
                             "each some one two".split())

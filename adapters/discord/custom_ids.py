@@ -1,7 +1,7 @@
 """Button custom ids that carry their own state, so buttons keep working after a restart.
 
 `qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<ref>` and `qb:share:<ref>`, where a ref
-is a quote id (`42`) or a highlight id (`h7`); speaker and
+is a quote id (`42`), or for a highlight its first quote's id and its own (`42h7`); speaker and
 source are %-escaped (they sit between colons), the query is the unescaped tail. Discord caps a
 custom id at 100 characters, so a long query is cut to fit. Pure functions: no discord import.
 """
@@ -24,8 +24,8 @@ PREFIX = "qb"
 TEMPLATE = (
     r"(?s)qb:(?:"
     r"next:(?P<offset>\d{1,4}):(?P<speaker>[^:]*):(?P<source>[^:]*):(?P<query>.+)"
-    r"|ctx:(?P<ctx>h?\d{1,12})"
-    r"|share:(?P<share>h?\d{1,12})"
+    r"|ctx:(?P<ctx>\d{1,12}(?:h\d{1,12})?)"
+    r"|share:(?P<share>\d{1,12}(?:h\d{1,12})?)"
     r")"
 )
 _PATTERN = re.compile(TEMPLATE)
@@ -63,8 +63,8 @@ def next_id(state: SearchState, offset: int) -> str | None:
 
 
 def quote_ref(quote: Quote) -> str:
-    """What a button names: the highlight shown (`h7`), else the quote (`42`)."""
-    return f"h{quote.highlight_id}" if quote.highlight_id else str(quote.id)
+    """What a button names: the quote (`42`), and the highlight shown if any (`42h7`)."""
+    return f"{quote.id}h{quote.highlight_id}" if quote.highlight_id else str(quote.id)
 
 
 def context_id(quote: Quote) -> str:
@@ -76,7 +76,11 @@ def share_id(quote: Quote) -> str:
 
 
 def _ref_args(ref: str) -> dict[str, Any]:
-    return {"highlight": int(ref[1:])} if ref.startswith("h") else {"id": int(ref)}
+    quote_id, _, highlight_id = ref.partition("h")
+    args: dict[str, Any] = {"id": int(quote_id)}
+    if highlight_id:
+        args["highlight"] = int(highlight_id)
+    return args
 
 
 def decode(custom_id: str) -> ButtonAction | None:

@@ -197,7 +197,7 @@ def _pack(title: str, lines: list[str]) -> list[dict[str, Any]]:
 
 def _buttons(reply: QuoteReply) -> list[dict[str, Any]]:
     quote = reply.quote
-    ref = {"highlight": quote.highlight_id} if quote.highlight_id else {"id": quote.id}
+    ref = {"id": quote.id, "highlight": quote.highlight_id}
     wanted = [("Share", SHARE, Request("show", {**ref, "context": 0}), "primary")]
     search = reply.search
     if search and search.total > search.offset + len(reply.quotes):

@@ -77,10 +77,11 @@ def test_context_and_share_ids():
 
 def test_buttons_of_a_highlight_name_the_highlight():
     quote = Quote(42, "text", "Ilya", "Podcast", "podcast", None, 0, 0.9, highlight_id=7)
-    assert custom_ids.context_id(quote) == "qb:ctx:h7"
-    assert custom_ids.decode("qb:ctx:h7").args == {"highlight": 7}
+    assert custom_ids.context_id(quote) == "qb:ctx:42h7"
+    assert custom_ids.decode("qb:ctx:42h7").args == {"id": 42, "highlight": 7}
     share = custom_ids.decode(custom_ids.share_id(quote))
-    assert share.args == {"highlight": 7, "context": 0}
+    assert share.args == {"id": 42, "highlight": 7, "context": 0}
+    assert custom_ids.decode("qb:ctx:h7") is None
 
 
 @pytest.mark.parametrize("cid", ["", "qb:", "qb:ctx:", "qb:ctx:abc", "qb:share:1:2",

@@ -1,0 +1,113 @@
+"""The clean display form: what it leaves out, and that it never changes a word."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.clean import clean, is_subsequence, words
+from bot.ingest.formats import parse_transcript
+from bot.ingest.sentences import build_quotes
+from transcripts import bundled_files
+
+# Real lines from the bundled transcripts (verbatim -> clean).
+REAL_LINES = [
+    # hesitation sounds
+    ("So, one consequence of um the age of scaling is that there was this um scaling sucked "
+     "out all the air in the room.",
+     "One consequence of the age of scaling is that there was this scaling sucked out all the "
+     "air in the room."),
+    ("Um, do you think it will require going back into archives and reading old papers?",
+     "Do you think it will require going back into archives and reading old papers?"),
+    # stutters and repeated words
+    ("I think this technology can be the, the best thing that is the way we've ever created.",
+     "I think this technology can be the best thing that is the way we've ever created."),
+    ("It's, it's sort of words on a page that then have no direct action in the world.",
+     "It's sort of words on a page that then have no direct action in the world."),
+    ("It's really to, uh, to, to bring everyone along to this AI transition.",
+     "It's really to bring everyone along to this AI transition."),
+    ("You could get a Copilot, which, which we, we power.",
+     "You could get a Copilot, which we power."),
+    ("And do do you have Yeah, what what is now the vibe going to be?",
+     "Do you have Yeah, what is now the vibe going to be?"),
+    # a reply word or marker opening the quote
+    ("Yeah. Well, I think that the earliest one that I remember was around code.",
+     "I think that the earliest one that I remember was around code."),
+    ("You know, sometimes people don't see any potential.",
+     "Sometimes people don't see any potential."),
+    ("And so then everyone starts investing in Blu-rays.",
+     "Then everyone starts investing in Blu-rays."),
+    ("I mean, humans are also not very good at things you've never seen before.",
+     "Humans are also not very good at things you've never seen before."),
+    # what must stay: deliberate repeats, words that only look like markers
+    ("No, no, no, come on, you can tell me.", "No, no, no, come on, you can tell me."),
+    ("Right now is the time to put in more researchers.",
+     "Right now is the time to put in more researchers."),
+    ("So much of it is luck.", "So much of it is luck."),
+    ("I think that that approach is very, very careful.",
+     "I think that that approach is very, very careful."),
+]
+
+SYNTHETIC = [
+    ("We laughed [laughs] a lot (laughs).", "We laughed a lot."),
+    ("It was a lo- a lot of work [crosstalk].", "It was a lot of work."),
+    ("I- I think so (inaudible).", "I think so."),
+    ("Okay, uh, the model (the 2012 one) was small.", "The model (the 2012 one) was small."),
+    ("Yeah.", "Yeah."),  # nothing else to show: the exact words stay
+]
+
+
+@pytest.mark.parametrize(("verbatim", "expected"), REAL_LINES + SYNTHETIC)
+def test_clean_form_of_real_lines(verbatim, expected):
+    assert clean(verbatim) == expected
+    assert is_subsequence(clean(verbatim), verbatim)
+
+
+def test_is_subsequence_notices_an_added_or_moved_word():
+    assert is_subsequence("ideas are cheap", "um ideas are, are cheap")
+    assert not is_subsequence("ideas are very cheap", "ideas are cheap")
+    assert not is_subsequence("cheap are ideas", "ideas are cheap")
+
+
+def _bundled_units() -> list[str]:
+    texts = []
+    for path in bundled_files():
+        parsed = parse_transcript(path.read_text(encoding="utf-8"), path.name)
+        texts.extend(d.text for d in build_quotes(parsed))
+    return texts
+
+
+def test_clean_is_a_subsequence_over_the_whole_bundled_corpus():
+    texts = _bundled_units()
+    assert len(texts) > 300
+    changed = 0
+    for text in texts:
+        shown = clean(text)
+        assert is_subsequence(shown, text), (text, shown)
+        assert shown.strip() and words(shown)
+        changed += shown != text
+    assert changed > 50  # the corpus is spoken: cleaning must have found plenty to leave out
+
+
+WORDS = st.sampled_from(
+    "um uh er hmm yeah so and like right well okay you know I mean the a to it's It's "
+    "I'm I'm- lo- lot scaling compute [laughs] (crosstalk) (the idea) no very that".split()
+)
+PUNCT = st.sampled_from(["", "", "", ",", ".", "?", "!", "—", "...", ";"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(WORDS, PUNCT), min_size=1, max_size=40))
+def test_clean_never_adds_or_reorders_words(pieces):
+    text = " ".join(word + mark for word, mark in pieces)
+    shown = clean(text)
+    assert is_subsequence(shown, text)
+    assert shown == " ".join(shown.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_clean_takes_any_text(text):
+    shown = clean(text)
+    assert is_subsequence(shown, text)
