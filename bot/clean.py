@@ -75,7 +75,7 @@ def _tokens(text: str) -> list[_Token]:
 
 def words(text: str) -> list[str]:
     """The words of `text`, casefolded, in order (what the subsequence rule compares)."""
-    return [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
+    return _WORD.findall(text.casefold().replace("’", "'"))
 
 
 def is_subsequence(clean: str, verbatim: str) -> bool:
@@ -135,10 +135,13 @@ def _untouched(text: str, opening: bool) -> bool:
         return False
     if not HESITATIONS.isdisjoint(found):
         return False
-    for size in (1, 2, 3, 4):
-        for k, (a, b) in enumerate(zip(found, found[size:], strict=False)):
-            if a == b and found[k : k + size] == found[k + size : k + 2 * size]:
-                return False
+    # A repeated run of up to four words means some word comes back within four places;
+    # one pass over the words finds that (rarely a false alarm: the slow path then decides).
+    last: dict[str, int] = {}
+    for index, word in enumerate(found):
+        if index - last.get(word, -9) <= 4:
+            return False
+        last[word] = index
     return True
 
 
@@ -212,22 +215,22 @@ def _drop_false_starts(tokens: list[_Token]) -> list[_Token]:
 def _collapse_repeats(tokens: list[_Token]) -> list[_Token]:
     """Keep the last of adjacent repeated runs of one to four words ("the, the" -> "the")."""
     keys = [t.word if t.core else None for t in tokens]
-    if len(set(keys)) == len(keys):
-        return tokens  # no word occurs twice: nothing can repeat
     i = 0
     while i < len(tokens):
         for size in (4, 3, 2, 1):
-            first = keys[i : i + size]
+            j = i + size
             if (
-                len(first) == size
-                and None not in first
-                and first == keys[i + size : i + 2 * size]
-                and _is_stutter(tokens[i : i + size], size)
+                j < len(keys)
+                and keys[i] is not None
+                and keys[i] == keys[j]
+                and None not in keys[i:j]
+                and keys[i:j] == keys[j : j + size]
+                and _is_stutter(tokens[i:j], size)
             ):
                 capital = tokens[i].core[:1].isupper()
                 lead = tokens[i].lead
-                del tokens[i : i + size]
-                del keys[i : i + size]
+                del tokens[i:j]
+                del keys[i:j]
                 head = tokens[i]
                 if lead.strip("-—–,"):
                     head.lead = lead + head.lead

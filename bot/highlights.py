@@ -29,6 +29,7 @@ and chosen greedily by score without overlap; those under `MIN_SCORE` are not ch
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -236,8 +237,19 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
     chosen: list[Highlight] = []
     for turn in turns:
         candidates = []
-        for i in range(len(turn.sentences)):
-            for j in range(i, min(i + MAX_SENTENCES, len(turn.sentences))):
+        count = len(turn.sentences)
+        # Most sentences can neither open nor close a passage: rule them out once each
+        # (cached), so only the few plausible spans are judged in full.
+        midway = turn.units[0].text[:1].islower()
+        can_open = [_opening_problem(sentence.text, midway=midway and i == 0) is None
+                    for i, sentence in enumerate(turn.sentences)]
+        can_close = [_closing_problem(sentence.text) is None for sentence in turn.sentences]
+        for i in range(count):
+            if not can_open[i]:
+                continue
+            for j in range(i, min(i + MAX_SENTENCES, count)):
+                if not can_close[j]:
+                    continue
                 verdict = judge(turn, i, j, host=turn.speaker in hosts)
                 if verdict.ok and verdict.score >= MIN_SCORE:
                     candidates.append((verdict.score, i, j, verdict))
@@ -381,9 +393,9 @@ def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
         if _LEADING_MARKERS.sub("", turn.sentences[k].text + " ").strip() == "":
             return "a reply word in the middle (“" + turn.sentences[k].text + "”)"
     for k in range(i, j + 1):
-        filler = _filler(turn.sentences[k].text, opening=k == i)
-        if filler:
-            return f"filler left in the words (“{filler}”)"
+        problem = _sentence_problem(turn.sentences[k].text, opening=k == i)
+        if problem:
+            return problem
     raw = turn.text[first.begin : last.end]
     if raw.count("?") > 1:
         return "mostly questions"
@@ -407,8 +419,6 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
         return f"too long ({count} words; at most {MAX_WORDS})"
     if len(shown) > MAX_CHARS:
         return f"too long ({len(shown)} characters; at most {MAX_CHARS})"
-    if match := _NOT_HIGHLIGHT.search(shown.lower()):
-        return f"pleasantry, intro/outro, sponsor or logistics (“{match.group(0)}”)"
     if host and "?" in shown:
         return "an interviewer's prompt"
     if host and turn.opens_or_closes:
@@ -422,21 +432,11 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
     if host and any(s.text.rstrip("\"'”’)] ").endswith("?") for s in turn.sentences[j + 1 :]):
         return "leads into the interviewer's question"
     lowered = shown.lower()
-    if match := _HEDGE_REJECT.search(lowered):
-        return f"filler left in the words (“{match.group(0)}”)"
     if lowered.count("i think") > 1:
         return "filler left in the words (“I think” twice)"
     if len(_SOFT_HEDGES.findall(lowered)) > 1:
         return "filler left in the words (hedges: “sort of”, “kind of”, “basically”)"
-    if match := _CONVERSATION.search(lowered):
-        return f"refers to the conversation (“{match.group(0)}”)"
-    if problem := _unshown_reference(shown):
-        return problem
-    if match := _FALSE_START.search(shown.lower()):
-        return f"a false start left in the words (“{match.group(0)}”)"
-    if "or something" in shown.lower() or "and stuff" in shown.lower():
-        return "trails off (“or something”)"
-    return None
+    return _unshown_reference(shown)
 
 
 _BEFORE_FILLER_LIKE = frozenset("that and but so or because just i we you they the a an "
@@ -444,6 +444,32 @@ _BEFORE_FILLER_LIKE = frozenset("that and but so or because just i we you they t
 _LIKE_FOLLOWERS = frozenset("a an the this that these those it them him her me us you to what how "
                             "my your our their his its something someone anything any every "
                             "each some one two".split())
+
+
+@lru_cache(maxsize=16384)
+def _sentence_problem(text: str, *, opening: bool) -> str | None:
+    """What rules this sentence out of any passage, whatever surrounds it (None if nothing).
+
+    These checks read the exact words: cleaning never makes or removes the phrases they
+    look for, except a marker opening the passage, which is skipped when `opening`.
+    """
+    filler = _filler(text, opening=opening)
+    if filler:
+        return f"filler left in the words (“{filler}”)"
+    lowered = text.lower()
+    if opening:
+        lowered = _LEADING_MARKERS.sub("", lowered, count=1)
+    if match := _NOT_HIGHLIGHT.search(lowered):
+        return f"pleasantry, intro/outro, sponsor or logistics (“{match.group(0)}”)"
+    if match := _HEDGE_REJECT.search(lowered):
+        return f"filler left in the words (“{match.group(0)}”)"
+    if match := _CONVERSATION.search(lowered):
+        return f"refers to the conversation (“{match.group(0)}”)"
+    if match := _FALSE_START.search(lowered):
+        return f"a false start left in the words (“{match.group(0)}”)"
+    if "or something" in lowered or "and stuff" in lowered:
+        return "trails off (“or something”)"
+    return None
 
 
 @lru_cache(maxsize=16384)
@@ -593,8 +619,14 @@ def _rare_words(tokens: Sequence[str]) -> int:
     return sum(1 for t in set(tokens) if t not in _STOP and len(t) > 3 and _zipf(t) < 3.8)
 
 
-@lru_cache(maxsize=65536)
 def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency  # loads its word list on first use only
+    """The word's Zipf frequency in English (log10 of uses per billion words; 0 if unseen)."""
+    frequency = _english().get(word)
+    return math.log10(frequency * 1e9) if frequency else 0.0
 
-    return zipf_frequency(word, "en")
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
+    import wordfreq  # loads its word list on first use only
+
+    return wordfreq.get_frequency_dict("en")
