@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import ensure_bundled
+from bot.highlights import MIN_SCORE
 from bot.ingest.runner import ingest_paths
 from bot.library import QuoteLibrary
 from bot.models import Request
@@ -93,8 +94,9 @@ async def test_random_quotes_are_worth_reading(bundled, registry):
         reply = await registry.dispatch(Request("random", {}), services)
         text = reply.quote.text
         words = text.split()
-        assert reply.quote.quotability >= 0.5
-        assert 5 <= len(words) <= 80, text
+        assert reply.quote.highlight_id is not None  # a highlight, not a sentence unit
+        assert reply.quote.quotability >= MIN_SCORE
+        assert 10 <= len(words) <= 55 and len(text) <= 280, text
         assert text[0].isupper() or text[0].isdigit(), text
         assert text.rstrip("”\"')")[-1] in ".?!", text
         assert text not in {"Yeah.", "Hey.", "Thank you so much."}
