@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from bot.clean import clean_sentence, words
 from bot.ingest.sentences import sentence_spans
+from store.quotes import STANDALONE_SCORE
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ MIN_WORDS = 10
 MAX_WORDS = 55
 MAX_CHARS = 280
 MAX_SENTENCES = 3
-MIN_SCORE = 0.45
+# Passages that stand alone score at least this; random and daily draws take them first.
+STANDALONE = MIN_SCORE = STANDALONE_SCORE
 
 # Words the clean form drops where they open a passage (bot.clean): judge what follows.
 _DROPPED_OPENERS = frozenset("yeah yep yup yes and so um uh umm uhm er erm hmm like right well "
@@ -71,13 +73,25 @@ _FORWARD_IT = re.compile(
     r"(?:to|that|when|how|why|what|whether|if)\b|^it turns out\b|^it takes\b",
     re.IGNORECASE,
 )
+_POINTS_BACK = re.compile(r"\b(?:also|again|as well|either|anymore|instead)\b"
+                          r"|\b(?:this|that) (?:is|was|'s|means|will)\b")
+# "on top of it", "memorized it", "it was": an "it" that can only mean something said before.
+_IT_OBJECT = re.compile(r"\b(?:of|on|to|with|about|in|into|from|at|for|memorized|use|do|did"
+                        r"|make|made|build|built|get|got|see|saw|call|called) it\b|\bit was\b")
+# "it" that points forward ("it helps to have", "it's hard to say why", "it turns out").
+_FORWARD_IT_AT = re.compile(
+    r"it(?:'s| is| was| will be| would be| can be| could be| helps| pays| matters| takes"
+    r"| seems| turns out| feels| makes sense)?\s+(?!going\b)(?:\w+\s+){0,2}?"
+    r"(?:to|that|when|how|why|what|whether|if)\b|it turns out\b|it takes\b|it seems\b"
+)
 _EXISTENTIAL = re.compile(r"^(?:there|here)(?:'s| is| are| was| were| will| has| have)\b",
                           re.IGNORECASE)
 _DANGLING_END = frozenset("the a an and or but of to with for in on at that which like "
                           "so because is are was were be my your our their its".split())
 _SETUP = re.compile(
     r"^(?:(?:so|and|but|now|like),?\s+)?(?:think about|imagine|consider|look at|take|picture"
-    r"|let me|let's|here's the thing|i want to|i'll give you|i will give you|i'd say)\b",
+    r"|let me|let's|here's the thing|i want to|i'll give you|i will give you|i'd say"
+    r"|i'll tell you|i will tell you|i can tell you)\b",
     re.IGNORECASE,
 )
 _SETUP_END = re.compile(
@@ -108,9 +122,18 @@ _CONVERSATION = re.compile(
     r"|like (?:this|that)|(?:this|that) (?:point|question|story|example|idea|one)"
     r"|(?:of|all|about|with|from|on|to) (?:that|this)(?= (?:is|are|was|were|will|has|have|had)\b"
     r"|[,.;:!?]|$)"
-    r"|much the same|the same (?:thing|way)|(?:limit|point|thing) there|i'll tell you)\b"
+    r"|much the same|the same (?:thing|way)|(?:limit|point|thing) there)\b"
 )
-_DEMONSTRATIVE = re.compile(r"\b(this|these|those)\s+([a-z][a-z'-]+)")
+_DEMONSTRATIVE = re.compile(
+    r"(?:^|(?<=\s))(\w+\s+)?(this|these|those|that)\s+(?:(?:sort|kind|type) of\s+)?"
+    r"(?:(?:very|whole|same|new|early|big|little|first|other)\s+)*([a-z][a-z'-]+)"
+)
+# After these words "that" joins a clause ("I think that humans…"); it points at nothing.
+_VAGUE_NOUNS = frozenset("thing things stuff way point time one".split())
+_CLAUSE_THAT = frozenset("think thought say said know knew believe mean means is was are were "
+                         "so such fact sure see saw feel felt hope guess realize realized show "
+                         "showed shows found find idea expect expected ensure now given "
+                         "than way sense point and but so or because".split())
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|they|them|their|theirs)\b", re.IGNORECASE)
 
 
@@ -118,11 +141,14 @@ def _unshown_reference(shown: str) -> str | None:
     """A pointer at something the passage never names: "this thing", "those models", "him"."""
     lowered = shown.lower()
     for match in _DEMONSTRATIVE.finditer(lowered):
-        noun = match.group(2)
-        if noun in _STOP or noun in ("is", "was", "will", "would", "can"):
+        before, pointer, noun = match.group(1), match.group(2), match.group(3)
+        if pointer == "that" and (before is None or before.strip() in _CLAUSE_THAT):
             continue
-        if noun.rstrip("s") not in lowered[: match.start()]:
-            return f"refers to something not shown (“{match.group(0)}”)"
+        if (noun in _STOP and noun not in _VAGUE_NOUNS) or noun in ("is", "was", "will", "would",
+                                                                     "can"):
+            continue
+        if noun.rstrip("s") not in lowered[: match.start(2)]:
+            return f"refers to something not shown (“{pointer} {noun}”)"
     for match in _PRONOUN.finditer(shown):
         if not _NAME.search(shown[: match.start()]) and not re.search(
             r"\b(?:people|person|someone|everyone|anyone|customers?|users?|researchers?|"
@@ -185,6 +211,7 @@ class Verdict:
     score: float
     reasons: tuple[str, ...]
     rejected: str | None = None
+    standalone: bool = True
 
     @property
     def ok(self) -> bool:
@@ -251,7 +278,8 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
                 if not can_close[j]:
                     continue
                 verdict = judge(turn, i, j, host=turn.speaker in hosts)
-                if verdict.ok and verdict.score >= MIN_SCORE:
+                if verdict.ok and verdict.score > 0 and (verdict.score >= MIN_SCORE
+                                                         or not verdict.standalone):
                     candidates.append((verdict.score, i, j, verdict))
         taken: set[int] = set()
         for score, i, j, verdict in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
@@ -373,7 +401,12 @@ def judge(turn: _Turn, i: int, j: int, *, host: bool = False) -> Verdict:
     if rejected:
         return Verdict(verbatim, shown, 0.0, (), rejected)
     score, reasons = _score(shown, host)
-    return Verdict(verbatim, shown, score, reasons)
+    doubt = _doubt(turn, i, j, shown)
+    if doubt:
+        # Kept, but below every passage that stands alone: drawn once those are used up.
+        score = round(min(score / 2, STANDALONE - 0.01), 3) if score >= MIN_SCORE else 0.0
+        reasons = (*reasons, f"may need context: {doubt}")
+    return Verdict(verbatim, shown, score, reasons, standalone=doubt is None)
 
 
 def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
@@ -436,6 +469,15 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
         return "filler left in the words (“I think” twice)"
     if len(_SOFT_HEDGES.findall(lowered)) > 1:
         return "filler left in the words (hedges: “sort of”, “kind of”, “basically”)"
+    return None
+
+
+def _doubt(turn: _Turn, i: int, j: int, shown: str) -> str | None:
+    """Why the passage may not stand alone (it points at something it does not show)."""
+    if doubt := _opening_doubt(turn.sentences[i].text):
+        return doubt
+    if match := _CONVERSATION.search(shown.lower()):
+        return f"refers to the conversation (“{match.group(0)}”)"
     return _unshown_reference(shown)
 
 
@@ -463,12 +505,12 @@ def _sentence_problem(text: str, *, opening: bool) -> str | None:
         return f"pleasantry, intro/outro, sponsor or logistics (“{match.group(0)}”)"
     if match := _HEDGE_REJECT.search(lowered):
         return f"filler left in the words (“{match.group(0)}”)"
-    if match := _CONVERSATION.search(lowered):
-        return f"refers to the conversation (“{match.group(0)}”)"
     if match := _FALSE_START.search(lowered):
         return f"a false start left in the words (“{match.group(0)}”)"
     if "or something" in lowered or "and stuff" in lowered:
         return "trails off (“or something”)"
+    if _SETUP_END.search(lowered):
+        return "a setup whose point is not in the passage"
     return None
 
 
@@ -528,15 +570,28 @@ def _opening_problem(text: str, *, midway: bool = False) -> str | None:
     first_words = words(shown)
     if len(first_words) <= 8 and not _LEANS_BACK.isdisjoint(first_words):
         return "a short reply to what came before"
-    pronoun = next((w for w in first_words[:12] if w in _THIRD_PERSON), None)
-    if pronoun and not _NAME.search(shown.split(pronoun, 1)[0] if pronoun in shown else ""):
-        return f"refers back to someone or something not named (“{pronoun}”)"
     if word in ("there", "here") and _EXISTENTIAL.match(lowered):
         return None
     if word in ("it", "it's") and _FORWARD_IT.match(lowered):
         return None
-    if word.split("'")[0] in _BACK_REFERENCES:
+    if word.split("'")[0] in _BACK_REFERENCES or word in ("there", "here", "then"):
         return f"starts with a back-reference (“{word}”)"
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _opening_doubt(text: str) -> str | None:
+    """Why a passage opening with this sentence may need what came before, or None."""
+    shown = _LEADING_MARKERS.sub("", text, count=1) or text
+    lowered = shown.lower()
+    if match := _POINTS_BACK.search(lowered):
+        return f"points back at what came before (“{match.group(0)}”)"
+    if match := _IT_OBJECT.search(lowered):
+        return f"refers back to something not named (“{match.group(0)}”)"
+    first_words = words(shown)
+    pronoun = next((w for w in first_words[:12] if w in _THIRD_PERSON), None)
+    if pronoun and not _NAME.search(shown.split(pronoun, 1)[0] if pronoun in shown else ""):
+        return f"refers back to someone or something not named (“{pronoun}”)"
     return None
 
 

@@ -239,19 +239,27 @@ class QuoteLibrary:
         return Draw(quote_from_row(fallback, style), note)
 
     async def _draw_highlight(self, speaker_id, source_id, deck):
-        """Rejection sampling over highlights: accept a draw with probability = its score."""
-        row = None
-        for _ in range(DRAWS):
-            candidate = await self.store.random_highlight(
-                speaker_id=speaker_id, source_id=source_id, deck=deck,
-                rand_key=self.rng.randint(0, RAND_KEY_MAX),
-            )
-            if candidate is None:
-                break
-            row = candidate
-            if self.rng.random() <= candidate["quotability"]:
-                break
-        return row
+        """Rejection sampling over highlights: accept a draw with probability = its score.
+
+        Passages that stand alone come first; those that may need context (scored under
+        `highlights.STANDALONE`) only once the deck has seen every one that stands alone.
+        """
+        for floor in (highlights.STANDALONE, None):
+            row = None
+            for _ in range(DRAWS):
+                candidate = await self.store.random_highlight(
+                    speaker_id=speaker_id, source_id=source_id, deck=deck,
+                    rand_key=self.rng.randint(0, RAND_KEY_MAX), min_score=floor,
+                )
+                if candidate is None:
+                    break
+                row = candidate
+                weight = candidate["quotability"] / (1.0 if floor else highlights.STANDALONE)
+                if self.rng.random() <= weight:
+                    break
+            if row is not None:
+                return row
+        return None
 
     async def _draw_quote(self, speaker_id, source_id, recent_key):
         """A quote worth reading (the fallback when there are no highlights)."""

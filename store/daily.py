@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from store.db import Database
-from store.quotes import _HIGHLIGHT_SELECT, _QUOTE_SELECT, _highlight_filters, quote_filters
+from store.quotes import (
+    _HIGHLIGHT_SELECT,
+    _QUOTE_SELECT,
+    STANDALONE_SCORE,
+    _highlight_filters,
+    quote_filters,
+)
 
 log = logging.getLogger(__name__)
 
@@ -386,9 +392,24 @@ class DailyStore:
 
     async def _seek(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None,
                     highlights: bool):
-        """(quote id, highlight id) of the first unposted pick at or after `rand_key`."""
+        """(quote id, highlight id) of the first unposted pick at or after `rand_key`;
+        highlights that stand alone come before those that may need context."""
+        if highlights:
+            for floor in (STANDALONE_SCORE, None):
+                ref = await self._seek_one(conn, sub, cycle, rand_key, avoid=avoid,
+                                           highlights=True, floor=floor)
+                if ref is not None:
+                    return ref
+            return None
+        return await self._seek_one(conn, sub, cycle, rand_key, avoid=avoid, highlights=False)
+
+    async def _seek_one(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None,
+                        highlights: bool, floor: float | None = None):
         if highlights:
             filters, values = _highlight_filters(sub["speaker_id"], sub["source_id"])
+            if floor is not None:
+                filters.append("h.score >= ?")
+                values.append(floor)
             where = [
                 "h.rand_key >= ?",
                 "h.id NOT IN (SELECT d.highlight_id FROM daily_posts d WHERE "

@@ -15,6 +15,9 @@ from store.db import Database
 log = logging.getLogger(__name__)
 
 GOOD = 0.5  # quotability threshold of the partial "good" indexes in schema.py
+# Highlights scoring at least this stand alone; those under it may need context and are
+# drawn only after every highlight that stands alone (bot.highlights scores them).
+STANDALONE_SCORE = 0.45
 RAND_KEY_MAX = 2**31 - 1
 
 _QUOTE_SELECT = """
@@ -497,11 +500,15 @@ class QuoteStore:
 
     async def random_highlight(
         self, *, speaker_id: int | None, source_id: int | None, deck: str | None,
-        rand_key: int,
+        rand_key: int, min_score: float | None = None,
     ):
         """The first highlight at or after `rand_key` (wrapping once) that `deck` has not
-        been shown, matching the filters; None when the deck has seen them all."""
+        been shown, matching the filters and scoring at least `min_score`; None when the
+        deck has seen them all."""
         where, params = _highlight_filters(speaker_id, source_id)
+        if min_score is not None:
+            where.append("h.score >= ?")
+            params.append(min_score)
         where.insert(0, "h.rand_key >= ?")
         params.insert(0, rand_key)
         if deck is not None:

@@ -191,3 +191,15 @@ async def test_context_of_a_highlight_shows_its_exact_words_around_it(bundled, r
     focus = [q for q in reply.context if reply.is_focus(q)]
     assert focus and all(q.text == q.verbatim for q in reply.context)
     assert draw.quote.verbatim in " ".join(q.verbatim for q in focus)
+
+
+async def test_passages_that_stand_alone_are_drawn_before_those_that_may_need_context(bundled):
+    from bot.highlights import STANDALONE
+
+    standalone = int(await bundled.db.scalar(
+        "SELECT count(*) FROM highlights WHERE score >= ?", (STANDALONE,)
+    ))
+    assert 0 < standalone < await pool_size(bundled)
+    scores = [(await bundled.random(deck="tiers")).quote.quotability for _ in range(standalone + 5)]
+    assert all(s >= STANDALONE for s in scores[:standalone])
+    assert all(s < STANDALONE for s in scores[standalone:])
