@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 RECENT_PER_KEY = 20
 RECENT_KEYS = 5000
+WATCH_INTERVAL = 2.0  # seconds between the library watcher's looks at the database
 
 
 class LookupFailed(LookupError):
@@ -63,8 +65,9 @@ def quote_from_row(row) -> Quote:
 class QuoteLibrary:
     """Everything the core asks of the quote store, with the in-memory indexes it needs.
 
-    Call `load()` after opening and after every ingest so the vocabulary and the speaker
-    and source lists match the database.
+    Call `load()` after opening; afterwards `reload()` (or the `watch()` task, which calls
+    it when the database changed) keeps the vocabulary and the speaker and source lists in
+    step with ingests by this or any other process.
     """
 
     def __init__(self, db: Database) -> None:
@@ -76,22 +79,75 @@ class QuoteLibrary:
         self.sources: list[Source] = []
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
+        self._generations: tuple[int, int | None] = (-1, -1)  # what `load` last read
 
     async def load(self) -> None:
-        self.searcher = Searcher(self.store, await Vocabulary.load(self.store))
-        self.speakers = [
+        """Read the vocabulary, speakers, sources and corrections from the database."""
+        generations = await self.store.generations()
+        searcher = Searcher(self.store, await Vocabulary.load(self.store))
+        await self._load_names()
+        self.searcher = searcher
+        self._generations = generations
+
+    async def _load_names(self) -> None:
+        speakers = [
             Speaker(r["id"], r["name"], r["role"],
                     tuple(a for a in (r["aliases"] or "").split(",") if a), r["quotes"])
             for r in await self.store.speakers()
         ]
         rows = await self.store.sources()
-        self.sources = [
+        sources = [
             Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
             for r in rows
         ]
-        self.rewrites = QueryRewrites.from_corrections(
+        rewrites = QueryRewrites.from_corrections(
             c for r in rows for c in json.loads(r["corrections"] or "[]")
         )
+        # Swapped in together, after every await: a command never sees half a reload.
+        self.speakers, self.sources, self.rewrites = speakers, sources, rewrites
+
+    async def reload(self) -> bool:
+        """Reload what another process (or task) changed since the last load.
+
+        Speakers, sources and corrections follow every committed file; the vocabulary
+        follows the terms snapshot, which an ingest refreshes at its end. Returns whether
+        anything was reloaded.
+        """
+        quotes, terms = await self.store.generations()
+        old_quotes, old_terms = self._generations
+        if (quotes, terms) == (old_quotes, old_terms):
+            return False
+        if terms != old_terms:
+            self.searcher = Searcher(self.store, await Vocabulary.load(self.store))
+        if quotes != old_quotes:
+            await self._load_names()
+        self._generations = (quotes, terms)
+        log.info("reloaded the library (quotes generation %s, terms generation %s)",
+                 quotes, terms)
+        return True
+
+    async def watch(self, interval: float = WATCH_INTERVAL, *, sleep=asyncio.sleep) -> None:
+        """Keep the library in step with the database until cancelled (run it as a task).
+
+        Every `interval` seconds: SQLite's `data_version` says whether anyone committed;
+        if so, `reload`. Derived state a crashed ingest left stale is rebuilt here too,
+        once no ingest is running.
+        """
+        version = await self.store.data_version()
+        repair_pending = await self.store.terms_stale()
+        while True:
+            await sleep(interval)
+            try:
+                now = await self.store.data_version()
+                if now == version and not repair_pending:
+                    continue
+                version = now
+                if await self.store.repair():
+                    log.info("rebuilt stale derived state")
+                repair_pending = await self.store.terms_stale()
+                await self.reload()
+            except Exception:  # a watcher that dies silently is worse than one that logs
+                log.exception("library watcher: reload failed; retrying")
 
     # ---- lookups --------------------------------------------------------------------------
 

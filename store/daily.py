@@ -451,7 +451,7 @@ class DailyStore:
         )
         if sub is None:
             return None
-        conn = self.db.conn
+        conn = self.db.reader  # a read: never inside another task's transaction
         quote_id = await self._seek(conn, sub, sub["cycle"], rand_key, avoid=None)
         if quote_id is None:
             quote_id = await self._seek(conn, sub, sub["cycle"] + 1, rand_key, avoid=None)
