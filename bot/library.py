@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 RECENT_PER_KEY = 20
 RECENT_KEYS = 5000
 WATCH_INTERVAL = 2.0  # seconds between the library watcher's looks at the database
+RELOAD_SPACING = 4  # after a reload of t seconds, the next waits at least 4t
 
 
 class LookupFailed(LookupError):
@@ -83,28 +85,7 @@ class QuoteLibrary:
 
     async def load(self) -> None:
         """Read the vocabulary, speakers, sources and corrections from the database."""
-        generations = await self.store.generations()
-        searcher = Searcher(self.store, await Vocabulary.load(self.store))
-        await self._load_names()
-        self.searcher = searcher
-        self._generations = generations
-
-    async def _load_names(self) -> None:
-        speakers = [
-            Speaker(r["id"], r["name"], r["role"],
-                    tuple(a for a in (r["aliases"] or "").split(",") if a), r["quotes"])
-            for r in await self.store.speakers()
-        ]
-        rows = await self.store.sources()
-        sources = [
-            Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
-            for r in rows
-        ]
-        rewrites = QueryRewrites.from_corrections(
-            c for r in rows for c in json.loads(r["corrections"] or "[]")
-        )
-        # Swapped in together, after every await: a command never sees half a reload.
-        self.speakers, self.sources, self.rewrites = speakers, sources, rewrites
+        await self._load(vocabulary=True, names=True)
 
     async def reload(self) -> bool:
         """Reload what another process (or task) changed since the last load.
@@ -117,26 +98,57 @@ class QuoteLibrary:
         old_quotes, old_terms = self._generations
         if (quotes, terms) == (old_quotes, old_terms):
             return False
-        if terms != old_terms:
-            self.searcher = Searcher(self.store, await Vocabulary.load(self.store))
-        if quotes != old_quotes:
-            await self._load_names()
-        self._generations = (quotes, terms)
+        await self._load(vocabulary=terms != old_terms, names=quotes != old_quotes)
         log.info("reloaded the library (quotes generation %s, terms generation %s)",
                  quotes, terms)
         return True
 
+    async def _load(self, *, vocabulary: bool, names: bool) -> None:
+        # A connection of its own: the speaker counts alone take seconds at 1M quotes, and
+        # searches must not queue behind them on the serving connection.
+        async with self.db.side_reader() as side:
+            store = QuoteStore(side)
+            generations = await store.generations()
+            searcher = self.searcher
+            if vocabulary:
+                vocab = await Vocabulary.load(store)
+                vocab.store = self.store  # later lookups go through the serving connection
+                searcher = Searcher(self.store, vocab)
+            if names:
+                speakers = [
+                    Speaker(r["id"], r["name"], r["role"],
+                            tuple(a for a in (r["aliases"] or "").split(",") if a),
+                            r["quotes"])
+                    for r in await store.speakers()
+                ]
+                rows = await store.sources()
+                sources = [
+                    Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
+                    for r in rows
+                ]
+                rewrites = QueryRewrites.from_corrections(
+                    c for r in rows for c in json.loads(r["corrections"] or "[]")
+                )
+        # Swapped in together, after every await: a command never sees half a reload.
+        self.searcher = searcher
+        if names:
+            self.speakers, self.sources, self.rewrites = speakers, sources, rewrites
+        self._generations = generations
+
     async def watch(self, interval: float = WATCH_INTERVAL, *, sleep=asyncio.sleep) -> None:
         """Keep the library in step with the database until cancelled (run it as a task).
 
-        Every `interval` seconds: SQLite's `data_version` says whether anyone committed;
-        if so, `reload`. Derived state a crashed ingest left stale is rebuilt here too,
-        once no ingest is running.
+        Every `interval` seconds SQLite's `data_version` says whether anyone committed; if
+        so, `reload`. A reload that took long (speaker counts at 1M quotes) spaces the next
+        one out, so a long ingest elsewhere costs this process a bounded share of a core.
+        Derived state a crashed ingest left stale is rebuilt here too, once no ingest runs.
         """
         version = await self.store.data_version()
         repair_pending = await self.store.terms_stale()
+        pause = interval
         while True:
-            await sleep(interval)
+            await sleep(pause)
+            pause = interval
             try:
                 now = await self.store.data_version()
                 if now == version and not repair_pending:
@@ -145,7 +157,9 @@ class QuoteLibrary:
                 if await self.store.repair():
                     log.info("rebuilt stale derived state")
                 repair_pending = await self.store.terms_stale()
-                await self.reload()
+                started = time.monotonic()
+                if await self.reload():
+                    pause = max(interval, RELOAD_SPACING * (time.monotonic() - started))
             except Exception:  # a watcher that dies silently is worse than one that logs
                 log.exception("library watcher: reload failed; retrying")
 

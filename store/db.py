@@ -169,6 +169,26 @@ class Database:
                 await conn.execute(f"DROP INDEX IF EXISTS {name}")
 
     @asynccontextmanager
+    async def side_reader(self) -> AsyncIterator[Database]:
+        """This database seen through a read connection of its own, closed on exit.
+
+        For long reads (a library reload: seconds at 1M quotes) that must not queue the
+        serving reads behind them on `reader`. Writes still go through this database.
+        """
+        if self.reader is self.conn:  # ":memory:": there is no second connection
+            yield self
+            return
+        conn = await _connect(self.path)
+        try:
+            await self._configure(conn, READ_WAIT_MS)
+            await conn.execute("PRAGMA query_only = 1")
+            view = Database(self.conn, self.path, conn)
+            view._write_lock = self._write_lock
+            yield view
+        finally:
+            await conn.close()
+
+    @asynccontextmanager
     async def writer(self) -> AsyncIterator[aiosqlite.Connection]:
         """The write connection to this process alone, with no SQLite lock taken yet."""
         async with self._write_lock:

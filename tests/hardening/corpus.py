@@ -8,6 +8,8 @@ from pathlib import Path
 COMMON = ("the engine weaves patterns while people argue about music and numbers and "
           "looms and flowers because ideas are cheap but careful execution is everything"
           ).split()
+GUESTS = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra", "Barbara Liskov",
+          "Donald Knuth", "Frances Allen", "Niklaus Wirth")
 SYLLABLES = ("ka", "zu", "mir", "tol", "vex", "quon", "bri", "dax", "plu", "sen", "gor", "fi")
 
 
@@ -22,7 +24,7 @@ def write_corpus(folder: Path, files: int = 6, turns: int = 150, seed: int = 7
     folder.mkdir(parents=True, exist_ok=True)
     own: dict[Path, list[str]] = {}
     for n in range(files):
-        name = f"Speaker {chr(65 + n)}nderson"
+        name = GUESTS[n]
         words = [f"{invented(rng)}x{chr(97 + n)}" for _ in range(8)]
         lines = [
             "---",
