@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 RECENT_PER_KEY = 20
 RECENT_KEYS = 5000
 WATCH_INTERVAL = 2.0  # seconds between the library watcher's looks at the database
-RELOAD_SPACING = 4  # after a reload of t seconds, the next waits at least 4t
+RELOAD_SPACING = 4  # during an ingest, after a reload of t seconds the next waits >= 4t
 
 
 class LookupFailed(LookupError):
@@ -139,27 +139,34 @@ class QuoteLibrary:
         """Keep the library in step with the database until cancelled (run it as a task).
 
         Every `interval` seconds SQLite's `data_version` says whether anyone committed; if
-        so, `reload`. A reload that took long (speaker counts at 1M quotes) spaces the next
-        one out, so a long ingest elsewhere costs this process a bounded share of a core.
-        Derived state a crashed ingest left stale is rebuilt here too, once no ingest runs.
+        so, `reload`. While an ingest is still running elsewhere, reloads are spaced by
+        their cost (speaker counts take seconds at 1M quotes), so a long ingest costs this
+        process a bounded share of a core; the first tick after it ends reloads. Derived
+        state a crashed ingest left stale is rebuilt here too, once no ingest runs.
         """
         version = await self.store.data_version()
         repair_pending = await self.store.terms_stale()
-        pause = interval
+        changed = False
+        spaced_until = 0.0
         while True:
-            await sleep(pause)
-            pause = interval
+            await sleep(interval)
             try:
                 now = await self.store.data_version()
-                if now == version and not repair_pending:
-                    continue
+                changed = changed or now != version
                 version = now
+                if not changed and not repair_pending:
+                    continue
                 if await self.store.repair():
                     log.info("rebuilt stale derived state")
                 repair_pending = await self.store.terms_stale()
+                if not changed or (time.monotonic() < spaced_until
+                                   and await self.db.ingest_running()):
+                    continue
                 started = time.monotonic()
-                if await self.reload():
-                    pause = max(interval, RELOAD_SPACING * (time.monotonic() - started))
+                changed = False
+                await self.reload()
+                took = time.monotonic() - started
+                spaced_until = time.monotonic() + RELOAD_SPACING * took
             except Exception:  # a watcher that dies silently is worse than one that logs
                 log.exception("library watcher: reload failed; retrying")
 

@@ -108,8 +108,7 @@ class Database:
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
             if self.path != ":memory:" and conn is self.conn:
-                # A no-op (and lock-free) once the file is in WAL mode, which persists.
-                await conn.execute("PRAGMA journal_mode = WAL")
+                await self._use_wal(conn)
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA temp_store = MEMORY")
@@ -120,6 +119,23 @@ class Database:
             if _is_busy(exc):
                 raise _busy_error(self.path, exc) from exc
             raise StoreError(f"{self.path} is not a quotebot database: {exc}") from exc
+
+    async def _use_wal(self, conn: aiosqlite.Connection) -> None:
+        """Switch the file to WAL (persistent; a lock-free no-op once done).
+
+        Switching needs an exclusive lock and SQLite answers "locked" at once, without the
+        busy timeout, when another connection holds one (two processes creating one new
+        database): retry for as long as a writer would wait.
+        """
+        for _ in range(WRITE_WAIT_MS // 50):
+            try:
+                await conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                await asyncio.sleep(0.05)
+        await conn.execute("PRAGMA journal_mode = WAL")
 
     async def _migrate(self) -> None:
         version = await self.scalar("PRAGMA user_version")
@@ -153,7 +169,7 @@ class Database:
         await self.conn.execute(f"PRAGMA busy_timeout = {OPEN_REPAIR_WAIT_MS}")
         try:
             await derived.repair(self)
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:  # busy, or a read-only file
             log.warning("could not rebuild derived state at open: %s", exc)
         finally:
             await self.conn.execute(f"PRAGMA busy_timeout = {WRITE_WAIT_MS}")
@@ -267,11 +283,20 @@ class Database:
         finally:
             os.close(fd)
 
+    async def ingest_running(self) -> bool:
+        """Whether some process (this one included) is ingesting into this database."""
+        async with self.maintenance() as granted:
+            return not granted
+
     async def _lease_fd(self) -> int | None:
         """A descriptor of the lease file beside the database (None: no leases here)."""
         if fcntl is None or self.path == ":memory:":
             return None
-        return os.open(f"{self.path}-ingest", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            return os.open(f"{self.path}-ingest", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only folder: nobody can ingest here either
+            log.debug("no ingest lease for %s: %s", self.path, exc)
+            return None
 
     async def scalar(self, sql: str, params: tuple = ()) -> object:
         row = await self.fetchone(sql, params)

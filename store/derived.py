@@ -82,7 +82,7 @@ async def refresh_terms(db: Database) -> None:
     The expensive part, reading every term of the FTS index, fills a temporary table
     without SQLite's write lock (temporary tables are private to the connection); the write
     transaction then only applies the difference, so other writers, and the readers'
-    snapshot, wait for the changed rows only (1M quotes: see docs/robustness.md).
+    snapshot, wait for the changed rows only (1M quotes: see docs/concurrency.md).
     """
     started = time.monotonic()
     async with db.writer() as conn:
@@ -136,7 +136,7 @@ async def repair(db: Database) -> bool:
         return False
     async with db.maintenance() as granted:
         if not granted:
-            log.info("derived state is stale but an ingest is running; it will rebuild it")
+            log.debug("derived state is stale but an ingest is running; it will rebuild it")
             return False
         await create_random_indexes(db)
         if await terms_stale(db):

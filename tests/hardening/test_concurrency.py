@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
@@ -155,3 +156,23 @@ def test_cli_ingest_kept_waiting_exits_with_a_message_not_a_traceback(
     assert result.exit_code == 2, result.output
     assert "is busy" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+async def test_two_openers_of_a_new_database_migrate_it_once(tmp_path):
+    path = tmp_path / "new.db"
+    first, second = await asyncio.gather(Database.open(path), Database.open(path))
+    try:
+        for db in (first, second):
+            assert await db.scalar("PRAGMA user_version") == store_db.SCHEMA_VERSION
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_opening_an_up_to_date_database_writes_nothing(ingested):
+    conn = sqlite3.connect(ingested)
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    db = await Database.open(ingested)
+    await db.close()
+    assert conn.execute("PRAGMA data_version").fetchone()[0] == version
+    conn.close()
