@@ -173,3 +173,27 @@ async def test_opening_rebuilds_derived_state_a_crash_left_stale(tmp_path, corpu
         assert {"quotes_good", "quotes_good_by_speaker"} <= indexes
     finally:
         await db.close()
+
+
+async def test_opening_leaves_derived_state_alone_while_an_ingest_runs(tmp_path, corpus):
+    """A bulk load drops the random-key indexes to build them at its end; another process
+    opening meanwhile must not build them half-way (and hold the write lock doing it)."""
+    path = tmp_path / "q.db"
+    await ingest_clean(path, sorted(corpus)[:1])
+    ingesting = await Database.open(path)
+    try:
+        await ingesting.drop_random_indexes()
+        async with ingesting.ingesting():
+            other = await Database.open(path)
+            assert await other.ingest_running()
+            names = {r[0] for r in await other.fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'index'")}
+            await other.close()
+            assert "quotes_good" not in names
+        other = await Database.open(path)  # the ingest is gone (or died): now it is rebuilt
+        names = {r[0] for r in await other.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        await other.close()
+        assert {"quotes_good", "quotes_good_by_speaker"} <= names
+    finally:
+        await ingesting.close()
