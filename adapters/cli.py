@@ -226,7 +226,7 @@ def chat(settings: Settings) -> None:
 
     async def main() -> int:
         async with open_services(settings.db, bundled=settings.bundled,
-                                 progress=print_progress) as services:
+                                 progress=print_progress, watch=True) as services:
             console = Console(registry(), services)
             interactive = sys.stdin.isatty()
             if interactive:
@@ -272,8 +272,10 @@ def main() -> None:
 
 
 def services_for(settings: Settings) -> Callable[[], object]:
-    """For adapter commands: open the services with the global settings."""
-    return lambda: open_services(settings.db, bundled=settings.bundled, progress=print_progress)
+    """For the bot commands (discord, slack): open the services with the global settings,
+    the library watcher running so that ingests by other processes show up live."""
+    return lambda: open_services(settings.db, bundled=settings.bundled, progress=print_progress,
+                                 watch=True)
 
 
 __all__ = ["cli", "main", "Settings", "Services", "services_for"]

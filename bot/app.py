@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.ingest.runner import IngestReport, Progress, ingest_paths
-from bot.library import QuoteLibrary
+from bot.library import WATCH_INTERVAL, QuoteLibrary
 from bot.registry import Services
 from store.db import Database
 from store.quotes import QuoteStore
@@ -43,15 +45,42 @@ async def ensure_bundled(
 
 @asynccontextmanager
 async def open_services(
-    db_path: str | Path, *, bundled: bool = True, progress: Progress | None = None
+    db_path: str | Path,
+    *,
+    bundled: bool = True,
+    progress: Progress | None = None,
+    watch: bool = False,
 ) -> AsyncIterator[Services]:
-    """Services over the database at `db_path`, closed on exit."""
+    """Services over the database at `db_path`, closed on exit.
+
+    `watch` (for long-running bots): the library follows ingests made by other processes
+    while the services are open; see `watching`.
+    """
     db = await Database.open(db_path)
     try:
         library = QuoteLibrary(db)
         if bundled:
             await ensure_bundled(library.store, progress)
         await library.load()
-        yield Services(library=library)
+        if watch:
+            async with watching(library):
+                yield Services(library=library)
+        else:
+            yield Services(library=library)
     finally:
         await db.close()
+
+
+@asynccontextmanager
+async def watching(
+    library: QuoteLibrary, interval: float = WATCH_INTERVAL
+) -> AsyncIterator[asyncio.Task]:
+    """Run the library watcher (`QuoteLibrary.watch`) while inside: new speakers, sources
+    and words ingested by any process show up within about `interval` seconds."""
+    task = asyncio.create_task(library.watch(interval), name="library-watcher")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

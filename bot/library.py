@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 import re
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 RECENT_PER_KEY = 20
 RECENT_KEYS = 5000
+WATCH_INTERVAL = 2.0  # seconds between the library watcher's looks at the database
+RELOAD_SPACING = 4  # during an ingest, after a reload of t seconds the next waits >= 4t
 
 
 class LookupFailed(LookupError):
@@ -86,8 +90,9 @@ class Draw:
 class QuoteLibrary:
     """Everything the core asks of the quote store, with the in-memory indexes it needs.
 
-    Call `load()` after opening and after every ingest so the vocabulary and the speaker
-    and source lists match the database.
+    Call `load()` after opening; afterwards `reload()` (or the `watch()` task, which calls
+    it when the database changed) keeps the vocabulary and the speaker and source lists in
+    step with ingests by this or any other process.
     """
 
     def __init__(self, db: Database, rng: random.Random | None = None) -> None:
@@ -100,22 +105,94 @@ class QuoteLibrary:
         self.sources: list[Source] = []
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
+        self._generations: tuple[int, int | None] = (-1, -1)  # what `load` last read
 
     async def load(self) -> None:
-        self.searcher = Searcher(self.store, await Vocabulary.load(self.store))
-        self.speakers = [
-            Speaker(r["id"], r["name"], r["role"],
-                    tuple(a for a in (r["aliases"] or "").split(",") if a), r["quotes"])
-            for r in await self.store.speakers()
-        ]
-        rows = await self.store.sources()
-        self.sources = [
-            Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
-            for r in rows
-        ]
-        self.rewrites = QueryRewrites.from_corrections(
-            c for r in rows for c in json.loads(r["corrections"] or "[]")
-        )
+        """Read the vocabulary, speakers, sources and corrections from the database."""
+        await self._load(vocabulary=True, names=True)
+
+    async def reload(self) -> bool:
+        """Reload what another process (or task) changed since the last load.
+
+        Speakers, sources and corrections follow every committed file; the vocabulary
+        follows the terms snapshot, which an ingest refreshes at its end. Returns whether
+        anything was reloaded.
+        """
+        quotes, terms = await self.store.generations()
+        old_quotes, old_terms = self._generations
+        if (quotes, terms) == (old_quotes, old_terms):
+            return False
+        await self._load(vocabulary=terms != old_terms, names=quotes != old_quotes)
+        log.info("reloaded the library (quotes generation %s, terms generation %s)",
+                 quotes, terms)
+        return True
+
+    async def _load(self, *, vocabulary: bool, names: bool) -> None:
+        # A connection of its own: the speaker counts alone take seconds at 1M quotes, and
+        # searches must not queue behind them on the serving connection.
+        async with self.db.side_reader() as side:
+            store = QuoteStore(side)
+            generations = await store.generations()
+            searcher = self.searcher
+            if vocabulary:
+                vocab = await Vocabulary.load(store)
+                vocab.store = self.store  # later lookups go through the serving connection
+                searcher = Searcher(self.store, vocab)
+            if names:
+                speakers = [
+                    Speaker(r["id"], r["name"], r["role"],
+                            tuple(a for a in (r["aliases"] or "").split(",") if a),
+                            r["quotes"])
+                    for r in await store.speakers()
+                ]
+                rows = await store.sources()
+                sources = [
+                    Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
+                    for r in rows
+                ]
+                rewrites = QueryRewrites.from_corrections(
+                    c for r in rows for c in json.loads(r["corrections"] or "[]")
+                )
+        # Swapped in together, after every await: a command never sees half a reload.
+        self.searcher = searcher
+        if names:
+            self.speakers, self.sources, self.rewrites = speakers, sources, rewrites
+        self._generations = generations
+
+    async def watch(self, interval: float = WATCH_INTERVAL, *, sleep=asyncio.sleep) -> None:
+        """Keep the library in step with the database until cancelled (run it as a task).
+
+        Every `interval` seconds SQLite's `data_version` says whether anyone committed; if
+        so, `reload`. While an ingest is still running elsewhere, reloads are spaced by
+        their cost (speaker counts take seconds at 1M quotes), so a long ingest costs this
+        process a bounded share of a core; the first tick after it ends reloads. Derived
+        state a crashed ingest left stale is rebuilt here too, once no ingest runs.
+        """
+        version = await self.store.data_version()
+        repair_pending = await self.store.terms_stale()
+        changed = False
+        spaced_until = 0.0
+        while True:
+            await sleep(interval)
+            try:
+                now = await self.store.data_version()
+                changed = changed or now != version
+                version = now
+                if not changed and not repair_pending:
+                    continue
+                if await self.store.repair():
+                    log.info("rebuilt stale derived state")
+                repair_pending = await self.store.terms_stale()
+                if not changed or (time.monotonic() < spaced_until
+                                   and await self.db.ingest_running()):
+                    continue
+                started = time.monotonic()
+                changed = False
+                await self.reload()
+                took = time.monotonic() - started
+                spaced_until = time.monotonic() + RELOAD_SPACING * took
+            except Exception:  # a watcher that dies silently is worse than one that logs
+                log.exception("library watcher: reload failed; retrying")
 
     # ---- lookups --------------------------------------------------------------------------
 

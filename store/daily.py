@@ -507,7 +507,7 @@ class DailyStore:
         )
         if sub is None:
             return None
-        conn = self.db.conn
+        conn = self.db.reader  # a read: never inside another task's transaction
         highlights = await self._uses_highlights(conn, sub)
         ref = await self._seek(conn, sub, sub["cycle"], rand_key, avoid=None,
                                highlights=highlights)

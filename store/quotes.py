@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from store import derived
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,9 @@ class QuoteStore:
             )
             async with conn.execute("SELECT id FROM sources WHERE slug = ?", (source.slug,)) as c:
                 source_id = (await c.fetchone())[0]
+            # Marks the terms snapshot stale with the change itself: a crash before the
+            # refresh at the end of the ingest leaves it marked, and it is rebuilt.
+            await derived.mark_quotes_changed(conn)
 
             speaker_ids = await self._upsert_speakers(conn, speakers, quotes)
 
@@ -312,7 +316,8 @@ class QuoteStore:
     async def bulk_writes(self, *, large: bool) -> AsyncIterator[None]:
         """Write many files faster: checkpoint the WAL less often (1M quotes: 5.0 -> 5.4
         MB/s) and, for a large load into an empty library, build the random-key indexes
-        once at the end instead of row by row. Everything is restored on the way out."""
+        once at the end instead of row by row. Everything is restored on the way out, and
+        indexes a killed earlier load left missing are built too."""
         defer = large and await self.count_quotes() == 0
         await self.db.conn.execute("PRAGMA wal_autocheckpoint = 16384")
         if defer:
@@ -320,26 +325,43 @@ class QuoteStore:
         try:
             yield
         finally:
-            if defer:
-                await self.db.create_random_indexes()
+            await self.db.create_random_indexes()
             await self.db.conn.execute("PRAGMA wal_autocheckpoint = 1000")
             await self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def refresh_terms(self) -> None:
         """Rebuild the term -> document-frequency snapshot the search planner reads."""
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM terms")
-            await conn.execute(
-                "INSERT INTO terms (term, docs) "
-                "SELECT term, doc FROM quotes_vocab WHERE col = 'text'"
-            )
+        await derived.refresh_terms(self.db)
+
+    async def terms_stale(self) -> bool:
+        """Whether quotes changed since the terms snapshot was last rebuilt."""
+        return await derived.terms_stale(self.db)
+
+    async def rebuild_stale(self) -> None:
+        """Rebuild stale derived state now (an ingest, at its end, holding its lease)."""
+        await self.db.create_random_indexes()
+        if await self.terms_stale():
+            await self.refresh_terms()
+
+    async def repair(self) -> bool:
+        """Rebuild stale derived state unless an ingest is running; whether it did."""
+        return await derived.repair(self.db)
+
+    async def generations(self) -> tuple[int, int | None]:
+        """(quotes generation, terms generation): each changes when that state changes."""
+        return await derived.generations(self.db)
+
+    async def data_version(self) -> int:
+        """SQLite's counter of commits by other connections: a cheap "anything changed?"."""
+        return int(await self.db.scalar("PRAGMA data_version"))
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self.db.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     async def get_meta(self, key: str) -> str | None:
         value = await self.db.scalar("SELECT value FROM meta WHERE key = ?", (key,))
@@ -350,7 +372,7 @@ class QuoteStore:
     async def frequent_terms(self, min_docs: int, limit: int) -> AsyncIterator[tuple[str, int]]:
         """The `limit` most frequent terms in at least `min_docs` quotes, streamed in batches
         (a list of 300,000 rows at once would set the serving process's peak memory)."""
-        async with self.db.conn.execute(
+        async with self.db.reader.execute(
             "SELECT term, docs FROM terms WHERE docs >= ? ORDER BY docs DESC LIMIT ?",
             (min_docs, limit),
         ) as cursor:

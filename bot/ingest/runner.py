@@ -200,11 +200,15 @@ async def ingest_paths(
     """
     files, missing = expand(paths)
     report = IngestReport(list(missing))
-    known = frozenset() if force else await store.content_hashes()
-    async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
-        await _ingest_files(store, files, known, report, progress)
-    if report.changed:
-        await store.refresh_terms()
+    # The lease tells other processes an ingest is under way, so they leave the derived
+    # state it is about to rebuild alone.
+    async with store.db.ingesting():
+        known = frozenset() if force else await store.content_hashes()
+        async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
+            await _ingest_files(store, files, known, report, progress)
+        # Not only when this run changed something: an earlier run killed after its last
+        # file and before its refresh left the snapshot marked stale.
+        await store.rebuild_stale()
     return report
 
 
