@@ -356,10 +356,13 @@ def within_limits(out: Outgoing) -> Outgoing:
     """`out` checked against Discord's limits for a whole message; a violation is our bug."""
     if out.content is not None and len(out.content) > CONTENT_MAX:
         raise ValueError(f"content of {len(out.content)} characters")
+    if out.embed is None and not (out.content or "").strip():
+        out.content = "—"  # Discord refuses an empty message
     if out.embed is not None:
         fit_embed(out.embed)
     if out.view is not None:
-        buttons = out.view.children
+        # A DynamicItem (our quote buttons) wraps the button it shows.
+        buttons = [getattr(b, "item", b) for b in out.view.children]
         if len(buttons) > BUTTONS_MAX or any(
                 len(getattr(b, "custom_id", "") or "") > CUSTOM_ID_MAX
                 or len(getattr(b, "label", "") or "") > LABEL_MAX for b in buttons):
