@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.commands import FILTER_MAX
 from bot.daily.poster import PermanentPostError, Poster, TransientPostError
 from bot.daily.schedule import (
     ScheduleError,
@@ -68,7 +69,6 @@ def may_manage(user: UserRef | None, sub: Subscription | None) -> bool:
 _CHANNEL_MENTION = re.compile(r"^<#([^>|]+)(?:\|[^>]*)?>$")
 # What Discord (digits), Slack (C0123, T0123) and the console ids look like.
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-NAME_MAX = 100  # characters of a speaker or source name to look up (longer: refused)
 
 
 def channel_id(text: str) -> str:
@@ -97,9 +97,9 @@ def check_channel(channel: ChannelRef) -> None:
 
 def check_name(what: str, value: str | None) -> None:
     """Refuse a speaker or source filter too long to be a name, without echoing it whole."""
-    if value is not None and len(value) > NAME_MAX:
+    if value is not None and len(value) > FILTER_MAX:
         raise DailyError(f"That {what} name is too long ({len(value):,} characters; "
-                         f"at most {NAME_MAX}).")
+                         f"at most {FILTER_MAX}).")
 
 
 def mention(channel: str) -> str:
