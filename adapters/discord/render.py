@@ -114,14 +114,36 @@ def _escape_line_start(match: re.Match[str]) -> str:
 
 def code(text: str) -> str:
     """`text` as an inline code span: backticks inside are replaced, nothing else renders."""
-    return "`" + (text.replace("`", "ˋ") or " ") + "`"
+    text = text.replace("`", "ˋ") or " "
+    # A space keeps a trailing backslash from looking like an escaped closing backtick.
+    return f"`{text} `" if text.endswith("\\") else f"`{text}`"
+
+
+def _open_code_span(text: str) -> int | None:
+    """Where an inline code span that `text` leaves unclosed opens, or None.
+
+    Outside code a backslash escapes the next character; inside, it is literal.
+    """
+    opened, i = None, 0
+    while i < len(text):
+        char = text[i]
+        if opened is None and char == "\\":
+            i += 2
+            continue
+        if char == "`":
+            opened = i if opened is None else None
+        i += 1
+    return opened
 
 
 def cut_escaped(escaped: str, limit: int) -> str:
-    """Already-escaped text clipped to `limit` without leaving a dangling backslash."""
+    """Already-escaped text clipped to `limit` without leaving a dangling backslash or an
+    unclosed code span (whose raw content would then render as markdown)."""
     if len(escaped) <= limit:
         return escaped
     cut = clip(escaped, limit)[:-1]
+    if (opened := _open_code_span(cut)) is not None:
+        cut = cut[:opened]
     # Never leave a dangling escape that would swallow the ellipsis.
     while cut.endswith("\\"):
         cut = cut[:-1]

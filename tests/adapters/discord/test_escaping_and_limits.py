@@ -159,3 +159,13 @@ async def test_a_daily_post_of_a_huge_quote_is_sent(fake, services, registry):
     embed = embed_of(post.json)
     assert "Professor Longname" in embed["fields"][0]["value"]
     assert "A lecture with a very long title" in embed["fields"][1]["value"]
+
+
+def test_a_message_cut_inside_a_code_span_leaves_no_live_link(registry):
+    # Suggestions are shown as code spans, whose contents are raw: cut inside one, the rest
+    # would render as markdown.
+    hint = f"/quote {'padding ' * 20}{EVIL} by:ilya"
+    for size in range(1500, 2100, 7):
+        reply = ErrorReply("x" * size, (hint,) * 3)
+        content = render(reply, registry=registry).content
+        assert len(content) <= 2000 and not live_links(content), content[-300:]
