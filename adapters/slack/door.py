@@ -26,7 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 log = logging.getLogger(__name__)
 
 WINDOW = 5 * 60  # seconds: Slack's (and bolt's) tolerance for a request timestamp
-SEEN_MAX = 100_000  # signatures remembered at most (about 10 MB); the oldest go first
+SEEN_MAX = 100_000  # signatures remembered at most (some 25 MB); the oldest go first
 BODY_MAX = 1_000_000  # bytes: Slack's payloads are far smaller
 
 
@@ -119,12 +119,16 @@ class Door:
         self.seen = seen or SeenSignatures()
         self.secret = signing_secret.encode()
 
-    def valid(self, raw: bytes, timestamp: int, signature: str) -> bool:
+    def valid(self, raw: bytes, timestamp: str, signature: str) -> bool:
         """Slack's v0 signature of the raw bytes (any bytes: a body that is not UTF-8 is
-        refused later as malformed), within the window."""
-        if abs(self.seen.clock() - timestamp) > WINDOW:
+        refused later as malformed), its timestamp within the window."""
+        try:
+            if abs(self.seen.clock() - int(timestamp)) > WINDOW:
+                return False
+        except ValueError:
             return False
-        digest = hmac.new(self.secret, b"v0:%d:%s" % (timestamp, raw), hashlib.sha256)
+        signed = b"v0:" + timestamp.encode("utf-8", "replace") + b":" + raw
+        digest = hmac.new(self.secret, signed, hashlib.sha256)
         expected = "v0=" + digest.hexdigest()
         return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
@@ -135,15 +139,12 @@ class Door:
             return _json(413, "request too large")
         timestamp = request.headers.get("X-Slack-Request-Timestamp")
         signature = request.headers.get("X-Slack-Signature")
-        try:
-            ts = int(timestamp or "")
-        except ValueError:
-            ts = None
-        if ts is None or signature is None or not self.valid(raw, ts, signature):
+        if timestamp is None or signature is None or not self.valid(raw, timestamp, signature):
             log.info("refusing a request with a missing, stale or wrong signature")
             return _json(401, "invalid request")
-        if not self.seen.first_time(signature, ts):
-            log.warning("refusing a replayed request (signature already seen at %s)", ts)
+        if not self.seen.first_time(signature, int(timestamp)):
+            log.warning("refusing a replayed request (signature already seen at %s)",
+                        timestamp)
             return _json(401, "invalid request")
         try:
             bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"),
