@@ -67,8 +67,11 @@ def may_manage(user: UserRef | None, sub: Subscription | None) -> bool:
 
 # `<#C0123|general>` (Slack), `<#1234>` (Discord): a channel written as a link.
 _CHANNEL_MENTION = re.compile(r"^<#([^>|]+)(?:\|[^>]*)?>$")
-# What Discord (digits), Slack (C0123, T0123) and the console ids look like.
+# What Discord (digits), Slack (C0123, T0123) and the console ids look like; a workspace
+# may also be an adapter's marker such as Discord's `@me` (DMs), which its poster refuses
+# with a better message.
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_WORKSPACE = re.compile(r"^@?[A-Za-z0-9_-]{1,80}$")
 
 
 def channel_id(text: str) -> str:
@@ -85,10 +88,11 @@ def check_channel(channel: ChannelRef) -> None:
     Raises:
         DailyError: naming what is wrong (the value shown clipped).
     """
-    for what, value in (("workspace", channel.workspace), ("channel", channel.channel)):
+    for what, value, pattern in (("workspace", channel.workspace, _WORKSPACE),
+                                 ("channel", channel.channel, _ID)):
         if not value.strip():
             raise DailyError(f"The {what} is empty.", (f"Give a {what} id, e.g. C0123.",))
-        if not _ID.match(value):
+        if not pattern.match(value):
             shown = value if len(value) <= 40 else value[:39] + "…"
             raise DailyError(f"“{shown}” is not a {what} id.",
                              (f"Give the {what}'s id (letters, digits, - or _), "

@@ -253,3 +253,11 @@ async def test_a_huge_filter_value_is_refused_without_echoing_it(registry, servi
         assert isinstance(reply, ErrorReply) and "too long" in reply.message
         assert len(reply.message) < 200
     assert await service.list() == []
+
+
+async def test_a_dm_is_refused_by_the_poster_not_as_a_malformed_id(registry, services,
+                                                                   poster):
+    poster.check_error = PermanentPostError("daily quotes are for server channels, not DMs")
+    dm = ChannelRef("discord", "@me", "D1")
+    reply = await run(registry, services, "daily set", where=dm, time="09:00")
+    assert isinstance(reply, ErrorReply) and "not DMs" in reply.message
