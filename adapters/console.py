@@ -57,7 +57,7 @@ def render_text(reply: Reply) -> str:
     if isinstance(reply, ListReply):
         return reply.title + "\n" + "\n".join(f"  {item}" for item in reply.items)
     if isinstance(reply, HelpReply):
-        width = max(len(u) for u, _ in reply.entries)
+        width = max((len(u) for u, _ in reply.entries), default=0)
         rows = [f"  {usage.ljust(width)}  {desc}" for usage, desc in reply.entries]
         return reply.title + "\n" + "\n".join(rows)
     if isinstance(reply, ErrorReply):

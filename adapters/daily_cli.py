@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.daily.service import OPERATOR, DailyError, DailyService
+from bot.daily.service import OPERATOR, DailyError, DailyService, channel_id
 from bot.models import ChannelRef, QuoteReply
 
 log = logging.getLogger(__name__)
@@ -60,15 +60,25 @@ def _run(settings, main: Callable[[DailyService], Awaitable[int | None]],
     run_async(go)
 
 
+# Schedules look a few days either side of `now`; these bounds keep that inside datetime's
+# years 1-9999 (9999-12-31 overflowed) with room to spare.
+NOW_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+NOW_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def _parse_now(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
         now = datetime.fromisoformat(value)
-    except ValueError as exc:
+        now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise click.BadParameter(f"“{value}” is not an ISO date-time "
                                  "(e.g. 2024-11-24T09:00:00+01:00)") from exc
-    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    if not NOW_MIN <= now < NOW_MAX:
+        raise click.BadParameter(f"“{value}” is out of range: give a time from "
+                                 f"{NOW_MIN.year} to {NOW_MAX.year - 1}")
+    return now
 
 
 @click.group("daily")
@@ -120,8 +130,10 @@ def add_command(settings, platform, workspace, channel, at, timezone, speaker, s
 
     async def main(service: DailyService) -> int:
         try:
+            # `<#C9|general>` (pasted from chat) is taken as C9; the service refuses the rest.
             result = await service.set(
-                ChannelRef(platform, workspace, channel), time=at, timezone=timezone,
+                ChannelRef(platform, workspace.strip(), channel_id(channel)), time=at,
+                timezone=timezone,
                 speaker=speaker, source=source, actor=OPERATOR,
             )
         except DailyError as exc:

@@ -157,8 +157,14 @@ def _only_openers(sentence: str) -> bool:
 
 
 def _drop_stage_directions(text: str) -> str:
-    """Remove every [bracketed] note, and (parenthesised) ones that describe a sound."""
-    text = re.sub(r"\s*\[[^\[\]]{0,80}\]", " ", text)
+    """Remove [bracketed] and (parenthesised) notes that describe a sound or an action
+    ("[laughs]", "(crosstalk)", "[inaudible 00:12]"); other brackets are words someone
+    wrote ("[the docs](https://…)", "(the 2012 one)") and stay."""
+    text = re.sub(
+        r"\s*\[([^\[\]]{0,80})\](?!\()",
+        lambda m: " " if _STAGE.search(m.group(1)) else m.group(0),
+        text,
+    )
     return re.sub(
         r"\s*\(([^()]{0,40})\)",
         lambda m: " " if _STAGE.search(m.group(1)) else m.group(0),

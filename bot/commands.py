@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 CHOICE_NAME_MAX = 100  # Discord's limit for an autocomplete choice name and value
 QUOTE_REF = re.compile(r"^\s*#(\d{1,12})\s*$")
+# A by:/in: value longer than this is no name; fuzzy-matching it blocked the event loop
+# (a 1 MB value took 14 s), so it is refused (or, while typing, ignored) unread.
+FILTER_MAX = 100
 
 
 # ---- completers ---------------------------------------------------------------------------
@@ -56,20 +59,22 @@ async def complete_query(services: Services, partial: str, request: Request) -> 
 async def complete_speaker(services: Services, partial: str, request: Request) -> list[Choice]:
     return [
         Choice(shorten(s.name, CHOICE_NAME_MAX), shorten(s.name, CHOICE_NAME_MAX))
-        for s in services.library.speaker_choices(partial)
+        for s in services.library.speaker_choices(partial[:FILTER_MAX])
     ]
 
 
 async def complete_source(services: Services, partial: str, request: Request) -> list[Choice]:
     return [
         Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
-        for s in services.library.source_choices(partial)
+        for s in services.library.source_choices(partial[:FILTER_MAX])
     ]
 
 
 def _filters_or_none(services: Services, request: Request) -> tuple[Speaker | None, Source | None]:
     """Filters for autocomplete, where a half-typed filter must not abort the suggestions."""
     speaker = source = None
+    if _too_long(request):
+        return None, None
     try:
         if request.arg("speaker"):
             speaker = services.library.resolve_speaker(request.arg("speaker"))
@@ -83,8 +88,18 @@ def _filters_or_none(services: Services, request: Request) -> tuple[Speaker | No
     return speaker, source
 
 
+def _too_long(request: Request) -> str | None:
+    """The name of a filter whose value is longer than `FILTER_MAX`, if any."""
+    return next((name for name in ("speaker", "source")
+                 if len(str(request.arg(name, ""))) > FILTER_MAX), None)
+
+
 def _filters(services: Services, request: Request) -> tuple[Speaker | None, Source | None]:
     speaker = source = None
+    if name := _too_long(request):
+        size = len(str(request.arg(name)))
+        raise LookupFailed(f"That {name} is {size:,} characters long; a name is at most "
+                           f"{FILTER_MAX}.")
     if request.arg("speaker"):
         speaker = services.library.resolve_speaker(str(request.arg("speaker")))
     if request.arg("source"):

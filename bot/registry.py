@@ -164,7 +164,7 @@ def validate(command: Command, request: Request) -> str | None:
         if opt.type is int:
             try:
                 number = int(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
                 return f"{opt.name} must be a whole number, not “{value}”."
             if opt.min_value is not None and number < opt.min_value:
                 return f"{opt.name} must be at least {opt.min_value}."

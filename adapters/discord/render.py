@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,13 @@ FIELD_VALUE_MAX = 1024
 FIELDS_MAX = 25
 FOOTER_MAX = 2048
 CONTEXT_LINE_MAX = 600
+EMBED_TOTAL_MAX = 6000  # title + description + field names and values + footer + author
+EMBEDS_MAX = 10
+BUTTONS_MAX = 25  # 5 action rows of 5 buttons
+CUSTOM_ID_MAX = 100
+LABEL_MAX = 80
+DESCRIPTION_KEEP = 500  # a quote clipped for the embed total keeps at least this much
+FIELD_KEEP = 100  # likewise each field value (speaker, source) before the last resort
 COLOUR = discord.Colour(0x5865F2)
 PREFIX = "/quote"
 
@@ -76,16 +84,80 @@ def clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def verbatim(text: str, limit: int) -> str:
-    """Quote text shown exactly as stored: markdown escaped (invisible), then clipped."""
-    escaped = discord.utils.escape_markdown(text)
+# Markdown that means something anywhere in a line: emphasis, spoilers, code, masked links
+# (`[text](url)` — every bracket, not only the first of a line as escape_markdown does) and
+# the backslash itself. Mentions are left as written: nothing is sent with mentions allowed.
+_INLINE = re.compile(r"([\\*_~|`\[\]])")
+# Markdown that means something at the start of a line: quotes, headings, subtext, lists.
+_LINE_START = re.compile(r"^(\s*)([>#+-]|\d+(?=[.)]))", re.MULTILINE)
+# A command mention (`</quote help:1>`) renders as a clickable command.
+_COMMAND_MENTION = re.compile(r"<(?=/)")
+
+
+def escape(text: str) -> str:
+    """`text` shown literally by Discord: every markdown construct and masked link inert.
+
+    Discord drops a backslash before any punctuation, so the escapes are invisible.
+    Numbered lists (`1. `) are neutralised by escaping the `.` or `)` after the number.
+    """
+    out = _INLINE.sub(r"\\\1", text)
+    out = _LINE_START.sub(_escape_line_start, out)
+    return _COMMAND_MENTION.sub(r"\\<", out)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    space, mark = match.groups()
+    if mark[0].isdigit():
+        return space + mark + "\\"  # before the `.`/`)` that follows
+    return space + "\\" + mark
+
+
+def code(text: str) -> str:
+    """`text` as an inline code span: backticks inside are replaced, nothing else renders."""
+    text = text.replace("`", "ˋ") or " "
+    # A space keeps a trailing backslash from looking like an escaped closing backtick.
+    return f"`{text} `" if text.endswith("\\") else f"`{text}`"
+
+
+def _open_code_span(text: str) -> int | None:
+    """Where an inline code span that `text` leaves unclosed opens, or None.
+
+    Outside code a backslash escapes the next character; inside, it is literal.
+    """
+    opened, i = None, 0
+    while i < len(text):
+        char = text[i]
+        if opened is None and char == "\\":
+            i += 2
+            continue
+        if char == "`":
+            opened = i if opened is None else None
+        i += 1
+    return opened
+
+
+def cut_escaped(escaped: str, limit: int) -> str:
+    """Already-escaped text clipped to `limit` without leaving a dangling backslash or an
+    unclosed code span (whose raw content would then render as markdown)."""
     if len(escaped) <= limit:
         return escaped
     cut = clip(escaped, limit)[:-1]
+    if (opened := _open_code_span(cut)) is not None:
+        cut = cut[:opened]
     # Never leave a dangling escape that would swallow the ellipsis.
     while cut.endswith("\\"):
         cut = cut[:-1]
     return cut + "…"
+
+
+def verbatim(text: str, limit: int) -> str:
+    """Quote text shown exactly as stored: markdown escaped (invisible), then clipped."""
+    return cut_escaped(escape(text), limit)
+
+
+def field_value(text: str, limit: int = FIELD_VALUE_MAX) -> str:
+    """`verbatim` for a field value, which Discord refuses empty or blank."""
+    return verbatim(text, limit) if text.strip() else "—"
 
 
 # ---- quotes -------------------------------------------------------------------------------
@@ -95,17 +167,15 @@ def quote_embed(quote: Quote, reply: QuoteReply | None = None) -> discord.Embed:
     """The quote, who said it, where and when, and its id."""
     embed = discord.Embed(description=verbatim(f"“{quote.text}”", DESCRIPTION_MAX),
                           colour=COLOUR)
-    embed.add_field(name="Speaker", value=verbatim(quote.speaker_name, FIELD_VALUE_MAX))
-    embed.add_field(name="Source", value=verbatim(quote.source_label, FIELD_VALUE_MAX))
+    embed.add_field(name="Speaker", value=field_value(quote.speaker_name))
+    embed.add_field(name="Source", value=field_value(quote.source_label))
     if quote.timestamp:
         embed.add_field(name="At", value=quote.timestamp)
     footer = f"Quote #{quote.id}"
     if reply is not None and reply.search is not None:
         footer += f" · match {reply.search.offset + 1} of {reply.search.total}"
     if quote.speaker_role:
-        footer += f" · {quote.speaker_name}: {quote.speaker_role}"
-    if quote.source_label != quote.source:
-        footer += f" · {quote.source}"
+        footer += f" · {verbatim(quote.speaker_name, 100)}: {verbatim(quote.speaker_role, 300)}"
     embed.set_footer(text=clip(footer, FOOTER_MAX))
     return embed
 
@@ -124,9 +194,9 @@ def context_embed(reply: QuoteReply) -> discord.Embed:
         else:
             lines.append(f"{who}: {text}")
     body = "\n\n".join(_fit_around(lines, at, DESCRIPTION_MAX))
-    embed = discord.Embed(title="In context", description=clip(body, DESCRIPTION_MAX),
+    embed = discord.Embed(title="In context", description=cut_escaped(body, DESCRIPTION_MAX),
                           colour=COLOUR)
-    embed.add_field(name="Source", value=verbatim(focus.source, FIELD_VALUE_MAX))
+    embed.add_field(name="Source", value=field_value(focus.source))
     if focus.timestamp:
         embed.add_field(name="At", value=focus.timestamp)
     embed.set_footer(text=f"Quote #{focus.id}")
@@ -216,14 +286,15 @@ def slash_hint(text: str, registry: Registry | None) -> str:
 
 
 def help_embed(reply: HelpReply, registry: Registry | None) -> discord.Embed:
-    embed = discord.Embed(title=clip(reply.title, TITLE_MAX), colour=COLOUR)
+    embed = discord.Embed(title=verbatim(reply.title, TITLE_MAX), colour=COLOUR)
     entries = list(reply.entries)
     for usage, description in entries[:FIELDS_MAX]:
-        embed.add_field(name=clip(slash_hint(usage, registry), FIELD_NAME_MAX),
-                        value=clip(description or "—", FIELD_VALUE_MAX), inline=False)
+        embed.add_field(name=field_value(slash_hint(usage, registry), FIELD_NAME_MAX),
+                        value=field_value(description), inline=False)
     if len(entries) > FIELDS_MAX:
-        rest = "\n".join(f"`{slash_hint(u, registry)}` — {d}" for u, d in entries[FIELDS_MAX:])
-        embed.description = clip(rest, DESCRIPTION_MAX)
+        rest = "\n".join(f"{code(clip(slash_hint(u, registry), 200))} — {escape(d)}"
+                         for u, d in entries[FIELDS_MAX:])
+        embed.description = cut_escaped(rest, DESCRIPTION_MAX)
     return embed
 
 
@@ -231,25 +302,96 @@ def list_embed(reply: ListReply) -> discord.Embed:
     lines: list[str] = []
     used = 0
     for i, item in enumerate(reply.items):
-        line = "• " + clip(item, 300)
+        line = "• " + verbatim(item, 300)
         more = f"… and {len(reply.items) - i} more"
         if used + len(line) + 1 > DESCRIPTION_MAX - len(more) - 1:
             lines.append(more)
             break
         lines.append(line)
         used += len(line) + 1
-    return discord.Embed(title=clip(reply.title, TITLE_MAX), description="\n".join(lines),
+    return discord.Embed(title=verbatim(reply.title, TITLE_MAX), description="\n".join(lines),
                          colour=COLOUR)
 
 
 def error_content(reply: ErrorReply, registry: Registry | None) -> str:
-    lines = [reply.message]
+    lines = [escape(reply.message)]
     if reply.suggestions:
         lines.append("Try:")
         for hint in reply.suggestions:
-            code, tail = _slash_parts(hint, registry)
-            lines.append(f"• `{code}` {tail}".rstrip() if code else f"• {hint}")
-    return clip("\n".join(lines), CONTENT_MAX)
+            command, tail = _slash_parts(hint, registry)
+            if command:
+                lines.append(f"• {code(clip(command, 300))} {escape(tail)}".rstrip())
+            else:
+                lines.append(f"• {escape(hint)}")
+    return cut_escaped("\n".join(lines), CONTENT_MAX)
+
+
+# ---- limits of the message as a whole ------------------------------------------------------
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """`embed` within Discord's 6,000-character total, each part already within its own limit.
+
+    The description (the quote) gives way first, down to `DESCRIPTION_KEEP`; then the longest
+    field values, down to `FIELD_KEEP` each, so speaker and source stay readable; then
+    trailing fields (help) go; then the description, footer and title give what is left.
+    """
+    while len(embed.fields) > FIELDS_MAX:
+        embed.remove_field(-1)
+    excess = len(embed) - EMBED_TOTAL_MAX
+    if excess <= 0:
+        return embed
+    excess = _shrink_description(embed, excess, DESCRIPTION_KEEP)
+    while excess > 0:
+        longest = max(range(len(embed.fields)), default=None,
+                      key=lambda i: len(embed.fields[i].value or ""))
+        if longest is None:
+            break
+        field = embed.fields[longest]
+        value = field.value or ""
+        if len(value) <= FIELD_KEEP:
+            break
+        keep = max(FIELD_KEEP, len(value) - excess)
+        embed.set_field_at(longest, name=field.name or "—", value=cut_escaped(value, keep),
+                           inline=bool(field.inline))
+        excess = len(embed) - EMBED_TOTAL_MAX
+    while excess > 0 and len(embed.fields) > 1:
+        embed.remove_field(-1)
+        excess = len(embed) - EMBED_TOTAL_MAX
+    excess = _shrink_description(embed, excess, 1)
+    if excess > 0 and embed.footer.text:
+        embed.set_footer(text=cut_escaped(embed.footer.text, max(len(embed.footer.text)
+                                                                 - excess, 1)))
+        excess = len(embed) - EMBED_TOTAL_MAX
+    if excess > 0 and embed.title:
+        embed.title = cut_escaped(embed.title, max(len(embed.title) - excess, 1))
+    return embed
+
+
+def _shrink_description(embed: discord.Embed, excess: int, keep: int) -> int:
+    """Clip the description by up to `excess` characters, not below `keep`; the new excess."""
+    description = embed.description or ""
+    if excess > 0 and len(description) > keep:
+        embed.description = cut_escaped(description, max(keep, len(description) - excess))
+    return len(embed) - EMBED_TOTAL_MAX
+
+
+def within_limits(out: Outgoing) -> Outgoing:
+    """`out` checked against Discord's limits for a whole message; a violation is our bug."""
+    if out.content is not None and len(out.content) > CONTENT_MAX:
+        raise ValueError(f"content of {len(out.content)} characters")
+    if out.embed is None and not (out.content or "").strip():
+        out.content = "—"  # Discord refuses an empty message
+    if out.embed is not None:
+        fit_embed(out.embed)
+    if out.view is not None:
+        # A DynamicItem (our quote buttons) wraps the button it shows.
+        buttons = [getattr(b, "item", b) for b in out.view.children]
+        if len(buttons) > BUTTONS_MAX or any(
+                len(getattr(b, "custom_id", "") or "") > CUSTOM_ID_MAX
+                or len(getattr(b, "label", "") or "") > LABEL_MAX for b in buttons):
+            raise ValueError("buttons beyond Discord's component limits")
+    return out
 
 
 # ---- entry point ---------------------------------------------------------------------------
@@ -268,12 +410,16 @@ def render(reply: Reply, *, public: bool | None = None,
     Returns:
         The message; sent with no mentions allowed, whatever it contains.
     """
+    return within_limits(_render(reply, public=public, registry=registry))
+
+
+def _render(reply: Reply, *, public: bool | None, registry: Registry | None) -> Outgoing:
     if isinstance(reply, ErrorReply):
         return Outgoing(content=error_content(reply, registry), ephemeral=True)
     visible = reply.public if public is None else public
     if isinstance(reply, QuoteReply):
         embed = context_embed(reply) if reply.context else quote_embed(reply.quote, reply)
-        content = clip(reply.note, CONTENT_MAX) if reply.note else None
+        content = verbatim(reply.note, CONTENT_MAX) if reply.note else None
         return Outgoing(content=content, embed=embed,
                         view=quote_view(reply, public=visible), ephemeral=not visible)
     if isinstance(reply, ListReply):
@@ -281,5 +427,5 @@ def render(reply: Reply, *, public: bool | None = None,
     if isinstance(reply, HelpReply):
         return Outgoing(embed=help_embed(reply, registry), ephemeral=not visible)
     if isinstance(reply, TextReply):
-        return Outgoing(content=clip(reply.text, CONTENT_MAX), ephemeral=not visible)
+        return Outgoing(content=verbatim(reply.text, CONTENT_MAX), ephemeral=not visible)
     raise TypeError(f"Discord cannot show a {type(reply).__name__}")

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from aiohttp import ClientError, web
+from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
@@ -19,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.door import Door
 from adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
 from adapters.slack.listeners import Listeners
 from adapters.slack.poster import SlackPoster
@@ -150,9 +152,22 @@ async def check_tokens(app: AsyncApp, settings: SlackSettings) -> None:
         raise SetupError(f"cannot reach the Slack API at {app.client.base_url}: {exc}") from exc
 
 
-async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
+def web_app(app: AsyncApp, signing_secret: str) -> web.Application:
+    """The app's endpoints: events behind the `Door`, and install/redirect with OAuth."""
+    door = Door(app, signing_secret)
+    routes = [web.post(EVENTS_PATH, door.handle)]
+    if app.oauth_flow:
+        server = AsyncSlackAppServer(port=0, path=EVENTS_PATH, app=app)
+        routes += [web.get(app.oauth_flow.install_path, server.handle_get_requests),
+                   web.get(app.oauth_flow.redirect_uri_path, server.handle_get_requests)]
+    application = web.Application()
+    application.add_routes(routes)
+    return application
+
+
+async def start_http(app: AsyncApp, host: str, port: int, signing_secret: str) -> web.AppRunner:
     """Serve the app's endpoints (events, and install/redirect with OAuth) on host:port."""
-    runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=port))
+    runner = web.AppRunner(web_app(app, signing_secret))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
@@ -204,7 +219,7 @@ async def serve(
         finally:
             await handler.close_async()
         return
-    runner = await start_http(app, settings.host, settings.port)
+    runner = await start_http(app, settings.host, settings.port, settings.signing_secret or "")
     try:
         async with daily_running(services.daily):
             host, port = runner.addresses[0][:2]

@@ -27,6 +27,7 @@ from bot.models import (
 log = logging.getLogger(__name__)
 
 SECTION_MAX = 3000  # characters in a section's text
+CONTEXT_MAX = 2000  # characters in one element of a context block
 BLOCKS_MAX = 50  # blocks in one message
 FALLBACK_MAX = 3000  # the notification / fallback `text`
 NEIGHBOUR_MAX = 300  # one line of a context list
@@ -51,7 +52,11 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     """`escape(text)` in at most `limit` characters, cut at a word and never inside an entity."""
-    out = escape(text)
+    return cut_escaped(escape(text), limit)
+
+
+def cut_escaped(out: str, limit: int) -> str:
+    """Already-escaped mrkdwn in at most `limit` characters, never cut inside an entity."""
     if len(out) <= limit:
         return out
     cut = out[: max(limit - 1, 0)]
@@ -73,12 +78,17 @@ def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
+def _nonblank(text: str) -> str:
+    """Slack refuses an empty text object (and a blank fallback); show a dash instead."""
+    return text if text.strip() else "—"
+
+
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text[:SECTION_MAX])}
+    return {"type": "section", "text": _mrkdwn(cut_escaped(_nonblank(text), SECTION_MAX))}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text[:SECTION_MAX])]}
+    return {"type": "context", "elements": [_mrkdwn(cut_escaped(_nonblank(text), CONTEXT_MAX))]}
 
 
 def quote_block(quote: Quote) -> dict[str, Any]:
@@ -130,7 +140,16 @@ def render(reply: Reply, *, interactive: bool = True) -> Message:
         blocks = [_section(channel_links(clip(reply.text, SECTION_MAX)))]
     else:
         raise TypeError(f"Slack cannot show a {type(reply).__name__}")
-    return {"text": fallback(reply), "blocks": blocks[:BLOCKS_MAX]}
+    return {"text": _nonblank(fallback(reply)), "blocks": _within_block_limit(blocks)}
+
+
+def _within_block_limit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most `BLOCKS_MAX` blocks, the buttons (always last) kept when others are cut."""
+    if len(blocks) <= BLOCKS_MAX:
+        return blocks
+    if blocks[-1]["type"] == "actions":
+        return [*blocks[: BLOCKS_MAX - 1], blocks[-1]]
+    return blocks[:BLOCKS_MAX]
 
 
 def _quote_blocks(reply: QuoteReply, interactive: bool) -> list[dict[str, Any]]:

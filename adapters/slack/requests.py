@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 BUTTON_VALUE_MAX = 2000  # Block Kit's limit for a button's value
+NUMBER_MAX = 2**53  # the largest integer a button value may hold (JSON's safe integers)
 EXPIRED = ErrorReply("That button no longer works. Run the command again: /quote help")
 
 
@@ -40,14 +41,44 @@ def encode_button(request: Request) -> str | None:
     return value if len(value) <= BUTTON_VALUE_MAX else None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} in a button value")
+
+
+def _bounded_int(text: str) -> int:
+    number = int(text)
+    if abs(number) > NUMBER_MAX:
+        raise ValueError("a number out of range in a button value")
+    return number
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError("a fractional number in a button value")
+
+
+def decode_button(value: Any) -> tuple[str, dict[str, Any]]:
+    """(command, args) from a button value, or ValueError/TypeError/KeyError if malformed.
+
+    Our values hold strings and whole numbers only (see `encode_button`); a signed value with
+    `Infinity`, `NaN`, a fraction, a huge number or a nested object is refused here, since
+    the core's int checks would raise on them.
+    """
+    data = json.loads(value or "", parse_constant=_no_constant, parse_int=_bounded_int,
+                      parse_float=_no_float)
+    command, args = data["c"], data.get("a", {})
+    if not isinstance(command, str) or not isinstance(args, dict):
+        raise TypeError("malformed button value")
+    for name, arg in args.items():
+        if not isinstance(arg, str | int) or isinstance(arg, bool):
+            raise TypeError(f"button argument {name!r} is a {type(arg).__name__}")
+    return command, args
+
+
 def action_request(body: Mapping[str, Any], action: Mapping[str, Any]) -> Request | ErrorReply:
     """A button click as the Request its value carries, from the user who clicked."""
     try:
-        data = json.loads(action.get("value") or "")
-        command, args = data["c"], data.get("a", {})
-        if not isinstance(command, str) or not isinstance(args, dict):
-            raise TypeError("malformed button value")
-    except (ValueError, KeyError, TypeError) as exc:
+        command, args = decode_button(action.get("value"))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         log.info("ignoring button %r: %s", action.get("action_id"), exc)
         return EXPIRED
     who = body.get("user") or {}

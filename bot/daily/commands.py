@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from bot.commands import SOURCE, SPEAKER
 from bot.daily.schedule import format_local, timezone_choices, zone
-from bot.daily.service import DailyError, DailyService, mention
+from bot.daily.service import DailyError, DailyService, channel_id, mention
 from bot.models import ChannelRef, ErrorReply, ListReply, QuoteReply, Reply, Request, TextReply
 from bot.registry import ChannelId, Choice, Command, Option, Services
 
 log = logging.getLogger(__name__)
 
-# `<#C0123|general>` (Slack), `<#1234>` (Discord) or a bare id.
-_CHANNEL = re.compile(r"^<#([^>|]+)(?:\|[^>]*)?>$")
 UNAVAILABLE = ErrorReply("Daily quotes are not available here.",
                          ("They run inside the Discord and Slack bots.",))
 
@@ -28,9 +25,7 @@ def target_channel(request: Request) -> ChannelRef | None:
     """The channel the command is about: its `channel` argument, else where it was typed."""
     if request.channel is None:
         return None
-    text = str(request.arg("channel") or request.channel.channel).strip()
-    if match := _CHANNEL.match(text):
-        text = match.group(1)
+    text = channel_id(str(request.arg("channel") or request.channel.channel))
     return ChannelRef(request.channel.platform, request.channel.workspace, text)
 
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.commands import FILTER_MAX
 from bot.daily.poster import PermanentPostError, Poster, TransientPostError
 from bot.daily.schedule import (
     ScheduleError,
@@ -61,6 +63,47 @@ def may_manage(user: UserRef | None, sub: Subscription | None) -> bool:
     if user.is_admin:
         return True
     return sub is not None and sub.created_by == creator_key(user)
+
+
+# `<#C0123|general>` (Slack), `<#1234>` (Discord): a channel written as a link.
+_CHANNEL_MENTION = re.compile(r"^<#([^>|]+)(?:\|[^>]*)?>$")
+# What Discord (digits), Slack (C0123, T0123) and the console ids look like; a workspace
+# may also be an adapter's marker such as Discord's `@me` (DMs), which its poster refuses
+# with a better message.
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_WORKSPACE = re.compile(r"^@?[A-Za-z0-9_-]{1,80}$")
+
+
+def channel_id(text: str) -> str:
+    """A channel as its bare id: `<#C9|general>` and `<#C9>` become `C9`; else stripped."""
+    text = text.strip()
+    if match := _CHANNEL_MENTION.match(text):
+        return match.group(1).strip()
+    return text
+
+
+def check_channel(channel: ChannelRef) -> None:
+    """Refuse a blank or malformed workspace or channel id before it is stored or looked up.
+
+    Raises:
+        DailyError: naming what is wrong (the value shown clipped).
+    """
+    for what, value, pattern in (("workspace", channel.workspace, _WORKSPACE),
+                                 ("channel", channel.channel, _ID)):
+        if not value.strip():
+            raise DailyError(f"The {what} is empty.", (f"Give a {what} id, e.g. C0123.",))
+        if not pattern.match(value):
+            shown = value if len(value) <= 40 else value[:39] + "…"
+            raise DailyError(f"“{shown}” is not a {what} id.",
+                             (f"Give the {what}'s id (letters, digits, - or _), "
+                              "e.g. C0123 or 1234567890.",))
+
+
+def check_name(what: str, value: str | None) -> None:
+    """Refuse a speaker or source filter too long to be a name, without echoing it whole."""
+    if value is not None and len(value) > FILTER_MAX:
+        raise DailyError(f"That {what} name is too long ({len(value):,} characters; "
+                         f"at most {FILTER_MAX}).")
 
 
 def mention(channel: str) -> str:
@@ -129,14 +172,21 @@ class DailyService:
             DailyError: not allowed, bad time or timezone, unknown speaker or source, no
                 good quote for the filters, or the bot cannot post in the channel.
         """
+        check_channel(channel)
         existing = await self.store.find(channel.platform, channel.workspace, channel.channel)
         self._require(actor, existing, "set up a daily quote")
+        if timezone is not None and not timezone.strip():
+            # An empty value given on purpose is a mistake, not "UTC" (leave it out for that).
+            raise DailyError("The timezone is empty.",
+                             ("Give an IANA timezone, e.g. Europe/Paris, or leave it out.",))
         try:
             at = format_time(parse_time(time))
             tz_name = parse_timezone(timezone) if timezone else (
                 existing.timezone if existing else "UTC")
         except ScheduleError as exc:
             raise DailyError(exc.message, exc.suggestions) from exc
+        check_name("speaker", speaker)
+        check_name("source", source)
         try:
             who = self.library.resolve_speaker(speaker) if speaker else None
             where = self.library.resolve_source(source) if source else None
@@ -170,6 +220,7 @@ class DailyService:
         Raises:
             DailyError: there is none, or the actor may not change it.
         """
+        check_channel(channel)
         sub = await self.store.find(channel.platform, channel.workspace, channel.channel)
         if sub is None:
             raise DailyError(f"There is no daily quote in {mention(channel.channel)}.")
@@ -198,6 +249,7 @@ class DailyService:
         Raises:
             DailyError: no subscription, not allowed, no quote, or the post failed.
         """
+        check_channel(channel)
         sub = await self.store.find(channel.platform, channel.workspace, channel.channel)
         if sub is None:
             raise DailyError(f"There is no daily quote in {mention(channel.channel)}.",

@@ -101,3 +101,34 @@ async def test_a_failing_handler_becomes_a_friendly_error(registry, services, mo
     monkeypatch.setattr(services.library, "search", broken)
     reply = await registry.dispatch(Request("search", {"query": "ideas"}), services)
     assert isinstance(reply, ErrorReply) and "went wrong" in reply.message
+
+
+async def test_huge_filter_values_are_refused_without_being_echoed(registry, services):
+    from bot.commands import FILTER_MAX
+
+    huge = "ilya " * 200_000  # 1 MB: fuzzy-matched on the event loop it took 14 s
+    for request in (Request("search", {"query": "ideas", "speaker": huge}),
+                    Request("search", {"query": "ideas", "source": huge}),
+                    Request("random", {"speaker": huge}),
+                    Request("random", {"source": "x" * (FILTER_MAX + 1)})):
+        reply = await registry.dispatch(request, services)
+        assert isinstance(reply, ErrorReply), reply
+        assert "characters long" in reply.message and len(reply.message) < 200
+    # At the limit a name still resolves as before.
+    padded = "Ilya Sutskever".ljust(FILTER_MAX)
+    reply = await registry.dispatch(Request("random", {"speaker": padded.strip()}), services)
+    assert isinstance(reply, QuoteReply) and reply.quote.speaker == "Ilya Sutskever"
+
+
+async def test_autocomplete_ignores_a_huge_filter_instead_of_matching_it(registry, services):
+    from bot.commands import FILTER_MAX
+
+    huge = "ilya " * 200_000
+    search = registry.get("search")
+    complete = {o.name: o.complete for o in search.options}
+    request = Request("search", {"query": "ideas are", "speaker": huge})
+    choices = await complete["query"](services, "ideas are", request)
+    assert choices  # suggestions still come, unfiltered
+    # Only the first FILTER_MAX characters of a typed name are matched.
+    assert await complete["speaker"](services, huge, request) == \
+        await complete["speaker"](services, huge[:FILTER_MAX], request)

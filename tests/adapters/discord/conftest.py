@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -101,6 +102,11 @@ async def bot(fake, services, registry) -> AsyncIterator[QuoteBot]:
         yield quote_bot
 
 
+def shown(text: str) -> str:
+    """What Discord displays for escaped text: the backslash of each escape dropped."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 def embed_of(body: dict[str, Any]) -> dict[str, Any]:
     """The single embed of a callback or message body."""
     data = body.get("data", body)
@@ -125,6 +131,32 @@ def assert_no_pings(fake: FakeDiscord) -> None:
     assert bodies, "the bot sent no messages"
     for body in bodies:
         assert body.get("allowed_mentions") == {"parse": []}, body
+
+
+# `[` (the start of a masked link `[text](url)`) not escaped by a backslash.
+_LIVE_BRACKET = re.compile(r"(?<!\\)(?:\\\\)*\[")
+_CODE_SPAN = re.compile(r"(?<!\\)`[^`]*`")
+
+
+def live_links(text: str) -> list[str]:
+    """The masked links Discord would render in `text` (code spans excepted): none, we hope."""
+    text = _CODE_SPAN.sub("", text)
+    return [text[m.end() - 1:m.end() + 60] for m in _LIVE_BRACKET.finditer(text)
+            if re.match(r"\[[^\]]*\]\(", text[m.end() - 1:])]
+
+
+def message_texts(body: dict[str, Any]) -> list[str]:
+    """Every text a message shows: content, and each embed's title, description, fields,
+    footer and author."""
+    data = body.get("data", body)
+    texts = [data.get("content") or ""]
+    for embed in data.get("embeds") or []:
+        texts += [embed.get("title") or "", embed.get("description") or "",
+                  (embed.get("footer") or {}).get("text") or "",
+                  (embed.get("author") or {}).get("name") or ""]
+        for field in embed.get("fields") or []:
+            texts += [field["name"], field["value"]]
+    return texts
 
 
 def ephemeral(body: dict[str, Any]) -> bool:

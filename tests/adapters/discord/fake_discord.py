@@ -105,6 +105,7 @@ class FakeDiscord:
         self.hidden: set[int] = set()  # channels the bot cannot see (403 Missing Access)
         self.refusals: dict[int, Refusal] = {}  # channel id -> how posting there fails
         self.nonces: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, nonce) -> message
+        self.oversized: list[str] = []  # messages refused for breaking Discord's limits
         self._ids = itertools.count(100_000_000_000_000_001)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -421,6 +422,13 @@ class FakeDiscord:
     async def _route(self, request: web.Request, call: Call) -> web.StreamResponse:
         parts = call.path.strip("/").split("/")
         method = call.method
+        if method in ("POST", "PATCH") and isinstance(call.json, dict):
+            message = call.json.get("data") if "/callback" in call.path else call.json
+            problem = message_problem(message if isinstance(message, dict) else {})
+            if problem:  # as Discord answers a message beyond its limits
+                self.oversized.append(problem)
+                return _json({"message": "Invalid Form Body", "code": 50035,
+                              "errors": {"embeds": problem}}, 400)
         if request.headers.get("Authorization") not in (f"Bot {self.token}", None):
             return _json({"message": "401: Unauthorized", "code": 0}, 401)
         if (method, parts) == ("GET", ["users", "@me"]):
@@ -554,3 +562,40 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     # discord.py parses a body as JSON only when the content type is exactly this.
     return web.Response(body=json.dumps(data).encode(), status=status,
                         headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def message_problem(message: dict[str, Any]) -> str | None:
+    """Why Discord would refuse this message body for its size, or None.
+
+    https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+    """
+    if len(message.get("content") or "") > 2000:
+        return "content over 2000"
+    embeds = message.get("embeds") or []
+    if len(embeds) > 10:
+        return "more than 10 embeds"
+    total = 0
+    for embed in embeds:
+        parts = {"title": (embed.get("title") or "", 256),
+                 "description": (embed.get("description") or "", 4096),
+                 "footer": ((embed.get("footer") or {}).get("text") or "", 2048),
+                 "author": ((embed.get("author") or {}).get("name") or "", 256)}
+        for name, (text, limit) in parts.items():
+            if len(text) > limit:
+                return f"{name} over {limit}"
+            total += len(text)
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            return "more than 25 fields"
+        for item in fields:
+            if not (item.get("name") or "").strip() or not (item.get("value") or "").strip():
+                return "an empty field"
+            if len(item["name"]) > 256 or len(item["value"]) > 1024:
+                return "a field over its limit"
+            total += len(item["name"]) + len(item["value"])
+    if total > 6000:
+        return f"embeds total {total} characters, over 6000"
+    rows = message.get("components") or []
+    if len(rows) > 5 or any(len(row.get("components") or []) > 5 for row in rows):
+        return "more than 5 rows or 5 components in a row"
+    return None

@@ -29,6 +29,7 @@ from bot.models import (
     TextReply,
 )
 from bot.registry import Choice, Command, Option
+from tests.adapters.discord.conftest import shown
 
 QUOTE = Quote(7, "Ideas are cheap, execution is everything.", "Ilya Sutskever",
               "Ilya on the Dwarkesh Podcast", "podcast", 85.0, 2, 0.9)
@@ -259,7 +260,7 @@ def test_render_help_uses_slash_usages(registry):
     from bot.commands import help_reply
 
     embed = render(help_reply(registry), registry=registry).embed.to_dict()
-    names = [f["name"] for f in embed["fields"]]
+    names = [shown(f["name"]) for f in embed["fields"]]
     assert "/quote search query:<query> [speaker:<speaker>] [source:<source>]" in names
     assert "/quote show id:<id> [context:<context>]" in names
     assert all("by:" not in n for n in names)

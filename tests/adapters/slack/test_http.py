@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import logging
 import time
+from types import SimpleNamespace
+from urllib.parse import urlencode
 
-from tests.adapters.slack.conftest import block_text, http_settings, sign, start
+from adapters.slack.door import SeenSignatures
+from bot.models import ErrorReply, Request
+from tests.adapters.slack.conftest import SECRET, block_text, http_settings, sign, start
 
 
 async def _refused(slack, fake, headers_for) -> None:
@@ -94,3 +101,102 @@ async def test_socket_mode_answers_over_the_websocket(fake, services, registry):
     finally:
         stop.set()
         await task
+
+
+# ---- malformed signed bodies, replays and hostile button values -----------------------------
+
+MALFORMED = {
+    "payload is not JSON": urlencode({"payload": "{not json"}),
+    "payload is a list": urlencode({"payload": "[1, 2]"}),
+    "payload is a string": urlencode({"payload": '"x"'}),
+    "actions is not a list": urlencode({"payload": json.dumps(
+        {"type": "block_actions", "actions": "x", "user": {"id": "U1"}})}),
+    "an action is not an object": urlencode({"payload": json.dumps(
+        {"type": "block_actions", "actions": ["x"], "user": {"id": "U1"}})}),
+    "an action without response_url": urlencode({"payload": json.dumps(
+        {"type": "block_actions", "user": {"id": "U1"},
+         "actions": [{"action_id": "quote_share", "value": "{}"}]})}),
+    "bad percent-encoding": "payload=%ZZ%%&&==",
+    "not UTF-8": "text=\udcff",
+    "a command without response_url": urlencode({"command": "/quote", "team_id": "T0TEST",
+                                                 "channel_id": "C1", "user_id": "U1"}),
+}
+
+
+async def test_malformed_signed_bodies_get_400_and_one_log_line(slack, fake, caplog):
+    caplog.set_level(logging.INFO)
+    for name, body in MALFORMED.items():
+        caplog.clear()
+        raw = body.encode("utf-8", "surrogateescape")
+        ts = str(int(time.time()))
+        digest = hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256)
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
+        async with slack.session.post(slack.base + "/slack/events", data=raw,
+                                      headers=headers) as resp:
+            status = resp.status
+        assert status == 400, name
+        refusals = [r for r in caplog.records if "malformed signed request" in r.message]
+        assert len(refusals) == 1, name
+        assert not any(r.exc_info for r in caplog.records), name  # no traceback
+    for body in ('{"broken', "[1]"):
+        status, _ = await slack.post(body, {"Content-Type": "application/json", **sign(body)})
+        assert status == 400
+    message = await slack.command("secret sauce")  # still serving
+    assert "secret sauce" in block_text(message.data)
+
+
+async def test_a_garbled_timestamp_header_is_refused_not_crashed(slack):
+    body = "text=x"
+    status, _ = await slack.post(body, {"X-Slack-Request-Timestamp": "soon",
+                                        "X-Slack-Signature": "v0=00"})
+    assert status == 401
+
+
+async def test_a_validly_signed_request_replayed_in_the_window_runs_once(slack, fake, caplog):
+    path, url = slack.new_response_url()
+    body = slack.command_body("secret sauce", url)
+    headers = sign(body)
+    status, _ = await slack.post(body, headers)
+    assert status == 200
+    await fake.wait_for(path)
+    caplog.set_level(logging.WARNING)
+    status, _ = await slack.post(body, headers)
+    assert status == 401
+    assert "replayed request" in caplog.text
+    await fake.settle()
+    assert len(fake.calls(path)) == 1
+
+
+def test_seen_signatures_expire_and_stay_bounded():
+    now = [1_000_000.0]
+    seen = SeenSignatures(clock=lambda: now[0], limit=3)
+    assert seen.first_time("v0=a", 1_000_000)
+    assert not seen.first_time("v0=a", 1_000_000)
+    now[0] += 5 * 60 + 1
+    assert seen.first_time("v0=a", 1_000_000)  # its window has passed: forgotten
+    for name in "bcde":
+        assert seen.first_time(f"v0={name}", int(now[0]))
+    assert len(seen) == 3
+
+
+async def test_a_signed_button_with_infinity_or_huge_numbers_gets_a_clean_error(slack, fake):
+    message = await slack.command("was")
+    for value in ('{"c":"search","a":{"query":"was","offset":Infinity}}',
+                  '{"c":"search","a":{"query":"was","offset":NaN}}',
+                  '{"c":"search","a":{"query":"was","offset":1e999}}',
+                  '{"c":"show","a":{"id":' + "9" * 40 + "}}",
+                  '{"c":"show","a":{"id":{"nested":1}}}'):
+        data = json.loads(json.dumps(message.data))
+        for block in data["blocks"]:
+            for element in block.get("elements", []) if block["type"] == "actions" else []:
+                element["value"] = value
+        path = await slack.click(SimpleNamespace(data=data), "quote_next")
+        reply = (await fake.wait_for(path)).data
+        assert "no longer works" in block_text(reply), value
+        assert reply["response_type"] == "ephemeral"
+
+
+async def test_dispatch_turns_an_infinite_number_into_an_error_reply(services, registry):
+    reply = await registry.dispatch(Request("show", {"id": float("inf")}), services)
+    assert isinstance(reply, ErrorReply) and "whole number" in reply.message

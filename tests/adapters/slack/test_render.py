@@ -130,3 +130,20 @@ def test_channel_links_in_core_texts_stay_links_but_quotes_stay_literal():
     quoted = render(QuoteReply((quote(1, "See <#C0GENERAL> and <!here>"),)))
     assert "&lt;#C0GENERAL&gt;" in sections(quoted)[0]  # a quote is shown as written
     assert "<#" not in json.dumps(quoted)
+
+
+def test_empty_texts_and_empty_help_still_make_a_valid_message():
+    for reply in (TextReply(""), TextReply("   "), HelpReply("", ()), ErrorReply(""),
+                  ListReply("", ())):
+        message = render(reply)
+        assert message["text"].strip()  # Slack refuses a blank fallback
+        for block in message["blocks"]:
+            assert block["text"]["text"].strip()  # and empty text objects
+
+
+def test_blocks_beyond_the_limit_never_cut_off_the_buttons():
+    from adapters.slack.render import _within_block_limit
+
+    blocks = [{"type": "section"}] * 60 + [{"type": "actions"}]
+    kept = _within_block_limit(blocks)
+    assert len(kept) == BLOCKS_MAX and kept[-1]["type"] == "actions"

@@ -101,3 +101,41 @@ def test_usage_errors(quotebot):
     result = quotebot("daily", "add", "--platform", "teams", "--workspace", "W",
                       "--channel", "C", "--time", "09:00")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    (("--channel", ""), "The channel is empty"),
+    (("--channel", "   "), "The channel is empty"),
+    (("--channel", "<@U1>"), "is not a channel id"),
+    (("--channel", "C1 C2"), "is not a channel id"),
+    (("--workspace", ""), "The workspace is empty"),
+    (("--timezone", ""), "The timezone is empty"),
+    (("--speaker", "b" * 1_000_000), "too long (1,000,000 characters"),
+])
+def test_add_refuses_blank_or_malformed_ids_and_an_empty_timezone(quotebot, change, message):
+    args = list(ADD)
+    flag, value = change
+    args[args.index(flag) + 1] = value
+    result = quotebot(*args)
+    assert result.exit_code == 1 and message in result.stderr, result.output
+    assert len(result.stderr) < 500  # a huge value is not echoed back
+    assert json.loads(quotebot("daily", "list", "--json").stdout) == []
+
+
+def test_add_takes_a_pasted_channel_mention_as_its_id(quotebot):
+    args = list(ADD)
+    args[args.index("--channel") + 1] = "<#C9|general>"
+    result = quotebot(*args)
+    assert result.exit_code == 0, result.output
+    (item,) = json.loads(quotebot("daily", "list", "--json").stdout)
+    assert item["channel"] == "C9"
+
+
+@pytest.mark.parametrize("now", ["9999-12-31T23:59:59", "9999-12-31T23:59:59-05:00",
+                                 "0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00"])
+def test_run_once_refuses_a_time_at_the_ends_of_the_calendar(quotebot, now):
+    assert quotebot(*ADD).exit_code == 0
+    result = quotebot("daily", "run-once", "--now", now)
+    assert result.exit_code == 2, result.output
+    assert "out of range" in result.stderr or "not an ISO date-time" in result.stderr
+    assert isinstance(result.exception, SystemExit)  # a usage error, not an OverflowError

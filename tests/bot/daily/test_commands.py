@@ -214,3 +214,50 @@ def test_text_grammar_group_verb_with_arguments_sets(registry):
                     channel=HERE)
     assert (request.command, dict(request.args)) == (
         "daily set", {"time": "09:00", "timezone": "Europe/Paris", "speaker": "ada"})
+
+
+@pytest.mark.parametrize("channel, message", [
+    ("   ", "The channel is empty"),
+    ("<#>", "is not a channel id"),
+    ("<@U1>", "is not a channel id"),
+    ("@everyone", "is not a channel id"),
+])
+async def test_a_blank_or_malformed_channel_is_refused(registry, services, service, channel,
+                                                       message):
+    for name, args in (("daily set", {"time": "09:00"}), ("daily stop", {}),
+                       ("daily now", {})):
+        reply = await run(registry, services, name, channel=channel, **args)
+        assert isinstance(reply, ErrorReply) and message in reply.message, (name, reply)
+    assert await service.list() == []
+
+
+async def test_a_pasted_channel_mention_is_stored_as_its_id(registry, services, service):
+    reply = await run(registry, services, "daily set", channel="<#C7|general>", time="09:00")
+    assert isinstance(reply, TextReply), reply
+    (sub,) = await service.list()
+    assert sub.channel == "C7"
+
+
+async def test_an_empty_timezone_given_to_the_service_is_refused(service):
+    from bot.daily.service import DailyError
+
+    with pytest.raises(DailyError, match="The timezone is empty"):
+        await service.set(chan("C1"), time="09:00", timezone=" ", actor=ADMIN)
+    assert await service.list() == []
+
+
+async def test_a_huge_filter_value_is_refused_without_echoing_it(registry, services, service):
+    for option in ("speaker", "source"):
+        reply = await run(registry, services, "daily set", channel="C1", time="09:00",
+                          **{option: "x" * 1_000_000})
+        assert isinstance(reply, ErrorReply) and "too long" in reply.message
+        assert len(reply.message) < 200
+    assert await service.list() == []
+
+
+async def test_a_dm_is_refused_by_the_poster_not_as_a_malformed_id(registry, services,
+                                                                   poster):
+    poster.check_error = PermanentPostError("daily quotes are for server channels, not DMs")
+    dm = ChannelRef("discord", "@me", "D1")
+    reply = await run(registry, services, "daily set", where=dm, time="09:00")
+    assert isinstance(reply, ErrorReply) and "not DMs" in reply.message
