@@ -42,9 +42,12 @@ def display_name(name: str) -> str:
     return name
 
 
+_WORD_TRIM = ".,'’‘\"“”"
+
+
 def _words(name: str) -> tuple[str, ...]:
-    """Lower-cased words of a name without honorifics or trailing dots."""
-    words = (w.rstrip(".").lower() for w in name.split())
+    """Lower-cased words of a name without honorifics, commas, quotes or trailing dots."""
+    words = (w.strip(_WORD_TRIM).lower() for w in name.split())
     return tuple(w for w in words if w and w not in _TITLES)
 
 
@@ -178,4 +181,108 @@ def build_participants(
     return tuple(
         Participant(name, people[name]["role"], tuple(people[name]["aliases"]))
         for name in declared_names + found
+    )
+
+
+def merge_participants(
+    given: Iterable[Participant], found: Iterable[Participant]
+) -> tuple[Participant, ...]:
+    """Merge speakers given from outside the file (sidecar, command line) with its own.
+
+    A speaker the file names that matches a given one (by name, alias or short form)
+    becomes that person: the given name and role win, the file's spelling becomes an
+    alias. Speakers only the file names follow the given ones.
+
+    Args:
+        given: Participants from a sidecar file or the command line.
+        found: Participants after `build_participants`.
+
+    Returns:
+        The given participants (aliases completed), then the file's other speakers.
+    """
+    given = tuple(given)
+    roster = Roster(given)
+    merged = {p.name: [p.role, list(p.aliases)] for p in given}
+    rest = []
+    for person in found:
+        full = roster.match(person.name)
+        if full is None:
+            full = next((m for a in person.aliases if (m := roster.match(a))), None)
+        if full is None:
+            rest.append(person)
+            continue
+        info = merged[full]
+        info[0] = info[0] or person.role
+        for alias in (person.name, *person.aliases):
+            if alias.lower() != full.lower() and alias.lower() not in map(str.lower, info[1]):
+                info[1].append(alias)
+    return tuple(Participant(n, r, tuple(a)) for n, (r, a) in merged.items()) + tuple(rest)
+
+
+# Capitalised words that follow a first name without being a surname ("Sarah And I").
+_NOT_SURNAMES = frozenset(
+    """i i'm i've i'll and but so the a an to of in on at for with is was it that this
+    yes no yeah okay ok oh well now then thanks thank said says asked who what when where
+    why how we you he she they my our your his her their mr mrs ms dr""".split()
+)
+_CAPITALISED = r"[^\W\d_a-zß-ÿ][\w'’-]+"
+
+
+def complete_first_names(
+    people: tuple[Participant, ...], texts: Iterable[str | None]
+) -> tuple[Participant, ...]:
+    """Give a first-name-only speaker the full name the same source introduces.
+
+    "Sarah:" labels in a source whose title or text says "my guest is Sarah Chen"
+    become Sarah Chen, with "Sarah" as an alias. A name followed by two different
+    surnames equally often, or one another speaker already has, is left alone.
+
+    Args:
+        people: The source's participants.
+        texts: The title and the segment texts, searched for full names.
+
+    Returns:
+        The participants, completed where the text allows.
+    """
+    singles = [
+        p for p in people
+        if len(p.name.split()) == 1 and p.name[:1].isupper() and not p.name.isupper()
+        and p.name.isalpha()
+    ]
+    if not singles:
+        return people
+    text = "\n".join(t for t in texts if t)
+    taken = {p.name.lower() for p in people}
+    renamed: dict[str, str] = {}
+    for person in singles:
+        counts: dict[str, int] = {}
+        pattern = re.compile(
+            rf"(?<![\w'’-]){re.escape(person.name)}((?:[ \t]+{_CAPITALISED}){{1,2}})"
+        )
+        for match in pattern.finditer(text):
+            words = match.group(1).split()
+            kept = []
+            for word in words:
+                if word.lower().strip("'’") in _NOT_SURNAMES:
+                    break
+                kept.append(word.rstrip("'’").removesuffix("'s").removesuffix("’s"))
+            if kept:
+                # Only the first surname word: "Sarah Chen Today" must count as "Sarah Chen".
+                full = f"{person.name} {kept[0]}"
+                counts[full] = counts.get(full, 0) + 1
+        if not counts:
+            continue
+        ranked = sorted(counts.items(), key=lambda item: -item[1])
+        if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+            continue
+        full = ranked[0][0]
+        if full.lower() not in taken and full.split()[1].lower() not in taken:
+            renamed[person.name] = full
+            taken.add(full.lower())
+    if not renamed:
+        return people
+    log.debug("first names completed: %s", renamed)
+    return tuple(
+        Participant(renamed[p.name], p.role, (p.name, *p.aliases)) if p.name in renamed else p
+        for p in people
     )
