@@ -200,9 +200,19 @@ def merge_participants(
     Returns:
         The given participants (aliases completed), then the file's other speakers.
     """
-    given = tuple(given)
-    roster = Roster(given)
-    merged = {p.name: [p.role, list(p.aliases)] for p in given}
+    found = tuple(found)
+    fuller = Roster(found)
+    merged: dict[str, list] = {}
+    for person in given:
+        # A short given name ("Ode") for a fuller one the file uses ("Ben Ode").
+        name = fuller.match(person.name)
+        if name is None or len(_words(name)) <= len(_words(person.name)):
+            name = person.name
+        aliases = [*person.aliases, *([person.name] if name != person.name else [])]
+        info = merged.setdefault(name, [None, []])
+        info[0] = info[0] or person.role
+        info[1] += [a for a in aliases if a.lower() not in map(str.lower, info[1])]
+    roster = Roster(Participant(n, r, tuple(a)) for n, (r, a) in merged.items())
     rest = []
     for person in found:
         full = roster.match(person.name)
