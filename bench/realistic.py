@@ -169,7 +169,8 @@ def _fill(template: str, rng: random.Random) -> str:
     verb = rng.choice(VERBS)
     return template.format(
         noun=rng.choice(NOUN_LIST), verb=rng.choice(VERBS),
-        verb_s=VERBS_S[verb] if subject in SINGULAR else verb, subject=subject, adj=rng.choice(ADJECTIVES), adverb=rng.choice(ADVERBS),
+        verb_s=VERBS_S[verb] if subject in SINGULAR else verb, subject=subject,
+        adj=rng.choice(ADJECTIVES), adverb=rng.choice(ADVERBS),
         count=rng.choice(COUNTS), gerund=rng.choice(GERUNDS), place=rng.choice(PLACES),
     )
 
