@@ -28,6 +28,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import PurePath
 
 import srt
@@ -181,11 +182,13 @@ def parse_transcript(
     fmt = _detect(body, path, declared)
     heading = None
     if fmt in _LINE_FORMATS:
-        cleaned = bracket_directions(unescape_markdown(unescape_entities(body)))
-        heading, cleaned = _take_heading(cleaned)
-        if cleaned != body:
-            body = cleaned
-            fmt = _detect(body, path, declared)
+        decoded = unescape_entities(body)
+        unescaped = unescape_markdown(decoded)
+        heading, unescaped = _take_heading(unescaped)
+        if heading is not None or unescaped is not decoded or (fmt == "plain" and decoded != body):
+            # Escapes may have hidden the labels ("\[12:34\]", "&#39;"): look again.
+            fmt = _detect(unescaped, path, declared)
+        body = bracket_directions(unescaped)
     segments, labels = _PARSERS[fmt](body, first_line, path, declared)
     if not segments:
         raise TranscriptError(path, f"no transcript text found (read as {fmt})", first_line)
@@ -196,7 +199,7 @@ def parse_transcript(
     if overrides is not None and overrides.participants:
         participants = merge_participants(overrides.participants, participants)
     participants = complete_first_names(
-        participants, (title, *(seg.text for seg in segments))
+        participants, (title, *(seg.text for seg in segments[:_INTRODUCTION_SEGMENTS]))
     )
     meta = SourceMeta(
         slug=meta.slug,
@@ -214,6 +217,8 @@ def parse_transcript(
     return ParsedTranscript(meta=meta, format=fmt, segments=tuple(segments))
 
 
+# People are introduced near the start: full names for first-name labels are sought there.
+_INTRODUCTION_SEGMENTS = 60
 # Formats read line by line, where entities, Markdown escapes and a title heading are
 # cleaned from the whole body before parsing; subtitles and JSON clean their cue text.
 _LINE_FORMATS = frozenset({"markdown", "blocks", "stamped", "colon", "plain"})
@@ -465,6 +470,7 @@ def _detect(body: str, path: str, declared: Roster | None) -> str:
     return "plain"
 
 
+@lru_cache(maxsize=4096)  # a file repeats its few labels on every line
 def _is_name(name: str) -> bool:
     """Whether a label looks like a person: 1-4 capitalised words (particles allowed).
 

@@ -37,9 +37,9 @@ def unescape_entities(text: str) -> str:
 
 def unescape_markdown(text: str) -> str:
     """Drop Markdown backslash escapes: ``\\[12:34\\]`` is ``[12:34]`` as written."""
-    if "\\" in text:
+    if "\\" in text and _MD_ESCAPE.search(text):
         return _MD_ESCAPE.sub(r"\1", text)
-    return text
+    return text  # the same object: callers test `is` to see that nothing changed
 
 
 def bracket_directions(text: str) -> str:

@@ -236,6 +236,23 @@ _NOT_SURNAMES = frozenset(
     why how we you he she they my our your his her their mr mrs ms dr""".split()
 )
 _CAPITALISED = r"[^\W\d_a-zß-ÿ][\w'’-]+"
+_SURNAMES = re.compile(rf"((?:[ \t]+{_CAPITALISED}){{1,2}})")
+
+
+def _mentions(text: str, name: str):
+    """Matches of the capitalised words after each whole-word mention of `name`.
+
+    str.find then a match at the spot: a pattern opening with a look-behind would be
+    tried at every character of the text.
+    """
+    at = text.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_'’-"):
+            match = _SURNAMES.match(text, end)
+            if match is not None:
+                yield match
+        at = text.find(name, end)
 
 
 def complete_first_names(
@@ -266,10 +283,7 @@ def complete_first_names(
     renamed: dict[str, str] = {}
     for person in singles:
         counts: dict[str, int] = {}
-        pattern = re.compile(
-            rf"(?<![\w'’-]){re.escape(person.name)}((?:[ \t]+{_CAPITALISED}){{1,2}})"
-        )
-        for match in pattern.finditer(text):
+        for match in _mentions(text, person.name):
             words = match.group(1).split()
             kept = []
             for word in words:
