@@ -65,10 +65,12 @@ def plan(paths: Iterable[str | Path], given: SourceOverrides | None = None) -> P
             continue
         feeds, plain = [], []
         for file in found:
-            if file.suffix.lower() in FEED_SUFFIXES and _looks_like_feed(file):
+            if file.suffix.lower() not in FEED_SUFFIXES:
+                plain.append(file)
+            elif _looks_like_feed(file):
                 feeds.append(file)
             else:
-                plain.append(file)
+                out.problems.append((str(file), f"{file}: XML but not a podcast RSS feed"))
         claimed: set[Path] = set()
         for feed in feeds:
             claimed |= _add_feed(out, feed, given)

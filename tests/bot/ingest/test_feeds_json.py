@@ -162,3 +162,20 @@ def test_unsafe_or_broken_feeds_are_refused(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(TranscriptError, match=message):
         read_feed(path)
+
+
+async def test_xml_and_json_that_are_no_transcripts_are_reported_not_read_as_prose(db, tmp_path):
+    (tmp_path / "captions.xml").write_text('<?xml version="1.0"?><tt><body><p>Hi</p></body></tt>')
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}')
+    report = await ingest_paths(QuoteStore(db), [tmp_path])
+    assert sorted((f.status, f.path.rsplit("/", 1)[-1]) for f in report.files) == [
+        ("failed", "captions.xml"), ("failed", "package.json")]
+    assert all(f.error for f in report.files)
+    assert await db.scalar("SELECT count(*) FROM sources") == 0
+
+
+def test_whisper_as_a_bare_list_of_segments():
+    data = [{"start": 1.5, "end": 3.0, "text": " Hello from a bare list of segments."}]
+    parsed, got = quotes(json.dumps(data), "bare.json")
+    assert parsed.format == "whisper-json"
+    assert got == [(None, 1.5, "Hello from a bare list of segments.")]
