@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 _ROLE = re.compile(r"^(?P<name>.*?)\s*\((?P<role>[^()]*)\)\s*$")
 _SPACES = re.compile(r"\s+")
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)’(?=\w)")
 # Honorifics are dropped before comparing words, so "Dr. Smith" finds "Jane Smith".
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame"})
 
@@ -34,7 +35,13 @@ def split_label(label: str) -> tuple[str, str | None]:
 
 
 def display_name(name: str) -> str:
-    """Return the name to show for a label: ALL-CAPS subtitle labels become title case."""
+    """Return the name to show for a label: ALL-CAPS subtitle labels become title case.
+
+    An apostrophe inside a name is written straight ("O’Connell" is "O'Connell"), so
+    files that spell it either way give one speaker; quotes around a nickname stay.
+    """
+    if "’" in name:
+        name = _INNER_APOSTROPHE.sub("'", name)
     if name.isupper() and sum(c.isalpha() for c in name) > 1:
         # str.title() would turn "O'BRIEN" into "O'Brien" and "MCCOY" into "Mccoy";
         # the first is right and the second is the best a machine can do.
@@ -43,11 +50,18 @@ def display_name(name: str) -> str:
 
 
 _WORD_TRIM = ".,'’‘\"“”"
+# Curly and straight quotes spell one name: "O’Brien" is "O'Brien".
+_STRAIGHT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+def fold(name: str) -> str:
+    """A name as compared: lower case, quotes straightened."""
+    return name.translate(_STRAIGHT).lower()
 
 
 def _words(name: str) -> tuple[str, ...]:
     """Lower-cased words of a name without honorifics, commas, quotes or trailing dots."""
-    words = (w.strip(_WORD_TRIM).lower() for w in name.split())
+    words = (fold(w.strip(_WORD_TRIM)) for w in name.split())
     return tuple(w for w in words if w and w not in _TITLES)
 
 
@@ -71,10 +85,10 @@ class Roster:
         self._exact: dict[str, str] = {}
         for person in self.participants:
             for alias in person.aliases:
-                self._exact.setdefault(split_label(alias)[0].lower(), person.name)
+                self._exact.setdefault(fold(split_label(alias)[0]), person.name)
         # Names win over aliases that happen to spell another participant's name.
         for person in self.participants:
-            self._exact[split_label(person.name)[0].lower()] = person.name
+            self._exact[fold(split_label(person.name)[0])] = person.name
         self._full = [(person.name, _words(person.name)) for person in self.participants]
         self._cache: dict[str | None, str | None] = {}
 
@@ -85,7 +99,7 @@ class Roster:
         ("Ilya", "Sutskever", "Dr. Smith") found as whole words in exactly one name.
         """
         name = split_label(label)[0]
-        found = self._exact.get(name.lower())
+        found = self._exact.get(fold(name))
         if found is not None:
             return found
         words = _words(name)
@@ -148,7 +162,7 @@ def build_participants(
     seen: dict[str, tuple[str, str | None, int]] = {}
     for order, label in enumerate(labels):
         name, role = split_label(label)
-        key = name.lower()
+        key = fold(name)
         if name and key not in seen:
             seen[key] = (name, role, order)
         elif name and role and seen[key][1] is None:
@@ -169,8 +183,8 @@ def build_participants(
         order_of[full] = min(order_of[full], order)
         if role and not info["role"]:
             info["role"] = role
-        if name.lower() != full.lower() and name.lower() not in (
-            a.lower() for a in info["aliases"]
+        if fold(name) != fold(full) and fold(name) not in (
+            fold(a) for a in info["aliases"]
         ):
             info["aliases"].append(name)
     declared_names = [name for name, info in people.items() if info["declared"]]

@@ -146,3 +146,14 @@ def test_first_names_stay_when_the_source_names_two_people_alike():
     parsed, _ = quotes("Sam: I met Sam Lee and Sam Cho today.\nAna: Which one?\n"
                        "Sam: Both of them, really.\nAna: Nice.\n")
     assert "Sam" in [p.name for p in parsed.meta.participants]
+
+
+def test_curly_and_straight_apostrophes_and_escaped_labels_are_one_speaker():
+    parsed, got = quotes(
+        "Siobhán O&rsquo;Connell (00:00:01):\nThe tide came in early that year.\n\n"
+        "Ana Ruiz (00:00:04):\nAnd then?\n\n"
+        "Siobhán O&#39;Connell (00:00:06):\nWe moved the boats up the hill.\n\n"
+        "Siobhán O'Connell (00:00:09):\nAll of them, one by one.\n"
+    )
+    assert [p.name for p in parsed.meta.participants] == ["Siobhán O'Connell", "Ana Ruiz"]
+    assert [s for s, _, _ in got] == ["Siobhán O'Connell", "Ana Ruiz", "Siobhán O'Connell"]
