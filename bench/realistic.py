@@ -453,7 +453,7 @@ def generate(root: Path, episodes: int = 12, seed: int = 7, turns: int = 8) -> T
         kind = kinds[(n - 1) % len(kinds)]
         host = HOSTS[(n - 1) // len(kinds) % len(HOSTS)]
         guests = []
-        for _ in range(rng.choice([1, 1, 2])):
+        for _ in range(2 if turn_of < len(order) else rng.choice([1, 1, 2])):
             guests.append(order[turn_of % len(order)])
             turn_of += 1
         title = f"{rng.choice(ADJECTIVES).title()} {rng.choice(NOUN_LIST).title()} Stories"
