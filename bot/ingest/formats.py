@@ -224,6 +224,7 @@ _INTRODUCTION_SEGMENTS = 60
 _LINE_FORMATS = frozenset({"markdown", "blocks", "stamped", "colon", "plain"})
 _HEADING = re.compile(r"^#[ \t]+(?P<title>\S.*?)[ \t#]*$", re.MULTILINE)
 _HEADING_LINES = 40
+_GENERIC_TITLE_WORDS = frozenset("the full podcast show raw edited auto automatic".split())
 
 
 def _take_heading(body: str) -> tuple[str | None, str]:
@@ -233,6 +234,9 @@ def _take_heading(body: str) -> tuple[str | None, str]:
     if match is None:
         return None, body
     title = _md_inline(match.group("title"))
+    words = set(re.split(r"[\W_]+", title.lower())) - {""}
+    if words <= GENERIC_STEMS | _GENERIC_TITLE_WORDS:
+        title = ""  # "# Transcript", "# Full episode transcript": says nothing
     return title or None, body[: match.start()] + body[match.end() :]
 
 

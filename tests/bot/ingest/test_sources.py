@@ -72,6 +72,8 @@ def test_title_from_front_matter_then_heading_then_path():
     heading = parse_transcript(f"# The *Real* Title\n\n{body}", "/c/ep-1/transcript.md")
     assert (heading.meta.slug, heading.meta.title) == ("ep-1", "The Real Title")
     assert all("Title" not in s.text for s in heading.segments)
+    generic = parse_transcript(f"# Full Episode Transcript\n\n{body}", "/c/ep-1/transcript.md")
+    assert generic.meta.title == "Episode 1"
     bare = parse_transcript(body, "/c/ep-1/transcript.md")
     assert (bare.meta.slug, bare.meta.title) == ("ep-1", "Episode 1")
 
