@@ -43,6 +43,7 @@ from bot.ingest.speakers import (
     build_participants,
     complete_first_names,
     merge_participants,
+    people_from,
     split_label,
 )
 from bot.ingest.types import (
@@ -196,8 +197,11 @@ def parse_transcript(
     title = meta.title
     if heading and not (front and _text(front.get("title"))):
         title = heading
+    given = _front_people(front, path)
     if overrides is not None and overrides.participants:
-        participants = merge_participants(overrides.participants, participants)
+        given = [*overrides.participants, *given]
+    if given:
+        participants = merge_participants(given, participants)
     participants = complete_first_names(
         participants, (title, *(seg.text for seg in segments[:_INTRODUCTION_SEGMENTS]))
     )
@@ -286,7 +290,8 @@ def _meta_from(front: dict | None, path: str) -> SourceMeta:
     slug, title = path_identity(path)
     if front is None:
         return SourceMeta(slug=slug, title=title or slug)
-    known = {"slug", "title", "date", "venue", "url", "participants", "corrections"}
+    known = {"slug", "title", "date", "venue", "url", "participants", "corrections",
+             *(key for key, _ in _PEOPLE_KEYS)}
     extra = {str(key): _plain(value) for key, value in front.items() if key not in known}
     given = _text(front.get("slug")) or _text(front.get("id"))
     return SourceMeta(
@@ -411,6 +416,26 @@ def _participants(value: object, path: str) -> tuple[Participant, ...]:
             )
         )
     return tuple(people)
+
+
+_PEOPLE_KEYS = (("host", "Host"), ("hosts", "Host"), ("guest", "Guest"), ("guests", "Guest"))
+
+
+def _front_people(front: dict | None, path: str) -> list[Participant]:
+    """People named by `host`/`guest` front-matter keys (as collections write them).
+
+    Unlike `participants`, they do not limit which labels count as speakers: they only
+    give the speakers the file labels their full names and roles.
+    """
+    if not front:
+        return []
+    people = []
+    for key, role in _PEOPLE_KEYS:
+        try:
+            people += people_from(front.get(key), role)
+        except ValueError as exc:
+            raise TranscriptError(path, f"front matter '{key}': {exc}") from None
+    return people
 
 
 def _corrections(value: object, path: str) -> tuple[Correction, ...]:

@@ -32,8 +32,8 @@ from pathlib import Path
 import yaml
 
 from bot.ingest.formats import slugify
-from bot.ingest.speakers import split_label
-from bot.ingest.types import Participant, SourceOverrides, TranscriptError
+from bot.ingest.speakers import people_from
+from bot.ingest.types import SourceOverrides, TranscriptError
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,10 @@ def _overrides(value: object, name: str, key: str) -> SourceOverrides:
     unknown = set(map(str, value)) - _ENTRY_KEYS
     if unknown:
         log.warning("%s: entry %r: unknown keys %s ignored", name, key, sorted(unknown))
-    people = list(_people(value.get("speakers") or value.get("participants"), name, key))
+    people = _people(value.get("speakers") or value.get("participants"), name, key)
     for column, role in (("host", "Host"), ("hosts", "Host"), ("guest", "Guest"),
                          ("guests", "Guest")):
-        if value.get(column):
-            people += [Participant(p.name, p.role or role, p.aliases)
-                       for p in _people(value[column], name, key)]
+        people += _people(value.get(column), name, key, role)
     slug = _text(value.get("slug")) or _text(value.get("id"))
     slug = slugify(slug) or None if slug else None
     return SourceOverrides(
@@ -165,32 +163,11 @@ def _overrides(value: object, name: str, key: str) -> SourceOverrides:
     )
 
 
-def _people(value: object, name: str, key: str):
-    """Speakers: "Name (Role)" strings (a string holds several split by semicolons),
-    {name, role, aliases} mappings, or one {Name: Role} mapping."""
-    if value is None:
-        return
-    if isinstance(value, str):
-        value = [part for part in value.split(";") if part.strip()]
-    if isinstance(value, dict) and "name" not in value:
-        value = [{"name": k, "role": v} for k, v in value.items()]
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list):
-        raise TranscriptError(name, f"sidecar entry {key!r}: speakers must be a list")
-    for item in value:
-        if isinstance(item, str):
-            person, role = split_label(item)
-            if person:
-                yield Participant(person, role)
-        elif isinstance(item, dict) and _text(item.get("name")):
-            aliases = item.get("aliases") or ()
-            if isinstance(aliases, str):
-                aliases = (aliases,)
-            yield Participant(str(item["name"]).strip(), _text(item.get("role")),
-                              tuple(str(a).strip() for a in aliases if str(a).strip()))
-        else:
-            raise TranscriptError(name, f"sidecar entry {key!r}: speaker without a name: {item!r}")
+def _people(value: object, name: str, key: str, role: str | None = None):
+    try:
+        return people_from(value, role)
+    except ValueError as exc:
+        raise TranscriptError(name, f"sidecar entry {key!r}: {exc}") from None
 
 
 def _csv_entries(text: str, name: str) -> dict[str, SourceOverrides]:

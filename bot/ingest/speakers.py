@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 _ROLE = re.compile(r"^(?P<name>.*?)\s*\((?P<role>[^()]*)\)\s*$")
 _SPACES = re.compile(r"\s+")
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)’(?=\w)")
+_NICKNAME = re.compile(r"(?<!\S)(?:‘[^’\s]+’|“[^”]+”|\"[^\"\s]+\"|'[^'\s]+')(?!\S)")
 # Honorifics are dropped before comparing words, so "Dr. Smith" finds "Jane Smith".
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame"})
 
@@ -90,6 +91,11 @@ class Roster:
         for person in self.participants:
             self._exact[fold(split_label(person.name)[0])] = person.name
         self._full = [(person.name, _words(person.name)) for person in self.participants]
+        # "Andrew Bosworth" names "Andrew ‘Boz’ Bosworth": the nickname may be left out.
+        self._full += [
+            (person.name, plain) for person in self.participants
+            if (plain := _words(_NICKNAME.sub(" ", person.name))) != _words(person.name)
+        ]
         self._cache: dict[str | None, str | None] = {}
 
     def match(self, label: str) -> str | None:
@@ -324,3 +330,44 @@ def complete_first_names(
         Participant(renamed[p.name], p.role, (p.name, *p.aliases)) if p.name in renamed else p
         for p in people
     )
+
+
+def people_from(value: object, role: str | None = None) -> list[Participant]:
+    """Speakers written in metadata: "Name (Role)" strings (one string may hold several,
+    split by semicolons), {name, role, aliases} mappings, or one {Name: Role} mapping.
+
+    Args:
+        value: The metadata value.
+        role: The role for people whose entry gives none (a `guests:` key gives "Guest").
+
+    Raises:
+        ValueError: An entry without a name, or a value of another shape.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part for part in value.split(";") if part.strip()]
+    if isinstance(value, dict) and "name" not in value:
+        value = [{"name": k, "role": v} for k, v in value.items()]
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"speakers must be a list, not {value!r}")
+    people = []
+    for item in value:
+        if isinstance(item, str):
+            name, own = split_label(item)
+            if name:
+                people.append(Participant(name, own or role))
+        elif isinstance(item, dict) and str(item.get("name") or "").strip():
+            aliases = item.get("aliases") or ()
+            if isinstance(aliases, str):
+                aliases = (aliases,)
+            own = item.get("role")
+            people.append(Participant(
+                str(item["name"]).strip(), str(own).strip() if own else role,
+                tuple(str(a).strip() for a in aliases if str(a).strip()),
+            ))
+        else:
+            raise ValueError(f"speaker without a name: {item!r}")
+    return people

@@ -157,3 +157,18 @@ def test_curly_and_straight_apostrophes_and_escaped_labels_are_one_speaker():
     )
     assert [p.name for p in parsed.meta.participants] == ["Siobhán O'Connell", "Ana Ruiz"]
     assert [s for s, _, _ in got] == ["Siobhán O'Connell", "Ana Ruiz", "Siobhán O'Connell"]
+
+
+def test_front_matter_guest_names_the_labelled_speaker_without_limiting_labels():
+    parsed, got = quotes(
+        "---\ntitle: Building at Meta\nguest: Andrew Bosworth\n---\n"
+        "Lenny (00:00:00):\nToday my guest is Andrew Bosworth. I'm Lenny Rachitsky.\n\n"
+        "Andrew ‘Boz’ Bosworth (00:00:07):\nThanks for having me, it is good to be here.\n\n"
+        "Lenny (00:00:12):\nWhere do we start?\n",
+        "/c/andrew-bosworth/transcript.md",
+    )
+    people = {p.name: p.role for p in parsed.meta.participants}
+    assert people == {"Andrew ‘Boz’ Bosworth": "Guest", "Lenny Rachitsky": None}
+    assert [s for s, _, _ in got] == ["Lenny Rachitsky", "Andrew ‘Boz’ Bosworth",
+                                      "Lenny Rachitsky"]
+    assert parsed.meta.slug == "andrew-bosworth"
