@@ -286,9 +286,14 @@ def _say(turn: Turn, rng: random.Random) -> str:
 # --- the formats ------------------------------------------------------------------------
 
 
-def _write_blocks(path: Path, title: str, turns: list[Turn], rng: random.Random) -> None:
-    """Rev/Descript-like Markdown: ``Name (00:00:00):`` headers, ``(00:12:34):`` pauses."""
+def _write_blocks(path: Path, title: str, turns: list[Turn], rng: random.Random,
+                  guest: str | None = None) -> None:
+    """Rev/Descript-like Markdown: ``Name (00:00:00):`` headers, ``(00:12:34):`` pauses;
+    with a `guest`, front matter naming them as such collections do."""
     lines = [f"# {title}", ""]
+    if guest is not None:
+        lines = ["---", f"title: {json.dumps(title)}", f"guest: {json.dumps(guest)}",
+                 "youtube_url: https://www.youtube.com/watch?v=abc123", "---", ""]
     for n, turn in enumerate(turns):
         if n == len(turns) // 2:
             lines += [f"Break ({_clock(turn.start - 1)}):", ""]
@@ -461,8 +466,16 @@ def generate(root: Path, episodes: int = 12, seed: int = 7, turns: int = 8) -> T
             folder = root / "conversations" / f"ep-{n:03d}"
             folder.mkdir(parents=True)
             path = folder / "transcript.md"
-            convo = writer.episode(host, guests, turns)
-            _write_blocks(path, title, convo, rng)
+            if (n // len(kinds)) % 2:
+                # The host labelled by first name, full names in the intro and front matter.
+                guest = re.sub(r" [‘'\"“][^ ]+[’'\"”]", "", guests[0][0])
+                intro = [f"Welcome back, I'm {host[0]}, and today my guest is {guest}."]
+                convo = writer.episode((host[0], host[0].split()[0]), guests, turns,
+                                       intro=intro)
+                _write_blocks(path, title, convo, rng, guest=guest)
+            else:
+                convo = writer.episode(host, guests, turns)
+                _write_blocks(path, title, convo, rng)
         elif kind == "markdown":
             folder = root / "show-notes" / f"episode-{n}"
             folder.mkdir(parents=True)

@@ -256,7 +256,10 @@ _NOT_SURNAMES = frozenset(
     why how we you he she they my our your his her their mr mrs ms dr""".split()
 )
 _CAPITALISED = r"[^\W\d_a-zß-ÿ][\w'’-]+"
-_SURNAMES = re.compile(rf"((?:[ \t]+{_CAPITALISED}){{1,2}})")
+_SUFFIXES = frozenset({"Jr", "Sr", "II", "III", "IV"})
+_SURNAMES = re.compile(
+    rf"((?:[ \t]+{_CAPITALISED}){{1,2}})(?P<suffix>,?[ \t]+(?:Jr|Sr|II|III|IV)\b\.?)?"
+)
 
 
 def _mentions(text: str, name: str):
@@ -313,6 +316,10 @@ def complete_first_names(
             if kept:
                 # Only the first surname word: "Sarah Chen Today" must count as "Sarah Chen".
                 full = f"{person.name} {kept[0]}"
+                if len(kept) > 1 and kept[1].rstrip(".") in _SUFFIXES:
+                    full += f" {kept[1]}"  # "Louis Gerstner III"
+                elif len(kept) == len(words) == 1 and match.group("suffix"):
+                    full += match.group("suffix")  # "Mike Maples, Jr."
                 counts[full] = counts.get(full, 0) + 1
         if not counts:
             continue
