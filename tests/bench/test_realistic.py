@@ -26,7 +26,7 @@ def test_the_collection_holds_every_quirk_the_issue_names(collection):
                   "Priya Raman, PhD", "王小明", "Олег Петров", "Siobhán O'Connell",
                   "\n(00:", "\\[", "**Break:** \\[", "Break (", "&#39;", "&amp;",
                   "(laughs)", "<podcast:transcript", '"startTime"', '"word_segments"',
-                  '"SPEAKER_00"', "Sarah: ", "\n. ", "\nguest: ", "\nMike (00:"]:
+                  '"SPEAKER_00"', "Sarah: ", "\n. ", "\nguest: ", "\nRenée (00:"]:
         assert quirk in text, quirk
     assert len({s.speaker for s in truth.sentences}) >= 15
     assert len({s.text for s in truth.sentences}) == len(truth.sentences)
