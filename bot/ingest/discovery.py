@@ -36,8 +36,8 @@ def plan(paths: Iterable[str | Path], given: SourceOverrides | None = None) -> P
 
     Folders are searched for transcript suffixes; a feed (an ``.xml``/``.rss`` RSS file)
     stands for its episodes' local transcripts, which are then not ingested a second time
-    as plain files; a sidecar in a file's folder or above (up to the folder named) gives
-    it metadata; `given` (the command line) wins over both.
+    as plain files; a sidecar in a file's folder or above (up to the folder above the path
+    named) gives it metadata; `given` (the command line) wins over both.
 
     Args:
         paths: Files and folders as the user named them.
@@ -56,7 +56,7 @@ def plan(paths: Iterable[str | Path], given: SourceOverrides | None = None) -> P
                 if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
                 and not p.name.startswith(".")
             )
-            top = path
+            top = path.parent  # the named folder may be one episode of a described show
         elif path.is_file():
             # A sidecar beside the file or in the folder above (ep-001/transcript.md).
             found, top = [path], path.parent.parent

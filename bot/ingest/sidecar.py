@@ -1,7 +1,7 @@
 """Sidecar metadata for a folder of transcripts: which file is which episode, and who speaks.
 
-A folder may hold ``quotebot.yaml`` (or ``episodes.yaml``/``metadata.yaml``, ``.yml``) or
-``quotebot.csv`` (or ``episodes.csv``/``metadata.csv``). Entries are keyed by a path
+A folder may hold ``quotebot.yaml`` (or ``episodes.yaml``, ``.yml``) or ``quotebot.csv``
+(or ``episodes.csv``). Entries are keyed by a path
 relative to the sidecar's folder (``ep-001/transcript.md``), an episode folder
 (``ep-001``), a file name or a file stem. YAML::
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 SIDECAR_NAMES = tuple(
     f"{stem}.{ext}"
-    for stem in ("quotebot", "episodes", "metadata")
+    for stem in ("quotebot", "episodes")
     for ext in ("yaml", "yml", "csv")
 )
 _ENTRY_KEYS = frozenset({"file", "path", "folder", "title", "date", "url", "link", "slug",

@@ -147,3 +147,12 @@ def test_cli_title_date_url_and_speakers_for_one_file(tmp_path):
     refused = runner.invoke(cli, ["--db", str(db), "--no-bundled", "ingest", str(tmp_path),
                                   "--title", "X"])
     assert refused.exit_code == 2 and "one file" in refused.output
+
+
+async def test_a_sidecar_above_a_named_episode_folder_or_file_applies(db, tmp_path):
+    root = write_episodes(tmp_path / "show", 2)
+    (root / "episodes.yaml").write_text("ep-001: The One Title\nep-002: The Two Title\n")
+    store = QuoteStore(db)
+    await ingest_paths(store, [root / "ep-001", root / "ep-002" / "transcript.md"])
+    assert [r[:2] for r in await sources(db)] == [("ep-001", "The One Title"),
+                                                  ("ep-002", "The Two Title")]
