@@ -188,8 +188,11 @@ def stats(settings: Settings, as_json: bool) -> None:
 def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, title, date, url,
            speakers) -> None:
     """Ingest transcript files, folders or podcast feeds (txt, md, srt, vtt, json, RSS xml)."""
-    if (title or date or url) and (len(paths) != 1 or paths[0].is_dir()):
-        raise click.UsageError("--title, --date and --url describe one file; name just one")
+    if (title or date or url) and (
+        len(paths) != 1 or paths[0].is_dir() or paths[0].suffix.lower() in (".xml", ".rss")
+    ):
+        raise click.UsageError("--title, --date and --url describe one transcript file; "
+                               "name just one")
     people = tuple(Participant(*split_label(s)) for s in speakers if split_label(s)[0])
     overrides = SourceOverrides(title=title, date=date, url=url, participants=people)
 

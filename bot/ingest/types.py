@@ -75,7 +75,10 @@ class SourceOverrides:
             title=self.title or other.title,
             date=self.date or other.date,
             url=self.url or other.url,
-            participants=self.participants or other.participants,
+            participants=self.participants + tuple(
+                p for p in other.participants
+                if p.name.lower() not in {q.name.lower() for q in self.participants}
+            ),
             extra=tuple({**dict(other.extra), **dict(self.extra)}.items()),
         )
 

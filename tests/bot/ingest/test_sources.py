@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from adapters.cli import cli
 from bot.ingest.formats import parse_transcript, path_identity, readable_title
 from bot.ingest.runner import ingest_paths
+from bot.ingest.types import Participant, SourceOverrides
 from store.quotes import QuoteStore
 
 DIALOGUE = """Ana Ruiz: Episode {n} is about {topic}, and nothing else today.
@@ -146,7 +147,7 @@ def test_cli_title_date_url_and_speakers_for_one_file(tmp_path):
     assert "Ana Ruiz (Host)" in people.output and "Ben Ode (Gardener)" in people.output
     refused = runner.invoke(cli, ["--db", str(db), "--no-bundled", "ingest", str(tmp_path),
                                   "--title", "X"])
-    assert refused.exit_code == 2 and "one file" in refused.output
+    assert refused.exit_code == 2 and "one transcript file" in refused.output
 
 
 async def test_a_sidecar_above_a_named_episode_folder_or_file_applies(db, tmp_path):
@@ -156,3 +157,13 @@ async def test_a_sidecar_above_a_named_episode_folder_or_file_applies(db, tmp_pa
     await ingest_paths(store, [root / "ep-001", root / "ep-002" / "transcript.md"])
     assert [r[:2] for r in await sources(db)] == [("ep-001", "The One Title"),
                                                   ("ep-002", "The Two Title")]
+
+
+async def test_sidecar_defaults_and_entries_and_the_command_line_merge_speakers(db, tmp_path):
+    root = write_episodes(tmp_path / "show", 1)
+    (root / "quotebot.yaml").write_text(
+        "defaults: {speakers: [Ana Ruiz (Host)]}\nfiles: {ep-001: {guests: Ben Ode}}\n")
+    await ingest_paths(QuoteStore(db), [root], overrides=SourceOverrides(
+        participants=(Participant("Cy Ng", "Producer"),)))
+    roles = dict(tuple(r) for r in await db.fetchall("SELECT name, role FROM speakers"))
+    assert roles == {"Cy Ng": "Producer", "Ben Ode": "Guest", "Ana Ruiz": "Host"}
