@@ -322,12 +322,19 @@ def _write_markdown(path: Path, turns: list[Turn], rng: random.Random) -> None:
         sentences = turn.sentences
         cut = rng.randint(1, len(sentences) - 1) if len(sentences) > 2 else len(sentences)
         head = Turn(turn.speaker, turn.label, sentences[:cut], turn.start)
+        said = _say(head, rng)
+        if rng.random() < 0.2 and ". " in said:
+            # A time written inside the speech, between two sentences.
+            said = said.replace(". ", f". \\[{_clock(turn.start + 5, hours=False)}\\] ", 1)
         lines += [f"**{turn.label}:** \\[{_clock(turn.start, hours=False)}\\] "
-                  + _entities(_say(head, rng), rng), ""]
+                  + _entities(said, rng)]
         if cut < len(sentences):
             tail = Turn(turn.speaker, turn.label, sentences[cut:], turn.start + 6 * cut)
-            lines += [f"\\[{_clock(tail.start, hours=False)}\\] " + _entities(_say(tail, rng), rng),
-                      ""]
+            if rng.random() < 0.5:
+                lines.append("")  # the stamped paragraph follows a blank line, or not
+            lines.append(f"\\[{_clock(tail.start, hours=False)}\\] "
+                         + _entities(_say(tail, rng), rng))
+        lines.append("")
     lines += ["---", "", "*Transcript edited for clarity.*", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 

@@ -37,7 +37,12 @@ import yaml
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from bot.ingest import json_formats
-from bot.ingest.markup import bracket_directions, unescape_entities, unescape_markdown
+from bot.ingest.markup import (
+    bracket_directions,
+    strip_inline_stamps,
+    unescape_entities,
+    unescape_markdown,
+)
 from bot.ingest.speakers import (
     Roster,
     build_participants,
@@ -189,7 +194,7 @@ def parse_transcript(
         if heading is not None or unescaped is not decoded or (fmt == "plain" and decoded != body):
             # Escapes may have hidden the labels ("\[12:34\]", "&#39;"): look again.
             fmt = _detect(unescaped, path, declared)
-        body = bracket_directions(unescaped)
+        body = strip_inline_stamps(bracket_directions(unescaped))
     segments, labels = _PARSERS[fmt](body, first_line, path, declared)
     if not segments:
         raise TranscriptError(path, f"no transcript text found (read as {fmt})", first_line)
@@ -848,7 +853,7 @@ def _parse_markdown(body: str, first: int, path: str, declared: Roster | None):
                 started = False  # after a rule come credits and links, not speech
             continue
         stamp = _MD_STAMP.match(line)
-        if stamp is not None and not out.parts:
+        if stamp is not None:
             start = _seconds(stamp.group("t"))
             out.open(out.speaker, start, number, _md_inline(stamp.group("rest")))
         else:

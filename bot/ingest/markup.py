@@ -64,3 +64,31 @@ def bracket_directions(text: str) -> str:
 def clean_speech(text: str) -> str:
     """Entities decoded and stage directions bracketed: for text from JSON and captions."""
     return bracket_directions(unescape_entities(text))
+
+
+_STAMP_IN_TEXT = re.compile(r"[ \t]*[\[(]\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?[\])]")
+_SPEECH_END = frozenset(".?!,;…\"'”’)]")
+
+
+def strip_inline_stamps(text: str) -> str:
+    """Drop timestamps written inside speech ("it is going [00:01:02] great").
+
+    A stamp opening a line, closing a label ("Name (00:12:34):", "**Jane:** [12:34]") or
+    ending a line after a name is structure, and stays for the parsers.
+    """
+    if not ("[" in text or "(" in text) or ":" not in text:
+        return text
+
+    def drop(match: re.Match) -> str:
+        start, end = match.span()
+        before = text[start - 1] if start else "\n"
+        if before in "\n:*_":
+            return match.group()
+        after = text[end : end + 2]
+        if after[:1] in (" ", "\t") and after[1:2].strip():
+            return ""  # speech goes on after it
+        if after[:1] in ("", "\n") and before in _SPEECH_END:
+            return ""  # after a sentence, at the end of a line
+        return match.group()
+
+    return _STAMP_IN_TEXT.sub(drop, text)

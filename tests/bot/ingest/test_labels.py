@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.ingest.formats import parse_transcript
-from bot.ingest.markup import bracket_directions
+from bot.ingest.markup import bracket_directions, strip_inline_stamps
 from bot.ingest.sentences import build_quotes
 
 
@@ -172,3 +172,26 @@ def test_front_matter_guest_names_the_labelled_speaker_without_limiting_labels()
     assert [s for s, _, _ in got] == ["Lenny Rachitsky", "Andrew ‘Boz’ Bosworth",
                                       "Lenny Rachitsky"]
     assert parsed.meta.slug == "andrew-bosworth"
+
+
+def test_timestamps_inside_speech_are_dropped_and_structural_ones_kept():
+    parsed, got = quotes(
+        "**Daniel Whitenack:** Welcome to another episode of the show.\n"
+        "\\[00:00:20.02\\] And today we talk about models.\n\n"
+        "**Chris Benson:** It is going \\[00:01:02\\] great, honestly. (00:01:09)\n",
+        "practical-ai-132.md",
+    )
+    assert [(s.speaker, s.start, s.text) for s in parsed.segments] == [
+        ("Daniel Whitenack", None, "Welcome to another episode of the show."),
+        ("Daniel Whitenack", 20.02, "And today we talk about models."),
+        ("Chris Benson", None, "It is going great, honestly."),
+    ]
+    assert parsed.meta.title == "Practical AI 132"
+
+
+@pytest.mark.parametrize("line", [
+    "Mike Maples, Jr. (00:00:00):", "Ana Ruiz [00:12]", "[00:01:23] Ana Ruiz: Hello.",
+    "**Jane Doe:** [12:34] Hello.", "(00:12:34):", "Jane Doe (00:12:34): Hello there.",
+])
+def test_structural_timestamps_stay_for_the_parsers(line):
+    assert strip_inline_stamps(line + "\nmore") == line + "\nmore"
