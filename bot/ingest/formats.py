@@ -190,8 +190,9 @@ def parse_transcript(
     if fmt in _LINE_FORMATS:
         decoded = unescape_entities(body)
         unescaped = unescape_markdown(decoded)
+        relook = unescaped is not decoded or (fmt == "plain" and decoded is not body)
         heading, unescaped = _take_heading(unescaped)
-        if heading is not None or unescaped is not decoded or (fmt == "plain" and decoded != body):
+        if relook:
             # Escapes may have hidden the labels ("\[12:34\]", "&#39;"): look again.
             fmt = _detect(unescaped, path, declared)
         body = strip_inline_stamps(bracket_directions(unescaped))

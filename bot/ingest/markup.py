@@ -21,8 +21,8 @@ _DIRECTION_WORDS = (
     r"|snaps?|whistles?|gasps?|sniffs?|laughs?|beep|bleep|static|break in audio)"
 )
 _DIRECTION = re.compile(
-    r"(?P<open>[\[(*])[ \t]*(?P<what>" + _DIRECTION_WORDS + r"\b[^\[\]()*\n]{0,40}?)[ \t]*"
-    r"(?P<close>[\])*])",
+    r"(?P<open>[\[(*])(?=[ \t]*[A-Za-z])[ \t]*"
+    r"(?P<what>" + _DIRECTION_WORDS + r"\b[^\[\]()*\n]{0,40}?)[ \t]*(?P<close>[\])*])",
     re.IGNORECASE,
 )
 _INNER_TIME = re.compile(r"[ \t]*\b\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?\b")
@@ -66,7 +66,14 @@ def clean_speech(text: str) -> str:
     return bracket_directions(unescape_entities(text))
 
 
-_STAMP_IN_TEXT = re.compile(r"[ \t]*[\[(]\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?[\])]")
+# A bracketed time not opening a line and not followed by a label's colon; whether it
+# sits in speech is decided by what comes before it (see below).
+_STAMP_CANDIDATE = re.compile(
+    # The look-behind follows the bracket so the search can skip to brackets.
+    r"[\[(](?<![\n:*_].)\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?[\])](?=[ \t]+[^\s:]|[ \t]*$)",
+    re.MULTILINE,
+)
+_LINE_END = re.compile(r"[ \t]*(?:\n|\Z)")
 _SPEECH_END = frozenset(".?!,;…\"'”’)]")
 
 
@@ -74,21 +81,26 @@ def strip_inline_stamps(text: str) -> str:
     """Drop timestamps written inside speech ("it is going [00:01:02] great").
 
     A stamp opening a line, closing a label ("Name (00:12:34):", "**Jane:** [12:34]") or
-    ending a line after a name is structure, and stays for the parsers.
+    ending a line after a name ("Jane Doe [00:12]") is structure, and stays for the parsers.
     """
     if not ("[" in text or "(" in text) or ":" not in text:
         return text
-
-    def drop(match: re.Match) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _STAMP_CANDIDATE.finditer(text):
         start, end = match.span()
-        before = text[start - 1] if start else "\n"
+        begin = start
+        while begin > pos and text[begin - 1] in " \t":
+            begin -= 1
+        before = text[begin - 1] if begin else "\n"
         if before in "\n:*_":
-            return match.group()
-        after = text[end : end + 2]
-        if after[:1] in (" ", "\t") and after[1:2].strip():
-            return ""  # speech goes on after it
-        if after[:1] in ("", "\n") and before in _SPEECH_END:
-            return ""  # after a sentence, at the end of a line
-        return match.group()
-
-    return _STAMP_IN_TEXT.sub(drop, text)
+            continue
+        at_end = _LINE_END.match(text, end) is not None
+        if at_end and before not in _SPEECH_END:
+            continue  # "Jane Doe [00:12]": a header
+        out.append(text[pos:begin])
+        pos = end
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot.ingest.types import Participant
 
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 _ROLE = re.compile(r"^(?P<name>.*?)\s*\((?P<role>[^()]*)\)\s*$")
 _SPACES = re.compile(r"\s+")
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)’(?=\w)")
+_QUOTE_CHARS = frozenset("'’‘\"“”")
 _NICKNAME = re.compile(r"(?<!\S)(?:‘[^’\s]+’|“[^”]+”|\"[^\"\s]+\"|'[^'\s]+')(?!\S)")
 # Honorifics are dropped before comparing words, so "Dr. Smith" finds "Jane Smith".
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame"})
@@ -60,6 +62,7 @@ def fold(name: str) -> str:
     return name.translate(_STRAIGHT).lower()
 
 
+@lru_cache(maxsize=4096)  # the same few names are compared over and over
 def _words(name: str) -> tuple[str, ...]:
     """Lower-cased words of a name without honorifics, commas, quotes or trailing dots."""
     words = (fold(w.strip(_WORD_TRIM)) for w in name.split())
@@ -94,7 +97,8 @@ class Roster:
         # "Andrew Bosworth" names "Andrew ‘Boz’ Bosworth": the nickname may be left out.
         self._full += [
             (person.name, plain) for person in self.participants
-            if (plain := _words(_NICKNAME.sub(" ", person.name))) != _words(person.name)
+            if _QUOTE_CHARS.intersection(person.name)
+            and (plain := _words(_NICKNAME.sub(" ", person.name))) != _words(person.name)
         ]
         self._cache: dict[str | None, str | None] = {}
 
