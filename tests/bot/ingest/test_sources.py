@@ -167,3 +167,14 @@ async def test_sidecar_defaults_and_entries_and_the_command_line_merge_speakers(
         participants=(Participant("Cy Ng", "Producer"),)))
     roles = dict(tuple(r) for r in await db.fetchall("SELECT name, role FROM speakers"))
     assert roles == {"Cy Ng": "Producer", "Ben Ode": "Guest", "Ana Ruiz": "Host"}
+
+
+async def test_overrides_reach_worker_processes(db, tmp_path, monkeypatch):
+    import bot.ingest.runner as runner
+
+    monkeypatch.setattr(runner, "PROCESS_POOL_BYTES", 1)
+    root = write_episodes(tmp_path / "show", 2)
+    (root / "episodes.csv").write_text("file,title,guests\nep-001,Worker Title,Ben Ode\n")
+    report = await ingest_paths(QuoteStore(db), [root])
+    assert [f.status for f in report.files] == ["added", "added"]
+    assert ("ep-001", "Worker Title", None, None) in await sources(db)
