@@ -18,11 +18,12 @@ import re
 from functools import lru_cache
 
 from bot.ingest.markup import clean_speech
+from bot.ingest.speakers import display_name
 from bot.ingest.types import Segment, TranscriptError
 
 log = logging.getLogger(__name__)
 
-_DIARIZED = re.compile(r"(?i)speaker[ _-]?(\d+)")
+_DIARIZED = re.compile(r"(?i:speaker)_\d+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -79,10 +80,7 @@ def speaker_name(raw: object) -> str | None:
     name = clean_speech(" ".join(str(raw).split()))
     if not name:
         return None
-    match = _DIARIZED.fullmatch(name)
-    if match is not None:
-        return f"Speaker {int(match.group(1)) + (1 if '_' in name or name.isupper() else 0)}"
-    return name
+    return display_name(name) if _DIARIZED.fullmatch(name) else name
 
 
 def _seconds(value: object) -> float | None:

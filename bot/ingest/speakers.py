@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 _ROLE = re.compile(r"^(?P<name>.*?)\s*\((?P<role>[^()]*)\)\s*$")
 _SPACES = re.compile(r"\s+")
+_DIARIZED = re.compile(r"(?i:speaker)_(\d+)")
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)’(?=\w)")
 _QUOTE_CHARS = frozenset("'’‘\"“”")
 _NICKNAME = re.compile(r"(?<!\S)(?:‘[^’\s]+’|“[^”]+”|\"[^\"\s]+\"|'[^'\s]+')(?!\S)")
@@ -45,6 +46,10 @@ def display_name(name: str) -> str:
     """
     if "’" in name:
         name = _INNER_APOSTROPHE.sub("'", name)
+    diarized = _DIARIZED.fullmatch(name)
+    if diarized is not None:
+        # Speech-to-text tools count from zero ("SPEAKER_00"); people count from one.
+        return f"Speaker {int(diarized.group(1)) + 1}"
     if name.isupper() and sum(c.isalpha() for c in name) > 1:
         # str.title() would turn "O'BRIEN" into "O'Brien" and "MCCOY" into "Mccoy";
         # the first is right and the second is the best a machine can do.

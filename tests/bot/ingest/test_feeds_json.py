@@ -179,3 +179,10 @@ def test_whisper_as_a_bare_list_of_segments():
     parsed, got = quotes(json.dumps(data), "bare.json")
     assert parsed.format == "whisper-json"
     assert got == [(None, 1.5, "Hello from a bare list of segments.")]
+
+
+def test_diarized_labels_read_alike_in_subtitles_and_json():
+    _, got = quotes(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v SPEAKER_01>Hello from the caption.\n",
+        "a.vtt")
+    assert got == [("Speaker 2", 1.0, "Hello from the caption.")]
