@@ -582,8 +582,10 @@ def half_remembered(sentence: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def window(sentence: str, rng: random.Random, size: int = 6, unique: set | None = None) -> str:
-    """`size` consecutive words, preferring a run that appears in no other sentence."""
+def window(sentence: str, rng: random.Random, size: int = 6,
+           unique: set | None = None) -> str | None:
+    """`size` consecutive words that appear in no other sentence (any run without
+    `unique`), or None when every run of the sentence is said elsewhere too."""
     words = [w.strip(".,?!") for w in sentence.split()]
     starts = list(range(0, max(1, len(words) - size + 1)))
     rng.shuffle(starts)
@@ -591,7 +593,7 @@ def window(sentence: str, rng: random.Random, size: int = 6, unique: set | None 
         run = " ".join(words[start:start + size])
         if unique is None or normalise(run) in unique:
             return run
-    return " ".join(words[starts[0]:starts[0] + size])
+    return None
 
 
 _LEAKS = {
@@ -632,6 +634,7 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
                 runs[key] = runs.get(key, 0) + 1
         unique = {k for k, v in runs.items() if v == 1}
         hits = {"exact@1": 0, "half@3": 0, "window6@3": 0}
+        asked = {"exact@1": 0, "half@3": 0, "window6@3": 0}
         speaker_right = speaker_checked = 0
         misses: dict[str, list] = {k: [] for k in hits}
         for said in chosen:
@@ -646,8 +649,12 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
                         (said.text, said.speaker, top[0].speaker))
             else:
                 misses["exact@1"].append((said.text, top[0].text if top else None))
+            asked["exact@1"] += 1
             for name, query in (("half@3", half_remembered(said.text, rng)),
                                 ("window6@3", window(said.text, rng, unique=unique))):
+                if query is None:
+                    continue  # no run of six words is this sentence's alone: unanswerable
+                asked[name] += 1
                 found = await library.search(query, limit=3)
                 if any(_holds(q.text, said.text) for q in found):
                     hits[name] += 1
@@ -689,7 +696,8 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
             "files": truth.files, "bytes": truth.bytes, "sentences": len(pool),
             "samples": len(chosen), "quotes": total, "ingest_seconds": round(ingest_seconds, 2),
             "ingest_problems": failed,
-            **{k: round(v / n, 4) for k, v in hits.items()},
+            **{k: round(v / (asked[k] or 1), 4) for k, v in hits.items()},
+            "asked": asked,
             "speaker": round(speaker_right / (speaker_checked or 1), 4),
             "stored_speaker": round((attributed - wrong) / (attributed or 1), 4),
             "stored_found": round(attributed / n, 4),
@@ -711,11 +719,13 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=60)
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--turns", type=int, default=8,
+                        help="Questions per episode (8 makes ~12 KB files, 40 ~60 KB).")
     parser.add_argument("--keep", type=Path, help="Write the collection here and keep it.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp) / "collection"
-        truth = generate(root, args.episodes, args.seed)
+        truth = generate(root, args.episodes, args.seed, args.turns)
         result = asyncio.run(check(root, truth, Path(tmp) / "check.db", samples=args.samples))
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
