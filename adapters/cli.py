@@ -17,6 +17,8 @@ from adapters.console import Console, render_text
 from bot.app import open_services
 from bot.commands import build_registry
 from bot.ingest.runner import FileResult, ingest_paths
+from bot.ingest.speakers import split_label
+from bot.ingest.types import Participant, SourceOverrides
 from bot.models import ChannelRef, ErrorReply, QuoteReply, Reply, Request
 from bot.registry import Registry, Services
 from store.db import StoreError
@@ -200,15 +202,28 @@ def stats(settings: Settings, as_json: bool) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Re-ingest files even when unchanged.")
+@click.option("--title", help="The source's title (one file only).")
+@click.option("--date", help="The source's date, e.g. 2024-05-01 (one file only).")
+@click.option("--url", help="Where the recording is (one file only).")
+@click.option("--speaker", "speakers", multiple=True, metavar="'NAME (ROLE)'",
+              help="A speaker and their role; repeat for each person.")
 @click.pass_obj
-def ingest(settings: Settings, paths: tuple[Path, ...], force: bool) -> None:
-    """Ingest transcript files or folders (txt, md, srt, vtt)."""
+def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, title, date, url,
+           speakers) -> None:
+    """Ingest transcript files, folders or podcast feeds (txt, md, srt, vtt, json, RSS xml)."""
+    if (title or date or url) and (
+        len(paths) != 1 or paths[0].is_dir() or paths[0].suffix.lower() in (".xml", ".rss")
+    ):
+        raise click.UsageError("--title, --date and --url describe one transcript file; "
+                               "name just one")
+    people = tuple(Participant(*split_label(s)) for s in speakers if split_label(s)[0])
+    overrides = SourceOverrides(title=title, date=date, url=url, participants=people)
 
     async def main() -> int:
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
             report = await ingest_paths(services.library.store, paths, progress=print_progress,
-                                        force=force)
+                                        force=force, overrides=overrides or None)
         counts: dict[str, int] = {}
         for f in report.files:
             counts[f.status] = counts.get(f.status, 0) + 1

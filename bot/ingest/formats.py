@@ -1,7 +1,7 @@
 """Transcript formats: detect how a file is laid out and cut it into labelled segments.
 
 Supported layouts, detected from the content (the file suffix only decides for
-``.srt``/``.vtt``):
+``.srt``/``.vtt``/``.json``):
 
 * optional YAML front matter between leading ``---`` lines;
 * ``srt``: SubRip subtitles (``NAME:`` prefixes, ``<i>`` tags, ``- `` dialogue lines);
@@ -11,7 +11,8 @@ Supported layouts, detected from the content (the file suffix only decides for
   ``Name  0:03`` followed by text lines (Descript, Rev, Otter exports);
 * ``stamped``: ``[00:01:23] Name: text`` or ``[00:01:23] text`` lines;
 * ``colon``: ``Name: text`` lines with unlabelled continuation lines;
-* ``plain``: prose with no speakers.
+* ``plain``: prose with no speakers;
+* ``podcast-json`` and ``whisper-json``: see `bot.ingest.json_formats`.
 
 A `Name:` prefix only counts as a speaker label when it names a front-matter
 participant, or (without front matter) when it is 1-4 capitalised words used as a
@@ -27,6 +28,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import PurePath
 
 import srt
@@ -34,21 +36,43 @@ import webvtt
 import yaml
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from bot.ingest.speakers import Roster, build_participants, split_label
+from bot.ingest import json_formats
+from bot.ingest.markup import (
+    bracket_directions,
+    strip_inline_stamps,
+    unescape_entities,
+    unescape_markdown,
+)
+from bot.ingest.speakers import (
+    Roster,
+    build_participants,
+    complete_first_names,
+    merge_participants,
+    people_from,
+    split_label,
+)
 from bot.ingest.types import (
     Correction,
     ParsedTranscript,
     Participant,
     Segment,
     SourceMeta,
+    SourceOverrides,
     TranscriptError,
 )
 
 log = logging.getLogger(__name__)
 
 _TIME = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?"
-# 1-5 words; later words may be "1" ("Speaker 1") but never the start of a time.
-_NAME_WORDS = r"[^\W\d_][\w.'’-]*(?:[ \t]+(?!\d{1,2}:\d)[\w.'’-]+){0,4}"
+# 1-5 words; later words may be "1" ("Speaker 1") but never the start of a time. Words
+# hold apostrophes, hyphens, periods and quotes around nicknames (Andrew ‘Boz’ Bosworth);
+# a suffix may follow a comma (Mike Maples, Jr.).
+_QUOTES = "'’‘\"“”"
+_SUFFIX = r"(?:,[ \t]*(?:Jr|Sr|II|III|IV|PhD|Ph\.D|MD|M\.D|Esq|MBA|CPA|OBE|CBE|KBE|DDS|RN)\.?)"
+_NAME_WORDS = (
+    rf"[{_QUOTES}]?[^\W\d_][\w.{_QUOTES}-]*"
+    rf"(?:[ \t]+(?!\d{{1,2}}:\d)[\w.{_QUOTES}-]+){{0,4}}{_SUFFIX}?"
+)
 _ROLE = r"(?:[ \t]*\((?P<role>[^()\n]{1,80})\))?"
 
 # Greedy ".*" to the end of the line: a lazy ".*?" before "[ \t]*$" costs a retry
@@ -92,6 +116,8 @@ _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _TAG = re.compile(r"<[^>\n]*>|\{\\[^}\n]*\}")
 _CUE_LABEL = re.compile(rf"(?P<label>{_NAME_WORDS}){_ROLE}[ \t]*:[ \t]+(?P<text>.*)$", re.DOTALL)
 _TURN = re.compile(r"(?:>>+|-(?!-))[ \t]*")
+_LEAD_CHARS = frozenset(".,;:…!?")
+_LEAD = re.compile(r"(?P<lead>[.,;:…!?]+)[ \t]+(?=\S)")
 _SOUND = re.compile(r"[\[(][^\])]*[\])]|[♪♫]+[^♪♫]*[♪♫]*")
 
 # Words that precede a colon in prose and notes far more often than they name anyone.
@@ -104,6 +130,29 @@ _NOT_NAMES = frozenset(
 # Lower-case particles allowed inside names ("Ludwig van Beethoven").
 _PARTICLES = frozenset("van von de der den da di du del della la le bin ibn al el y".split())
 
+# Section markers written like labels (**Break:** [15:37], Intro:, Chapter 3:): not people.
+_SECTION_WORDS = (
+    r"(?:ad|ads|advert|advertisement|break|chapter|intro|introduction|outro|sponsor|sponsors"
+    r"|sponsorship|sponsored|interlude|transition|recap|teaser|credits|housekeeping|cold open"
+    r"|mid-?roll|pre-?roll|post-?roll|segment|section|part|music|theme music|closing|opening)"
+)
+_SECTION_QUALIFIER = (
+    r"(?:[ \t]+(?:break|read|message|spot|music|segment|\d+|[ivx]+|one|two|three))?"
+)
+_SECTION_NAME = re.compile(rf"(?i:{_SECTION_WORDS}{_SECTION_QUALIFIER})\b")
+_SECTION_LINE = re.compile(
+    rf"[ \t]*(?:\*\*|__)?[ \t]*[\[(]?[ \t]*(?P<name>{_SECTION_NAME.pattern})[ \t]*[\])]?"
+    r"[ \t]*(?:\*\*|__)?[ \t]*(?P<colon>:)?[ \t]*(?:\*\*|__)?[ \t]*"
+    rf"(?:[\[(](?P<t>{_TIME})[\])]|(?P<bare>{_TIME}))?[ \t]*(?P<colon2>:)?[ \t]*(?P<rest>.*)$"
+)
+# Section markers whose text is a title, not speech.
+_TITLED_SECTIONS = frozenset({"chapter", "part", "section", "segment"})
+# An unnamed header: the same speaker goes on after a pause, from this time.
+_CONTINUATION = re.compile(
+    rf"[ \t]*(?:\*\*|__)?[\[(](?P<t>{_TIME})[\])](?:\*\*|__)?[ \t]*:[ \t]*(?P<text>.*)$"
+    rf"|[ \t]*(?:\*\*|__)?[\[(](?P<t2>{_TIME})[\])](?:\*\*|__)?[ \t]*$"
+)
+
 _PLAIN_MIN_LABELLED = 2
 # Lines export tools append to every transcript; not speech.
 _FOOTER = re.compile(
@@ -113,12 +162,16 @@ _FOOTER = re.compile(
 )
 
 
-def parse_transcript(text: str, path: str) -> ParsedTranscript:
+def parse_transcript(
+    text: str, path: str, overrides: SourceOverrides | None = None
+) -> ParsedTranscript:
     """Detect a transcript's format and parse it into metadata and segments.
 
     Args:
         text: The decoded file (see `bot.ingest.decode.decode`).
         path: The file's path: used for the default slug and title, and in errors.
+        overrides: Metadata given from outside the file (command line, sidecar, feed);
+            it wins over the file's own.
 
     Returns:
         The metadata, the detected format name and the segments in file order.
@@ -133,13 +186,34 @@ def parse_transcript(text: str, path: str) -> ParsedTranscript:
         raise TranscriptError(path, "front matter but no transcript after it", first_line)
     declared = Roster(meta.participants) if meta.participants else None
     fmt = _detect(body, path, declared)
+    heading = None
+    if fmt in _LINE_FORMATS:
+        decoded = unescape_entities(body)
+        unescaped = unescape_markdown(decoded)
+        relook = unescaped is not decoded or (fmt == "plain" and decoded is not body)
+        heading, unescaped = _take_heading(unescaped)
+        if relook:
+            # Escapes may have hidden the labels ("\[12:34\]", "&#39;"): look again.
+            fmt = _detect(unescaped, path, declared)
+        body = strip_inline_stamps(bracket_directions(unescaped))
     segments, labels = _PARSERS[fmt](body, first_line, path, declared)
     if not segments:
         raise TranscriptError(path, f"no transcript text found (read as {fmt})", first_line)
     participants = build_participants(meta.participants, labels)
+    title = meta.title
+    if heading and not (front and _text(front.get("title"))):
+        title = heading
+    given = _front_people(front, path)
+    if overrides is not None and overrides.participants:
+        given = [*overrides.participants, *given]
+    if given:
+        participants = merge_participants(given, participants)
+    participants = complete_first_names(
+        participants, (title, *(seg.text for seg in segments[:_INTRODUCTION_SEGMENTS]))
+    )
     meta = SourceMeta(
         slug=meta.slug,
-        title=meta.title,
+        title=title,
         date=meta.date,
         venue=meta.venue,
         url=meta.url,
@@ -147,8 +221,33 @@ def parse_transcript(text: str, path: str) -> ParsedTranscript:
         corrections=meta.corrections,
         extra=meta.extra,
     )
+    if overrides is not None:
+        meta = overrides.apply(meta)
     log.debug("%s: %s, %d segments, %d speakers", path, fmt, len(segments), len(participants))
     return ParsedTranscript(meta=meta, format=fmt, segments=tuple(segments))
+
+
+# People are introduced near the start: full names for first-name labels are sought there.
+_INTRODUCTION_SEGMENTS = 60
+# Formats read line by line, where entities, Markdown escapes and a title heading are
+# cleaned from the whole body before parsing; subtitles and JSON clean their cue text.
+_LINE_FORMATS = frozenset({"markdown", "blocks", "stamped", "colon", "plain"})
+_HEADING = re.compile(r"^#[ \t]+(?P<title>\S.*?)[ \t#]*$", re.MULTILINE)
+_HEADING_LINES = 40
+_GENERIC_TITLE_WORDS = frozenset("the full podcast show raw edited auto automatic".split())
+
+
+def _take_heading(body: str) -> tuple[str | None, str]:
+    """The first ``# Title`` near the top and the body with that line blanked out."""
+    head = body[: sum(len(line) + 1 for line in body.split("\n", _HEADING_LINES)[:_HEADING_LINES])]
+    match = _HEADING.search(head)
+    if match is None:
+        return None, body
+    title = _md_inline(match.group("title"))
+    words = set(re.split(r"[\W_]+", title.lower())) - {""}
+    if words <= GENERIC_STEMS | _GENERIC_TITLE_WORDS:
+        title = ""  # "# Transcript", "# Full episode transcript": says nothing
+    return title or None, body[: match.start()] + body[match.end() :]
 
 
 # --- front matter -------------------------------------------------------------------
@@ -193,16 +292,16 @@ def _yaml_problem(exc: yaml.YAMLError, source: str) -> tuple[str, int]:
 
 
 def _meta_from(front: dict | None, path: str) -> SourceMeta:
-    """Build the source metadata from front matter, or from the file name alone."""
-    stem = PurePath(path).stem
-    slug = _SLUG_JUNK.sub("-", stem.lower()).strip("-") or "transcript"
-    title = " ".join(w[:1].upper() + w[1:] for w in re.split(r"[-_\s]+", stem) if w)
+    """Build the source metadata from front matter, or from the file's path alone."""
+    slug, title = path_identity(path)
     if front is None:
         return SourceMeta(slug=slug, title=title or slug)
-    known = {"slug", "title", "date", "venue", "url", "participants", "corrections"}
+    known = {"slug", "title", "date", "venue", "url", "participants", "corrections",
+             *(key for key, _ in _PEOPLE_KEYS)}
     extra = {str(key): _plain(value) for key, value in front.items() if key not in known}
+    given = _text(front.get("slug")) or _text(front.get("id"))
     return SourceMeta(
-        slug=_text(front.get("slug")) or slug,
+        slug=(slugify(given) if given else None) or slug,
         title=_text(front.get("title")) or title or slug,
         date=_text(front.get("date")),
         venue=_text(front.get("venue")),
@@ -211,6 +310,71 @@ def _meta_from(front: dict | None, path: str) -> SourceMeta:
         corrections=_corrections(front.get("corrections"), path),
         extra=extra,
     )
+
+
+# File names that say what a file is, not which episode: the folder names the episode.
+GENERIC_STEMS = frozenset(
+    """transcript transcripts transcription index readme captions caption subtitles subtitle
+    subs episode audio video text full fulltext full-transcript show-notes shownotes notes
+    content main default english en""".split()
+)
+# Words that are acronyms in file names ("practical-ai-132" is "Practical AI 132").
+_ACRONYMS = frozenset(
+    """ai ml api ceo cto cfo coo cpo vc ui ux nlp llm llms gpt aws gcp sql tv pr hr nyc sf la
+    uk usa eu un nasa fbi cia ama faq qa q&a ipo ibm mit ucla nyu b2b b2c saas seo vr ar xr
+    iot crm erp devops mvp roi kpi okr okrs dei esg gdp diy ios pc""".split()
+)
+_ABBREVIATIONS = {"ep": "Episode", "eps": "Episodes", "pt": "Part", "vol": "Volume"}
+
+
+def slugify(text: str) -> str:
+    """A slug: lower-case words joined by hyphens."""
+    return _SLUG_JUNK.sub("-", text.lower()).strip("-")
+
+
+def path_identity(path: str) -> tuple[str, str]:
+    """The slug and title a file's path gives it.
+
+    A generic file name (``ep-012/transcript.md``) or a bare number (``ep-012/3.srt``)
+    leaves the naming to its folder, so every episode folder is its own source and keeps
+    its slug from run to run.
+    """
+    pure = PurePath(path)
+    stem = pure.name.split(".")[0] if not pure.name.startswith(".") else pure.stem
+    folder = pure.parent.name
+    base = stem.lower()
+    name = stem
+    if folder and folder not in (".", "..", "/") and (base in GENERIC_STEMS or base.isdigit()):
+        name = folder
+        if base.isdigit() and not re.search(rf"(?<!\d)0*{int(base)}(?!\d)", folder):
+            name = f"{folder}-{stem}"
+    slug = slugify(name) or slugify(stem) or "transcript"
+    return slug, readable_title(name) or slug
+
+
+def readable_title(name: str) -> str:
+    """A title from a file or folder name: words capitalised, acronyms upper-case, numbers
+    without leading zeros, "ep" spelled out, and no word twice in a row."""
+    words: list[str] = []
+    for word in re.split(r"[-_\s.]+", name):
+        if not word:
+            continue
+        lower = word.lower()
+        if word.isdigit():
+            word = str(int(word))
+        elif lower in _ACRONYMS:
+            word = word.upper()
+        elif lower in _ABBREVIATIONS:
+            word = _ABBREVIATIONS[lower]
+        elif re.fullmatch(r"(?i)ep\d+", word):
+            words.append("Episode")
+            word = str(int(word[2:]))
+        else:
+            word = word[:1].upper() + word[1:]
+        if words and words[-1].lower() == word.lower():
+            continue  # "3-3", "episode-episode-4"
+        words.append(word)
+    return " ".join(words)
 
 
 def _text(value: object) -> str | None:
@@ -260,6 +424,26 @@ def _participants(value: object, path: str) -> tuple[Participant, ...]:
     return tuple(people)
 
 
+_PEOPLE_KEYS = (("host", "Host"), ("hosts", "Host"), ("guest", "Guest"), ("guests", "Guest"))
+
+
+def _front_people(front: dict | None, path: str) -> list[Participant]:
+    """People named by `host`/`guest` front-matter keys (as collections write them).
+
+    Unlike `participants`, they do not limit which labels count as speakers: they only
+    give the speakers the file labels their full names and roles.
+    """
+    if not front:
+        return []
+    people = []
+    for key, role in _PEOPLE_KEYS:
+        try:
+            people += people_from(front.get(key), role)
+        except ValueError as exc:
+            raise TranscriptError(path, f"front matter '{key}': {exc}") from None
+    return people
+
+
 def _corrections(value: object, path: str) -> tuple[Correction, ...]:
     """Parse `corrections`: a list of {wrong, right, note} or a {wrong: right} mapping."""
     if value is None:
@@ -286,6 +470,13 @@ def _detect(body: str, path: str, declared: Roster | None) -> str:
     """Name the layout of a transcript body (see the module docstring)."""
     suffix = PurePath(path).suffix.lower()
     head = body.lstrip()
+    if suffix == ".json":
+        return json_formats.detect(body, path)
+    if json_formats.looks_like_json(head):
+        try:
+            return json_formats.detect(body, path)
+        except TranscriptError:
+            pass  # braces that open a text transcript
     if head.startswith("WEBVTT") or suffix == ".vtt":
         return "vtt"
     if suffix == ".srt" or _SRT_START.match(head):
@@ -314,16 +505,28 @@ def _detect(body: str, path: str, declared: Roster | None) -> str:
     return "plain"
 
 
+@lru_cache(maxsize=4096)  # a file repeats its few labels on every line
 def _is_name(name: str) -> bool:
-    """Whether a label looks like a person: 1-4 capitalised words (particles allowed)."""
+    """Whether a label looks like a person: 1-4 capitalised words (particles allowed).
+
+    Quotes around a nickname and a suffix after a comma do not count against a name;
+    scripts without case (Chinese, Arabic) count as capitalised; section markers
+    ("Break", "Chapter 3") are not people.
+    """
     words = name.split()
     capitalised = 0
     for word in words:
-        if word[0].isupper():
-            capitalised += 1
-        elif not (word.isdigit() or (capitalised and word.lower() in _PARTICLES)):
+        core = word.strip(_QUOTES + ",")
+        if not core:
             return False
-    return 1 <= capitalised <= 4 and len(words) <= 5
+        head = core[0]
+        if head.isupper() or (head.isalpha() and not head.islower()):
+            capitalised += 1
+        elif not (core.isdigit() or (capitalised and core.lower() in _PARTICLES)):
+            return False
+    if not (1 <= capitalised <= 5 and len(words) <= 6):
+        return False
+    return not _SECTION_NAME.fullmatch(name)
 
 
 def _colon(line: str) -> re.Match | None:
@@ -419,6 +622,32 @@ def _seconds(stamp: str) -> float:
     return seconds + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
 
 
+def _section(line: str) -> tuple[float | None, str] | None:
+    """A section-marker line: (its time, the speech after it), or None for other lines.
+
+    A marker needs a colon, a time or a line to itself, so "Music is my life." stays
+    speech; the text after a chapter's marker is its title, not speech.
+    """
+    match = _SECTION_LINE.match(line)
+    if match is None:
+        return None
+    stamp = match.group("t") or match.group("bare")
+    rest = match.group("rest").strip()
+    if not (match.group("colon") or match.group("colon2") or stamp or not rest):
+        return None
+    if match.group("name").split()[0].lower() in _TITLED_SECTIONS:
+        rest = ""
+    return (_seconds(stamp) if stamp else None), rest
+
+
+def _continuation(line: str) -> tuple[float, str] | None:
+    """An unnamed header such as ``(00:12:34):``: (its time, any text after it)."""
+    match = _CONTINUATION.match(line)
+    if match is None:
+        return None
+    return _seconds(match.group("t") or match.group("t2")), match.group("text") or ""
+
+
 # --- line-based layouts -------------------------------------------------------------
 
 
@@ -477,12 +706,21 @@ def _labelled_lines(
     parts: list[str] = []
     for number, line in enumerate(lines, first):
         header = labels(line)
+        if header is None and line and (
+            ":" in line or "[" in line or "(" in line or len(line) < 30
+        ):
+            # An unnamed header keeps the speaker; a section marker names nobody.
+            if (more := _continuation(line)) is not None:
+                header = (speaker, *more)
+            elif (marker := _section(line)) is not None:
+                header = (None, *marker)
         if header is not None:
             if parts:
                 segments.append(Segment(speaker, " ".join(parts), start, begin))
                 parts = []
             speaker, start, text = header
-            found[speaker] = None
+            if speaker is not None:
+                found[speaker] = None
             begin = number
             if text:
                 parts.append(text)
@@ -602,13 +840,21 @@ def _parse_markdown(body: str, first: int, path: str, declared: Roster | None):
             continue
         if not started:
             continue
+        if line and (":" in line or "[" in line or "(" in line or len(line) < 30):
+            # An unnamed header keeps the speaker; a section marker names nobody.
+            if (more := _continuation(line)) is not None:
+                out.open(out.speaker, more[0], number, _md_inline(more[1]))
+                continue
+            if (marker := _section(line)) is not None:
+                out.open(None, marker[0], number, _md_inline(marker[1]))
+                continue
         if not line.strip() or _MD_SKIP.match(line):
             out.flush()
             if _MD_RULE.match(line):
                 started = False  # after a rule come credits and links, not speech
             continue
         stamp = _MD_STAMP.match(line)
-        if stamp is not None and not out.parts:
+        if stamp is not None:
             start = _seconds(stamp.group("t"))
             out.open(out.speaker, start, number, _md_inline(stamp.group("rest")))
         else:
@@ -789,7 +1035,10 @@ def _cue_parts(raw: str) -> list[tuple[str | None, list[str]]]:
     parts.append((voice, raw[pos:]))
     cleaned = []
     for name, text in parts:
-        lines = [html.unescape(_TAG.sub("", line)).strip() for line in text.split("\n")]
+        lines = [
+            bracket_directions(html.unescape(_TAG.sub("", line))).strip()
+            for line in text.split("\n")
+        ]
         lines = [" ".join(line.split()) for line in lines if line and not line.isspace()]
         if lines or name is not None:
             cleaned.append((name, lines))
@@ -851,6 +1100,14 @@ def _cue_segments(
                     chunk.append(text)
             if chunk:
                 turns.append((start, line, voice, marked, " ".join(chunk)))
+    # ". Joan: So I did": the full stop ends the previous cue's sentence, then Joan speaks.
+    leads: dict[int, str] = {}
+    for index, (start, line, voice, marked, text) in enumerate(turns):
+        if text[:1] in _LEAD_CHARS and (lead := _LEAD.match(text)) is not None:
+            label = _CUE_LABEL.match(text, lead.end())
+            if label is not None and _is_name(label["label"]):
+                leads[index] = lead.group("lead")
+                turns[index] = (start, line, voice, marked, text[lead.end() :])
     labels = [m for *_, text in turns if (m := _CUE_LABEL.match(text)) and _is_name(m["label"])]
     counts = Counter(m.group("label") for m in labels)
     accepted = _accepted_labels(counts, len(turns), declared)
@@ -870,8 +1127,15 @@ def _cue_segments(
     segments: list[Segment] = []
     speakers: list[str] = []
     speaker: str | None = None
-    for start, line, voice, marked, text in turns:
+    for index, (start, line, voice, marked, text) in enumerate(turns):
         match = _CUE_LABEL.match(text)
+        if index in leads:
+            if match is not None and match.group("label") in accepted and segments:
+                last = segments[-1]
+                segments[-1] = Segment(last.speaker, last.text + leads[index], last.start,
+                                       last.line)
+            elif match is None or match.group("label") not in accepted:
+                text = f"{leads[index]} {text}"
         if voice is not None:
             speaker = voice
         elif match is not None and match.group("label") in accepted:
@@ -902,4 +1166,5 @@ _PARSERS: dict[str, Callable[..., tuple[list[Segment], Iterable[str]]]] = {
     "stamped": _parse_stamped,
     "colon": _parse_colon,
     "plain": _parse_plain,
+    **json_formats.PARSERS,
 }

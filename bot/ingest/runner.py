@@ -16,14 +16,14 @@ from pathlib import Path
 from bot import highlights
 from bot.highlights import Unit
 from bot.ingest.decode import decode
+from bot.ingest.discovery import plan
 from bot.ingest.formats import parse_transcript
 from bot.ingest.sentences import build_quotes
-from bot.ingest.types import ParsedTranscript, TranscriptError
+from bot.ingest.types import ParsedTranscript, SourceOverrides, TranscriptError
 from store.quotes import NewHighlight, NewQuote, NewSource, QuoteStore, SpeakerInfo
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPT_SUFFIXES = {".txt", ".md", ".markdown", ".srt", ".vtt"}
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -54,25 +54,6 @@ class IngestReport:
 
 
 Progress = Callable[[int, int, FileResult], None]
-
-
-def expand(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files to ingest: named files as given, folders searched for transcript suffixes."""
-    files: list[Path] = []
-    missing: list[FileResult] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
-                and not p.name.startswith(".")
-            ))
-        elif path.is_file():
-            files.append(path)
-        else:
-            missing.append(FileResult(str(path), "failed", error=f"{path}: no such file or folder"))
-    return files, missing
 
 
 def source_records(parsed: ParsedTranscript, path: str, digest: str):
@@ -116,7 +97,9 @@ class Prepared:
     error: str | None = None
 
 
-def prepare(path: Path, known: frozenset[str]) -> Prepared:
+def prepare(
+    path: Path, known: frozenset[str], overrides: SourceOverrides | None = None
+) -> Prepared:
     """Read, decode, parse and segment one file. Pure CPU work: runs in a worker thread."""
     name = str(path)
     try:
@@ -130,10 +113,14 @@ def prepare(path: Path, known: frozenset[str]) -> Prepared:
     except TranscriptError as exc:
         return Prepared(path, error=str(exc))
     digest = hashlib.sha256(data).hexdigest()
+    if overrides:
+        # Metadata from a sidecar, feed or the command line is part of what was ingested:
+        # when it changes, the file is read again.
+        digest = hashlib.sha256(f"{digest}\0{overrides!r}".encode()).hexdigest()
     if digest in known:
         return Prepared(path, digest, len(data))
     try:
-        parsed = parse_transcript(decode(data, name), name)
+        parsed = parse_transcript(decode(data, name), name, overrides)
         records = source_records(parsed, str(path.resolve()), digest)
         if not records[2]:
             raise TranscriptError(name, "no quotable text found")
@@ -191,21 +178,25 @@ async def ingest_paths(
     *,
     progress: Progress | None = None,
     force: bool = False,
+    overrides: SourceOverrides | None = None,
 ) -> IngestReport:
     """Ingest every file under `paths`; one bad file never stops the rest of the batch.
 
     Files are parsed one ahead in a worker while the previous file is written, so parsing
     and indexing use both cores. A file whose bytes are already stored is skipped without
-    parsing.
+    parsing. Feeds stand for their episodes' transcripts; sidecar files and `overrides`
+    (the command line's title, date, url and speakers) add metadata.
     """
-    files, missing = expand(paths)
-    report = IngestReport(list(missing))
+    planned = plan(paths, overrides)
+    files = planned.files
+    report = IngestReport([FileResult(p, "failed", error=e) for p, e in planned.problems])
+    report.files += [FileResult(p, "skipped", error=e) for p, e in planned.skipped]
     # The lease tells other processes an ingest is under way, so they leave the derived
     # state it is about to rebuild alone.
     async with store.db.ingesting():
         known = frozenset() if force else await store.content_hashes()
         async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
-            await _ingest_files(store, files, known, report, progress)
+            await _ingest_files(store, files, known, report, progress, planned.overrides)
         # Not only when this run changed something: an earlier run killed after its last
         # file and before its refresh left the snapshot marked stale.
         await store.rebuild_stale()
@@ -218,18 +209,20 @@ async def _ingest_files(
     known: frozenset[str],
     report: IngestReport,
     progress: Progress | None,
+    overrides: dict[Path, SourceOverrides] | None = None,
 ) -> None:
     """Parse files ahead in the workers while earlier ones are written, in file order."""
     loop = asyncio.get_running_loop()
+    given = overrides or {}
     with _parser_pool(files) as pool:
         ahead: deque[asyncio.Future] = deque()
         queued = iter(files)
         for path in islice(queued, PARSE_AHEAD):
-            ahead.append(loop.run_in_executor(pool, prepare, path, known))
+            ahead.append(loop.run_in_executor(pool, prepare, path, known, given.get(path)))
         for i in range(1, len(files) + 1):
             prepared = await ahead.popleft()
             for path in islice(queued, 1):
-                ahead.append(loop.run_in_executor(pool, prepare, path, known))
+                ahead.append(loop.run_in_executor(pool, prepare, path, known, given.get(path)))
             result = await store_prepared(store, prepared)
             if result.status == "failed":
                 log.warning("%s", result.error)

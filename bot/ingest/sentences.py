@@ -247,7 +247,7 @@ def _runs(speakers: list[str | None]) -> list[int]:
 # Formats a machine cut into cues or timed blocks, whose speaker labels can be shifted by a
 # few words. In hand-labelled formats (Name: lines, Markdown) a turn is a turn: a short
 # lower-case reply ("no, not at all.") belongs to whoever it is labelled with.
-MACHINE_CUT = frozenset({"srt", "vtt", "blocks", "stamped"})
+MACHINE_CUT = frozenset({"srt", "vtt", "blocks", "stamped", "podcast-json", "whisper-json"})
 
 
 def _sentence_cuts(

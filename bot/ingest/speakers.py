@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot.ingest.types import Participant
 
@@ -12,6 +13,10 @@ log = logging.getLogger(__name__)
 
 _ROLE = re.compile(r"^(?P<name>.*?)\s*\((?P<role>[^()]*)\)\s*$")
 _SPACES = re.compile(r"\s+")
+_DIARIZED = re.compile(r"(?i:speaker)_(\d+)")
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)’(?=\w)")
+_QUOTE_CHARS = frozenset("'’‘\"“”")
+_NICKNAME = re.compile(r"(?<!\S)(?:‘[^’\s]+’|“[^”]+”|\"[^\"\s]+\"|'[^'\s]+')(?!\S)")
 # Honorifics are dropped before comparing words, so "Dr. Smith" finds "Jane Smith".
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame"})
 
@@ -34,7 +39,17 @@ def split_label(label: str) -> tuple[str, str | None]:
 
 
 def display_name(name: str) -> str:
-    """Return the name to show for a label: ALL-CAPS subtitle labels become title case."""
+    """Return the name to show for a label: ALL-CAPS subtitle labels become title case.
+
+    An apostrophe inside a name is written straight ("O’Connell" is "O'Connell"), so
+    files that spell it either way give one speaker; quotes around a nickname stay.
+    """
+    if "’" in name:
+        name = _INNER_APOSTROPHE.sub("'", name)
+    diarized = _DIARIZED.fullmatch(name)
+    if diarized is not None:
+        # Speech-to-text tools count from zero ("SPEAKER_00"); people count from one.
+        return f"Speaker {int(diarized.group(1)) + 1}"
     if name.isupper() and sum(c.isalpha() for c in name) > 1:
         # str.title() would turn "O'BRIEN" into "O'Brien" and "MCCOY" into "Mccoy";
         # the first is right and the second is the best a machine can do.
@@ -42,9 +57,20 @@ def display_name(name: str) -> str:
     return name
 
 
+_WORD_TRIM = ".,'’‘\"“”"
+# Curly and straight quotes spell one name: "O’Brien" is "O'Brien".
+_STRAIGHT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+def fold(name: str) -> str:
+    """A name as compared: lower case, quotes straightened."""
+    return name.translate(_STRAIGHT).lower()
+
+
+@lru_cache(maxsize=4096)  # the same few names are compared over and over
 def _words(name: str) -> tuple[str, ...]:
-    """Lower-cased words of a name without honorifics or trailing dots."""
-    words = (w.rstrip(".").lower() for w in name.split())
+    """Lower-cased words of a name without honorifics, commas, quotes or trailing dots."""
+    words = (fold(w.strip(_WORD_TRIM)) for w in name.split())
     return tuple(w for w in words if w and w not in _TITLES)
 
 
@@ -68,11 +94,17 @@ class Roster:
         self._exact: dict[str, str] = {}
         for person in self.participants:
             for alias in person.aliases:
-                self._exact.setdefault(split_label(alias)[0].lower(), person.name)
+                self._exact.setdefault(fold(split_label(alias)[0]), person.name)
         # Names win over aliases that happen to spell another participant's name.
         for person in self.participants:
-            self._exact[split_label(person.name)[0].lower()] = person.name
+            self._exact[fold(split_label(person.name)[0])] = person.name
         self._full = [(person.name, _words(person.name)) for person in self.participants]
+        # "Andrew Bosworth" names "Andrew ‘Boz’ Bosworth": the nickname may be left out.
+        self._full += [
+            (person.name, plain) for person in self.participants
+            if _QUOTE_CHARS.intersection(person.name)
+            and (plain := _words(_NICKNAME.sub(" ", person.name))) != _words(person.name)
+        ]
         self._cache: dict[str | None, str | None] = {}
 
     def match(self, label: str) -> str | None:
@@ -82,7 +114,7 @@ class Roster:
         ("Ilya", "Sutskever", "Dr. Smith") found as whole words in exactly one name.
         """
         name = split_label(label)[0]
-        found = self._exact.get(name.lower())
+        found = self._exact.get(fold(name))
         if found is not None:
             return found
         words = _words(name)
@@ -145,7 +177,7 @@ def build_participants(
     seen: dict[str, tuple[str, str | None, int]] = {}
     for order, label in enumerate(labels):
         name, role = split_label(label)
-        key = name.lower()
+        key = fold(name)
         if name and key not in seen:
             seen[key] = (name, role, order)
         elif name and role and seen[key][1] is None:
@@ -166,8 +198,8 @@ def build_participants(
         order_of[full] = min(order_of[full], order)
         if role and not info["role"]:
             info["role"] = role
-        if name.lower() != full.lower() and name.lower() not in (
-            a.lower() for a in info["aliases"]
+        if fold(name) != fold(full) and fold(name) not in (
+            fold(a) for a in info["aliases"]
         ):
             info["aliases"].append(name)
     declared_names = [name for name, info in people.items() if info["declared"]]
@@ -179,3 +211,179 @@ def build_participants(
         Participant(name, people[name]["role"], tuple(people[name]["aliases"]))
         for name in declared_names + found
     )
+
+
+def merge_participants(
+    given: Iterable[Participant], found: Iterable[Participant]
+) -> tuple[Participant, ...]:
+    """Merge speakers given from outside the file (sidecar, command line) with its own.
+
+    A speaker the file names that matches a given one (by name, alias or short form)
+    becomes that person: the given name and role win, the file's spelling becomes an
+    alias. Speakers only the file names follow the given ones.
+
+    Args:
+        given: Participants from a sidecar file or the command line.
+        found: Participants after `build_participants`.
+
+    Returns:
+        The given participants (aliases completed), then the file's other speakers.
+    """
+    found = tuple(found)
+    fuller = Roster(found)
+    merged: dict[str, list] = {}
+    for person in given:
+        # A short given name ("Ode") for a fuller one the file uses ("Ben Ode").
+        name = fuller.match(person.name)
+        if name is None or len(_words(name)) <= len(_words(person.name)):
+            name = person.name
+        aliases = [*person.aliases, *([person.name] if name != person.name else [])]
+        info = merged.setdefault(name, [None, []])
+        info[0] = info[0] or person.role
+        info[1] += [a for a in aliases if a.lower() not in map(str.lower, info[1])]
+    roster = Roster(Participant(n, r, tuple(a)) for n, (r, a) in merged.items())
+    rest = []
+    for person in found:
+        full = roster.match(person.name)
+        if full is None:
+            full = next((m for a in person.aliases if (m := roster.match(a))), None)
+        if full is None:
+            rest.append(person)
+            continue
+        info = merged[full]
+        info[0] = info[0] or person.role
+        for alias in (person.name, *person.aliases):
+            if alias.lower() != full.lower() and alias.lower() not in map(str.lower, info[1]):
+                info[1].append(alias)
+    return tuple(Participant(n, r, tuple(a)) for n, (r, a) in merged.items()) + tuple(rest)
+
+
+# Capitalised words that follow a first name without being a surname ("Sarah And I").
+_NOT_SURNAMES = frozenset(
+    """i i'm i've i'll and but so the a an to of in on at for with is was it that this
+    yes no yeah okay ok oh well now then thanks thank said says asked who what when where
+    why how we you he she they my our your his her their mr mrs ms dr""".split()
+)
+_CAPITALISED = r"[^\W\d_a-zß-ÿ][\w'’-]+"
+_SUFFIXES = frozenset({"Jr", "Sr", "II", "III", "IV"})
+_SURNAMES = re.compile(
+    rf"((?:[ \t]+{_CAPITALISED}){{1,2}})(?P<suffix>,?[ \t]+(?:Jr|Sr|II|III|IV)\b\.?)?"
+)
+
+
+def _mentions(text: str, name: str):
+    """Matches of the capitalised words after each whole-word mention of `name`.
+
+    str.find then a match at the spot: a pattern opening with a look-behind would be
+    tried at every character of the text.
+    """
+    at = text.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_'’-"):
+            match = _SURNAMES.match(text, end)
+            if match is not None:
+                yield match
+        at = text.find(name, end)
+
+
+def complete_first_names(
+    people: tuple[Participant, ...], texts: Iterable[str | None]
+) -> tuple[Participant, ...]:
+    """Give a first-name-only speaker the full name the same source introduces.
+
+    "Sarah:" labels in a source whose title or text says "my guest is Sarah Chen"
+    become Sarah Chen, with "Sarah" as an alias. A name followed by two different
+    surnames equally often, or one another speaker already has, is left alone.
+
+    Args:
+        people: The source's participants.
+        texts: The title and the segment texts, searched for full names.
+
+    Returns:
+        The participants, completed where the text allows.
+    """
+    singles = [
+        p for p in people
+        if len(p.name.split()) == 1 and p.name[:1].isupper() and not p.name.isupper()
+        and p.name.isalpha()
+    ]
+    if not singles:
+        return people
+    text = "\n".join(t for t in texts if t)
+    taken = {p.name.lower() for p in people}
+    renamed: dict[str, str] = {}
+    for person in singles:
+        counts: dict[str, int] = {}
+        for match in _mentions(text, person.name):
+            words = match.group(1).split()
+            kept = []
+            for word in words:
+                if word.lower().strip("'’") in _NOT_SURNAMES:
+                    break
+                kept.append(word.rstrip("'’").removesuffix("'s").removesuffix("’s"))
+            if kept:
+                # Only the first surname word: "Sarah Chen Today" must count as "Sarah Chen".
+                full = f"{person.name} {kept[0]}"
+                if len(kept) > 1 and kept[1].rstrip(".") in _SUFFIXES:
+                    full += f" {kept[1]}"  # "Louis Gerstner III"
+                elif len(kept) == len(words) == 1 and match.group("suffix"):
+                    full += match.group("suffix")  # "Mike Maples, Jr."
+                counts[full] = counts.get(full, 0) + 1
+        if not counts:
+            continue
+        ranked = sorted(counts.items(), key=lambda item: -item[1])
+        if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+            continue
+        full = ranked[0][0]
+        if full.lower() not in taken and full.split()[1].lower() not in taken:
+            renamed[person.name] = full
+            taken.add(full.lower())
+    if not renamed:
+        return people
+    log.debug("first names completed: %s", renamed)
+    return tuple(
+        Participant(renamed[p.name], p.role, (p.name, *p.aliases)) if p.name in renamed else p
+        for p in people
+    )
+
+
+def people_from(value: object, role: str | None = None) -> list[Participant]:
+    """Speakers written in metadata: "Name (Role)" strings (one string may hold several,
+    split by semicolons), {name, role, aliases} mappings, or one {Name: Role} mapping.
+
+    Args:
+        value: The metadata value.
+        role: The role for people whose entry gives none (a `guests:` key gives "Guest").
+
+    Raises:
+        ValueError: An entry without a name, or a value of another shape.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part for part in value.split(";") if part.strip()]
+    if isinstance(value, dict) and "name" not in value:
+        value = [{"name": k, "role": v} for k, v in value.items()]
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError(f"speakers must be a list, not {value!r}")
+    people = []
+    for item in value:
+        if isinstance(item, str):
+            name, own = split_label(item)
+            if name:
+                people.append(Participant(name, own or role))
+        elif isinstance(item, dict) and str(item.get("name") or "").strip():
+            aliases = item.get("aliases") or ()
+            if isinstance(aliases, str):
+                aliases = (aliases,)
+            own = item.get("role")
+            people.append(Participant(
+                str(item["name"]).strip(), str(own).strip() if own else role,
+                tuple(str(a).strip() for a in aliases if str(a).strip()),
+            ))
+        else:
+            raise ValueError(f"speaker without a name: {item!r}")
+    return people

@@ -49,6 +49,54 @@ class SourceMeta:
 
 
 @dataclass(frozen=True)
+class SourceOverrides:
+    """Metadata given from outside a file: the command line, a sidecar file or a feed.
+
+    Every field set here wins over what the file says; `participants` are merged with
+    the speakers the file names (their roles and full names win).
+    """
+
+    slug: str | None = None
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None
+    participants: tuple[Participant, ...] = ()
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return any((self.slug, self.title, self.date, self.url, self.participants, self.extra))
+
+    def over(self, other: SourceOverrides | None) -> SourceOverrides:
+        """These overrides with `other`'s filling the fields these leave unset."""
+        if other is None:
+            return self
+        return SourceOverrides(
+            slug=self.slug or other.slug,
+            title=self.title or other.title,
+            date=self.date or other.date,
+            url=self.url or other.url,
+            participants=self.participants + tuple(
+                p for p in other.participants
+                if p.name.lower() not in {q.name.lower() for q in self.participants}
+            ),
+            extra=tuple({**dict(other.extra), **dict(self.extra)}.items()),
+        )
+
+    def apply(self, meta: SourceMeta) -> SourceMeta:
+        """`meta` with these fields in place of its own (participants are merged earlier)."""
+        return SourceMeta(
+            slug=self.slug or meta.slug,
+            title=self.title or meta.title,
+            date=self.date or meta.date,
+            venue=meta.venue,
+            url=self.url or meta.url,
+            participants=meta.participants,
+            corrections=meta.corrections,
+            extra={**meta.extra, **dict(self.extra)},
+        )
+
+
+@dataclass(frozen=True)
 class Segment:
     """One run of text as the file cuts it: a cue, a line, a block, a paragraph.
 
