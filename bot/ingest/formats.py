@@ -163,16 +163,46 @@ def _split_front_matter(text: str, path: str) -> tuple[dict | None, str, int]:
     if end is None:
         raise TranscriptError(path, "front matter opened with '---' is never closed", 1)
     source = text[first_end + 1 : end.start()]
+    if len(source) > MAX_FRONT_MATTER_CHARS:
+        raise TranscriptError(
+            path,
+            f"front matter is {len(source) // 1024} KB; the limit is "
+            f"{MAX_FRONT_MATTER_CHARS // 1024} KB",
+            1,
+        )
     try:
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=_FrontMatterLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise TranscriptError(path, *_yaml_problem(exc, source)) from None
+    except RecursionError:
+        raise TranscriptError(path, "front matter is nested too deeply", 2) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise TranscriptError(path, "front matter must be a YAML mapping of keys to values", 2)
     body_start = end.end() + 1
     return data, text[body_start:], text.count("\n", 0, body_start) + 1
+
+
+# Front matter is a few lines of metadata; a cap keeps a hostile block from costing more.
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases.
+
+    Metadata never needs them, and nested aliases ("billion laughs") make a few hundred
+    bytes expand into hundreds of megabytes of data.
+    """
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (&name, *name) are not allowed in front matter",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
 
 
 def _yaml_problem(exc: yaml.YAMLError, source: str) -> tuple[str, int]:

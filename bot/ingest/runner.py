@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import multiprocessing
 from collections import deque
@@ -79,16 +80,15 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
     source = NewSource(
         slug=meta.slug, title=meta.title, date=None if meta.date is None else str(meta.date),
         venue=meta.venue, url=meta.url, path=path, format=parsed.format, content_hash=digest,
-        meta={
-            "participants": [
+        meta=bounded_meta(
+            [
                 {"name": p.name, "role": p.role, "aliases": list(p.aliases)}
                 for p in meta.participants
             ],
-            "corrections": [
-                {"wrong": c.wrong, "right": c.right, "note": c.note} for c in meta.corrections
-            ],
-            **meta.extra,
-        },
+            [{"wrong": c.wrong, "right": c.right, "note": c.note} for c in meta.corrections],
+            meta.extra,
+            path,
+        ),
     )
     speakers = [SpeakerInfo(p.name, p.role, tuple(p.aliases)) for p in meta.participants]
     quotes = [
@@ -96,6 +96,52 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
         for d in build_quotes(parsed)
     ]
     return source, speakers, quotes
+
+
+# Stored metadata is read back at every start (the corrections); a cap keeps one odd file
+# from slowing every command.
+MAX_META_CHARS = 64 * 1024
+
+
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def bounded_meta(participants: list[dict], corrections: list[dict], extra: dict,
+                 path: str) -> dict:
+    """The metadata to store for a source, within `MAX_META_CHARS` of JSON where it can be.
+
+    Corrections are kept whole (the bot applies them; the front-matter cap bounds them),
+    then participants (the speakers table holds them anyway), then the extra front-matter
+    keys in file order. What does not fit is dropped with a warning.
+    """
+    budget = MAX_META_CHARS - _json_size({"participants": [], "corrections": corrections})
+    kept_people: list[dict] = []
+    for person in participants:
+        cost = _json_size(person) + 2
+        if cost > budget:
+            break
+        kept_people.append(person)
+        budget -= cost
+    if len(kept_people) < len(participants):
+        log.warning("%s: metadata over %d KB: %d of %d participants not stored in it "
+                    "(their quotes and speakers are)", path, MAX_META_CHARS // 1024,
+                    len(participants) - len(kept_people), len(participants))
+    meta: dict = {"participants": kept_people, "corrections": corrections}
+    dropped = []
+    for key, value in extra.items():
+        if key in meta:
+            continue
+        cost = _json_size({key: value})
+        if cost > budget:
+            dropped.append(key)
+            continue
+        meta[key] = value
+        budget -= cost
+    if dropped:
+        log.warning("%s: metadata over %d KB: front-matter keys not stored: %s", path,
+                    MAX_META_CHARS // 1024, ", ".join(dropped[:20]))
+    return meta
 
 
 @dataclass

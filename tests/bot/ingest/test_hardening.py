@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
+import logging
 import string
 import time
+import tracemalloc
+
+import pytest
 
 from bot.ingest.formats import parse_transcript
+from bot.ingest.runner import ingest_paths, prepare
 from bot.ingest.sentences import build_quotes
+from bot.ingest.types import TranscriptError
+from store.quotes import QuoteStore
 
 
 def distinct_names(count: int) -> list[str]:
@@ -40,3 +48,84 @@ def test_short_forms_still_merge_among_many_speakers():
     people = {p.name: p for p in parsed.meta.participants}
     assert len(people) == 300
     assert set(people[names[0]].aliases) == {first, last}
+
+
+# --- front matter -------------------------------------------------------------------
+
+LAUGHS = """---
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+---
+
+Ada Lovelace: The engine weaves algebraic patterns.
+Charles Babbage: Just as the loom weaves flowers.
+"""
+
+
+def test_nested_yaml_aliases_are_refused_quickly_and_cheaply(tmp_path):
+    path = tmp_path / "laughs.md"
+    path.write_text(LAUGHS)
+    tracemalloc.start()
+    began = time.perf_counter()
+    prepared = prepare(path, frozenset())
+    elapsed = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert prepared.records is None
+    assert prepared.error == (
+        f"{path}:2: front matter is not valid YAML: anchors and aliases (&name, *name) "
+        "are not allowed in front matter"
+    )
+    assert elapsed < 2 and peak < 10 * 2**20  # was 18.8 s and 2.2 GB
+
+
+@pytest.mark.parametrize("yaml_text, line", [
+    ("title: Talk\nbase: &base {venue: Hall}\n", 3),
+    ("title: Talk\nother: *nothing\n", 3),
+])
+def test_any_anchor_or_alias_is_refused_with_its_line(yaml_text, line):
+    text = f"---\n{yaml_text}---\n\nAda: Hello.\n"
+    with pytest.raises(TranscriptError, match="anchors and aliases") as caught:
+        parse_transcript(text, "talk.md")
+    assert caught.value.path == "talk.md" and caught.value.line == line
+
+
+def test_front_matter_over_the_cap_is_refused():
+    text = "---\ntitle: Talk\nnotes: " + "x" * (70 * 1024) + "\n---\n\nAda: Hello.\n"
+    with pytest.raises(TranscriptError, match="front matter is 70 KB; the limit is 64 KB"):
+        parse_transcript(text, "talk.md")
+
+
+def test_deeply_nested_front_matter_is_an_error_not_a_crash():
+    text = "---\ntitle: Talk\nx: " + "[" * 5000 + "\n---\n\nAda: Hello.\n"
+    with pytest.raises(TranscriptError):
+        parse_transcript(text, "talk.md")
+
+
+async def test_stored_metadata_is_capped_and_extra_keys_dropped_with_a_warning(
+    db, tmp_path, caplog
+):
+    caplog.set_level(logging.WARNING)
+    names = distinct_names(200)
+    front = ("---\ntitle: Crowd\ncorrections:\n  - {wrong: Alex Net, right: AlexNet}\n"
+             f"summary: {'s' * 40_000}\nnotes: {'n' * 20_000}\n---\n\n")
+    body = "".join(f"{name}: We built Alex Net on {i} GPUs.\n" for i, name in enumerate(names))
+    path = tmp_path / "crowd.md"
+    path.write_text(front + body)
+    report = await ingest_paths(QuoteStore(db), [path])
+    assert [f.status for f in report.files] == ["added"]
+    stored = await db.scalar("SELECT meta_json FROM sources")
+    assert len(stored) <= 64 * 1024
+    meta = json.loads(stored)
+    assert meta["corrections"] == [{"wrong": "Alex Net", "right": "AlexNet", "note": None}]
+    assert len(meta["participants"]) == 200 and meta["summary"] == "s" * 40_000
+    assert "notes" not in meta
+    assert "front-matter keys not stored: notes" in caplog.text
+    assert str(path.resolve()) in caplog.text
+    assert await db.scalar("SELECT count(*) FROM speakers") == 200
