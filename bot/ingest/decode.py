@@ -6,6 +6,7 @@ import codecs
 import logging
 
 from bot.ingest.types import TranscriptError
+from bot.tokens import strip_invisible
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,8 @@ def decode(data: bytes, path: str) -> str:
     """Decode a transcript file strictly, refusing anything that is not text.
 
     UTF-8 (with or without a byte-order mark) and UTF-16 or UTF-32 with a byte-order
-    mark are accepted; newlines are normalised to ``\\n``.
+    mark are accepted; newlines are normalised to ``\\n`` and invisible formatting
+    characters (soft hyphens, zero-width and bidi marks) removed.
 
     Args:
         data: The raw bytes of the file.
@@ -61,6 +63,9 @@ def decode(data: bytes, path: str) -> str:
         text = _decode_as(data, "utf-8", path)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Soft hyphens, zero-width and bidi marks would split words for the index; queries
+    # drop them the same way (bot.tokens.fold).
+    text = strip_invisible(text)
     if not text.strip():
         raise TranscriptError(path, "file contains only whitespace")
     return text

@@ -129,3 +129,43 @@ async def test_stored_metadata_is_capped_and_extra_keys_dropped_with_a_warning(
     assert "front-matter keys not stored: notes" in caplog.text
     assert str(path.resolve()) in caplog.text
     assert await db.scalar("SELECT count(*) FROM speakers") == 200
+
+
+# --- invisible characters -----------------------------------------------------------
+
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e" \
+            "\u2066\u2067\u2068\u2069"
+
+
+async def test_invisible_characters_in_a_transcript_do_not_hide_its_words(db, tmp_path):
+    from bot.library import QuoteLibrary
+
+    library = QuoteLibrary(db)
+    path = tmp_path / "talk.txt"
+    path.write_text(
+        "Ada Lovelace: The age of sca\u00adling is over, exe\u200bcution is every\u2060thing.\n"
+        "Charles Babbage: I built the \ufeffdiffer\u200cence \u202aengine\u202c by hand.\n"
+        "Ada Lovelace: Yes, and the loom wea\u200dves \u2066flowers\u2069 and leaves.\n"
+    )
+    await ingest_paths(library.store, [path])
+    await library.load()
+    texts = [r[0] for r in await db.fetchall("SELECT text FROM quotes ORDER BY id")]
+    assert not any(c in text for text in texts for c in INVISIBLE)
+    assert texts[0] == "The age of scaling is over, execution is everything."
+    found = await library.search("scaling execution", limit=3)
+    assert found and found[0].text == texts[0]
+    found = await library.search("difference engine", limit=3)
+    assert found and found[0].text == "I built the difference engine by hand."
+
+
+@pytest.mark.parametrize("query", [
+    "sca\u00adling sucked out all the air",
+    "sca\u200bling su\u200ccked out all the a\u200dir",
+    "\u202escaling\u202c \u2066sucked\u2069 out all the \ufeffair\u2060",
+])
+async def test_invisible_characters_in_a_query_find_the_plain_words(library, query):
+    from bot.tokens import tokenize
+
+    assert tokenize(query) == ["scaling", "sucked", "out", "all", "the", "air"]
+    found = await library.search(query, limit=1)
+    assert found and "scaling sucked out all the air" in found[0].text
