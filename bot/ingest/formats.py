@@ -670,7 +670,9 @@ def _parse_plain(body: str, first: int, path: str, declared: Roster | None):
         content = [i for i, line in enumerate(lines[:3]) if line.strip()]
         if content and (len(content) == 1 or content[1] > content[0] + 1):
             title = lines[content[0]].strip()
-            if len(title.split()) <= 10 and title[-1] not in ".!?…:;,\"'”’)":
+            # (A long run without spaces, a pasted URL, is text, not a title.)
+            short = len(title.split()) <= 10 and len(title) <= 150
+            if short and title[-1] not in ".!?…:;,\"'”’)":
                 skip = content[0]
                 log.debug("%s: line %d taken for a title", path, first + skip)
     for index, line in enumerate(lines):

@@ -93,7 +93,7 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
     speakers = [SpeakerInfo(p.name, p.role, tuple(p.aliases)) for p in meta.participants]
     quotes = [
         NewQuote(d.speaker, d.text, d.start, d.position, d.quotability)
-        for d in build_quotes(parsed)
+        for d in build_quotes(parsed, path)
     ]
     return source, speakers, quotes
 

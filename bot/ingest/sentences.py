@@ -86,18 +86,36 @@ _TARGET_PIECE_WORDS = 32
 _MISSPLIT_WORDS = 8
 # Fewer than one sentence end per this many words: the text is unpunctuated.
 _UNPUNCTUATED_WORDS = 80
+# A run without spaces longer than half a unit (a pasted URL, base64, a hash) is no
+# words anyone said. Kept, it would be cut into a unit of its own and break its sentence
+# into 2-4-word pieces around it; it is left out of the stream instead, so the sentences
+# around it come out as they would without it (with a warning naming the file and line).
+LONG_TOKEN_CHARS = MAX_UNIT_CHARS // 2
+_LONG_TOKEN = re.compile(rf"\s*(?<!\S)(\S{{{LONG_TOKEN_CHARS + 1},}})")
+_KEPT_PUNCTUATION = re.compile(r"[.,;:!?…]*(?=[\"'”’»)\]]*$)")
 
 
-def build_quotes(parsed: ParsedTranscript) -> list[QuoteDraft]:
+def _without_token(match: re.Match) -> str:
+    """What stays of an over-long token: the comma or full stop it ended with, if any."""
+    if match.start() == 0:
+        return ""
+    token = match.group(1)
+    # The search from the end finds the punctuation before any closing quotes/brackets.
+    kept = _KEPT_PUNCTUATION.search(token, len(token) - 8)
+    return kept.group() if kept else ""
+
+
+def build_quotes(parsed: ParsedTranscript, path: str | None = None) -> list[QuoteDraft]:
     """Cut a parsed transcript into quote units.
 
     Args:
         parsed: The output of `bot.ingest.formats.parse_transcript`.
+        path: The file's path, named in warnings (the slug when not given).
 
     Returns:
         Quote drafts in source order, `position` counting from 0.
     """
-    stream, offsets, speakers, starts = _stream(parsed)
+    stream, offsets, speakers, starts = _stream(parsed, path)
     if not stream:
         return []
     runs = _runs(speakers)
@@ -170,8 +188,8 @@ def _corrector(corrections: tuple[Correction, ...]) -> Callable[[str], str] | No
     return lambda text: pattern.sub(lambda m: table[m.group()], text)
 
 
-def _stream(parsed: ParsedTranscript):
-    """Join segment texts into one whitespace-collapsed stream.
+def _stream(parsed: ParsedTranscript, path: str | None = None):
+    """Join segment texts into one whitespace-collapsed stream, over-long tokens left out.
 
     Returns:
         (stream, segment offsets, resolved speaker per segment, start per segment).
@@ -188,8 +206,12 @@ def _stream(parsed: ParsedTranscript):
     starts: list[float | None] = []
     resolve = roster.resolve
     pos = 0
+    clipped: list[tuple[int | None, int]] = []
     for seg in parsed.segments:
         text = seg.text if fix is None else fix(seg.text)
+        if len(text) > LONG_TOKEN_CHARS and _LONG_TOKEN.search(text):
+            clipped.extend((seg.line, len(m.group(1))) for m in _LONG_TOKEN.finditer(text))
+            text = _LONG_TOKEN.sub(_without_token, text)
         # Parsers mostly hand over tidy text; collapse whitespace only where needed.
         if (
             "  " in text
@@ -208,6 +230,14 @@ def _stream(parsed: ParsedTranscript):
         speakers.append(resolve(seg.speaker))
         starts.append(seg.start)
         pos += len(text) + 1
+    if clipped:
+        line = clipped[0][0]
+        log.warning(
+            "%s%s: left %d run(s) of over %d characters without spaces out of the quotes "
+            "(a URL or encoded data?), the longest %d characters",
+            path or parsed.meta.slug, "" if line is None else f":{line}", len(clipped),
+            LONG_TOKEN_CHARS, max(length for _, length in clipped),
+        )
     return " ".join(texts), offsets, speakers, starts
 
 

@@ -169,3 +169,56 @@ async def test_invisible_characters_in_a_query_find_the_plain_words(library, que
     assert tokenize(query) == ["scaling", "sucked", "out", "all", "the", "air"]
     found = await library.search(query, limit=1)
     assert found and "scaling sucked out all the air" in found[0].text
+
+
+# --- long tokens --------------------------------------------------------------------
+
+URL = "https://example.com/track?" + "&".join(f"utm_{n}=abcdefghij" for n in range(300))
+BASE64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" * 140
+DIALOGUE = """Ada Lovelace: We ran the engine today and it computed the whole table of Bernoulli \
+numbers without a single error{a} because the cards were punched by hand. Then we went home.
+Charles Babbage: Yeah.
+Ada Lovelace: The mill is the part that does the arithmetic{b}, and the store is the part \
+that holds the numbers while it works. It weaves algebraic patterns just as the loom weaves \
+flowers and leaves, and nobody had thought of that before.{c} That was the whole point.
+"""
+
+
+def units(text: str, path: str = "talk.txt") -> list[tuple[str | None, str]]:
+    return [(d.speaker, d.text) for d in build_quotes(parse_transcript(text, path), path)]
+
+
+@pytest.mark.parametrize("token", [URL, BASE64], ids=["url", "base64"])
+def test_a_long_token_neither_swallows_nor_fragments_its_neighbours(token, caplog):
+    plain = units(DIALOGUE.format(a="", b="", c=""))
+    caplog.set_level(logging.WARNING)
+    hostile = units(DIALOGUE.format(a=f" {token}", b=f" {token}", c=f" {token}"))
+    assert hostile == plain
+    assert all(len(text.split()) > 4 or text == "Yeah." for _, text in hostile)
+    assert f"talk.txt:1: left 3 run(s) of over 150 characters" in caplog.text
+    assert f"the longest {len(token) + 1} characters" in caplog.text  # with its comma
+
+
+def test_a_plain_text_file_opening_with_a_long_token_loses_nothing_silently(
+    tmp_path, caplog
+):
+    caplog.set_level(logging.WARNING)
+    path = tmp_path / "essay.txt"
+    body = ("The engine weaves algebraic patterns just as the loom weaves flowers and leaves. "
+            "It was built in London by hand.\n\nA second paragraph follows here.\n")
+    path.write_text(f"{URL}\n\n{body}")
+    with_token = prepare(path, frozenset())
+    path.write_text(body)
+    without = prepare(path, frozenset())
+    assert [q.text for q in with_token.records[2]] == [q.text for q in without.records[2]]
+    assert f"{path.resolve()}:1: left 1 run(s)" in caplog.text
+    # A token that is all there is: an error, not an empty source.
+    path.write_text(f"{URL}\n")
+    assert prepare(path, frozenset()).error == f"{path}: no quotable text found"
+
+
+def test_a_word_up_to_the_limit_stays_in_its_quote():
+    word = "x" * 150
+    assert units(f"Ada: The code word is {word} and nobody knows it.\n") == [
+        ("Ada", f"The code word is {word} and nobody knows it.")
+    ]
