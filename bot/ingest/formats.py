@@ -171,7 +171,7 @@ def _split_front_matter(text: str, path: str) -> tuple[dict | None, str, int]:
             1,
         )
     try:
-        data = yaml.load(source, Loader=_FrontMatterLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(source, Loader=_FrontMatterLoader)  # a SafeLoader, no aliases
     except yaml.YAMLError as exc:
         raise TranscriptError(path, *_yaml_problem(exc, source)) from None
     except RecursionError:
@@ -195,7 +195,7 @@ class _FrontMatterLoader(yaml.SafeLoader):
     bytes expand into hundreds of megabytes of data.
     """
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+    def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise yaml.MarkedYAMLError(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -219,9 +224,78 @@ def _parser_pool(files: list[Path]) -> Executor:
     a process would cost more than it saves. Two workers: parsing a file takes about as long
     as writing it, so two parsers keep one writer busy (1M quotes: 26.1 s -> 24.2 s)."""
     if _total_bytes(files) >= PROCESS_POOL_BYTES and len(files) > 1:
-        return ProcessPoolExecutor(max_workers=PARSE_AHEAD,
-                                   mp_context=multiprocessing.get_context("spawn"))
+        root = logging.getLogger()
+        formats = [h.formatter._fmt for h in root.handlers if h.formatter is not None]
+        return ProcessPoolExecutor(
+            max_workers=PARSE_AHEAD,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start,
+            initargs=(os.getpid(), root.getEffectiveLevel(), formats[0] if formats else None),
+        )
     return ThreadPoolExecutor(max_workers=1)
+
+
+_PARENT_POLL_SECONDS = 0.2
+
+
+def _worker_start(parent: int, level: int, log_format: str | None) -> None:
+    """Set up a parser worker process: it lives only as long as the ingest that started it.
+
+    A worker whose parent is killed (SIGKILL, or a crash) is re-parented; a daemon thread
+    notices and exits, so no worker (and, once their pipes close, no resource tracker) is
+    left behind. Ctrl-C and SIGTERM are the parent's to handle: it stops the workers.
+    Warnings are printed as the parent prints them, not lost in the worker.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=level, **({"format": log_format} if log_format else {}))
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _stop_workers(pool: Executor) -> None:
+    """Stop parsing now: queued files are dropped and worker processes ended."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    # A worker half-way through a large file would otherwise finish it first.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()  # SIGKILL: workers ignore SIGTERM, the parent stops them
+    pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: asyncio.Event) -> Iterator[None]:
+    """While the block runs, SIGTERM sets `stop` instead of killing the process.
+
+    Only where nobody else handles SIGTERM (the main thread, default disposition); a
+    second SIGTERM kills as usual.
+    """
+    loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        log.warning("SIGTERM: stopping after the current file")
+        stop.set()
+        loop.remove_signal_handler(signal.SIGTERM)
+
+    installed = False
+    if threading.current_thread() is threading.main_thread():
+        try:
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                loop.add_signal_handler(signal.SIGTERM, stopping)
+                installed = True
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # no signal support here (Windows, a non-main thread)
+    try:
+        yield
+    finally:
+        if installed and not stop.is_set():
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def ingest_paths(
@@ -235,15 +309,18 @@ async def ingest_paths(
 
     Files are parsed one ahead in a worker while the previous file is written, so parsing
     and indexing use both cores. A file whose bytes are already stored is skipped without
-    parsing.
+    parsing. SIGTERM stops the batch after the file being written: files done stay
+    committed and every other one is reported as failed ("not ingested").
     """
     files, missing = expand(paths)
     report = IngestReport(list(missing))
     known = frozenset() if force else await store.content_hashes()
-    async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
-        await _ingest_files(store, files, known, report, progress)
-    if report.changed:
-        await store.refresh_terms()
+    stop = asyncio.Event()
+    with _stop_on_sigterm(stop):
+        async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
+            await _ingest_files(store, files, known, report, progress, stop)
+        if report.changed:
+            await store.refresh_terms()
     return report
 
 
@@ -253,21 +330,56 @@ async def _ingest_files(
     known: frozenset[str],
     report: IngestReport,
     progress: Progress | None,
+    stop: asyncio.Event,
 ) -> None:
     """Parse files ahead in the workers while earlier ones are written, in file order."""
     loop = asyncio.get_running_loop()
-    with _parser_pool(files) as pool:
-        ahead: deque[asyncio.Future] = deque()
+    pool = _parser_pool(files)
+    stopped = asyncio.ensure_future(stop.wait())
+    ahead: deque[asyncio.Future] = deque()
+    reason = ""
+    done = 0
+    try:
         queued = iter(files)
         for path in islice(queued, PARSE_AHEAD):
             ahead.append(loop.run_in_executor(pool, prepare, path, known))
         for i in range(1, len(files) + 1):
-            prepared = await ahead.popleft()
+            parsing = ahead.popleft()
+            if not parsing.done():
+                await asyncio.wait([parsing, stopped], return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                parsing.cancel()
+                reason = "stopped by SIGTERM"
+                break
+            try:
+                prepared = parsing.result()
+            except BrokenExecutor:
+                reason = "a parser worker died"
+                break
             for path in islice(queued, 1):
                 ahead.append(loop.run_in_executor(pool, prepare, path, known))
             result = await store_prepared(store, prepared)
             if result.status == "failed":
                 log.warning("%s", result.error)
             report.files.append(result)
+            done = i
             if progress:
                 progress(i, len(files), result)
+            if stop.is_set():
+                reason = "stopped by SIGTERM"
+                break
+    finally:
+        stopped.cancel()
+        for parsing in ahead:
+            parsing.cancel()
+        if reason:
+            _stop_workers(pool)
+        else:
+            pool.shutdown(wait=True)
+    if reason:
+        log.warning("%s: %d of %d files not ingested", reason, len(files) - done, len(files))
+    for i, path in enumerate(files[done:], done + 1):
+        result = FileResult(str(path), "failed", error=f"{path}: not ingested: {reason}")
+        report.files.append(result)
+        if progress:
+            progress(i, len(files), result)

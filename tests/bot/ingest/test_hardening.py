@@ -195,7 +195,7 @@ def test_a_long_token_neither_swallows_nor_fragments_its_neighbours(token, caplo
     hostile = units(DIALOGUE.format(a=f" {token}", b=f" {token}", c=f" {token}"))
     assert hostile == plain
     assert all(len(text.split()) > 4 or text == "Yeah." for _, text in hostile)
-    assert f"talk.txt:1: left 3 run(s) of over 150 characters" in caplog.text
+    assert "talk.txt:1: left 3 run(s) of over 150 characters" in caplog.text
     assert f"the longest {len(token) + 1} characters" in caplog.text  # with its comma
 
 
