@@ -21,14 +21,16 @@ from pathlib import Path
 
 from bot.ingest.decode import decode
 from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes
+from bot.ingest.sentences import iter_quotes
 from bot.ingest.types import ParsedTranscript, TranscriptError
 from store.quotes import NewQuote, NewSource, QuoteStore, SpeakerInfo
 
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_SUFFIXES = {".txt", ".md", ".markdown", ".srt", ".vtt"}
-MAX_FILE_BYTES = 200 * 1024 * 1024
+# The longest real transcripts (a day of subtitles) are a few MB; parsing and storing a
+# file costs several times its size in memory, so far larger files are refused.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
     speakers = [SpeakerInfo(p.name, p.role, tuple(p.aliases)) for p in meta.participants]
     quotes = [
         NewQuote(d.speaker, d.text, d.start, d.position, d.quotability)
-        for d in build_quotes(parsed, path)
+        for d in iter_quotes(parsed, path)
     ]
     return source, speakers, quotes
 
@@ -174,16 +176,20 @@ def prepare(path: Path, known: frozenset[str]) -> Prepared:
     except TranscriptError as exc:
         return Prepared(path, error=str(exc))
     digest = hashlib.sha256(data).hexdigest()
+    size = len(data)
     if digest in known:
-        return Prepared(path, digest, len(data))
+        return Prepared(path, digest, size)
     try:
-        parsed = parse_transcript(decode(data, name), name)
+        text = decode(data, name)
+        del data  # peak memory: the bytes are not needed once decoded
+        parsed = parse_transcript(text, name)
+        del text
         records = source_records(parsed, str(path.resolve()), digest)
         if not records[2]:
             raise TranscriptError(name, "no quotable text found")
     except TranscriptError as exc:
-        return Prepared(path, digest, len(data), error=str(exc))
-    return Prepared(path, digest, len(data), records)
+        return Prepared(path, digest, size, error=str(exc))
+    return Prepared(path, digest, size, records)
 
 
 async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:

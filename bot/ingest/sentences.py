@@ -14,7 +14,7 @@ import logging
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
 
@@ -115,9 +115,18 @@ def build_quotes(parsed: ParsedTranscript, path: str | None = None) -> list[Quot
     Returns:
         Quote drafts in source order, `position` counting from 0.
     """
+    return list(iter_quotes(parsed, path))
+
+
+def iter_quotes(parsed: ParsedTranscript, path: str | None = None) -> Iterator[QuoteDraft]:
+    """`build_quotes` one draft at a time, so a caller converting them holds one list, not two.
+
+    Sentences and units are generated as they are grouped, never listed: on a large file
+    those lists cost more memory than the file itself.
+    """
     stream, offsets, speakers, starts = _stream(parsed, path)
     if not stream:
-        return []
+        return
     runs = _runs(speakers)
     cuts = _sentence_cuts(stream, offsets, runs, shifted_labels=parsed.format in MACHINE_CUT)
     sentences = _sentences(stream, cuts, offsets, speakers, runs)
@@ -125,13 +134,10 @@ def build_quotes(parsed: ParsedTranscript, path: str | None = None) -> list[Quot
     fillers, stutters = noise_marks(stream)
     filler_at = _counter(fillers)
     stutter_at = _counter(stutters)
-    drafts: list[QuoteDraft] = []
-    append = drafts.append
     for position, (speaker, begin, end, complete) in enumerate(_units(stream, sentences)):
         text = stream[begin:end]
         quotability = score_counted(text, complete, filler_at(begin, end), stutter_at(begin, end))
-        append(QuoteDraft(speaker, text, timer(begin), position, quotability))
-    return drafts
+        yield QuoteDraft(speaker, text, timer(begin), position, quotability)
 
 
 def _counter(marks: list[int]) -> Callable[[int, int], int]:
@@ -304,10 +310,8 @@ def _run_ends(offsets: list[int], runs: list[int], total: int) -> list[int]:
 
 def _sentences(
     stream: str, cuts: list[int], offsets: list[int], speakers: list[str | None], runs: list[int]
-) -> list[tuple[str | None, int, int, bool]]:
-    """(speaker, begin, end, ends with a terminator) for every sentence."""
-    out = []
-    append = out.append
+) -> Iterator[tuple[str | None, int, int, bool]]:
+    """(speaker, begin, end, ends with a terminator) for every sentence, in order."""
     last = len(offsets) - 1
     previous = 0
     for cut in cuts:
@@ -329,8 +333,7 @@ def _sentences(
         complete = tail in _TERMINAL or (
             tail in _CLOSERS and _TERM_TAIL.search(stream, start, cut) is not None
         )
-        append((speaker, start, cut, complete))
-    return out
+        yield speaker, start, cut, complete
 
 
 def _majority(
@@ -385,13 +388,11 @@ def _timer(offsets: list[int], starts: list[float | None]) -> Callable[[int], fl
 
 
 def _units(
-    stream: str, sentences: list[tuple[str | None, int, int, bool]]
-) -> list[tuple[str | None, int, int, bool]]:
-    """Group sentences into (speaker, begin, end, complete) quote units."""
-    units: list[tuple[str | None, int, int, bool]] = []
+    stream: str, sentences: Iterable[tuple[str | None, int, int, bool]]
+) -> Iterator[tuple[str | None, int, int, bool]]:
+    """Group sentences into (speaker, begin, end, complete) quote units, in order."""
     for speaker, turn in groupby(sentences, key=itemgetter(0)):
-        units.extend(_turn_units(stream, speaker, list(turn)))
-    return units
+        yield from _turn_units(stream, speaker, list(turn))
 
 
 def _turn_units(

@@ -222,3 +222,31 @@ def test_a_word_up_to_the_limit_stays_in_its_quote():
     assert units(f"Ada: The code word is {word} and nobody knows it.\n") == [
         ("Ada", f"The code word is {word} and nobody knows it.")
     ]
+
+
+# --- size limits --------------------------------------------------------------------
+
+
+def test_a_line_over_the_limit_is_refused_naming_file_and_line(tmp_path):
+    path = tmp_path / "dump.txt"
+    path.write_text("Ada: Hello there.\nBob: Hi.\n" + "word " * 200_001 + "\nAda: Bye.\n")
+    prepared = prepare(path, frozenset())
+    assert prepared.records is None
+    assert prepared.error == (
+        f"{path}:3: line is 1,000,005 characters long; the limit is 1,000,000 "
+        "(a transcript has line breaks at least between paragraphs)"
+    )
+
+
+def test_a_paragraph_of_a_long_interview_on_one_line_is_fine(tmp_path):
+    path = tmp_path / "pasted.txt"
+    path.write_text("We built the engine by hand, and it worked. " * 20_000)  # 900 KB
+    assert prepare(path, frozenset()).error is None
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as f:
+        f.truncate(65 * 2**20)  # sparse: nothing is written
+    prepared = prepare(path, frozenset())
+    assert prepared.error == f"{path}: file is 65 MB; the limit is 64 MB"
