@@ -185,7 +185,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], force: bool) -> None:
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
             report = await ingest_paths(services.library.store, paths, progress=print_progress,
-                                        force=force)
+                                        force=force, stop_on_sigterm=True)
         counts: dict[str, int] = {}
         for f in report.files:
             counts[f.status] = counts.get(f.status, 0) + 1

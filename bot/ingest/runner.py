@@ -310,19 +310,29 @@ async def ingest_paths(
     *,
     progress: Progress | None = None,
     force: bool = False,
+    stop_on_sigterm: bool = False,
 ) -> IngestReport:
     """Ingest every file under `paths`; one bad file never stops the rest of the batch.
 
     Files are parsed one ahead in a worker while the previous file is written, so parsing
     and indexing use both cores. A file whose bytes are already stored is skipped without
-    parsing. SIGTERM stops the batch after the file being written: files done stay
-    committed and every other one is reported as failed ("not ingested").
+    parsing.
+
+    Args:
+        store: Where the quotes go.
+        paths: Files and folders.
+        progress: Called after each file with (number, total, result).
+        force: Re-ingest files whose bytes are already stored.
+        stop_on_sigterm: For a command-line ingest: SIGTERM then stops the batch after the
+            file being written; files done stay committed and every other one is reported
+            as failed ("not ingested"). Left off where the process must still die of
+            SIGTERM (a bot loading its bundled transcripts at start).
     """
     files, missing = expand(paths)
     report = IngestReport(list(missing))
     known = frozenset() if force else await store.content_hashes()
     stop = asyncio.Event()
-    with _stop_on_sigterm(stop):
+    with _stop_on_sigterm(stop) if stop_on_sigterm else contextlib.nullcontext():
         async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
             await _ingest_files(store, files, known, report, progress, stop)
         if report.changed:
