@@ -250,3 +250,7 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
         f.truncate(65 * 2**20)  # sparse: nothing is written
     prepared = prepare(path, frozenset())
     assert prepared.error == f"{path}: file is 65 MB; the limit is 64 MB"
+
+
+async def test_invisible_characters_in_a_speaker_filter_are_ignored(library):
+    assert library.resolve_speaker("Il\u200bya Suts\u00adkever").name == "Ilya Sutskever"
