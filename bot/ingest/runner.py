@@ -355,6 +355,7 @@ async def _ingest_files(
     ahead: deque[asyncio.Future] = deque()
     reason = ""
     done = 0
+    clean = False
     try:
         queued = iter(files)
         for path in islice(queued, PARSE_AHEAD):
@@ -384,14 +385,15 @@ async def _ingest_files(
             if stop.is_set():
                 reason = "stopped by SIGTERM"
                 break
+        clean = not reason
     finally:
         stopped.cancel()
         for parsing in ahead:
             parsing.cancel()
-        if reason:
-            _stop_workers(pool)
-        else:
+        if clean:
             pool.shutdown(wait=True)
+        else:  # stopped, or an error or Ctrl-C on the way out: parse nothing more
+            _stop_workers(pool)
     if reason:
         log.warning("%s: %d of %d files not ingested", reason, len(files) - done, len(files))
     for i, path in enumerate(files[done:], done + 1):
