@@ -223,7 +223,8 @@ def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, title, date
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
             report = await ingest_paths(services.library.store, paths, progress=print_progress,
-                                        force=force, overrides=overrides or None)
+                                        force=force, overrides=overrides or None,
+                                        stop_on_sigterm=True)
         counts: dict[str, int] = {}
         for f in report.files:
             counts[f.status] = counts.get(f.status, 0) + 1

@@ -6,6 +6,7 @@ import codecs
 import logging
 
 from bot.ingest.types import TranscriptError
+from bot.tokens import strip_invisible
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +27,17 @@ _NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
 # are tolerated, a sprinkling across the sample is not.
 _MAX_CONTROL_SHARE = 0.01
 _SAMPLE = 64 * 1024
+# A whole three-hour interview pasted as one paragraph is about 200,000 characters; a line
+# five times longer than that is data, and one huge line costs more memory than many.
+MAX_LINE_CHARS = 1_000_000
 
 
 def decode(data: bytes, path: str) -> str:
     """Decode a transcript file strictly, refusing anything that is not text.
 
     UTF-8 (with or without a byte-order mark) and UTF-16 or UTF-32 with a byte-order
-    mark are accepted; newlines are normalised to ``\\n``.
+    mark are accepted; newlines are normalised to ``\\n`` and invisible formatting
+    characters (soft hyphens, zero-width and bidi marks) removed.
 
     Args:
         data: The raw bytes of the file.
@@ -42,8 +47,9 @@ def decode(data: bytes, path: str) -> str:
         The decoded text.
 
     Raises:
-        TranscriptError: The file is empty or whitespace only, looks binary, or holds
-            bytes that are not valid in its encoding.
+        TranscriptError: The file is empty or whitespace only, looks binary, holds
+            bytes that are not valid in its encoding, or has a line over
+            `MAX_LINE_CHARS` characters.
     """
     if not data:
         raise TranscriptError(path, "file is empty")
@@ -61,9 +67,35 @@ def decode(data: bytes, path: str) -> str:
         text = _decode_as(data, "utf-8", path)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    # Soft hyphens, zero-width and bidi marks would split words for the index; queries
+    # drop them the same way (bot.tokens.fold).
+    text = strip_invisible(text)
+    if not text or text.isspace():  # (text.strip() would copy a large file)
         raise TranscriptError(path, "file contains only whitespace")
+    _check_line_lengths(text, path)
     return text
+
+
+def _check_line_lengths(text: str, path: str) -> None:
+    """Raise for the first line longer than `MAX_LINE_CHARS` characters.
+
+    Each step looks for the last newline within the next `MAX_LINE_CHARS` + 1 characters
+    (found at once, searching backwards), so a file costs a handful of steps per MB.
+    """
+    limit = MAX_LINE_CHARS
+    pos = 0
+    while len(text) - pos > limit:
+        newline = text.rfind("\n", pos, pos + limit + 1)
+        if newline < 0:
+            end = text.find("\n", pos)
+            length = (len(text) if end < 0 else end) - pos
+            raise TranscriptError(
+                path,
+                f"line is {length:,} characters long; the limit is {limit:,} "
+                "(a transcript has line breaks at least between paragraphs)",
+                text.count("\n", 0, pos) + 1,
+            )
+        pos = newline + 1
 
 
 def _reject_binary(data: bytes, path: str) -> None:

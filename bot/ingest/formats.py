@@ -262,16 +262,46 @@ def _split_front_matter(text: str, path: str) -> tuple[dict | None, str, int]:
     if end is None:
         raise TranscriptError(path, "front matter opened with '---' is never closed", 1)
     source = text[first_end + 1 : end.start()]
+    if len(source) > MAX_FRONT_MATTER_CHARS:
+        raise TranscriptError(
+            path,
+            f"front matter is {len(source) // 1024} KB; the limit is "
+            f"{MAX_FRONT_MATTER_CHARS // 1024} KB",
+            1,
+        )
     try:
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=_FrontMatterLoader)  # a SafeLoader, no aliases
     except yaml.YAMLError as exc:
         raise TranscriptError(path, *_yaml_problem(exc, source)) from None
+    except RecursionError:
+        raise TranscriptError(path, "front matter is nested too deeply", 2) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise TranscriptError(path, "front matter must be a YAML mapping of keys to values", 2)
     body_start = end.end() + 1
     return data, text[body_start:], text.count("\n", 0, body_start) + 1
+
+
+# Front matter is a few lines of metadata; a cap keeps a hostile block from costing more.
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases.
+
+    Metadata never needs them, and nested aliases ("billion laughs") make a few hundred
+    bytes expand into hundreds of megabytes of data.
+    """
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (&name, *name) are not allowed in front matter",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
 
 
 def _yaml_problem(exc: yaml.YAMLError, source: str) -> tuple[str, int]:
@@ -886,7 +916,9 @@ def _parse_plain(body: str, first: int, path: str, declared: Roster | None):
         content = [i for i, line in enumerate(lines[:3]) if line.strip()]
         if content and (len(content) == 1 or content[1] > content[0] + 1):
             title = lines[content[0]].strip()
-            if len(title.split()) <= 10 and title[-1] not in ".!?…:;,\"'”’)":
+            # (A long run without spaces, a pasted URL, is text, not a title.)
+            short = len(title.split()) <= 10 and len(title) <= 150
+            if short and title[-1] not in ".!?…:;,\"'”’)":
                 skip = content[0]
                 log.debug("%s: line %d taken for a title", path, first + skip)
     for index, line in enumerate(lines):

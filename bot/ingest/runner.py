@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import json
 import logging
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -18,13 +24,15 @@ from bot.highlights import Unit
 from bot.ingest.decode import decode
 from bot.ingest.discovery import plan
 from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes
+from bot.ingest.sentences import iter_quotes
 from bot.ingest.types import ParsedTranscript, SourceOverrides, TranscriptError
 from store.quotes import NewHighlight, NewQuote, NewSource, QuoteStore, SpeakerInfo
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
+# The longest real transcripts (a day of subtitles) are a few MB; parsing and storing a
+# file costs several times its size in memory, so far larger files are refused.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,19 +70,18 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
     source = NewSource(
         slug=meta.slug, title=meta.title, date=None if meta.date is None else str(meta.date),
         venue=meta.venue, url=meta.url, path=path, format=parsed.format, content_hash=digest,
-        meta={
-            "participants": [
+        meta=bounded_meta(
+            [
                 {"name": p.name, "role": p.role, "aliases": list(p.aliases)}
                 for p in meta.participants
             ],
-            "corrections": [
-                {"wrong": c.wrong, "right": c.right, "note": c.note} for c in meta.corrections
-            ],
-            **meta.extra,
-        },
+            [{"wrong": c.wrong, "right": c.right, "note": c.note} for c in meta.corrections],
+            meta.extra,
+            path,
+        ),
     )
     speakers = [SpeakerInfo(p.name, p.role, tuple(p.aliases)) for p in meta.participants]
-    drafts = build_quotes(parsed)
+    drafts = list(iter_quotes(parsed, path))
     quotes = [NewQuote(d.speaker, d.text, d.start, d.position, d.quotability) for d in drafts]
     roles = {p.name: p.role for p in meta.participants}
     passages = [
@@ -84,6 +91,52 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
         )
     ]
     return source, speakers, quotes, passages
+
+
+# Stored metadata is read back at every start (the corrections); a cap keeps one odd file
+# from slowing every command.
+MAX_META_CHARS = 64 * 1024
+
+
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def bounded_meta(participants: list[dict], corrections: list[dict], extra: dict,
+                 path: str) -> dict:
+    """The metadata to store for a source, within `MAX_META_CHARS` of JSON where it can be.
+
+    Corrections are kept whole (the bot applies them; the front-matter cap bounds them),
+    then participants (the speakers table holds them anyway), then the extra front-matter
+    keys in file order. What does not fit is dropped with a warning.
+    """
+    budget = MAX_META_CHARS - _json_size({"participants": [], "corrections": corrections})
+    kept_people: list[dict] = []
+    for person in participants:
+        cost = _json_size(person) + 2
+        if cost > budget:
+            break
+        kept_people.append(person)
+        budget -= cost
+    if len(kept_people) < len(participants):
+        log.warning("%s: metadata over %d KB: %d of %d participants not stored in it "
+                    "(their quotes and speakers are)", path, MAX_META_CHARS // 1024,
+                    len(participants) - len(kept_people), len(participants))
+    meta: dict = {"participants": kept_people, "corrections": corrections}
+    dropped = []
+    for key, value in extra.items():
+        if key in meta:
+            continue
+        cost = _json_size({key: value})
+        if cost > budget:
+            dropped.append(key)
+            continue
+        meta[key] = value
+        budget -= cost
+    if dropped:
+        log.warning("%s: metadata over %d KB: front-matter keys not stored: %s", path,
+                    MAX_META_CHARS // 1024, ", ".join(dropped[:20]))
+    return meta
 
 
 @dataclass
@@ -113,20 +166,24 @@ def prepare(
     except TranscriptError as exc:
         return Prepared(path, error=str(exc))
     digest = hashlib.sha256(data).hexdigest()
+    size = len(data)
     if overrides:
         # Metadata from a sidecar, feed or the command line is part of what was ingested:
         # when it changes, the file is read again.
         digest = hashlib.sha256(f"{digest}\0{overrides!r}".encode()).hexdigest()
     if digest in known:
-        return Prepared(path, digest, len(data))
+        return Prepared(path, digest, size)
     try:
-        parsed = parse_transcript(decode(data, name), name, overrides)
+        text = decode(data, name)
+        del data  # peak memory: the bytes are not needed once decoded
+        parsed = parse_transcript(text, name, overrides)
+        del text
         records = source_records(parsed, str(path.resolve()), digest)
         if not records[2]:
             raise TranscriptError(name, "no quotable text found")
     except TranscriptError as exc:
-        return Prepared(path, digest, len(data), error=str(exc))
-    return Prepared(path, digest, len(data), records)
+        return Prepared(path, digest, size, error=str(exc))
+    return Prepared(path, digest, size, records)
 
 
 async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:
@@ -167,9 +224,78 @@ def _parser_pool(files: list[Path]) -> Executor:
     a process would cost more than it saves. Two workers: parsing a file takes about as long
     as writing it, so two parsers keep one writer busy (1M quotes: 26.1 s -> 24.2 s)."""
     if _total_bytes(files) >= PROCESS_POOL_BYTES and len(files) > 1:
-        return ProcessPoolExecutor(max_workers=PARSE_AHEAD,
-                                   mp_context=multiprocessing.get_context("spawn"))
+        root = logging.getLogger()
+        formats = [h.formatter._fmt for h in root.handlers if h.formatter is not None]
+        return ProcessPoolExecutor(
+            max_workers=PARSE_AHEAD,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start,
+            initargs=(os.getpid(), root.getEffectiveLevel(), formats[0] if formats else None),
+        )
     return ThreadPoolExecutor(max_workers=1)
+
+
+_PARENT_POLL_SECONDS = 0.2
+
+
+def _worker_start(parent: int, level: int, log_format: str | None) -> None:
+    """Set up a parser worker process: it lives only as long as the ingest that started it.
+
+    A worker whose parent is killed (SIGKILL, or a crash) is re-parented; a daemon thread
+    notices and exits, so no worker (and, once their pipes close, no resource tracker) is
+    left behind. Ctrl-C and SIGTERM are the parent's to handle: it stops the workers.
+    Warnings are printed as the parent prints them, not lost in the worker.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=level, **({"format": log_format} if log_format else {}))
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _stop_workers(pool: Executor) -> None:
+    """Stop parsing now: queued files are dropped and worker processes ended."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    # A worker half-way through a large file would otherwise finish it first.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()  # SIGKILL: workers ignore SIGTERM, the parent stops them
+    pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: asyncio.Event) -> Iterator[None]:
+    """While the block runs, SIGTERM sets `stop` instead of killing the process.
+
+    Only where nobody else handles SIGTERM (the main thread, default disposition); a
+    second SIGTERM kills as usual.
+    """
+    loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        log.warning("SIGTERM: stopping after the current file")
+        stop.set()
+        loop.remove_signal_handler(signal.SIGTERM)
+
+    installed = False
+    if threading.current_thread() is threading.main_thread():
+        try:
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                loop.add_signal_handler(signal.SIGTERM, stopping)
+                installed = True
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # no signal support here (Windows, a non-main thread)
+    try:
+        yield
+    finally:
+        if installed and not stop.is_set():
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def ingest_paths(
@@ -179,6 +305,7 @@ async def ingest_paths(
     progress: Progress | None = None,
     force: bool = False,
     overrides: SourceOverrides | None = None,
+    stop_on_sigterm: bool = False,
 ) -> IngestReport:
     """Ingest every file under `paths`; one bad file never stops the rest of the batch.
 
@@ -186,17 +313,31 @@ async def ingest_paths(
     and indexing use both cores. A file whose bytes are already stored is skipped without
     parsing. Feeds stand for their episodes' transcripts; sidecar files and `overrides`
     (the command line's title, date, url and speakers) add metadata.
+
+    Args:
+        store: Where the quotes go.
+        paths: Files and folders.
+        progress: Called after each file with (number, total, result).
+        force: Re-ingest files whose bytes are already stored.
+        overrides: Metadata given on the command line for a single file.
+        stop_on_sigterm: For a command-line ingest: SIGTERM then stops the batch after the
+            file being written; files done stay committed and every other one is reported
+            as failed ("not ingested"). Left off where the process must still die of
+            SIGTERM (a bot loading its bundled transcripts at start).
     """
     planned = plan(paths, overrides)
     files = planned.files
     report = IngestReport([FileResult(p, "failed", error=e) for p, e in planned.problems])
     report.files += [FileResult(p, "skipped", error=e) for p, e in planned.skipped]
+    stop = asyncio.Event()
     # The lease tells other processes an ingest is under way, so they leave the derived
     # state it is about to rebuild alone.
     async with store.db.ingesting():
         known = frozenset() if force else await store.content_hashes()
-        async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
-            await _ingest_files(store, files, known, report, progress, planned.overrides)
+        with _stop_on_sigterm(stop) if stop_on_sigterm else contextlib.nullcontext():
+            async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
+                await _ingest_files(store, files, known, report, progress, stop,
+                                    planned.overrides)
         # Not only when this run changed something: an earlier run killed after its last
         # file and before its refresh left the snapshot marked stale.
         await store.rebuild_stale()
@@ -209,23 +350,60 @@ async def _ingest_files(
     known: frozenset[str],
     report: IngestReport,
     progress: Progress | None,
+    stop: asyncio.Event,
     overrides: dict[Path, SourceOverrides] | None = None,
 ) -> None:
     """Parse files ahead in the workers while earlier ones are written, in file order."""
     loop = asyncio.get_running_loop()
     given = overrides or {}
-    with _parser_pool(files) as pool:
-        ahead: deque[asyncio.Future] = deque()
+    pool = _parser_pool(files)
+    stopped = asyncio.ensure_future(stop.wait())
+    ahead: deque[asyncio.Future] = deque()
+    reason = ""
+    done = 0
+    clean = False
+    try:
         queued = iter(files)
         for path in islice(queued, PARSE_AHEAD):
             ahead.append(loop.run_in_executor(pool, prepare, path, known, given.get(path)))
         for i in range(1, len(files) + 1):
-            prepared = await ahead.popleft()
+            parsing = ahead.popleft()
+            if not parsing.done():
+                await asyncio.wait([parsing, stopped], return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                parsing.cancel()
+                reason = "stopped by SIGTERM"
+                break
+            try:
+                prepared = parsing.result()
+            except BrokenExecutor:
+                reason = "a parser worker died"
+                break
             for path in islice(queued, 1):
                 ahead.append(loop.run_in_executor(pool, prepare, path, known, given.get(path)))
             result = await store_prepared(store, prepared)
             if result.status == "failed":
                 log.warning("%s", result.error)
             report.files.append(result)
+            done = i
             if progress:
                 progress(i, len(files), result)
+            if stop.is_set():
+                reason = "stopped by SIGTERM"
+                break
+        clean = not reason
+    finally:
+        stopped.cancel()
+        for parsing in ahead:
+            parsing.cancel()
+        if clean:
+            pool.shutdown(wait=True)
+        else:  # stopped, or an error or Ctrl-C on the way out: parse nothing more
+            _stop_workers(pool)
+    if reason:
+        log.warning("%s: %d of %d files not ingested", reason, len(files) - done, len(files))
+    for i, path in enumerate(files[done:], done + 1):
+        result = FileResult(str(path), "failed", error=f"{path}: not ingested: {reason}")
+        report.files.append(result)
+        if progress:
+            progress(i, len(files), result)

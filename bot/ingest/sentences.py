@@ -14,7 +14,7 @@ import logging
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
 
@@ -86,20 +86,47 @@ _TARGET_PIECE_WORDS = 32
 _MISSPLIT_WORDS = 8
 # Fewer than one sentence end per this many words: the text is unpunctuated.
 _UNPUNCTUATED_WORDS = 80
+# A run without spaces longer than half a unit (a pasted URL, base64, a hash) is no
+# words anyone said. Kept, it would be cut into a unit of its own and break its sentence
+# into 2-4-word pieces around it; it is left out of the stream instead, so the sentences
+# around it come out as they would without it (with a warning naming the file and line).
+LONG_TOKEN_CHARS = MAX_UNIT_CHARS // 2
+_LONG_TOKEN = re.compile(rf"\s*(?<!\S)(\S{{{LONG_TOKEN_CHARS + 1},}})")
+_KEPT_PUNCTUATION = re.compile(r"[.,;:!?…]*(?=[\"'”’»)\]]*$)")
 
 
-def build_quotes(parsed: ParsedTranscript) -> list[QuoteDraft]:
+def _without_token(match: re.Match) -> str:
+    """What stays of an over-long token: the comma or full stop it ended with, if any."""
+    if match.start() == 0:
+        return ""
+    token = match.group(1)
+    # The search from the end finds the punctuation before any closing quotes/brackets.
+    kept = _KEPT_PUNCTUATION.search(token, len(token) - 8)
+    return kept.group() if kept else ""
+
+
+def build_quotes(parsed: ParsedTranscript, path: str | None = None) -> list[QuoteDraft]:
     """Cut a parsed transcript into quote units.
 
     Args:
         parsed: The output of `bot.ingest.formats.parse_transcript`.
+        path: The file's path, named in warnings (the slug when not given).
 
     Returns:
         Quote drafts in source order, `position` counting from 0.
     """
-    stream, offsets, speakers, starts = _stream(parsed)
+    return list(iter_quotes(parsed, path))
+
+
+def iter_quotes(parsed: ParsedTranscript, path: str | None = None) -> Iterator[QuoteDraft]:
+    """`build_quotes` one draft at a time, so a caller converting them holds one list, not two.
+
+    Sentences and units are generated as they are grouped, never listed: on a large file
+    those lists cost more memory than the file itself.
+    """
+    stream, offsets, speakers, starts = _stream(parsed, path)
     if not stream:
-        return []
+        return
     runs = _runs(speakers)
     cuts = _sentence_cuts(stream, offsets, runs, shifted_labels=parsed.format in MACHINE_CUT)
     sentences = _sentences(stream, cuts, offsets, speakers, runs)
@@ -107,13 +134,10 @@ def build_quotes(parsed: ParsedTranscript) -> list[QuoteDraft]:
     fillers, stutters = noise_marks(stream)
     filler_at = _counter(fillers)
     stutter_at = _counter(stutters)
-    drafts: list[QuoteDraft] = []
-    append = drafts.append
     for position, (speaker, begin, end, complete) in enumerate(_units(stream, sentences)):
         text = stream[begin:end]
         quotability = score_counted(text, complete, filler_at(begin, end), stutter_at(begin, end))
-        append(QuoteDraft(speaker, text, timer(begin), position, quotability))
-    return drafts
+        yield QuoteDraft(speaker, text, timer(begin), position, quotability)
 
 
 def _counter(marks: list[int]) -> Callable[[int, int], int]:
@@ -189,8 +213,8 @@ def _corrector(corrections: tuple[Correction, ...]) -> Callable[[str], str] | No
     return lambda text: pattern.sub(lambda m: table[m.group()], text)
 
 
-def _stream(parsed: ParsedTranscript):
-    """Join segment texts into one whitespace-collapsed stream.
+def _stream(parsed: ParsedTranscript, path: str | None = None):
+    """Join segment texts into one whitespace-collapsed stream, over-long tokens left out.
 
     Returns:
         (stream, segment offsets, resolved speaker per segment, start per segment).
@@ -207,8 +231,12 @@ def _stream(parsed: ParsedTranscript):
     starts: list[float | None] = []
     resolve = roster.resolve
     pos = 0
+    clipped: list[tuple[int | None, int]] = []
     for seg in parsed.segments:
         text = seg.text if fix is None else fix(seg.text)
+        if len(text) > LONG_TOKEN_CHARS and _LONG_TOKEN.search(text):
+            clipped.extend((seg.line, len(m.group(1))) for m in _LONG_TOKEN.finditer(text))
+            text = _LONG_TOKEN.sub(_without_token, text)
         # Parsers mostly hand over tidy text; collapse whitespace only where needed.
         if (
             "  " in text
@@ -227,6 +255,14 @@ def _stream(parsed: ParsedTranscript):
         speakers.append(resolve(seg.speaker))
         starts.append(seg.start)
         pos += len(text) + 1
+    if clipped:
+        line = clipped[0][0]
+        log.warning(
+            "%s%s: left %d run(s) of over %d characters without spaces out of the quotes "
+            "(a URL or encoded data?), the longest %d characters",
+            path or parsed.meta.slug, "" if line is None else f":{line}", len(clipped),
+            LONG_TOKEN_CHARS, max(length for _, length in clipped),
+        )
     return " ".join(texts), offsets, speakers, starts
 
 
@@ -293,10 +329,8 @@ def _run_ends(offsets: list[int], runs: list[int], total: int) -> list[int]:
 
 def _sentences(
     stream: str, cuts: list[int], offsets: list[int], speakers: list[str | None], runs: list[int]
-) -> list[tuple[str | None, int, int, bool]]:
-    """(speaker, begin, end, ends with a terminator) for every sentence."""
-    out = []
-    append = out.append
+) -> Iterator[tuple[str | None, int, int, bool]]:
+    """(speaker, begin, end, ends with a terminator) for every sentence, in order."""
     last = len(offsets) - 1
     previous = 0
     for cut in cuts:
@@ -318,8 +352,7 @@ def _sentences(
         complete = tail in _TERMINAL or (
             tail in _CLOSERS and _TERM_TAIL.search(stream, start, cut) is not None
         )
-        append((speaker, start, cut, complete))
-    return out
+        yield speaker, start, cut, complete
 
 
 def _majority(
@@ -374,13 +407,11 @@ def _timer(offsets: list[int], starts: list[float | None]) -> Callable[[int], fl
 
 
 def _units(
-    stream: str, sentences: list[tuple[str | None, int, int, bool]]
-) -> list[tuple[str | None, int, int, bool]]:
-    """Group sentences into (speaker, begin, end, complete) quote units."""
-    units: list[tuple[str | None, int, int, bool]] = []
+    stream: str, sentences: Iterable[tuple[str | None, int, int, bool]]
+) -> Iterator[tuple[str | None, int, int, bool]]:
+    """Group sentences into (speaker, begin, end, complete) quote units, in order."""
     for speaker, turn in groupby(sentences, key=itemgetter(0)):
-        units.extend(_turn_units(stream, speaker, list(turn)))
-    return units
+        yield from _turn_units(stream, speaker, list(turn))
 
 
 def _turn_units(

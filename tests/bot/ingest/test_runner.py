@@ -117,3 +117,22 @@ async def test_a_large_first_load_rebuilds_the_random_indexes(db, tmp_path, monk
         "EXPLAIN QUERY PLAN SELECT id FROM quotes q WHERE q.rand_key >= 0 "
         "AND q.quotability >= 0.5 ORDER BY q.rand_key LIMIT 1")
     assert "quotes_good" in " ".join(str(tuple(r)) for r in plan)
+
+
+async def test_sigterm_stops_the_batch_after_the_current_file(db, tmp_path):
+    import os
+    import signal
+
+    def progress(i, total, result):
+        if i == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    report = await ingest_paths(QuoteStore(db), [write_talks(tmp_path / "talks", 6)],
+                                progress=progress, stop_on_sigterm=True)
+    # The loop sees the signal at its next await: during file 1's progress or file 2's write.
+    statuses = [f.status for f in report.files]
+    added = statuses.count("added")
+    assert added in (1, 2) and statuses == ["added"] * added + ["failed"] * (6 - added)
+    assert all(f.error.endswith("not ingested: stopped by SIGTERM") for f in report.failed)
+    assert await db.scalar("SELECT count(*) FROM sources") == added
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # a second one kills

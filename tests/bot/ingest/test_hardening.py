@@ -1,0 +1,256 @@
+"""Hostile transcripts: YAML bombs, thousands of speakers, long tokens, invisible characters."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import string
+import time
+import tracemalloc
+
+import pytest
+
+from bot.ingest.formats import parse_transcript
+from bot.ingest.runner import ingest_paths, prepare
+from bot.ingest.sentences import build_quotes
+from bot.ingest.types import TranscriptError
+from store.quotes import QuoteStore
+
+
+def distinct_names(count: int) -> list[str]:
+    """`count` different two-word names that share no word with each other."""
+    letters = string.ascii_lowercase
+    words = ("".join(p) for p in itertools.product(letters, repeat=4))
+    return [f"{next(words).title()} {next(words).title()}" for _ in range(count)]
+
+
+def test_eight_thousand_speakers_merge_in_near_linear_time():
+    names = distinct_names(8000)
+    text = "".join(f"{name}: We talked about engine number {i} today.\n"
+                   for i, name in enumerate(names))
+    began = time.perf_counter()
+    parsed = parse_transcript(text, "crowd.txt")
+    drafts = build_quotes(parsed)
+    elapsed = time.perf_counter() - began
+    print(f"8,000 labels ({len(text) // 1024} KB): parsed and segmented in {elapsed:.2f} s")
+    assert [p.name for p in parsed.meta.participants] == names
+    assert len(drafts) == 8000 and drafts[-1].speaker == names[-1]
+    assert elapsed < 10  # was 106 s (a roster built per label); about 0.5 s now
+
+
+def test_short_forms_still_merge_among_many_speakers():
+    names = distinct_names(300)
+    lines = [f"{name}: Hello number {i}." for i, name in enumerate(names)]
+    first, last = names[0].split()
+    lines += [f"{last}: Short form by surname.", f"{first}: Short form by first name."]
+    parsed = parse_transcript("\n".join(lines) + "\n", "crowd.txt")
+    people = {p.name: p for p in parsed.meta.participants}
+    assert len(people) == 300
+    assert set(people[names[0]].aliases) == {first, last}
+
+
+# --- front matter -------------------------------------------------------------------
+
+LAUGHS = """---
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+---
+
+Ada Lovelace: The engine weaves algebraic patterns.
+Charles Babbage: Just as the loom weaves flowers.
+"""
+
+
+def test_nested_yaml_aliases_are_refused_quickly_and_cheaply(tmp_path):
+    path = tmp_path / "laughs.md"
+    path.write_text(LAUGHS)
+    tracemalloc.start()
+    began = time.perf_counter()
+    prepared = prepare(path, frozenset())
+    elapsed = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert prepared.records is None
+    assert prepared.error == (
+        f"{path}:2: front matter is not valid YAML: anchors and aliases (&name, *name) "
+        "are not allowed in front matter"
+    )
+    assert elapsed < 2 and peak < 10 * 2**20  # was 18.8 s and 2.2 GB
+
+
+@pytest.mark.parametrize("yaml_text, line", [
+    ("title: Talk\nbase: &base {venue: Hall}\n", 3),
+    ("title: Talk\nother: *nothing\n", 3),
+])
+def test_any_anchor_or_alias_is_refused_with_its_line(yaml_text, line):
+    text = f"---\n{yaml_text}---\n\nAda: Hello.\n"
+    with pytest.raises(TranscriptError, match="anchors and aliases") as caught:
+        parse_transcript(text, "talk.md")
+    assert caught.value.path == "talk.md" and caught.value.line == line
+
+
+def test_front_matter_over_the_cap_is_refused():
+    text = "---\ntitle: Talk\nnotes: " + "x" * (70 * 1024) + "\n---\n\nAda: Hello.\n"
+    with pytest.raises(TranscriptError, match="front matter is 70 KB; the limit is 64 KB"):
+        parse_transcript(text, "talk.md")
+
+
+def test_deeply_nested_front_matter_is_an_error_not_a_crash():
+    text = "---\ntitle: Talk\nx: " + "[" * 5000 + "\n---\n\nAda: Hello.\n"
+    with pytest.raises(TranscriptError):
+        parse_transcript(text, "talk.md")
+
+
+async def test_stored_metadata_is_capped_and_extra_keys_dropped_with_a_warning(
+    db, tmp_path, caplog
+):
+    caplog.set_level(logging.WARNING)
+    names = distinct_names(200)
+    front = ("---\ntitle: Crowd\ncorrections:\n  - {wrong: Alex Net, right: AlexNet}\n"
+             f"summary: {'s' * 40_000}\nnotes: {'n' * 20_000}\n---\n\n")
+    body = "".join(f"{name}: We built Alex Net on {i} GPUs.\n" for i, name in enumerate(names))
+    path = tmp_path / "crowd.md"
+    path.write_text(front + body)
+    report = await ingest_paths(QuoteStore(db), [path])
+    assert [f.status for f in report.files] == ["added"]
+    stored = await db.scalar("SELECT meta_json FROM sources")
+    assert len(stored) <= 64 * 1024
+    meta = json.loads(stored)
+    assert meta["corrections"] == [{"wrong": "Alex Net", "right": "AlexNet", "note": None}]
+    assert len(meta["participants"]) == 200 and meta["summary"] == "s" * 40_000
+    assert "notes" not in meta
+    assert "front-matter keys not stored: notes" in caplog.text
+    assert str(path.resolve()) in caplog.text
+    assert await db.scalar("SELECT count(*) FROM speakers") == 200
+
+
+# --- invisible characters -----------------------------------------------------------
+
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e" \
+            "\u2066\u2067\u2068\u2069"
+
+
+async def test_invisible_characters_in_a_transcript_do_not_hide_its_words(db, tmp_path):
+    from bot.library import QuoteLibrary
+
+    library = QuoteLibrary(db)
+    path = tmp_path / "talk.txt"
+    path.write_text(
+        "Ada Lovelace: The age of sca\u00adling is over, exe\u200bcution is every\u2060thing.\n"
+        "Charles Babbage: I built the \ufeffdiffer\u200cence \u202aengine\u202c by hand.\n"
+        "Ada Lovelace: Yes, and the loom wea\u200dves \u2066flowers\u2069 and leaves.\n"
+    )
+    await ingest_paths(library.store, [path])
+    await library.load()
+    texts = [r[0] for r in await db.fetchall("SELECT text FROM quotes ORDER BY id")]
+    assert not any(c in text for text in texts for c in INVISIBLE)
+    assert texts[0] == "The age of scaling is over, execution is everything."
+    found = await library.search("scaling execution", limit=3)
+    assert found and found[0].text == texts[0]
+    found = await library.search("difference engine", limit=3)
+    assert found and found[0].text == "I built the difference engine by hand."
+
+
+@pytest.mark.parametrize("query", [
+    "sca\u00adling sucked out all the air",
+    "sca\u200bling su\u200ccked out all the a\u200dir",
+    "\u202escaling\u202c \u2066sucked\u2069 out all the \ufeffair\u2060",
+])
+async def test_invisible_characters_in_a_query_find_the_plain_words(library, query):
+    from bot.tokens import tokenize
+
+    assert tokenize(query) == ["scaling", "sucked", "out", "all", "the", "air"]
+    found = await library.search(query, limit=1)
+    assert found and "scaling sucked out all the air" in found[0].text
+
+
+# --- long tokens --------------------------------------------------------------------
+
+URL = "https://example.com/track?" + "&".join(f"utm_{n}=abcdefghij" for n in range(300))
+BASE64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo" * 140
+DIALOGUE = """Ada Lovelace: We ran the engine today and it computed the whole table of Bernoulli \
+numbers without a single error{a} because the cards were punched by hand. Then we went home.
+Charles Babbage: Yeah.
+Ada Lovelace: The mill is the part that does the arithmetic{b}, and the store is the part \
+that holds the numbers while it works. It weaves algebraic patterns just as the loom weaves \
+flowers and leaves, and nobody had thought of that before.{c} That was the whole point.
+"""
+
+
+def units(text: str, path: str = "talk.txt") -> list[tuple[str | None, str]]:
+    return [(d.speaker, d.text) for d in build_quotes(parse_transcript(text, path), path)]
+
+
+@pytest.mark.parametrize("token", [URL, BASE64], ids=["url", "base64"])
+def test_a_long_token_neither_swallows_nor_fragments_its_neighbours(token, caplog):
+    plain = units(DIALOGUE.format(a="", b="", c=""))
+    caplog.set_level(logging.WARNING)
+    hostile = units(DIALOGUE.format(a=f" {token}", b=f" {token}", c=f" {token}"))
+    assert hostile == plain
+    assert all(len(text.split()) > 4 or text == "Yeah." for _, text in hostile)
+    assert "talk.txt:1: left 3 run(s) of over 150 characters" in caplog.text
+    assert f"the longest {len(token) + 1} characters" in caplog.text  # with its comma
+
+
+def test_a_plain_text_file_opening_with_a_long_token_loses_nothing_silently(
+    tmp_path, caplog
+):
+    caplog.set_level(logging.WARNING)
+    path = tmp_path / "essay.txt"
+    body = ("The engine weaves algebraic patterns just as the loom weaves flowers and leaves. "
+            "It was built in London by hand.\n\nA second paragraph follows here.\n")
+    path.write_text(f"{URL}\n\n{body}")
+    with_token = prepare(path, frozenset())
+    path.write_text(body)
+    without = prepare(path, frozenset())
+    assert [q.text for q in with_token.records[2]] == [q.text for q in without.records[2]]
+    assert f"{path.resolve()}:1: left 1 run(s)" in caplog.text
+    # A token that is all there is: an error, not an empty source.
+    path.write_text(f"{URL}\n")
+    assert prepare(path, frozenset()).error == f"{path}: no quotable text found"
+
+
+def test_a_word_up_to_the_limit_stays_in_its_quote():
+    word = "x" * 150
+    assert units(f"Ada: The code word is {word} and nobody knows it.\n") == [
+        ("Ada", f"The code word is {word} and nobody knows it.")
+    ]
+
+
+# --- size limits --------------------------------------------------------------------
+
+
+def test_a_line_over_the_limit_is_refused_naming_file_and_line(tmp_path):
+    path = tmp_path / "dump.txt"
+    path.write_text("Ada: Hello there.\nBob: Hi.\n" + "word " * 200_001 + "\nAda: Bye.\n")
+    prepared = prepare(path, frozenset())
+    assert prepared.records is None
+    assert prepared.error == (
+        f"{path}:3: line is 1,000,005 characters long; the limit is 1,000,000 "
+        "(a transcript has line breaks at least between paragraphs)"
+    )
+
+
+def test_a_paragraph_of_a_long_interview_on_one_line_is_fine(tmp_path):
+    path = tmp_path / "pasted.txt"
+    path.write_text("We built the engine by hand, and it worked. " * 20_000)  # 900 KB
+    assert prepare(path, frozenset()).error is None
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as f:
+        f.truncate(65 * 2**20)  # sparse: nothing is written
+    prepared = prepare(path, frozenset())
+    assert prepared.error == f"{path}: file is 65 MB; the limit is 64 MB"
+
+
+async def test_invisible_characters_in_a_speaker_filter_are_ignored(library):
+    assert library.resolve_speaker("Il\u200bya Suts\u00adkever").name == "Ilya Sutskever"
