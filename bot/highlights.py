@@ -28,12 +28,13 @@ and chosen greedily by score without overlap; those under `MIN_SCORE` are not ch
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.clean import clean_sentence, words
@@ -46,6 +47,9 @@ MIN_WORDS = 10
 MAX_WORDS = 55
 MAX_CHARS = 280
 MAX_SENTENCES = 3
+# At most one highlight per this many quote units of a source (and at least MIN_KEPT).
+UNITS_PER_HIGHLIGHT = 4
+MIN_KEPT = 20
 # Passages that stand alone score at least this; random and daily draws take them first.
 STANDALONE = MIN_SCORE = STANDALONE_SCORE
 
@@ -194,7 +198,7 @@ _STOP = frozenset(
 
 @dataclass(frozen=True)
 class Unit:
-    """A stored quote unit as the selector reads it."""
+    """A stored quote unit as the selector reads it (an ingest's QuoteDraft serves too)."""
 
     speaker: str | None
     text: str
@@ -231,11 +235,20 @@ class Highlight:
     reasons: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True)
 class _Sentence:
-    begin: int
-    end: int
-    text: str
+    """A sentence of a turn, by position: its text is sliced when read, so a long turn is
+    not held twice in memory."""
+
+    __slots__ = ("_turn_text", "begin", "end")
+
+    def __init__(self, turn_text: str, begin: int, end: int) -> None:
+        self._turn_text = turn_text
+        self.begin = begin
+        self.end = end
+
+    @property
+    def text(self) -> str:
+        return self._turn_text[self.begin : self.end]
 
 
 @dataclass(frozen=True)
@@ -259,10 +272,12 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
     Returns:
         Highlights ordered by score, highest first.
     """
-    turns = _turns(units)
-    hosts = interviewers(turns, roles)
-    chosen: list[Highlight] = []
-    for turn in turns:
+    hosts = interviewers(units, roles)
+    # The best `limit` only, kept in a heap: most of a conversation is not highlight
+    # material, and a file made of nothing but quotable lines must not fill memory.
+    limit = max(MIN_KEPT, len(units) // UNITS_PER_HIGHLIGHT)
+    chosen: list[tuple[float, int, Highlight]] = []
+    for turn in _turns(units):  # one turn at a time: a 50 MB file must not be copied whole
         candidates = []
         count = len(turn.sentences)
         # Most sentences can neither open nor close a passage: rule them out once each
@@ -286,17 +301,19 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
             if taken.intersection(range(i, j + 1)):
                 continue
             taken.update(range(i, j + 1))
-            chosen.append(_highlight(turn, i, j, verdict))
-    chosen.sort(key=lambda h: (-h.score, h.first))
-    return chosen
+            entry = (score, -turn.units[0].position - i, _highlight(turn, i, j, verdict))
+            if len(chosen) < limit:
+                heapq.heappush(chosen, entry)
+            elif entry[:2] > chosen[0][:2]:
+                heapq.heapreplace(chosen, entry)
+    return sorted((h for _, _, h in chosen), key=lambda h: (-h.score, h.first))
 
 
 def explain(units: Sequence[Unit], position: int,
             roles: Mapping[str, str | None] | None = None) -> list[Verdict]:
     """Verdicts for the passages that start in the unit at `position` (for `--why`)."""
-    turns = _turns(units)
-    hosts = interviewers(turns, roles)
-    for turn in turns:
+    hosts = interviewers(units, roles)
+    for turn in _turns(units):
         for k, unit in enumerate(turn.units):
             if unit.position != position:
                 continue
@@ -311,48 +328,60 @@ def explain(units: Sequence[Unit], position: int,
     return []
 
 
-def interviewers(turns: Sequence[_Turn], roles: Mapping[str, str | None] | None = None
+def interviewers(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
                  ) -> frozenset[str]:
     """Speakers whose role says host, and those who mostly ask: at least 3 turns, 40% or
     more of them ending in a question."""
     hosts = {name for name, role in (roles or {}).items() if role and _HOST_ROLE.search(role)}
     asked: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for turn in turns:
-        if turn.speaker is None:
+    for k, unit in enumerate(units):
+        last = k + 1 == len(units) or units[k + 1].speaker != unit.speaker \
+            or units[k + 1].position != unit.position + 1
+        if unit.speaker is None or not last:
             continue
-        counts = asked[turn.speaker]
+        counts = asked[unit.speaker]
         counts[0] += 1
-        counts[1] += turn.text.rstrip("\"'”’)] ").endswith("?")
+        counts[1] += unit.text.rstrip("\"'”’)] ").endswith("?")
     return frozenset(hosts | {s for s, (n, q) in asked.items() if n >= 3 and q >= 0.4 * n})
 
 
 # ---- turns and sentences ---------------------------------------------------------------
 
 
-def _turns(units: Sequence[Unit]) -> list[_Turn]:
-    turns: list[_Turn] = []
+def _turns(units: Sequence[Unit]) -> Iterator[_Turn]:
+    """The turns (runs of one speaker), built one at a time; the first and the last are
+    marked, since an interviewer's opens and closes the show."""
+    groups = _groups(units)
+    previous = next(groups, None)
+    first = True
+    for group in groups:
+        yield _turn(previous, opens_or_closes=first)
+        previous, first = group, False
+    if previous is not None:
+        yield _turn(previous, opens_or_closes=True)
+
+
+def _groups(units: Sequence[Unit]) -> Iterator[list[Unit]]:
     group: list[Unit] = []
     for unit in units:
         if group and (unit.speaker != group[-1].speaker or unit.position != group[-1].position + 1):
-            turns.append(_turn(group))
+            yield group
             group = []
         group.append(unit)
     if group:
-        turns.append(_turn(group))
-    for index in {0, len(turns) - 1} if turns else ():
-        turns[index] = replace(turns[index], opens_or_closes=True)
-    return turns
+        yield group
 
 
-def _turn(group: list[Unit]) -> _Turn:
+def _turn(group: list[Unit], *, opens_or_closes: bool = False) -> _Turn:
     texts = [" ".join(u.text.split()) for u in group]
     offsets, pos = [], 0
     for text in texts:
         offsets.append(pos)
         pos += len(text) + 1
     text = " ".join(texts)
-    sentences = tuple(_Sentence(b, e, text[b:e]) for b, e in sentence_spans(text))
-    return _Turn(group[0].speaker, text, tuple(group), tuple(offsets), sentences)
+    sentences = tuple(_Sentence(text, b, e) for b, e in sentence_spans(text))
+    return _Turn(group[0].speaker, text, tuple(group), tuple(offsets), sentences,
+                 opens_or_closes)
 
 
 def _highlight(turn: _Turn, i: int, j: int, verdict: Verdict) -> Highlight:

@@ -20,7 +20,6 @@ from itertools import islice
 from pathlib import Path
 
 from bot import highlights
-from bot.highlights import Unit
 from bot.ingest.decode import decode
 from bot.ingest.discovery import plan
 from bot.ingest.formats import parse_transcript
@@ -82,14 +81,14 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
     )
     speakers = [SpeakerInfo(p.name, p.role, tuple(p.aliases)) for p in meta.participants]
     drafts = list(iter_quotes(parsed, path))
-    quotes = [NewQuote(d.speaker, d.text, d.start, d.position, d.quotability) for d in drafts]
     roles = {p.name: p.role for p in meta.participants}
+    # Drafts carry everything the selector reads (speaker, text, position, start).
     passages = [
         NewHighlight(h.speaker, h.first, h.last, h.text, h.start, h.score, h.reasons)
-        for h in highlights.select(
-            [Unit(d.speaker, d.text, d.position, d.start) for d in drafts], roles
-        )
+        for h in highlights.select(drafts, roles)
     ]
+    quotes = [NewQuote(d.speaker, d.text, d.start, d.position, d.quotability) for d in drafts]
+    del drafts
     return source, speakers, quotes, passages
 
 
