@@ -48,7 +48,7 @@ MAX_WORDS = 55
 MAX_CHARS = 280
 MAX_SENTENCES = 3
 # At most one highlight per this many quote units of a source (and at least MIN_KEPT).
-UNITS_PER_HIGHLIGHT = 4
+UNITS_PER_HIGHLIGHT = 6
 MIN_KEPT = 20
 # Passages that stand alone score at least this; random and daily draws take them first.
 STANDALONE = MIN_SCORE = STANDALONE_SCORE
