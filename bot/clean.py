@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.ingest.sentences import sentence_spans
-from functools import lru_cache
 
 log = logging.getLogger(__name__)
 
