@@ -33,7 +33,8 @@ def attribution(quote: Quote) -> str:
 
 
 def render_quote(quote: Quote) -> str:
-    return f"“{quote.text}”\n  {attribution(quote)}"
+    listen = f"\n  Listen at {quote.timestamp}: {quote.moment_url}" if quote.moment_url else ""
+    return f"“{quote.text}”\n  {attribution(quote)}{listen}"
 
 
 def render_text(reply: Reply) -> str:

@@ -75,7 +75,7 @@ def quote_from_row(row, style: str = CLEAN) -> Quote:
         quotability=row["quotability"], source_id=row["source_id"], speaker_id=row["speaker_id"],
         verbatim=verbatim, highlight_id=row["highlight_id"],
         last_position=row["last_position"], speaker_role=row["speaker_role"],
-        venue=row["venue"],
+        venue=row["venue"], source_url=row["source_url"],
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SOURCE_LABEL_MAX = 50
 
@@ -18,6 +20,25 @@ def clip_words(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
     return cut.rstrip(",;:—–- ") + "…"
+
+
+_YOUTUBE = re.compile(r"^https?://(?:www\.|m\.|music\.)?(?:youtube\.com|youtu\.be)/", re.I)
+
+
+def moment_url(url: str | None, start: float | None) -> str | None:
+    """`url` pointing at second `start`: `t=` for YouTube, a `#t=` media fragment otherwise.
+
+    Only http(s) URLs are linked: anything else in a transcript's metadata is not.
+    """
+    if not url or start is None or not re.match(r"^https?://[^\s<>]+$", url, re.I):
+        return None
+    seconds = max(0, int(start))
+    if _YOUTUBE.match(url):
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+        query.append(("t", f"{seconds}s"))
+        return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+    return f"{url.split('#', 1)[0]}#t={seconds}"
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,7 @@ class Quote:
     last_position: int | None = field(default=None, compare=False)
     speaker_role: str | None = field(default=None, compare=False)
     venue: str | None = field(default=None, compare=False)
+    source_url: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.verbatim:
@@ -61,6 +83,12 @@ class Quote:
     def source_label(self) -> str:
         """The source as an attribution line names it: the show, else the title clipped."""
         return clip_words(self.venue or self.source, SOURCE_LABEL_MAX)
+
+    @property
+    def moment_url(self) -> str | None:
+        """A link to the moment this was said: the source's media URL at `start` (YouTube's
+        `t=` parameter, a `#t=` media fragment elsewhere); None without a URL or a time."""
+        return moment_url(self.source_url, self.start)
 
     def spans(self, position: int) -> bool:
         """Whether the quote at `position` of the same source is part of this one."""
@@ -90,6 +118,7 @@ class Quote:
             "position": self.position,
             "quotability": round(self.quotability, 3),
             "highlight_id": self.highlight_id,
+            "url": self.moment_url,
         }
 
 

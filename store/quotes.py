@@ -24,7 +24,7 @@ RAND_KEY_MAX = 2**31 - 1
 _QUOTE_SELECT = """
     SELECT q.id, q.text, q.start, q.position, q.quotability, q.source_id, q.speaker_id,
            sp.name AS speaker, so.title AS source, so.slug AS source_slug,
-           sp.role AS speaker_role, so.venue AS venue,
+           sp.role AS speaker_role, so.venue AS venue, so.url AS source_url,
            NULL AS highlight_id, q.position AS last_position
     FROM quotes q
     JOIN sources so ON so.id = q.source_id
@@ -36,7 +36,7 @@ _HIGHLIGHT_SELECT = """
     SELECT q.id, h.text, h.start, h.first_position AS position, h.score AS quotability,
            h.source_id, h.speaker_id, sp.name AS speaker, so.title AS source,
            so.slug AS source_slug, sp.role AS speaker_role, so.venue AS venue,
-           h.id AS highlight_id, h.last_position, h.reasons
+           so.url AS source_url, h.id AS highlight_id, h.last_position, h.reasons
     FROM highlights h
     JOIN quotes q ON q.source_id = h.source_id AND q.position = h.first_position
     JOIN sources so ON so.id = h.source_id

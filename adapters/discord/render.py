@@ -35,6 +35,7 @@ FIELD_VALUE_MAX = 1024
 FIELDS_MAX = 25
 FOOTER_MAX = 2048
 CONTEXT_LINE_MAX = 600
+LINK_URL_MAX = 512  # a link button's url
 EMBED_TOTAL_MAX = 6000  # title + description + field names and values + footer + author
 EMBEDS_MAX = 10
 BUTTONS_MAX = 25  # 5 action rows of 5 buttons
@@ -226,6 +227,10 @@ def quote_view(reply: QuoteReply, *, public: bool) -> discord.ui.View | None:
         view.add_item(context_button(reply.quote))
     if not public:
         view.add_item(share_button(reply.quote))
+    url = reply.quote.moment_url
+    if url and len(url) <= LINK_URL_MAX:
+        view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, url=url,
+                                        label=f"Listen at {reply.quote.timestamp}"))
     return view if view.children else None
 
 

@@ -24,7 +24,7 @@ from adapters.slack.door import Door
 from adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
 from adapters.slack.listeners import Listeners
 from adapters.slack.poster import SlackPoster
-from adapters.slack.render import ACTIONS
+from adapters.slack.render import ACTIONS, LISTEN
 from adapters.slack.requests import PLATFORM
 from adapters.slack.settings import SetupError, SlackSettings
 from bot.daily import DailyService
@@ -117,6 +117,7 @@ def build_app(settings: SlackSettings, services: Services, registry: Registry) -
     listeners = Listeners(registry, services)
     app.command(COMMAND)(listeners.on_command)
     app.action(re.compile("^(" + "|".join(map(re.escape, ACTIONS)) + ")$"))(listeners.on_action)
+    app.action(LISTEN)(_acknowledge)
     if oauth:
         app.enable_token_revocation_listeners()
     else:
@@ -228,3 +229,8 @@ async def serve(
             await stop.wait()
     finally:
         await runner.cleanup()
+
+
+async def _acknowledge(ack) -> None:
+    """A link button (Listen at …): Slack opens the link itself; the app only says it heard."""
+    await ack()

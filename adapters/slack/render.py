@@ -35,7 +35,9 @@ NEIGHBOURS_MAX = 21  # lines of a context list: the quote and ten on each side
 ITEM_MAX = 500  # one line of a list or help
 CONTEXT_AROUND = 2  # quotes before and after for the Context button
 
+URL_MAX = 3000  # a button's url
 SHARE = "quote_share"
+LISTEN = "quote_listen"  # a link: Slack opens it, and tells the app, which only acknowledges
 NEXT = "quote_next"
 CONTEXT = "quote_context"
 ACTIONS = (SHARE, NEXT, CONTEXT)
@@ -238,4 +240,8 @@ def _buttons(reply: QuoteReply) -> list[dict[str, Any]]:
         if style:
             button["style"] = style
         buttons.append(button)
+    url = quote.moment_url
+    if url and len(url) <= URL_MAX:
+        buttons.append({"type": "button", "action_id": LISTEN, "url": url,
+                        "text": {"type": "plain_text", "text": f"Listen at {quote.timestamp}"}})
     return buttons

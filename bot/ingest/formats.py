@@ -326,7 +326,8 @@ def _meta_from(front: dict | None, path: str) -> SourceMeta:
     slug, title = path_identity(path)
     if front is None:
         return SourceMeta(slug=slug, title=title or slug)
-    known = {"slug", "title", "date", "venue", "url", "participants", "corrections",
+    known = {"slug", "title", "date", "venue", "url", "youtube_url", "link", "participants",
+             "corrections",
              *(key for key, _ in _PEOPLE_KEYS)}
     extra = {str(key): _plain(value) for key, value in front.items() if key not in known}
     given = _text(front.get("slug")) or _text(front.get("id"))
@@ -335,7 +336,8 @@ def _meta_from(front: dict | None, path: str) -> SourceMeta:
         title=_text(front.get("title")) or title or slug,
         date=_text(front.get("date")),
         venue=_text(front.get("venue")),
-        url=_text(front.get("url")),
+        url=_text(front.get("url")) or _text(front.get("youtube_url"))
+        or _text(front.get("link")),
         participants=_participants(front.get("participants"), path),
         corrections=_corrections(front.get("corrections"), path),
         extra=extra,
