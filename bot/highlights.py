@@ -29,6 +29,7 @@ and chosen greedily by score without overlap; those under `MIN_SCORE` are not ch
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import math
 import re
@@ -277,6 +278,7 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
     # material, and a file made of nothing but quotable lines must not fill memory.
     limit = max(MIN_KEPT, len(units) // UNITS_PER_HIGHLIGHT)
     chosen: list[tuple[float, int, Highlight]] = []
+    serial = itertools.count()
     for turn in _turns(units):  # one turn at a time: a 50 MB file must not be copied whole
         candidates = []
         count = len(turn.sentences)
@@ -301,7 +303,8 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
             if taken.intersection(range(i, j + 1)):
                 continue
             taken.update(range(i, j + 1))
-            entry = (score, -turn.units[0].position - i, _highlight(turn, i, j, verdict))
+            # Ties go to the earlier passage; the serial number keeps entries unique.
+            entry = (score, -next(serial), _highlight(turn, i, j, verdict))
             if len(chosen) < limit:
                 heapq.heappush(chosen, entry)
             elif entry[:2] > chosen[0][:2]:

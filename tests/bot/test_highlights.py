@@ -161,3 +161,13 @@ def test_bundled_highlights_are_a_small_share_and_never_overlap():
             joined = " ".join(d.text for d in drafts[h.first : h.last + 1])
             assert h.text in joined
     assert total >= 40  # enough for 40 draws without a repeat
+
+
+def test_a_file_of_nothing_but_quotable_lines_keeps_the_best_few():
+    line = ("The engine weaves algebraic patterns number {n} just as the loom weaves flowers, "
+            "and the mill does the arithmetic.")
+    units = [Unit(("Ada Lovelace", "Charles Babbage")[n % 2], line.format(n=n), n)
+             for n in range(600)]
+    chosen = select(units)
+    assert len(chosen) == 600 // highlights.UNITS_PER_HIGHLIGHT
+    assert len({h.first for h in chosen}) == len(chosen)
