@@ -35,12 +35,13 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.clean import clean_sentence, words
 from bot.ingest.sentences import sentence_spans
 from store.quotes import STANDALONE_SCORE
+from store.quotes import NewHighlight as Highlight
 
 log = logging.getLogger(__name__)
 
@@ -221,19 +222,6 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return self.rejected is None
-
-
-@dataclass(frozen=True)
-class Highlight:
-    """A chosen passage: verbatim `text` spanning units `first`..`last` (positions)."""
-
-    speaker: str | None
-    first: int
-    last: int
-    text: str
-    start: float | None
-    score: float
-    reasons: tuple[str, ...] = field(default=())
 
 
 class _Sentence:

@@ -110,26 +110,21 @@ def quote_filters(
     The literal `q.quotability >= 0.5` matches the partial indexes of schema.py, so SQLite
     can seek them.
     """
-    where: list[str] = ["q.quotability >= 0.5"] if good else []
-    params: list = []
-    if speaker_id is not None:
-        where.append("q.speaker_id = ?")
-        params.append(speaker_id)
-    if source_id is not None:
-        where.append("q.source_id = ?")
-        params.append(source_id)
-    return where, params
+    where, params = _highlight_filters(speaker_id, source_id, alias="q")
+    return (["q.quotability >= 0.5", *where] if good else where), params
 
 
-def _highlight_filters(speaker_id: int | None, source_id: int | None) -> tuple[list[str], list]:
-    """WHERE terms (over alias `h`) and parameters for highlight filters."""
+def _highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: str = "h"
+                       ) -> tuple[list[str], list]:
+    """WHERE terms and parameters for the speaker and source filters of a table with those
+    columns (`alias` is one of our own table aliases, never user input)."""
     where: list[str] = []
     params: list = []
     if speaker_id is not None:
-        where.append("h.speaker_id = ?")
+        where.append(f"{alias}.speaker_id = ?")
         params.append(speaker_id)
     if source_id is not None:
-        where.append("h.source_id = ?")
+        where.append(f"{alias}.source_id = ?")
         params.append(source_id)
     return where, params
 

@@ -25,7 +25,7 @@ from bot.ingest.discovery import plan
 from bot.ingest.formats import parse_transcript
 from bot.ingest.sentences import iter_quotes
 from bot.ingest.types import ParsedTranscript, SourceOverrides, TranscriptError
-from store.quotes import NewHighlight, NewQuote, NewSource, QuoteStore, SpeakerInfo
+from store.quotes import NewQuote, NewSource, QuoteStore, SpeakerInfo
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,7 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
     drafts = list(iter_quotes(parsed, path))
     roles = {p.name: p.role for p in meta.participants}
     # Drafts carry everything the selector reads (speaker, text, position, start).
-    passages = [
-        NewHighlight(h.speaker, h.first, h.last, h.text, h.start, h.score, h.reasons)
-        for h in highlights.select(drafts, roles)
-    ]
+    passages = highlights.select(drafts, roles)
     quotes = [NewQuote(d.speaker, d.text, d.start, d.position, d.quotability) for d in drafts]
     del drafts
     return source, speakers, quotes, passages
