@@ -122,6 +122,8 @@ async def search(request: Request, services: Services) -> Reply:
     limit = int(request.arg("limit", 1))
     quotes = await services.library.search(query, speaker=speaker, source=source,
                                            limit=max(offset + limit + 1, 10))
+    if not quotes and not services.library.sources:
+        return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
     if not quotes:
         hints = ["Try fewer words, or the words you are surest of."]
         if speaker or source:
