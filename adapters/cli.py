@@ -14,8 +14,10 @@ import click
 import platformdirs
 
 from adapters.console import Console, render_text
+from adapters.ingest_view import IngestView, describe, plural
 from bot.app import open_services
 from bot.commands import build_registry
+from bot.ingest.prune import gone_sources
 from bot.ingest.runner import FileResult, ingest_paths
 from bot.ingest.speakers import split_label
 from bot.ingest.types import Participant, SourceOverrides
@@ -58,8 +60,7 @@ def print_progress(i: int, total: int, result: FileResult) -> None:
     if result.status == "failed":
         click.echo(f"[{i}/{total}] error: {result.error}", err=True)
     else:
-        detail = f"{result.quotes} quotes" if result.status != "unchanged" else "no change"
-        click.echo(f"[{i}/{total}] {result.status}: {result.path} ({detail})", err=True)
+        click.echo(f"[{i}/{total}] {describe(result)}", err=True)
 
 
 def emit(reply: Reply, as_json: bool) -> int:
@@ -172,11 +173,47 @@ def speakers(settings: Settings) -> None:
     run_async(lambda: run_command(settings, "speakers", {}, False))
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def sources(ctx: click.Context) -> None:
+    """List the sources (or remove some: `sources remove SLUG`)."""
+    if ctx.invoked_subcommand is None:
+        settings = ctx.obj
+        run_async(lambda: run_command(settings, "sources", {}, False))
+
+
+@sources.command("remove")
+@click.argument("slugs", nargs=-1, required=True)
 @click.pass_obj
-def sources(settings: Settings) -> None:
-    """List the sources."""
-    run_async(lambda: run_command(settings, "sources", {}, False))
+def remove_sources(settings: Settings, slugs: tuple[str, ...]) -> None:
+    """Remove sources and all their quotes, by slug (as `quotebot sources` shows them)."""
+
+    async def main() -> int:
+        async with open_services(settings.db, bundled=settings.bundled,
+                                 progress=print_progress) as services:
+            store = services.library.store
+            found = await store.sources_by_slug(list(dict.fromkeys(slugs)))
+            unknown = sorted(set(slugs) - {s.slug for s in found})
+            for slug in unknown:
+                click.echo(f"error: no source with the slug '{slug}' "
+                           "(`quotebot sources` lists them)", err=True)
+            if found:
+                view = IngestView(sys.stderr)
+                view.removing(found, "sources remove")
+                result = await store.remove_sources([s.id for s in found])
+                _removed(result)
+        return 1 if unknown else 0
+
+    run_async(main)
+
+
+def _removed(result) -> None:
+    message = (f"removed {plural(result.sources, 'source')} and "
+               f"{plural(result.quotes, 'quote')}")
+    if result.subscriptions_disabled:
+        message += (f"; disabled {plural(result.subscriptions_disabled, 'daily subscription')}"
+                    " limited to them")
+    click.echo(message, err=True)
 
 
 @cli.command()
@@ -200,16 +237,21 @@ def stats(settings: Settings, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: one unreadable file must not make click refuse the whole batch; the
+# ingester names it with its reason and reads the rest.
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(path_type=Path, readable=False))
 @click.option("--force", is_flag=True, help="Re-ingest files even when unchanged.")
+@click.option("--prune", is_flag=True,
+              help="Remove sources whose files are gone from the folders given.")
 @click.option("--title", help="The source's title (one file only).")
 @click.option("--date", help="The source's date, e.g. 2024-05-01 (one file only).")
 @click.option("--url", help="Where the recording is (one file only).")
 @click.option("--speaker", "speakers", multiple=True, metavar="'NAME (ROLE)'",
               help="A speaker and their role; repeat for each person.")
 @click.pass_obj
-def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, title, date, url,
-           speakers) -> None:
+def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, prune: bool, title, date,
+           url, speakers) -> None:
     """Ingest transcript files, folders or podcast feeds (txt, md, srt, vtt, json, RSS xml)."""
     if (title or date or url) and (
         len(paths) != 1 or paths[0].is_dir() or paths[0].suffix.lower() in (".xml", ".rss")
@@ -220,16 +262,22 @@ def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, title, date
     overrides = SourceOverrides(title=title, date=date, url=url, participants=people)
 
     async def main() -> int:
+        view = IngestView(sys.stderr)
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
-            report = await ingest_paths(services.library.store, paths, progress=print_progress,
-                                        force=force, overrides=overrides or None,
-                                        stop_on_sigterm=True)
-        counts: dict[str, int] = {}
-        for f in report.files:
-            counts[f.status] = counts.get(f.status, 0) + 1
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        click.echo(f"ingest: {summary or 'nothing to do'}", err=True)
+            store = services.library.store
+            report = await ingest_paths(store, paths, progress=view.progress,
+                                        force=force, started=view.started,
+                                        overrides=overrides or None, stop_on_sigterm=True)
+            view.finished(report)
+            if prune and report.found and report.found.folders:
+                gone = await gone_sources(store, report.found.folders)
+                if gone:
+                    view.removing(gone, "prune")
+                    _removed(await store.remove_sources([s.id for s in gone]))
+                else:
+                    click.echo("prune: every source from these folders is still there",
+                               err=True)
         return 1 if report.failed else 0
 
     run_async(main)

@@ -46,9 +46,16 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
               help="Write the latency-vs-size plot here [default with --sizes: "
                    "bench-latency.png]. Needs matplotlib.")
 @click.option("--check", is_flag=True, help="Exit with status 1 when a target fails.")
+@click.option("--case", type=click.Choice(["quotes", "folder"]), default="quotes",
+              show_default=True,
+              help="quotes: the million-quote serving benchmark; folder: ingest of a folder "
+                   "of 300 transcripts of 40-100 KB in mixed formats (speed and memory).")
 def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_profile,
-          plot_path, check) -> None:
+          plot_path, check, case) -> None:
     """Benchmark ingest, search, autocomplete and random on a generated corpus."""
+    if case == "folder":
+        _folder_case(keep, seed, as_json, check)
+        return
     from bench.corpus import DEFAULT_SEED
     from bench.queries import PER_CATEGORY
     from bench.run import Options, plot, render, run
@@ -82,4 +89,32 @@ def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_
         (keep / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
                                            "utf-8")
     if check and any(t["pass"] is False for t in summary["targets"]):
+        click.get_current_context().exit(1)
+
+
+def _folder_case(keep: Path | None, seed: int | None, as_json: bool, check: bool) -> None:
+    """`bench --case folder`: ingest speed and memory on a realistic folder (bench/folder.py)."""
+    import shutil
+    import tempfile
+
+    from bench.corpus import DEFAULT_SEED
+    from bench.folder import render_folder, run_folder
+
+    work = keep or Path(tempfile.mkdtemp(prefix="quotebot-folder-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        summary = run_folder(work, DEFAULT_SEED if seed is None else seed,
+                             lambda message: click.echo(message, err=True))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    report = render_folder(summary)
+    if as_json:
+        click.echo(report, err=True)
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        click.echo(report)
+    if check and any(not t["pass"] for t in summary["targets"]):
         click.get_current_context().exit(1)

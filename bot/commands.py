@@ -145,6 +145,8 @@ async def search(request: Request, services: Services) -> Reply:
     quotes = await services.library.search(query, speaker=speaker, source=source,
                                            limit=max(offset + limit + 1, 10),
                                            style=await display_style(request, services))
+    if not quotes and not services.library.sources:
+        return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
     if not quotes:
         hints = ["Try fewer words, or the words you are surest of."]
         if speaker or source:

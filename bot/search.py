@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq
 
 from bot.tokens import fts_term, tokenize
 from bot.vocabulary import Vocabulary
@@ -20,11 +21,19 @@ from store.quotes import QuoteStore, filter_tags
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 300
-MAX_TERMS = 16
+MAX_QUERY_CHARS = 2000  # a pasted paragraph; the words past MAX_WORDS are not read
+MAX_WORDS = 120  # words the rerank compares, in order: a pasted sentence is matched whole
+MAX_TERMS = 16  # words of a query that reach the FTS index as typed
+PASTED_TERMS = 8  # of a longer one, only the rarest distinct words: each word the index
+#                   intersects costs a seek per segment (16 words at 1M quotes: ~14 ms)
+MAX_CORRECTED = 6  # unknown words typo-corrected per query (each costs ~0.2 ms)
+PARTIAL_CHARS = 64  # rapidfuzz's partial_ratio is fast for needles up to 64 characters;
+#                    past that it costs 0.2-1 ms a quote, so long queries compare words
 CANDIDATES = 150  # rows per FTS query: bounds both the index work and the rerank
 COMMON_SHARE = 0.10  # words in more than this share of quotes stay out of the AND
 PHRASE_CANDIDATES = 30
+NEAR_WORDS = 3
+NEAR_CANDIDATES = 60  # each candidate costs the rerank ~20-40 us
 FEW = 3
 PHRASE_WORK = 2_000  # a phrase reads every other word's positions for each quote holding
 #                      its rarest word; with common words that is 2-5 us each at 1M quotes
@@ -65,16 +74,19 @@ class Searcher:
     async def plan(self, words: list[str], *, prefix_last: bool) -> list[Term]:
         """Map typed words to index terms: known words stay, unknown ones get corrected."""
         vocab = self.vocabulary
-        known = await vocab.frequencies(words)
+        known = await vocab.frequencies(list(dict.fromkeys(words)))
         terms: list[Term] = []
+        corrected: dict[str, list[tuple[str, int]]] = {}
         for i, word in enumerate(words):
             docs = known.get(word, 0)
             if prefix_last and i == len(words) - 1:
                 pairs = await vocab.completions(word) or vocab.corrections(word)
             elif docs:
                 pairs = [(word, docs)]
+            elif word in corrected or len(corrected) < MAX_CORRECTED:
+                pairs = corrected.setdefault(word, vocab.corrections(word))
             else:
-                pairs = vocab.corrections(word)
+                pairs = []  # a pasted paragraph full of names: the other words suffice
             terms.append(Term(word, tuple(t for t, _ in pairs), sum(d for _, d in pairs),
                               docs > 0))
         return terms
@@ -89,14 +101,16 @@ class Searcher:
         prefix_last: bool = False,
     ) -> list[Hit]:
         """Best matches for `query`, best first, at most `limit`."""
-        words = tokenize(query[:MAX_QUERY_CHARS])[:MAX_TERMS]
+        words = tokenize(query[:MAX_QUERY_CHARS])[:MAX_WORDS]
         if not words:
             return []
         terms = await self.plan(words, prefix_last=prefix_last)
-        usable = [t for t in terms if t.alternatives]
+        usable = _index_terms(terms, prefix_last)
         if not usable:
             return []
-        candidates = await self._candidates(usable, speaker_id, source_id, prefix_last)
+        pasted = sum(1 for t in terms if t.alternatives) > MAX_TERMS
+        candidates = await self._candidates(usable, speaker_id, source_id, prefix_last,
+                                            phrase=not pasted)
         if not candidates:
             return []
         texts = await self.quotes.texts(list(candidates))
@@ -112,7 +126,7 @@ class Searcher:
 
     async def _candidates(
         self, terms: list[Term], speaker_id: int | None, source_id: int | None,
-        prefix_last: bool = False,
+        prefix_last: bool = False, phrase: bool = True,
     ) -> dict[int, float]:
         """Candidate ids (with BM25 where it was affordable) from a few bounded FTS queries.
 
@@ -139,9 +153,12 @@ class Searcher:
         found: dict[int, float] = {}
 
         async def run(selection: list[Term], *, ranked: bool = False, phrase: bool = False,
-                      any_of: bool = False, limit: int = CANDIDATES) -> int:
+                      any_of: bool = False, near: int = 0, limit: int = CANDIDATES) -> int:
             if phrase:
                 expression = fts_term(" ".join(t.alternatives[0] for t in selection))
+            elif near:
+                words = " ".join(fts_term(t.alternatives[0]) for t in selection)
+                expression = f"NEAR({words}, {near})"
             else:
                 joiner = " OR " if any_of else " AND "
                 expression = joiner.join(t.expression() for t in selection)
@@ -153,16 +170,29 @@ class Searcher:
                 found[rowid] = min(rank, found.get(rowid, 0.0))
             return len(rows)
 
+        phrased = False
         if await run(selective or terms) >= CANDIDATES and selective:
             # The words as typed, misspellings replaced by their closest term; a half-typed
             # last word (autocomplete) has no single spelling yet and is left out. Every
             # phrase match holds the phrase, so a few are enough.
             spelled = typed[:-1] if prefix_last else typed
-            if len(spelled) > 1 and min(t.docs for t in spelled) * len(spelled) <= PHRASE_WORK:
+            if (phrase and len(spelled) > 1
+                    and min(t.docs for t in spelled) * len(spelled) <= PHRASE_WORK):
                 await run(spelled, phrase=True, limit=PHRASE_CANDIDATES)
+                phrased = True
             rare = [t for t in selective if t.docs <= RANK_WORK]
             if rare:
                 await run(rare, ranked=True)
+        if len(found) >= CANDIDATES and phrase and not phrased and not prefix_last:
+            # Only fairly common words ("going to do that, because it's"): the first quotes
+            # holding them all, in rowid order, rarely hold them in this order, and the
+            # phrase itself costs a scan of every such quote when it is rare (15-55 ms at 1M
+            # quotes). Its three rarest words near each other are far fewer quotes, found by
+            # a scan of three doclists only (p50 2.5 ms at 1M).
+            near = sorted({t.alternatives[0]: t for t in typed}.values(),
+                          key=lambda t: t.docs)[:NEAR_WORDS]
+            if len(near) == NEAR_WORDS:
+                await run(near, near=len(typed), limit=NEAR_CANDIDATES)
         if len(found) < FEW and len(terms) > 1:
             # No match: the words were misremembered, try leaving each of the rarest out.
             # A match or two: the user may still want a "Next match", so broaden once.
@@ -181,25 +211,63 @@ class Searcher:
     def _rerank(
         self, words: list[str], terms: list[Term], texts: dict[int, str], bm25: dict[int, float]
     ) -> list[Hit]:
+        """Score candidates against every typed word; ties go to the quote the words fill.
+
+        The score is weighted word coverage, closeness of the words as typed (characters for
+        a short query, so typos count partly; words in order for a long one) and a little
+        BM25. Quotes that hold every typed word in order tie at the top; the one the query
+        spells out word for word goes first, so a pasted sentence ranks its own quote above
+        a longer one that merely contains it.
+        """
         documents = self.vocabulary.documents
         # Inverse document frequency of each typed word; unknown words weigh like rare ones.
         weights = [math.log(1 + documents / (1 + t.docs)) for t in terms]
         total_weight = sum(weights) or 1.0
         typed = " ".join(words)
+        by_chars = len(typed) <= PARTIAL_CHARS
+        # Each typed word as it is indexed (its best correction when it was mistyped).
+        spelled = [t.word if t.exact or not t.alternatives else t.alternatives[0]
+                   for t in terms]
         best_bm25 = min(bm25.values()) if bm25 else 0.0
-        hits = []
+        alternatives = [(frozenset(t.alternatives), w)
+                        for t, w in zip(terms, weights, strict=True)]
+        scored = []
         for qid, text in texts.items():
             text_words = tokenize(text)
             present = set(text_words)
-            covered = sum(
-                w for t, w in zip(terms, weights, strict=True)
-                if any(a in present for a in t.alternatives)
-            )
+            covered = sum(w for alts, w in alternatives if not present.isdisjoint(alts))
             coverage = covered / total_weight
-            closeness = fuzz.partial_ratio(typed, " ".join(text_words)) / 100
+            in_order = LCSseq.similarity(spelled, text_words)
+            if by_chars:
+                closeness = fuzz.partial_ratio(typed, " ".join(text_words)) / 100
+            else:
+                closeness = in_order / len(spelled)
             relevance = (bm25[qid] / best_bm25) if best_bm25 < 0 else 0.0
             score = 0.5 * coverage + 0.45 * closeness + 0.05 * relevance
             if coverage >= 0.5 and score >= MIN_SCORE:
-                hits.append(Hit(qid, score))
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits
+                whole = in_order == len(text_words)  # the query is this quote, word for word
+                scored.append((-round(score, 6), not whole, qid, score))
+        scored.sort()
+        return [Hit(qid, score) for _, _, qid, score in scored]
+
+
+def _index_terms(terms: list[Term], prefix_last: bool) -> list[Term]:
+    """The terms worth sending to the index: all as typed, or for a long query the rarest.
+
+    A pasted sentence has dozens of words; its rarest ones already pin the quote down, and
+    every further word would cost the index a doclist to intersect. The order as typed is
+    kept (the phrase query reads it), and so is a half-typed last word (autocomplete).
+    """
+    usable: list[Term] = []
+    seen: set[tuple[str, ...]] = set()
+    for i, t in enumerate(terms):
+        last = prefix_last and i == len(terms) - 1
+        if t.alternatives and (last or t.alternatives not in seen):
+            seen.add(t.alternatives)
+            usable.append(t)
+    if sum(1 for t in terms if t.alternatives) <= MAX_TERMS:
+        return [t for t in terms if t.alternatives]  # as typed, repeats and all: a phrase
+    keep = set(map(id, sorted(usable[:-1] if prefix_last else usable,
+                              key=lambda t: t.docs)[: PASTED_TERMS - prefix_last]))
+    return [t for i, t in enumerate(usable)
+            if id(t) in keep or (prefix_last and i == len(usable) - 1)]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
-from collections.abc import Iterable
+import os
+import stat
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +21,122 @@ FEED_SUFFIXES = {".xml", ".rss"}
 
 
 @dataclass
+class Expansion:
+    """What the paths named for an ingest hold: transcript files to read, with their sizes,
+    paths that cannot be ingested (each with its reason), and files of other types found
+    in folders, which are listed rather than skipped in silence."""
+
+    files: list[Path] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    unsupported: list[Path] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.sizes)
+
+
+def _reason(exc: OSError) -> str:
+    """A short reason for an OSError, in the words an operator would use."""
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if exc.errno == errno.ENOENT:
+        return "no such file or folder"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _is_transcript_name(name: str) -> bool:
+    return Path(name).suffix.lower() in TRANSCRIPT_SUFFIXES
+
+
+def expand(paths: Iterable[str | Path]) -> Expansion:
+    """Files to ingest: named files as given, folders searched for transcript suffixes.
+
+    Never raises for a bad path: every path that cannot be read is in `failed` with its
+    reason (missing, broken symlink, symlink loop, permission denied, not a regular file).
+    Folders are walked with an explicit stack, so depth is bounded by nothing but the file
+    system; symlinked folders are not followed (a link back up would loop).
+    """
+    found = Expansion()
+
+    def fail(path: Path | str, reason: str) -> None:
+        found.failed.append((str(path), f"{path}: {reason}"))
+
+    for raw in paths:
+        path = Path(raw)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            if exc.errno == errno.ENOENT and path.is_symlink():
+                fail(path, "broken symlink (its target does not exist)")
+            else:
+                fail(path, _reason(exc))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            found.folders.append(path)
+            _walk(path, found, fail)
+        elif stat.S_ISREG(st.st_mode):
+            found.files.append(path)
+            found.sizes.append(st.st_size)
+        else:
+            fail(path, _kind(st.st_mode))
+    return found
+
+
+def _walk(root: Path, found: Expansion, fail: Callable[[Path | str, str], None]) -> None:
+    """Add the transcripts under `root` to `found`, in path order, without recursion."""
+    files: list[tuple[str, int]] = []
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            fail(folder, f"cannot open folder: {_reason(exc)}")
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                if not _is_transcript_name(entry.name):
+                    if entry.is_file():
+                        found.unsupported.append(Path(entry.path))
+                    continue
+                st = entry.stat()
+            except OSError as exc:
+                if exc.errno == errno.ENOENT and entry.is_symlink():
+                    fail(entry.path, "broken symlink (its target does not exist)")
+                else:
+                    fail(entry.path, _reason(exc))
+                continue
+            if stat.S_ISREG(st.st_mode):
+                files.append((entry.path, st.st_size))
+            elif not stat.S_ISDIR(st.st_mode):  # a symlinked folder named *.txt: not followed
+                fail(entry.path, _kind(st.st_mode))
+    files.sort(key=lambda pair: Path(pair[0]))
+    found.files.extend(Path(p) for p, _ in files)
+    found.sizes.extend(size for _, size in files)
+    found.unsupported.sort()
+
+
+@dataclass
 class Plan:
     """The files to ingest, in order, with their overrides; and what could not be planned.
 
@@ -29,6 +148,13 @@ class Plan:
     overrides: dict[Path, SourceOverrides] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unsupported: list[Path] = field(default_factory=list)  # files of other types in folders
+    folders: list[Path] = field(default_factory=list)  # the folders named (for --prune)
+    sizes: dict[Path, int] = field(default_factory=dict)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.sizes.get(path, 0) for path in self.files)
 
 
 def plan(paths: Iterable[str | Path], given: SourceOverrides | None = None) -> Plan:
@@ -50,19 +176,19 @@ def plan(paths: Iterable[str | Path], given: SourceOverrides | None = None) -> P
     sidecars: dict[Path, Sidecar | None] = {}
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
-                and not p.name.startswith(".")
-            )
-            top = path.parent  # the named folder may be one episode of a described show
-        elif path.is_file():
-            # A sidecar beside the file or in the folder above (ep-001/transcript.md).
-            found, top = [path], path.parent.parent
-        else:
-            out.problems.append((str(path), f"{path}: no such file or folder"))
+        expansion = expand([path])
+        out.problems += expansion.failed
+        out.unsupported += expansion.unsupported
+        out.folders += expansion.folders
+        out.sizes.update(zip(expansion.files, expansion.sizes, strict=True))
+        found = expansion.files
+        if not found:
             continue
+        if expansion.folders:
+            top = path.parent  # the named folder may be one episode of a described show
+        else:
+            # A sidecar beside the file or in the folder above (ep-001/transcript.md).
+            top = path.parent.parent
         feeds, plain = [], []
         for file in found:
             if file.suffix.lower() not in FEED_SUFFIXES:
@@ -116,6 +242,10 @@ def _add_feed(out: Plan, feed: Path, given: SourceOverrides | None) -> set[Path]
         claimed |= {p.resolve() for p in episode.alternates}
         out.files.append(episode.transcript)
         out.overrides[episode.transcript] = overrides
+        try:
+            out.sizes[episode.transcript] = episode.transcript.stat().st_size
+        except OSError:
+            pass  # reported when it is read
     return claimed
 
 

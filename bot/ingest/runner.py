@@ -15,13 +15,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 
 from bot import highlights
 from bot.ingest.decode import decode
-from bot.ingest.discovery import plan
+from bot.ingest.discovery import Plan, plan
 from bot.ingest.formats import parse_transcript
 from bot.ingest.sentences import iter_quotes
 from bot.ingest.types import ParsedTranscript, SourceOverrides, TranscriptError
@@ -50,6 +50,7 @@ class FileResult:
 @dataclass
 class IngestReport:
     files: list[FileResult] = field(default_factory=list)
+    found: Plan | None = None
 
     @property
     def failed(self) -> list[FileResult]:
@@ -210,16 +211,12 @@ PROCESS_POOL_BYTES = 8 * 1024 * 1024
 PARSE_AHEAD = 2  # files being parsed while one is written
 
 
-def _total_bytes(files: list[Path]) -> int:
-    return sum(p.stat().st_size for p in files if p.exists())
-
-
-def _parser_pool(files: list[Path]) -> Executor:
+def _parser_pool(files: list[Path], total_bytes: int) -> Executor:
     """Where files are parsed: worker processes for large batches, so parsing (Python, which
     holds the GIL) truly runs beside SQLite's writes; a thread for small ones, where starting
     a process would cost more than it saves. Two workers: parsing a file takes about as long
     as writing it, so two parsers keep one writer busy (1M quotes: 26.1 s -> 24.2 s)."""
-    if _total_bytes(files) >= PROCESS_POOL_BYTES and len(files) > 1:
+    if total_bytes >= PROCESS_POOL_BYTES and len(files) > 1:
         root = logging.getLogger()
         formats = [h.formatter._fmt for h in root.handlers if h.formatter is not None]
         return ProcessPoolExecutor(
@@ -294,6 +291,9 @@ def _stop_on_sigterm(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(signal.SIGTERM)
 
 
+Started = Callable[[Plan], None]
+
+
 async def ingest_paths(
     store: QuoteStore,
     paths: Iterable[str | Path],
@@ -302,6 +302,7 @@ async def ingest_paths(
     force: bool = False,
     overrides: SourceOverrides | None = None,
     stop_on_sigterm: bool = False,
+    started: Started | None = None,
 ) -> IngestReport:
     """Ingest every file under `paths`; one bad file never stops the rest of the batch.
 
@@ -312,47 +313,64 @@ async def ingest_paths(
 
     Args:
         store: Where the quotes go.
-        paths: Files and folders.
-        progress: Called after each file with (number, total, result).
-        force: Re-ingest files whose bytes are already stored.
+        paths: Files and folders, as named by the user.
+        progress: Called after each file (and each path that failed before reading) with
+            (done, total, result); when given, it reports errors and nothing is logged.
+        force: Re-ingest files even when their bytes are already stored.
         overrides: Metadata given on the command line for a single file.
         stop_on_sigterm: For a command-line ingest: SIGTERM then stops the batch after the
             file being written; files done stay committed and every other one is reported
             as failed ("not ingested"). Left off where the process must still die of
             SIGTERM (a bot loading its bundled transcripts at start).
+        started: Called once with the plan, before any file is read: the files with their
+            sizes (for a progress bar over bytes), the failed paths and the files of
+            unsupported types.
     """
-    planned = plan(paths, overrides)
-    files = planned.files
-    report = IngestReport([FileResult(p, "failed", error=e) for p, e in planned.problems])
-    report.files += [FileResult(p, "skipped", error=e) for p, e in planned.skipped]
+    found = plan(paths, overrides)
+    report = IngestReport([FileResult(p, "failed", error=e) for p, e in found.problems], found)
+    report.files += [FileResult(p, "skipped", error=e) for p, e in found.skipped]
+    if started:
+        started(found)
+    total = len(report.files) + len(found.files)
+    for i, result in enumerate(list(report.files), 1):
+        _report_file(result, i, total, progress)
     stop = asyncio.Event()
     # The lease tells other processes an ingest is under way, so they leave the derived
     # state it is about to rebuild alone.
     async with store.db.ingesting():
         known = frozenset() if force else await store.content_hashes()
         with _stop_on_sigterm(stop) if stop_on_sigterm else contextlib.nullcontext():
-            async with store.bulk_writes(large=_total_bytes(files) >= PROCESS_POOL_BYTES):
-                await _ingest_files(store, files, known, report, progress, stop,
-                                    planned.overrides)
+            async with store.bulk_writes(large=found.total_bytes >= PROCESS_POOL_BYTES):
+                await _ingest_files(store, found, known, report, progress, stop)
         # Not only when this run changed something: an earlier run killed after its last
         # file and before its refresh left the snapshot marked stale.
         await store.rebuild_stale()
     return report
 
 
+def _report_file(result: FileResult, i: int, total: int, progress: Progress | None) -> None:
+    """Hand one file's result to the caller, or log its error when nobody listens."""
+    if progress:
+        progress(i, total, result)
+    elif result.status == "failed":
+        log.warning("%s", result.error)
+
+
 async def _ingest_files(
     store: QuoteStore,
-    files: list[Path],
+    found: Plan,
     known: frozenset[str],
     report: IngestReport,
     progress: Progress | None,
     stop: asyncio.Event,
-    overrides: dict[Path, SourceOverrides] | None = None,
 ) -> None:
     """Parse files ahead in the workers while earlier ones are written, in file order."""
     loop = asyncio.get_running_loop()
-    given = overrides or {}
-    pool = _parser_pool(files)
+    given = found.overrides
+    files = found.files
+    done_before = len(report.files)
+    total = done_before + len(files)
+    pool = _parser_pool(files, found.total_bytes)
     stopped = asyncio.ensure_future(stop.wait())
     ahead: deque[asyncio.Future] = deque()
     reason = ""
@@ -378,12 +396,11 @@ async def _ingest_files(
             for path in islice(queued, 1):
                 ahead.append(loop.run_in_executor(pool, prepare, path, known, given.get(path)))
             result = await store_prepared(store, prepared)
-            if result.status == "failed":
-                log.warning("%s", result.error)
+            if not result.bytes:
+                result = replace(result, bytes=found.sizes.get(prepared.path, 0))
             report.files.append(result)
             done = i
-            if progress:
-                progress(i, len(files), result)
+            _report_file(result, done_before + i, total, progress)
             if stop.is_set():
                 reason = "stopped by SIGTERM"
                 break
@@ -401,5 +418,4 @@ async def _ingest_files(
     for i, path in enumerate(files[done:], done + 1):
         result = FileResult(str(path), "failed", error=f"{path}: not ingested: {reason}")
         report.files.append(result)
-        if progress:
-            progress(i, len(files), result)
+        _report_file(result, done_before + i, total, progress)

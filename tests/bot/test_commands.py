@@ -74,7 +74,7 @@ async def test_show_unknown_and_malformed_ids(registry, services):
 async def test_empty_and_overlong_queries_get_clear_errors(registry, services):
     reply = await registry.dispatch(Request("search", {"query": "   "}), services)
     assert isinstance(reply, ErrorReply)
-    reply = await registry.dispatch(Request("search", {"query": "word " * 200}), services)
+    reply = await registry.dispatch(Request("search", {"query": "word " * 500}), services)
     assert isinstance(reply, ErrorReply) and "limit" in reply.message
 
 
