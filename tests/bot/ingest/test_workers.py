@@ -39,23 +39,32 @@ def corpus(tmp_path_factory):
     return folder
 
 
-def start_ingest(tmp_path, corpus, until: str):
-    """Start `quotebot ingest` and return it once `until` begins a progress line."""
+def start_ingest(tmp_path, corpus, stored: int):
+    """Start `quotebot ingest` and return it once `stored` files are committed."""
     db = tmp_path / "quotes.db"
     process = subprocess.Popen(
         [sys.executable, "-c", INGEST, str(db), str(corpus)],
         stderr=subprocess.PIPE, text=True,
     )
-    seen = []
-    for line in process.stderr:
-        seen.append(line)
-        if line.startswith(until):
-            break
-    else:
-        pytest.fail(f"ingest ended before {until!r}: {''.join(seen)}")
+    deadline = time.monotonic() + 120
+    while _sources(db) < stored:
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"ingest ended before {stored} files were stored: "
+                        f"{process.stderr.read()}")
+        time.sleep(0.05)
     workers = psutil.Process(process.pid).children(recursive=True)
     assert len(workers) >= 2, workers  # two parsers (and the resource tracker)
-    return process, db, seen, workers
+    return process, db, [], workers
+
+
+def _sources(db) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM sources").fetchone()[0]
+    except sqlite3.Error:
+        return 0  # not created or migrated yet
 
 
 def still_running(processes, timeout: float) -> list[psutil.Process]:
@@ -75,7 +84,7 @@ def still_running(processes, timeout: float) -> list[psutil.Process]:
 
 
 def test_workers_exit_when_the_ingest_is_killed(tmp_path, corpus):
-    process, _, _, workers = start_ingest(tmp_path, corpus, "[1/")
+    process, _, _, workers = start_ingest(tmp_path, corpus, 1)
     process.kill()
     process.wait()
     alive = still_running(workers, timeout=10)
@@ -85,7 +94,7 @@ def test_workers_exit_when_the_ingest_is_killed(tmp_path, corpus):
 
 
 def test_sigterm_stops_cleanly_after_the_current_file(tmp_path, corpus):
-    process, db, seen, workers = start_ingest(tmp_path, corpus, "[2/")
+    process, db, seen, workers = start_ingest(tmp_path, corpus, 2)
     process.send_signal(signal.SIGTERM)
     try:
         # Orphaned workers would hold stderr open: the timeout catches that too.
@@ -99,7 +108,7 @@ def test_sigterm_stops_cleanly_after_the_current_file(tmp_path, corpus):
         p.kill()
     assert process.returncode == 1
     assert "Traceback" not in stderr
-    added = stderr.count("] added: ")
+    added = int(stderr.split("ingest: ", 1)[1].split(" added", 1)[0])
     stopped = stderr.count(": not ingested: stopped by SIGTERM")
     assert 2 <= added < FILES and added + stopped == FILES
     assert f"ingest: {added} added, {stopped} failed" in stderr
