@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -44,7 +45,7 @@ async def complete_query(services: Services, partial: str, request: Request) -> 
     """Matching quotes as the user types; choosing one selects exactly that quote (`#id`)."""
     if len(partial.strip()) < 2:
         return []
-    speaker, source = _filters_or_none(services, request)
+    speaker, source = await _filters_or_none(services, request)
     quotes = await services.library.search(
         partial[:MAX_QUERY_CHARS], speaker=speaker, source=source, limit=25, prefix_last=True
     )
@@ -59,33 +60,39 @@ async def complete_query(services: Services, partial: str, request: Request) -> 
 async def complete_speaker(services: Services, partial: str, request: Request) -> list[Choice]:
     return [
         Choice(shorten(s.name, CHOICE_NAME_MAX), shorten(s.name, CHOICE_NAME_MAX))
-        for s in services.library.speaker_choices(partial[:FILTER_MAX])
+        for s in await _off_loop(services.library.speaker_choices, partial[:FILTER_MAX])
     ]
 
 
 async def complete_source(services: Services, partial: str, request: Request) -> list[Choice]:
     return [
         Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
-        for s in services.library.source_choices(partial[:FILTER_MAX])
+        for s in await _off_loop(services.library.source_choices, partial[:FILTER_MAX])
     ]
 
 
-def _filters_or_none(services: Services, request: Request) -> tuple[Speaker | None, Source | None]:
+async def _filters_or_none(services: Services, request: Request
+                           ) -> tuple[Speaker | None, Source | None]:
     """Filters for autocomplete, where a half-typed filter must not abort the suggestions."""
     speaker = source = None
     if _too_long(request):
         return None, None
     try:
         if request.arg("speaker"):
-            speaker = services.library.resolve_speaker(request.arg("speaker"))
+            speaker = await _off_loop(services.library.resolve_speaker, request.arg("speaker"))
     except LookupFailed:
         pass
     try:
         if request.arg("source"):
-            source = services.library.resolve_source(request.arg("source"))
+            source = await _off_loop(services.library.resolve_source, request.arg("source"))
     except LookupFailed:
         pass
     return speaker, source
+
+
+async def _off_loop(resolve, name: str):
+    """Fuzzy name matching in a worker thread: the bot keeps answering while it runs."""
+    return await asyncio.to_thread(resolve, str(name))
 
 
 def _too_long(request: Request) -> str | None:
@@ -94,16 +101,17 @@ def _too_long(request: Request) -> str | None:
                  if len(str(request.arg(name, ""))) > FILTER_MAX), None)
 
 
-def _filters(services: Services, request: Request) -> tuple[Speaker | None, Source | None]:
+async def _filters(services: Services, request: Request
+                   ) -> tuple[Speaker | None, Source | None]:
     speaker = source = None
     if name := _too_long(request):
         size = len(str(request.arg(name)))
         raise LookupFailed(f"That {name} is {size:,} characters long; a name is at most "
                            f"{FILTER_MAX}.")
     if request.arg("speaker"):
-        speaker = services.library.resolve_speaker(str(request.arg("speaker")))
+        speaker = await _off_loop(services.library.resolve_speaker, request.arg("speaker"))
     if request.arg("source"):
-        source = services.library.resolve_source(str(request.arg("source")))
+        source = await _off_loop(services.library.resolve_source, request.arg("source"))
     return speaker, source
 
 
@@ -137,7 +145,7 @@ async def search(request: Request, services: Services) -> Reply:
         return await show(Request("show", {"id": int(ref.group(1)), "context": 0},
                                   request.user, request.channel), services)
     try:
-        speaker, source = _filters(services, request)
+        speaker, source = await _filters(services, request)
     except LookupFailed as exc:
         return ErrorReply(exc.message, exc.suggestions)
     offset = int(request.arg("offset", 0))
@@ -181,7 +189,7 @@ def deck_key(request: Request) -> str | None:
 async def random_quote(request: Request, services: Services) -> Reply:
     """A random highlight worth posting, optionally by one speaker or from one source."""
     try:
-        speaker, source = _filters(services, request)
+        speaker, source = await _filters(services, request)
     except LookupFailed as exc:
         return ErrorReply(exc.message, exc.suggestions)
     draw = await services.library.random(

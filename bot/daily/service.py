@@ -188,8 +188,11 @@ class DailyService:
         check_name("speaker", speaker)
         check_name("source", source)
         try:
-            who = self.library.resolve_speaker(speaker) if speaker else None
-            where = self.library.resolve_source(source) if source else None
+            # Fuzzy matching in a worker thread: the bot keeps answering while it runs.
+            who = await asyncio.to_thread(self.library.resolve_speaker, speaker) \
+                if speaker else None
+            where = await asyncio.to_thread(self.library.resolve_source, source) \
+                if source else None
         except LookupFailed as exc:
             raise DailyError(exc.message, exc.suggestions) from exc
         speaker_id = who.id if who else None
