@@ -253,7 +253,7 @@ async def settings(request: Request, services: Services) -> Reply:
 async def speakers(request: Request, services: Services) -> Reply:
     """Who is quoted, with how many quotes each."""
     items = tuple(
-        f"{s.name}{f' ({s.role})' if s.role else ''} — {s.quotes} quotes"
+        f"{s.name}{f' ({s.role})' if s.role else ''} — {_count(s.quotes, 'quote')}"
         for s in services.library.speakers if s.quotes
     )
     return ListReply("Speakers", items or ("No speakers yet.",))
@@ -262,10 +262,14 @@ async def speakers(request: Request, services: Services) -> Reply:
 async def sources(request: Request, services: Services) -> Reply:
     """The interviews and episodes in the library."""
     items = tuple(
-        f"{s.title}{f' ({s.date})' if s.date else ''} [{s.slug}] — {s.quotes} quotes"
+        f"{s.title}{f' ({s.date})' if s.date else ''} [{s.slug}] — {_count(s.quotes, 'quote')}"
         for s in services.library.sources
     )
     return ListReply("Sources", items or ("No sources yet.",))
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number:,} {word}{'' if number == 1 else 's'}"
 
 
 def help_reply(registry: Registry) -> HelpReply:

@@ -32,7 +32,7 @@ async def main(argv: list[str]) -> int:
     if args.bulk:
         runner.PROCESS_POOL_BYTES = 1
         # The bulk path, parsed in a thread: worker processes would outlive a SIGKILL.
-        runner._parser_pool = lambda files: ThreadPoolExecutor(max_workers=1)
+        runner._parser_pool = lambda files, total_bytes: ThreadPoolExecutor(max_workers=1)
     if args.die_before_refresh:
         async def die(self) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -40,11 +40,13 @@ async def main(argv: list[str]) -> int:
 
     db = await Database.open(args.db)
     print("go", flush=True)
-    report = await runner.ingest_paths(
-        QuoteStore(db), args.files,
-        progress=lambda i, total, result: print(f"stored {i}", flush=True),
-    )
-    await db.close()
+    try:
+        report = await runner.ingest_paths(
+            QuoteStore(db), args.files,
+            progress=lambda i, total, result: print(f"stored {i}", flush=True),
+        )
+    finally:
+        await db.close()  # an open connection's thread would keep the process alive
     print(" ".join(f.status for f in report.files), flush=True)
     return 1 if report.failed else 0
 
