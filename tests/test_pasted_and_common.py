@@ -117,8 +117,8 @@ async def test_a_pasted_long_sentence_finds_its_own_quote_first(library):
     missed = []
     for _, text in long_quotes:
         found = await library.search(text, limit=1)
-        if not found or found[0].text != text:
-            missed.append((text, found[0].text if found else None))
+        if not found or found[0].verbatim != text:
+            missed.append((text, found[0].verbatim if found else None))
     assert not missed, missed[:3]
 
 
@@ -133,7 +133,7 @@ async def test_a_pasted_paragraph_longer_than_300_characters_is_searched(library
     reply = await registry.dispatch(Request("search", {"query": paragraph}),
                                     Services(library=library))
     assert isinstance(reply, QuoteReply), getattr(reply, "message", reply)
-    assert reply.quote.text in (texts[i], texts[i + 1])
+    assert reply.quote.verbatim in (texts[i], texts[i + 1])
     too_long = await registry.dispatch(Request("search", {"query": "x " * MAX_QUERY_CHARS}),
                                        Services(library=library))
     assert isinstance(too_long, ErrorReply) and "limit" in too_long.message
@@ -146,7 +146,7 @@ async def test_six_common_words_find_their_quote_in_the_top_three(library, tmp_p
     for window in sample:
         run = tokenize(window)
         found = await library.search(window, limit=3)
-        if any(contains_run(tokenize(q.text), run) for q in found):
+        if any(contains_run(tokenize(q.verbatim), run) for q in found):
             hits += 1
         else:
             misses.append(window)
