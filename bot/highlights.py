@@ -1,29 +1,35 @@
 """Highlights: the passages of a transcript worth posting on their own, ranked, with reasons.
 
-A highlight is 1-3 consecutive sentences of one speaker, 12-55 words and at most 280
+A highlight is 1-3 consecutive sentences of one speaker, 10-55 words and at most 280
 characters in its clean form (`bot.clean`), that starts where a thought starts, ends where
 it lands and says something: a claim, a number, a comparison, a named thing. Most of a
 conversation is not highlight material (replies, setups, questions, pleasantries, filler).
 
-The rules, in the order they reject a candidate (each rejection is a reason shown by
-`quotebot show ID --why`):
+Rules that reject a candidate (each rejection is a reason `quotebot show ID --why` shows):
 
 1. Start: not mid-sentence; not on a conjunction (but, because, or…), a reply word
-   (no, exactly, sure…), a back-reference whose referent is outside the passage
-   (that, this, it, they, he, those…; "It's hard to…" and "There's…" are fine) or a
-   list step (another, second, also…). Reply words and markers the clean form drops
-   (Yeah, So, And, You know…) do not count.
-2. End: a finished statement, not a question, a trail-off ("…", "-", a dangling word) or
-   a setup ("Think about wind turbines.", a colon).
-3. Size: 12-55 words, at most 280 characters, clean.
-4. Kind: not a pleasantry, an introduction or farewell, a sponsor read or logistics;
-   an interviewer (a speaker whose turns mostly end in questions, or whose role says
-   host) has a highlight only when it holds no question.
-5. Filler left visible: "you know" or a filler "like" inside the passage rejects it
-   (print would keep them, and they read badly).
+   (no, exactly, sure…), a back-reference (that, this, they, he, those…; "It's hard
+   to…" and "There's…" are fine), a list step (another, second…), a setup ("Think
+   about…") or a filler "like". Reply words and markers the clean form drops (Yeah, So,
+   And, You know…) do not count.
+2. End: a finished statement, not a question, a trail-off ("…", "-", a dangling word),
+   a setup ("…and I want to explain why.", a colon) or an "if" with no outcome.
+3. Size: 10-55 words, at most 280 characters, clean; at most one highlight per
+   `UNITS_PER_HIGHLIGHT` quote units of a source (the best ones).
+4. Kind: not a pleasantry, an introduction or farewell, a sponsor read or logistics; an
+   interviewer (a speaker whose turns mostly end in questions, or whose role says host)
+   has a highlight only when it holds no question and does not lead into one.
+5. Words print would keep but that read badly: "you know", a filler "like", ", right?",
+   "I mean", two hedges (sort of, kind of, basically), "I think" twice, a stutter or
+   false start the clean form cannot remove ("the if").
+
+Rules that only demote a candidate ("may need context"): a pointer at something the
+passage does not show ("this thing", "those models", "him" with no name before it,
+"on top of it", "also", "you mentioned"). Such passages score under `STANDALONE` and are
+drawn only after every passage that stands alone.
 
 Candidates that pass are scored (substance up, hedges and narration down; see `_score`)
-and chosen greedily by score without overlap; those under `MIN_SCORE` are not chosen.
+and chosen greedily by score without overlap.
 """
 
 from __future__ import annotations
