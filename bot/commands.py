@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 
-from bot.library import EXACT, STYLES, LookupFailed, Source, Speaker
+from bot.library import EXACT, STYLES, LookupFailed, Source, Speaker, styled
 from bot.models import (
     ErrorReply,
     HelpReply,
@@ -150,9 +150,9 @@ async def search(request: Request, services: Services) -> Reply:
         return ErrorReply(exc.message, exc.suggestions)
     offset = int(request.arg("offset", 0))
     limit = int(request.arg("limit", 1))
+    # Ranked in the exact words; only the quotes shown are cleaned (cleaning costs).
     quotes = await services.library.search(query, speaker=speaker, source=source,
-                                           limit=max(offset + limit + 1, 10),
-                                           style=await display_style(request, services))
+                                           limit=max(offset + limit + 1, 10), style=EXACT)
     if not quotes and not services.library.sources:
         return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
     if not quotes:
@@ -165,7 +165,9 @@ async def search(request: Request, services: Services) -> Reply:
         return ErrorReply(f"No more matches for “{shorten(query, 80)}” — that was all of them.")
     state = SearchState(query, speaker.name if speaker else None,
                         source.slug if source else None, offset, len(quotes))
-    return QuoteReply(tuple(quotes[offset : offset + limit]), search=state)
+    style = await display_style(request, services)
+    shown = tuple(styled(q, style) for q in quotes[offset : offset + limit])
+    return QuoteReply(shown, search=state)
 
 
 async def display_style(request: Request, services: Services) -> str:

@@ -9,7 +9,7 @@ import random
 import re
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
@@ -77,6 +77,12 @@ def quote_from_row(row, style: str = CLEAN) -> Quote:
         last_position=row["last_position"], speaker_role=row["speaker_role"],
         venue=row["venue"], source_url=row["source_url"],
     )
+
+
+def styled(quote: Quote, style: str) -> Quote:
+    """The quote shown in `style`: the clean form of its exact words, or the words as said."""
+    text = clean(quote.verbatim) if style == CLEAN else quote.verbatim
+    return quote if text == quote.text else replace(quote, text=text)
 
 
 @dataclass(frozen=True)
