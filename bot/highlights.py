@@ -61,9 +61,6 @@ MIN_KEPT = 20
 # Passages that stand alone score at least this; random and daily draws take them first.
 STANDALONE = MIN_SCORE = STANDALONE_SCORE
 
-# Words the clean form drops where they open a passage (bot.clean): judge what follows.
-_DROPPED_OPENERS = frozenset("yeah yep yup yes and so um uh umm uhm er erm hmm like right well "
-                             "okay ok oh alright ah anyway look".split())
 _LEADING_MARKERS = re.compile(
     r"^(?:(?:(?:yeah|yep|yup|yes|and|so|um+|uh+|uhm|er+m?|hmm+)\b[,.!]?"
     r"|(?:like|right|well|okay|ok|oh|alright|ah|anyway|look|you know|i mean|all right)[,.!])"
@@ -90,12 +87,6 @@ _POINTS_BACK = re.compile(r"\b(?:also|again|as well|either|anymore|instead)\b"
 # "on top of it", "memorized it", "it was": an "it" that can only mean something said before.
 _IT_OBJECT = re.compile(r"\b(?:of|on|to|with|about|in|into|from|at|for|memorized|use|do|did"
                         r"|make|made|build|built|get|got|see|saw|call|called) it\b|\bit was\b")
-# "it" that points forward ("it helps to have", "it's hard to say why", "it turns out").
-_FORWARD_IT_AT = re.compile(
-    r"it(?:'s| is| was| will be| would be| can be| could be| helps| pays| matters| takes"
-    r"| seems| turns out| feels| makes sense)?\s+(?!going\b)(?:\w+\s+){0,2}?"
-    r"(?:to|that|when|how|why|what|whether|if)\b|it turns out\b|it takes\b|it seems\b"
-)
 _EXISTENTIAL = re.compile(r"^(?:there|here)(?:'s| is| are| was| were| will| has| have)\b",
                           re.IGNORECASE)
 _DANGLING_END = frozenset("the a an and or but of to with for in on at that which like "
@@ -189,7 +180,6 @@ _NUMBER_WORDS = frozenset("two three four five six seven eight nine ten twenty h
 _PRESENT_WORDS = frozenset("is are isn't aren't can can't will won't don't doesn't need needs "
                            "should must it's that's there's what's here's they're we're "
                            "you're".split())
-_FUTURE_NARRATION = frozenset("going".split())
 _PAST_WORDS = frozenset("was were had did remember said went came told asked".split())
 _NAME = re.compile(r"(?<=[\w,;] )[A-Z][\w'’-]+")
 _FIRST_PERSON = frozenset("i me my mine we us our ours i'm i've i'd i'll we're we've".split())
@@ -674,8 +664,7 @@ def _score(shown: str, host: bool) -> tuple[float, tuple[str, ...]]:
     thinks = shown.lower().count("i think")
     if thinks > 1:
         note(-0.04 * (thinks - 1), "hedged with “I think”")
-    if not _FUTURE_NARRATION.isdisjoint(vocabulary) and "going" in vocabulary and \
-            "we're" in vocabulary:
+    if "going" in vocabulary and "we're" in vocabulary:
         note(-0.05, "narrates plans")
     hedges = len(_HEDGE.findall(shown.lower()))
     if hedges:
