@@ -60,7 +60,7 @@ class NewSource:
     meta: dict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewQuote:
     """One quote unit to store; `speaker` is a canonical name or None."""
 
@@ -71,7 +71,7 @@ class NewQuote:
     quotability: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewHighlight:
     """A passage worth posting: exact `text` spanning quote positions `first`..`last`."""
 

@@ -81,7 +81,9 @@ def source_records(parsed: ParsedTranscript, path: str, digest: str):
         ),
     )
     speakers = [SpeakerInfo(p.name, p.role, tuple(p.aliases)) for p in meta.participants]
-    drafts = list(iter_quotes(parsed, path))
+    units = iter_quotes(parsed, path)
+    del parsed  # peak memory: the generator lets go of the segments once they are joined
+    drafts = list(units)
     roles = {p.name: p.role for p in meta.participants}
     # Drafts carry everything the selector reads (speaker, text, position, start).
     passages = highlights.select(drafts, roles)
@@ -173,9 +175,11 @@ def prepare(
     try:
         text = decode(data, name)
         del data  # peak memory: the bytes are not needed once decoded
-        parsed = parse_transcript(text, name, overrides)
+        parsed = [parse_transcript(text, name, overrides)]
         del text
-        records = source_records(parsed, str(path.resolve()), digest)
+        # Popped into the call, so source_records holds the only reference and can let go
+        # of the segments once they are joined (peak memory).
+        records = source_records(parsed.pop(), str(path.resolve()), digest)
         if not records[2]:
             raise TranscriptError(name, "no quotable text found")
     except TranscriptError as exc:

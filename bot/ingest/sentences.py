@@ -125,10 +125,12 @@ def iter_quotes(parsed: ParsedTranscript, path: str | None = None) -> Iterator[Q
     those lists cost more memory than the file itself.
     """
     stream, offsets, speakers, starts = _stream(parsed, path)
+    shifted_labels = parsed.format in MACHINE_CUT
+    del parsed  # peak memory: once joined, the segments are not needed (if the caller let go)
     if not stream:
         return
     runs = _runs(speakers)
-    cuts = _sentence_cuts(stream, offsets, runs, shifted_labels=parsed.format in MACHINE_CUT)
+    cuts = _sentence_cuts(stream, offsets, runs, shifted_labels=shifted_labels)
     sentences = _sentences(stream, cuts, offsets, speakers, runs)
     timer = _timer(offsets, starts)
     fillers, stutters = noise_marks(stream)

@@ -96,7 +96,7 @@ class SourceOverrides:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One run of text as the file cuts it: a cue, a line, a block, a paragraph.
 
@@ -119,7 +119,7 @@ class ParsedTranscript:
     segments: tuple[Segment, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuoteDraft:
     """A quote unit ready to store: one to a few sentences by one speaker.
 
