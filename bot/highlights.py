@@ -691,12 +691,13 @@ def _rare_words(tokens: Sequence[str]) -> int:
 
 def _zipf(word: str) -> float:
     """The word's Zipf frequency in English (log10 of uses per billion words; 0 if unseen)."""
-    frequency = _english().get(word)
+    frequency = english_frequencies().get(word)
     return math.log10(frequency * 1e9) if frequency else 0.0
 
 
 @lru_cache(maxsize=1)
-def _english() -> dict[str, float]:
+def english_frequencies() -> dict[str, float]:
+    """Word -> frequency in English, loaded once per process (about 40 MB)."""
     import wordfreq  # loads its word list on first use only
 
     return wordfreq.get_frequency_dict("en")
