@@ -7,60 +7,28 @@ import getpass
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 import platformdirs
 
-from adapters.console import Console, render_text
-from adapters.ingest_view import IngestView, describe, plural
-from bot.app import open_services
-from bot.commands import build_registry
-from bot.ingest.prune import gone_sources
-from bot.ingest.runner import FileResult, ingest_paths
-from bot.ingest.speakers import split_label
-from bot.ingest.types import Participant, SourceOverrides
-from bot.models import ChannelRef, ErrorReply, QuoteReply, Reply, Request
-from bot.registry import Registry, Services
-from store.db import StoreError
+from quotebot.adapters.cli_support import Settings, print_progress, registry, run_async
+from quotebot.adapters.console import Console
+from quotebot.adapters.ingest_view import IngestView, plural
+from quotebot.adapters.text import render_text
+from quotebot.bot.app import open_services
+from quotebot.bot.ingest.prune import gone_sources
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.ingest.speakers import split_label
+from quotebot.bot.ingest.types import Participant, SourceOverrides
+from quotebot.bot.models import ChannelRef, ErrorReply, QuoteReply, Reply, Request
 
 log = logging.getLogger(__name__)
 
 
 def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("quotebot", appauthor=False)) / "quotes.db"
-
-
-class Settings:
-    """Global options, read once from arguments and the environment."""
-
-    def __init__(self, db: Path, bundled: bool) -> None:
-        self.db = db
-        self.bundled = bundled
-
-
-def registry() -> Registry:
-    return build_registry()
-
-
-def run_async(fn: Callable[[], Awaitable[int | None]]) -> None:
-    """Run a coroutine; exit with its code. Store errors become a message, not a traceback."""
-    try:
-        code = asyncio.run(fn())
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        code = 2
-    except KeyboardInterrupt:
-        code = 130
-    sys.exit(code or 0)
-
-
-def print_progress(i: int, total: int, result: FileResult) -> None:
-    if result.status == "failed":
-        click.echo(f"[{i}/{total}] error: {result.error}", err=True)
-    else:
-        click.echo(f"[{i}/{total}] {describe(result)}", err=True)
 
 
 def emit(reply: Reply, as_json: bool) -> int:
@@ -318,14 +286,19 @@ def _read_line(interactive: bool) -> str:
 
 
 def _add_platform_commands() -> None:
-    """Commands that live beside their adapters; each module imports its platform lazily."""
-    from adapters.daily_cli import daily
-    from adapters.discord.cli import discord_command
-    from adapters.slack.cli import slack_command
-    from bench.cli import bench
+    """Commands that live beside their adapters (each imports its platform lazily), then the
+    ones installed by extras through the `quotebot.commands` entry point (`bench`)."""
+    from quotebot.adapters.daily_cli import daily
+    from quotebot.adapters.discord.cli import discord_command
+    from quotebot.adapters.slack.cli import slack_command
 
-    for command in (discord_command, slack_command, daily, bench):
+    for command in (discord_command, slack_command, daily):
         cli.add_command(command)
+    for entry in entry_points(group="quotebot.commands"):
+        try:
+            cli.add_command(entry.load())
+        except ImportError as exc:  # its extra is not installed
+            log.debug("quotebot %s is not available: %s", entry.name, exc)
 
 
 _add_platform_commands()
@@ -333,13 +306,3 @@ _add_platform_commands()
 
 def main() -> None:
     cli(prog_name="quotebot")
-
-
-def services_for(settings: Settings) -> Callable[[], object]:
-    """For the bot commands (discord, slack): open the services with the global settings,
-    the library watcher running so that ingests by other processes show up live."""
-    return lambda: open_services(settings.db, bundled=settings.bundled, progress=print_progress,
-                                 watch=True)
-
-
-__all__ = ["cli", "main", "Settings", "Services", "services_for"]

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 import click
 
-from bot.daily.service import OPERATOR, DailyError, DailyService, channel_id
-from bot.models import ChannelRef, QuoteReply
+from quotebot.adapters.cli_support import print_progress, run_async
+from quotebot.bot.daily.service import OPERATOR, DailyError, DailyService, channel_id
+from quotebot.bot.models import ChannelRef, QuoteReply
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class ConsolePoster:
         return None
 
     async def post(self, channel: ChannelRef, reply: QuoteReply, *, idempotency_key: str) -> str:
-        from adapters.console import render_text
+        from quotebot.adapters.text import render_text
 
         where = f"{channel.platform} {channel.workspace} #{channel.channel}"
         self.echo(f"── {where} ({idempotency_key})\n{render_text(reply)}\n")
@@ -46,9 +47,7 @@ def _run(settings, main: Callable[[DailyService], Awaitable[int | None]],
 
     `now` pins the service's clock (run-once --now), so the whole pass sees one time.
     """
-    # Imported here: adapters.cli imports this module while it is being built.
-    from adapters.cli import print_progress, run_async
-    from bot.app import open_services
+    from quotebot.bot.app import open_services
 
     async def go() -> int | None:
         async with open_services(settings.db, bundled=settings.bundled,

@@ -8,9 +8,9 @@ from typing import IO
 
 import click
 
-from bot.ingest.discovery import Plan
-from bot.ingest.runner import FileResult, IngestReport
-from store.quotes import StoredSource
+from quotebot.bot.ingest.discovery import Plan
+from quotebot.bot.ingest.runner import FileResult, IngestReport
+from quotebot.store.quotes import StoredSource
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,11 @@ from pathlib import Path
 
 import click
 
+# The bench extra (pip install 'quotebot[bench]'): without psutil this import fails, and
+# the CLI, which finds this command through the `quotebot.commands` entry point, leaves
+# `quotebot bench` out of its help.
+import psutil  # noqa: F401
+
 log = logging.getLogger(__name__)
 
 
@@ -56,9 +61,9 @@ def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_
     if case == "folder":
         _folder_case(keep, seed, as_json, check)
         return
-    from bench.corpus import DEFAULT_SEED
-    from bench.queries import PER_CATEGORY
-    from bench.run import Options, plot, render, run
+    from quotebot.bench.corpus import DEFAULT_SEED
+    from quotebot.bench.queries import PER_CATEGORY
+    from quotebot.bench.run import Options, plot, render, run
 
     options = Options(
         seed=DEFAULT_SEED if seed is None else seed,
@@ -97,8 +102,8 @@ def _folder_case(keep: Path | None, seed: int | None, as_json: bool, check: bool
     import shutil
     import tempfile
 
-    from bench.corpus import DEFAULT_SEED
-    from bench.folder import render_folder, run_folder
+    from quotebot.bench.corpus import DEFAULT_SEED
+    from quotebot.bench.folder import render_folder, run_folder
 
     work = keep or Path(tempfile.mkdtemp(prefix="quotebot-folder-"))
     work.mkdir(parents=True, exist_ok=True)

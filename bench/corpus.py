@@ -217,7 +217,7 @@ def zipf_rank(rng: random.Random, s: float = ZIPF_S, cap: int = MAX_RANK) -> int
 def base_sentences(files: list[Path] | None = None) -> list[str]:
     """Sentences of the bundled transcripts (labels, headers and front matter removed)."""
     if files is None:
-        from transcripts import bundled_files
+        from quotebot.transcripts import bundled_files
 
         files = bundled_files()
     sentences: list[str] = []

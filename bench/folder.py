@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.corpus import DEFAULT_SEED, Person, Varier, base_sentences, plan_corpus
+from quotebot.bench.corpus import DEFAULT_SEED, Person, Varier, base_sentences, plan_corpus
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +163,9 @@ TARGET_MEMORY_RATIO = 10.0
 async def _ingest(root: Path, db_path: Path) -> dict:
     """Ingest `root` into a fresh database with the real ingester, timed end to end, with
     the time spent writing (the parent's share) apart from waiting for parsed files."""
-    import bot.ingest.runner as runner
-    from store.db import Database
-    from store.quotes import QuoteStore
+    import quotebot.bot.ingest.runner as runner
+    from quotebot.store.db import Database
+    from quotebot.store.quotes import QuoteStore
 
     writing = [0.0]
     store_prepared = runner.store_prepared
@@ -198,7 +198,7 @@ def parse_memory(path: Path) -> int:
     """Peak bytes Python allocates to read, parse and segment one file (tracemalloc)."""
     import tracemalloc
 
-    from bot.ingest.runner import prepare
+    from quotebot.bot.ingest.runner import prepare
 
     tracemalloc.start()
     try:
@@ -212,7 +212,7 @@ def run_folder(work: Path, seed: int, say, *, files: int = FILES) -> dict:
     """The folder case: generate, ingest, measure. Returns the JSON summary."""
     import asyncio
 
-    from bench.run import machine, memory
+    from quotebot.bench.run import machine, memory
 
     root = work / "folder"
     db_path = work / "folder.db"

@@ -17,8 +17,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bot.library import LookupFailed, QuoteLibrary
-from bot.tokens import fts_term, tokenize
+from quotebot.bot.library import LookupFailed, QuoteLibrary
+from quotebot.bot.tokens import fts_term, tokenize
 
 log = logging.getLogger(__name__)
 

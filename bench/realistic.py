@@ -15,7 +15,7 @@ sentences: exact (top 1), half-remembered (two words dropped, two swapped, one t
 3) and a 6-word window (top 3), and scans every stored quote for leaked timestamps,
 labels, entities and Markdown escapes.
 
-Run it by hand: ``python -m bench.realistic --episodes 60``.
+Run it by hand: ``python -m quotebot.bench.realistic --episodes 60``.
 """
 
 from __future__ import annotations
@@ -611,9 +611,9 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
         Rates (exact@1, half@3, window6@3, speaker), leak counts with examples, and
         the ingest time and size.
     """
-    from bot.ingest.runner import ingest_paths
-    from bot.library import QuoteLibrary
-    from store.db import Database
+    from quotebot.bot.ingest.runner import ingest_paths
+    from quotebot.bot.library import QuoteLibrary
+    from quotebot.store.db import Database
 
     db = await Database.open(db_path)
     try:

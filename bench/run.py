@@ -1,11 +1,12 @@
 """The benchmark runner: generate, ingest, then time the serving core and a naive baseline.
 
 The parent process generates the corpus, ingests it with the real ingester and builds the
-query mix. Serving is measured in a fresh child process (`python -m bench.run serve`), so its
-peak RSS is the serving process's own; the naive baseline (rapidfuzz over every quote) runs
-in another child (`python -m bench.run baseline`). Children exchange JSON files with the
-parent. Every search, autocomplete and random call goes through the functions the adapters
-call: `Registry.dispatch` and `complete_query`.
+query mix. Serving is measured in a fresh child process
+(`python -m quotebot.bench.run serve`), so its peak RSS is the serving process's own; the
+naive baseline (rapidfuzz over every quote) runs in another child
+(`python -m quotebot.bench.run baseline`). Children exchange JSON files with the parent.
+Every search, autocomplete and random call goes through the functions the adapters call:
+`Registry.dispatch` and `complete_query`.
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ from pathlib import Path
 import psutil
 import rapidfuzz
 
-from bench.corpus import DEFAULT_SEED, generate
-from bench.queries import CATEGORIES, PER_CATEGORY, QueryMix, build_mix, completes, contains_run
+from quotebot.bench.corpus import DEFAULT_SEED, generate
+from quotebot.bench.queries import (
+    CATEGORIES,
+    PER_CATEGORY,
+    QueryMix,
+    build_mix,
+    completes,
+    contains_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +155,9 @@ async def ingest(corpus_dir: Path, db_path: Path, say: Say) -> dict:
     The clock runs from opening the new database to closing it: parsing, segmenting, the
     inserts with their FTS index updates, the term snapshot and the final WAL checkpoint.
     """
-    from bot.ingest.runner import ingest_paths
-    from store.db import Database
-    from store.quotes import QuoteStore
+    from quotebot.bot.ingest.runner import ingest_paths
+    from quotebot.store.db import Database
+    from quotebot.store.quotes import QuoteStore
 
     files = sorted(corpus_dir.glob("*.txt"))
     total_bytes = sum(p.stat().st_size for p in files)
@@ -184,7 +192,7 @@ async def ingest(corpus_dir: Path, db_path: Path, say: Say) -> dict:
 
 async def prepare(db_path: Path, mix_path: Path, seed: int, per_category: int) -> dict:
     """Database statistics and the query mix, from the database as the bot would open it."""
-    from bot.app import open_services
+    from quotebot.bot.app import open_services
 
     async with open_services(db_path, bundled=False) as services:
         stats = await services.library.store.stats()
@@ -201,11 +209,11 @@ async def prepare(db_path: Path, mix_path: Path, seed: int, per_category: int) -
 
 
 def child(mode: str, db_path: Path, mix_path: Path, out_path: Path, *extra: str) -> dict:
-    """Run `python -m bench.run <mode>` in a fresh process and return the JSON it wrote."""
+    """Run `python -m quotebot.bench.run <mode>` in a fresh process and return the JSON it wrote."""
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    command = [sys.executable, "-m", "bench.run", mode, "--db", str(db_path),
+    command = [sys.executable, "-m", "quotebot.bench.run", mode, "--db", str(db_path),
                "--mix", str(mix_path), "--out", str(out_path), *extra]
     done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
@@ -273,7 +281,7 @@ class Profiler:
 
 def _judge(query, quotes) -> dict:
     """hit/match flags of a result list (Quote objects, best first) for a SearchQuery."""
-    from bot.tokens import tokenize
+    from quotebot.bot.tokens import tokenize
 
     ids = [q.id for q in quotes]
     matches = [
@@ -291,10 +299,11 @@ def _judge(query, quotes) -> dict:
 
 async def serve(db_path: Path, mix_path: Path, profile: bool) -> dict:
     """Open the services as the bot does and time the query mix through the core."""
-    from bot.app import open_services
-    from bot.commands import build_registry, complete_query
-    from bot.models import QuoteReply, Request
-    from bot.tokens import tokenize
+    from quotebot.bot.all_commands import build_registry
+    from quotebot.bot.app import open_services
+    from quotebot.bot.commands import complete_query
+    from quotebot.bot.models import QuoteReply, Request
+    from quotebot.bot.tokens import tokenize
 
     load_before = os.getloadavg()
     started = time.perf_counter()
@@ -410,8 +419,8 @@ def baseline_sample(mix: QueryMix) -> list:
 
 
 async def _all_texts(db_path: Path) -> tuple[list[int], list[str]]:
-    from store.db import Database
-    from store.quotes import QuoteStore
+    from quotebot.store.db import Database
+    from quotebot.store.quotes import QuoteStore
 
     db = await Database.open(db_path)
     try:
@@ -443,7 +452,7 @@ def baseline(db_path: Path, mix_path: Path) -> dict:
     """
     from rapidfuzz import fuzz, process, utils
 
-    from bot.tokens import tokenize
+    from quotebot.bot.tokens import tokenize
 
     mix = QueryMix.load(mix_path)
     started = time.perf_counter()
@@ -830,7 +839,7 @@ def plot(summary: dict, path: Path) -> str:
 
 
 def _child_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser = argparse.ArgumentParser(prog="python -m quotebot.bench.run")
     parser.add_argument("mode", choices=("serve", "baseline"))
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--mix", type=Path, required=True)

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.ingest.runner import IngestReport, Progress, ingest_paths
-from bot.library import WATCH_INTERVAL, QuoteLibrary
-from bot.registry import Services
-from store.db import Database
-from store.quotes import QuoteStore
+from quotebot.bot.ingest.runner import IngestReport, Progress, ingest_paths
+from quotebot.bot.library import WATCH_INTERVAL, QuoteLibrary
+from quotebot.bot.registry import Services
+from quotebot.store.db import Database
+from quotebot.store.quotes import QuoteStore
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ async def ensure_bundled(
     A database that has sources but never received the bundle (the user's own library) is
     left alone. Returns the ingest report, or None when nothing had to be done.
     """
-    from transcripts import bundle_digest, bundled_files
+    from quotebot.transcripts import bundle_digest, bundled_files
 
     digest = bundle_digest()
     stored = await store.get_meta(BUNDLE_KEY)

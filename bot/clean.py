@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.ingest.sentences import sentence_spans
+from quotebot.bot.ingest.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import asyncio
 import logging
 import re
 
-from bot.library import EXACT, STYLES, LookupFailed, Source, Speaker, styled
-from bot.models import (
+from quotebot.bot.library import EXACT, STYLES, LookupFailed, Source, Speaker, styled
+from quotebot.bot.models import (
     ErrorReply,
     HelpReply,
     ListReply,
@@ -17,8 +17,8 @@ from bot.models import (
     SearchState,
     TextReply,
 )
-from bot.registry import Choice, Command, Option, Registry, Services
-from bot.search import MAX_QUERY_CHARS
+from quotebot.bot.registry import Choice, Command, Option, Registry, Services
+from quotebot.bot.search import MAX_QUERY_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -322,19 +322,3 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
     Command("speakers", speakers.__doc__ or "", speakers),
     Command("sources", sources.__doc__ or "", sources),
 )
-
-
-def build_registry(*groups: tuple[Command, ...]) -> Registry:
-    """The registry: quote commands, daily commands, any extra groups, and a generated `help`."""
-    from bot.daily.commands import DAILY_COMMANDS
-
-    groups = (DAILY_COMMANDS, *groups)
-    registry: Registry | None = None
-
-    async def show_help(request: Request, services: Services) -> Reply:
-        return help_reply(registry)
-
-    commands = [*QUOTE_COMMANDS, *(c for group in groups for c in group)]
-    commands.append(Command("help", "Show what quotebot can do.", show_help))
-    registry = Registry(commands)
-    return registry

@@ -7,8 +7,8 @@ import shlex
 
 from rapidfuzz.distance import Levenshtein
 
-from bot.models import ChannelRef, Request, UserRef
-from bot.registry import DID_YOU_MEAN, Command, Registry
+from quotebot.bot.models import ChannelRef, Request, UserRef
+from quotebot.bot.registry import DID_YOU_MEAN, Command, Registry
 
 PREFIX = "/quote"
 _KEYWORD = re.compile(r"^([a-z]+):(.*)$", re.DOTALL)

@@ -1,7 +1,7 @@
 """Highlights: the passages of a transcript worth posting on their own, ranked, with reasons.
 
 A highlight is 1-3 consecutive sentences of one speaker, 10-55 words and at most 280
-characters in its clean form (`bot.clean`), that starts where a thought starts, ends where
+characters in its clean form (`quotebot.bot.clean`), that starts where a thought starts, ends where
 it lands and says something: a claim, a number, a comparison, a named thing. Most of a
 conversation is not highlight material (replies, setups, questions, pleasantries, filler).
 
@@ -44,10 +44,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.clean import clean_sentence, words
-from bot.ingest.sentences import sentence_spans
-from store.quotes import STANDALONE_SCORE
-from store.quotes import NewHighlight as Highlight
+from quotebot.bot.clean import clean_sentence, words
+from quotebot.bot.ingest.sentences import sentence_spans
+from quotebot.store.quotes import STANDALONE_SCORE
+from quotebot.store.quotes import NewHighlight as Highlight
 
 log = logging.getLogger(__name__)
 

@@ -13,16 +13,16 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
-from bot import highlights
-from bot.clean import clean
-from bot.highlights import Unit
-from bot.ingest.sentences import split_sentences
-from bot.models import ChannelRef, Quote
-from bot.search import Searcher
-from bot.tokens import fold, tokenize
-from bot.vocabulary import Vocabulary
-from store.db import Database
-from store.quotes import RAND_KEY_MAX, QuoteStore
+from quotebot.bot import highlights
+from quotebot.bot.clean import clean
+from quotebot.bot.highlights import Unit
+from quotebot.bot.ingest.sentences import split_sentences
+from quotebot.bot.models import ChannelRef, Quote
+from quotebot.bot.search import Searcher
+from quotebot.bot.tokens import fold, tokenize
+from quotebot.bot.vocabulary import Vocabulary
+from quotebot.store.db import Database
+from quotebot.store.quotes import RAND_KEY_MAX, QuoteStore
 
 log = logging.getLogger(__name__)
 

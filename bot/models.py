@@ -45,7 +45,7 @@ def moment_url(url: str | None, start: float | None) -> str | None:
 class Quote:
     """A stored quote or highlight with who said it and where.
 
-    `text` is what people are shown: the clean form (`bot.clean`) unless the channel or the
+    `text` is what people are shown: the clean form (`quotebot.bot.clean`) unless the channel or the
     user asked for the exact words; `verbatim` is always the exact words. A highlight (a
     passage chosen for posting) carries `highlight_id`, and spans the quotes at positions
     `position`..`last_position`; `id` is the quote it starts in. `start` is seconds into

@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.models import ErrorReply, Reply, Request
+from quotebot.bot.models import ErrorReply, Reply, Request
 
 if TYPE_CHECKING:
-    from bot.library import QuoteLibrary
+    from quotebot.bot.library import QuoteLibrary
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
-from bot.tokens import fts_term, tokenize
-from bot.vocabulary import Vocabulary
-from store.quotes import QuoteStore, filter_tags
+from quotebot.bot.tokens import fts_term, tokenize
+from quotebot.bot.vocabulary import Vocabulary
+from quotebot.store.quotes import QuoteStore, filter_tags
 
 log = logging.getLogger(__name__)
 

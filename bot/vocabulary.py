@@ -17,7 +17,7 @@ from collections import defaultdict
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from store.quotes import QuoteStore
+from quotebot.store.quotes import QuoteStore
 
 log = logging.getLogger(__name__)
 

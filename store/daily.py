@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from store.db import Database
-from store.quotes import (
+from quotebot.store.db import Database
+from quotebot.store.quotes import (
     _HIGHLIGHT_SELECT,
     _QUOTE_SELECT,
     STANDALONE_SCORE,

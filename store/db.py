@@ -12,8 +12,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from store import derived
-from store.schema import MIGRATIONS, RANDOM_INDEXES, SCHEMA_VERSION
+from quotebot.store import derived
+from quotebot.store.schema import MIGRATIONS, RANDOM_INDEXES, SCHEMA_VERSION
 
 try:
     import fcntl

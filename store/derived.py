@@ -14,12 +14,12 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from store.schema import RANDOM_INDEXES
+from quotebot.store.schema import RANDOM_INDEXES
 
 if TYPE_CHECKING:
     import aiosqlite
 
-    from store.db import Database
+    from quotebot.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from store import derived
-from store.db import Database
+from quotebot.store import derived
+from quotebot.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from store.db import Database
+from quotebot.store.db import Database
 
 log = logging.getLogger(__name__)
 

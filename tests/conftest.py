@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import build_registry
-from bot.library import QuoteLibrary
-from bot.registry import Services
-from store.db import Database
-from store.quotes import NewQuote, NewSource, SpeakerInfo
+from quotebot.bot.all_commands import build_registry
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.registry import Services
+from quotebot.store.db import Database
+from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
 
 ILYA = SpeakerInfo("Ilya Sutskever", "Chief Scientist", ("Ilya", "Sutskever"))
 DWARKESH = SpeakerInfo("Dwarkesh Patel", "Host", ("Dwarkesh",))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import ensure_bundled
-from bot.highlights import MIN_SCORE
-from bot.ingest.runner import ingest_paths
-from bot.library import QuoteLibrary
-from bot.models import Request
-from bot.registry import Services
-from transcripts import bundled_files
+from quotebot.bot.app import ensure_bundled
+from quotebot.bot.highlights import MIN_SCORE
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.models import Request
+from quotebot.bot.registry import Services
+from quotebot.transcripts import bundled_files
 
 # (query, words the top quote must contain, who said it)
 LINES = [

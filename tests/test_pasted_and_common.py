@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-from bot.ingest.runner import ingest_paths
-from bot.library import QuoteLibrary
-from bot.models import ErrorReply, QuoteReply, Request
-from bot.registry import Services
-from bot.search import MAX_QUERY_CHARS
-from bot.tokens import tokenize
-from transcripts import bundled_files
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.models import ErrorReply, QuoteReply, Request
+from quotebot.bot.registry import Services
+from quotebot.bot.search import MAX_QUERY_CHARS
+from quotebot.bot.tokens import tokenize
+from quotebot.transcripts import bundled_files
 
 SEED = 20261201
 WINDOWS = 60

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from quotebot.adapters.cli_support import registry, run_async, services_for
+
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "DISCORD_TOKEN"
@@ -49,7 +51,7 @@ def parse_shard_ids(ctx: click.Context, param: click.Parameter,
 
 def _operator_logging() -> None:
     """Show the bot's progress and discord.py's connection news (INFO) unless -v asked for more."""
-    for name in ("adapters.discord", "discord"):
+    for name in ("quotebot.adapters.discord", "discord"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
@@ -83,8 +85,7 @@ def discord_command(settings, token_file: Path | None, sync: bool, guild_id: int
     import aiohttp
     import discord
 
-    from adapters.cli import registry, run_async, services_for
-    from adapters.discord.client import BotOptions, QuoteBot, serve
+    from quotebot.adapters.discord.client import BotOptions, QuoteBot, serve
 
     _operator_logging()
     options = BotOptions(sync=sync, guild_id=guild_id, shard_count=shard_count,

@@ -14,9 +14,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord import custom_ids
-from adapters.discord.components import QuoteButton
-from adapters.discord.interactions import (
+from quotebot.adapters.discord import custom_ids
+from quotebot.adapters.discord.components import QuoteButton
+from quotebot.adapters.discord.interactions import (
     PLATFORM,
     Mode,
     answer,
@@ -24,11 +24,11 @@ from adapters.discord.interactions import (
     to_choices,
     to_request,
 )
-from adapters.discord.poster import DiscordPoster
-from adapters.discord.tree import build_group
-from bot.daily import DailyService
-from bot.models import ErrorReply, Request
-from bot.registry import Command, Option, Registry, Services
+from quotebot.adapters.discord.poster import DiscordPoster
+from quotebot.adapters.discord.tree import build_group
+from quotebot.bot.daily import DailyService
+from quotebot.bot.models import ErrorReply, Request
+from quotebot.bot.registry import Command, Option, Registry, Services
 
 log = logging.getLogger(__name__)
 

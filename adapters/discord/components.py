@@ -8,8 +8,8 @@ from typing import Any
 
 import discord
 
-from adapters.discord.custom_ids import TEMPLATE, context_id, share_id
-from bot.models import Quote
+from quotebot.adapters.discord.custom_ids import TEMPLATE, context_id, share_id
+from quotebot.bot.models import Quote
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from bot.models import Quote, SearchState
+from quotebot.bot.models import Quote, SearchState
 
 log = logging.getLogger(__name__)
 

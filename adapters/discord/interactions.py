@@ -11,9 +11,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.render import NO_MENTIONS, Outgoing, render
-from bot.models import ChannelRef, ErrorReply, Reply, Request, UserRef
-from bot.registry import Choice, Registry
+from quotebot.adapters.discord.render import NO_MENTIONS, Outgoing, render
+from quotebot.bot.models import ChannelRef, ErrorReply, Reply, Request, UserRef
+from quotebot.bot.registry import Choice, Registry
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import logging
 import aiohttp
 import discord
 
-from adapters.discord.interactions import PLATFORM
-from adapters.discord.render import render
-from bot.daily.poster import PermanentPostError, PostError, TransientPostError
-from bot.models import ChannelRef, QuoteReply
+from quotebot.adapters.discord.interactions import PLATFORM
+from quotebot.adapters.discord.render import render
+from quotebot.bot.daily.poster import PermanentPostError, PostError, TransientPostError
+from quotebot.bot.models import ChannelRef, QuoteReply
 
 log = logging.getLogger(__name__)
 

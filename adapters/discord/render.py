@@ -9,10 +9,10 @@ from typing import Any
 
 import discord
 
-from adapters.discord.components import context_button, next_button, share_button
-from adapters.discord.custom_ids import next_id
-from bot.grammar import parse
-from bot.models import (
+from quotebot.adapters.discord.components import context_button, next_button, share_button
+from quotebot.adapters.discord.custom_ids import next_id
+from quotebot.bot.grammar import parse
+from quotebot.bot.models import (
     ErrorReply,
     HelpReply,
     ListReply,
@@ -22,7 +22,7 @@ from bot.models import (
     Request,
     TextReply,
 )
-from bot.registry import Command, Registry
+from quotebot.bot.registry import Command, Registry
 
 log = logging.getLogger(__name__)
 

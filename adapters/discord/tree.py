@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.registry import ChannelId, Command, Option, Registry
+from quotebot.bot.registry import ChannelId, Command, Option, Registry
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.models import Request
-from bot.registry import Command
+from quotebot.bot.models import Request
+from quotebot.bot.registry import Command
 
 log = logging.getLogger(__name__)
 

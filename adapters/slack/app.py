@@ -20,16 +20,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.door import Door
-from adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
-from adapters.slack.listeners import Listeners
-from adapters.slack.poster import SlackPoster
-from adapters.slack.render import ACTIONS, LISTEN
-from adapters.slack.requests import PLATFORM
-from adapters.slack.settings import SetupError, SlackSettings
-from bot.daily import DailyService
-from bot.registry import Registry, Services
-from store.slack import SlackStore
+from quotebot.adapters.slack.door import Door
+from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
+from quotebot.adapters.slack.listeners import Listeners
+from quotebot.adapters.slack.poster import SlackPoster
+from quotebot.adapters.slack.render import ACTIONS, LISTEN
+from quotebot.adapters.slack.requests import PLATFORM
+from quotebot.adapters.slack.settings import SetupError, SlackSettings
+from quotebot.bot.daily import DailyService
+from quotebot.bot.registry import Registry, Services
+from quotebot.store.slack import SlackStore
 
 log = logging.getLogger(__name__)
 

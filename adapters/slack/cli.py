@@ -10,6 +10,8 @@ import signal
 
 import click
 
+from quotebot.adapters.cli_support import registry, run_async, services_for
+
 log = logging.getLogger(__name__)
 
 
@@ -25,15 +27,14 @@ def slack_command(settings, port: int, host: str) -> None:
     Reads SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_CLIENT_ID,
     SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI and SLACK_API_URL; see docs/slack.md.
     """
-    from adapters.slack.settings import SetupError, SlackSettings
+    from quotebot.adapters.slack.settings import SetupError, SlackSettings
 
     slack = SlackSettings.from_env(os.environ, host=host, port=port)
     if problem := slack.problem():
         raise click.ClickException(problem)
 
     # Imported here so that the other quotebot commands never load slack_bolt.
-    from adapters.cli import registry, run_async, services_for
-    from adapters.slack.app import serve
+    from quotebot.adapters.slack.app import serve
 
     def ready(where: str) -> None:
         click.echo(f"quotebot is serving /quote on Slack ({where}); Ctrl-C to stop.", err=True)

@@ -14,7 +14,7 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
-from store.slack import SlackStore, WorkspaceKey
+from quotebot.store.slack import SlackStore, WorkspaceKey
 
 log = logging.getLogger(__name__)
 

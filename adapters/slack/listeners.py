@@ -9,11 +9,11 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.admins import with_admin
-from adapters.slack.render import SHARE, render
-from adapters.slack.requests import action_request, command_request
-from bot.models import ErrorReply, Reply, Request
-from bot.registry import Registry, Services
+from quotebot.adapters.slack.admins import with_admin
+from quotebot.adapters.slack.render import SHARE, render
+from quotebot.adapters.slack.requests import action_request, command_request
+from quotebot.bot.models import ErrorReply, Reply, Request
+from quotebot.bot.registry import Registry, Services
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render
-from adapters.slack.requests import PLATFORM
-from adapters.slack.settings import SlackSettings
-from bot.daily.poster import PermanentPostError, PostError, TransientPostError
-from bot.models import ChannelRef, QuoteReply
+from quotebot.adapters.slack.render import render
+from quotebot.adapters.slack.requests import PLATFORM
+from quotebot.adapters.slack.settings import SlackSettings
+from quotebot.bot.daily.poster import PermanentPostError, PostError, TransientPostError
+from quotebot.bot.models import ChannelRef, QuoteReply
 
 log = logging.getLogger(__name__)
 

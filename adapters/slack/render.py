@@ -11,9 +11,9 @@ import logging
 import re
 from typing import Any
 
-from adapters.console import render_text
-from adapters.slack.requests import encode_button
-from bot.models import (
+from quotebot.adapters.slack.requests import encode_button
+from quotebot.adapters.text import render_text
+from quotebot.bot.models import (
     ErrorReply,
     HelpReply,
     ListReply,

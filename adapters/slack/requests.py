@@ -7,9 +7,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.grammar import parse
-from bot.models import ChannelRef, ErrorReply, Request, UserRef
-from bot.registry import Registry
+from quotebot.bot.grammar import parse
+from quotebot.bot.models import ChannelRef, ErrorReply, Request, UserRef
+from quotebot.bot.registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@
 - `poster`: the `Poster` protocol adapters implement, and its two errors.
 - `scheduler`: the loop (`Scheduler.run`, `Scheduler.run_once`).
 - `service`: `DailyService`, the facade the commands and the operator CLI use.
-- `commands`: `DAILY_COMMANDS` for `build_registry(DAILY_COMMANDS)`.
+- `commands`: `DAILY_COMMANDS`, which `bot.all_commands.build_registry` includes.
 """
 
-from bot.daily.poster import PermanentPostError, Poster, TransientPostError
-from bot.daily.scheduler import Scheduler
-from bot.daily.service import DailyError, DailyService
+from quotebot.bot.daily.poster import PermanentPostError, Poster, TransientPostError
+from quotebot.bot.daily.scheduler import Scheduler
+from quotebot.bot.daily.service import DailyError, DailyService
 
 __all__ = [
     "DailyError",

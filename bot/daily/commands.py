@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from bot.commands import SOURCE, SPEAKER
-from bot.daily.schedule import format_local, timezone_choices, zone
-from bot.daily.service import DailyError, DailyService, channel_id, mention
-from bot.models import ChannelRef, ErrorReply, ListReply, QuoteReply, Reply, Request, TextReply
-from bot.registry import ChannelId, Choice, Command, Option, Services
+from quotebot.bot.commands import SOURCE, SPEAKER
+from quotebot.bot.daily.schedule import format_local, timezone_choices, zone
+from quotebot.bot.daily.service import DailyError, DailyService, channel_id, mention
+from quotebot.bot.models import (
+    ChannelRef,
+    ErrorReply,
+    ListReply,
+    QuoteReply,
+    Reply,
+    Request,
+    TextReply,
+)
+from quotebot.bot.registry import ChannelId, Choice, Command, Option, Services
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.models import ChannelRef, QuoteReply
+from quotebot.bot.models import ChannelRef, QuoteReply
 
 
 class PostError(Exception):
@@ -28,7 +28,7 @@ class TransientPostError(PostError):
 class PermanentPostError(PostError):
     """Will not get better by itself: channel deleted, bot removed, missing permissions.
 
-    After `store.daily.DISABLE_AFTER` (3) consecutive permanent failures the subscription
+    After `quotebot.store.daily.DISABLE_AFTER` (3) consecutive permanent failures the subscription
     is disabled and `reason` is shown in `daily list`, so write it for a channel admin to
     act on ("the bot lacks the Send Messages permission in #general"). Permanent failures
     are retried an hour apart meanwhile, in case an admin fixes the permissions.

@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bot.daily.poster import PermanentPostError, Poster, TransientPostError
-from bot.daily.schedule import (
+from quotebot.bot.daily.poster import PermanentPostError, Poster, TransientPostError
+from quotebot.bot.daily.schedule import (
     ScheduleError,
     first_run_after_day,
     local_day,
@@ -33,10 +33,10 @@ from bot.daily.schedule import (
     run_at,
     zone,
 )
-from bot.library import CLEAN, QuoteLibrary, quote_from_row
-from bot.models import ChannelRef, QuoteReply
-from store.daily import Claim, DailyStore, Subscription, parse_iso
-from store.quotes import RAND_KEY_MAX
+from quotebot.bot.library import CLEAN, QuoteLibrary, quote_from_row
+from quotebot.bot.models import ChannelRef, QuoteReply
+from quotebot.store.daily import Claim, DailyStore, Subscription, parse_iso
+from quotebot.store.quotes import RAND_KEY_MAX
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class Scheduler:
     Args:
         store: the daily store over the shared database.
         library: the quote library of this process (claims carry their quote rows, which
-            become `Quote`s through `bot.library.quote_from_row`).
+            become `Quote`s through `quotebot.bot.library.quote_from_row`).
         posters: platform name -> Poster; subscriptions of other platforms, or of channels
             the poster does not `own` (other shards), are left to other processes.
         clock: returns the current aware UTC datetime.

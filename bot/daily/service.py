@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.commands import FILTER_MAX
-from bot.daily.poster import PermanentPostError, Poster, TransientPostError
-from bot.daily.schedule import (
+from quotebot.bot.commands import FILTER_MAX
+from quotebot.bot.daily.poster import PermanentPostError, Poster, TransientPostError
+from quotebot.bot.daily.schedule import (
     ScheduleError,
     format_local,
     format_time,
@@ -30,11 +30,11 @@ from bot.daily.schedule import (
     timezone_choices,
     zone,
 )
-from bot.daily.scheduler import Clock, Scheduler, Sleep, channel_of, plan, utc_now
-from bot.library import LookupFailed, QuoteLibrary, quote_from_row
-from bot.models import ChannelRef, Quote, QuoteReply, UserRef
-from store.daily import DailyStore, Subscription, parse_iso
-from store.quotes import RAND_KEY_MAX
+from quotebot.bot.daily.scheduler import Clock, Scheduler, Sleep, channel_of, plan, utc_now
+from quotebot.bot.library import LookupFailed, QuoteLibrary, quote_from_row
+from quotebot.bot.models import ChannelRef, Quote, QuoteReply, UserRef
+from quotebot.store.daily import DailyStore, Subscription, parse_iso
+from quotebot.store.quotes import RAND_KEY_MAX
 
 log = logging.getLogger(__name__)
 

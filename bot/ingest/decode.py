@@ -5,8 +5,8 @@ from __future__ import annotations
 import codecs
 import logging
 
-from bot.ingest.types import TranscriptError
-from bot.tokens import strip_invisible
+from quotebot.bot.ingest.types import TranscriptError
+from quotebot.bot.tokens import strip_invisible
 
 log = logging.getLogger(__name__)
 

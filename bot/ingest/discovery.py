@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.ingest.feeds import is_feed, read_feed
-from bot.ingest.sidecar import Sidecar, find_sidecar, read_sidecar
-from bot.ingest.types import SourceOverrides, TranscriptError
+from quotebot.bot.ingest.feeds import is_feed, read_feed
+from quotebot.bot.ingest.sidecar import Sidecar, find_sidecar, read_sidecar
+from quotebot.bot.ingest.types import SourceOverrides, TranscriptError
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from bot.ingest.formats import slugify
-from bot.ingest.markup import unescape_entities
-from bot.ingest.types import Participant, SourceOverrides, TranscriptError
+from quotebot.bot.ingest.formats import slugify
+from quotebot.bot.ingest.markup import unescape_entities
+from quotebot.bot.ingest.types import Participant, SourceOverrides, TranscriptError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ Supported layouts, detected from the content (the file suffix only decides for
 * ``stamped``: ``[00:01:23] Name: text`` or ``[00:01:23] text`` lines;
 * ``colon``: ``Name: text`` lines with unlabelled continuation lines;
 * ``plain``: prose with no speakers;
-* ``podcast-json`` and ``whisper-json``: see `bot.ingest.json_formats`.
+* ``podcast-json`` and ``whisper-json``: see `quotebot.bot.ingest.json_formats`.
 
 A `Name:` prefix only counts as a speaker label when it names a front-matter
 participant, or (without front matter) when it is 1-4 capitalised words used as a
@@ -36,14 +36,14 @@ import webvtt
 import yaml
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from bot.ingest import json_formats
-from bot.ingest.markup import (
+from quotebot.bot.ingest import json_formats
+from quotebot.bot.ingest.markup import (
     bracket_directions,
     strip_inline_stamps,
     unescape_entities,
     unescape_markdown,
 )
-from bot.ingest.speakers import (
+from quotebot.bot.ingest.speakers import (
     Roster,
     build_participants,
     complete_first_names,
@@ -51,7 +51,7 @@ from bot.ingest.speakers import (
     people_from,
     split_label,
 )
-from bot.ingest.types import (
+from quotebot.bot.ingest.types import (
     Correction,
     ParsedTranscript,
     Participant,
@@ -168,7 +168,7 @@ def parse_transcript(
     """Detect a transcript's format and parse it into metadata and segments.
 
     Args:
-        text: The decoded file (see `bot.ingest.decode.decode`).
+        text: The decoded file (see `quotebot.bot.ingest.decode.decode`).
         path: The file's path: used for the default slug and title, and in errors.
         overrides: Metadata given from outside the file (command line, sidecar, feed);
             it wins over the file's own.

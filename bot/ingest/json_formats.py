@@ -17,9 +17,9 @@ import logging
 import re
 from functools import lru_cache
 
-from bot.ingest.markup import clean_speech
-from bot.ingest.speakers import display_name
-from bot.ingest.types import Segment, TranscriptError
+from quotebot.bot.ingest.markup import clean_speech
+from quotebot.bot.ingest.speakers import display_name
+from quotebot.bot.ingest.types import Segment, TranscriptError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from store.quotes import QuoteStore, StoredSource
+from quotebot.store.quotes import QuoteStore, StoredSource
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 
-from bot import highlights
-from bot.ingest.decode import decode
-from bot.ingest.discovery import Plan, plan
-from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import iter_quotes
-from bot.ingest.types import ParsedTranscript, SourceOverrides, TranscriptError
-from store.quotes import NewQuote, NewSource, QuoteStore, SpeakerInfo
+from quotebot.bot import highlights
+from quotebot.bot.ingest.decode import decode
+from quotebot.bot.ingest.discovery import Plan, plan
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.sentences import iter_quotes
+from quotebot.bot.ingest.types import ParsedTranscript, SourceOverrides, TranscriptError
+from quotebot.store.quotes import NewQuote, NewSource, QuoteStore, SpeakerInfo
 
 log = logging.getLogger(__name__)
 

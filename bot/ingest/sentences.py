@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
 
-from bot.ingest.quotability import noise_marks, score_counted
-from bot.ingest.speakers import Roster
-from bot.ingest.types import Correction, ParsedTranscript, QuoteDraft
+from quotebot.bot.ingest.quotability import noise_marks, score_counted
+from quotebot.bot.ingest.speakers import Roster
+from quotebot.bot.ingest.types import Correction, ParsedTranscript, QuoteDraft
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def build_quotes(parsed: ParsedTranscript, path: str | None = None) -> list[Quot
     """Cut a parsed transcript into quote units.
 
     Args:
-        parsed: The output of `bot.ingest.formats.parse_transcript`.
+        parsed: The output of `quotebot.bot.ingest.formats.parse_transcript`.
         path: The file's path, named in warnings (the slug when not given).
 
     Returns:

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.ingest.formats import slugify
-from bot.ingest.speakers import people_from
-from bot.ingest.types import SourceOverrides, TranscriptError
+from quotebot.bot.ingest.formats import slugify
+from quotebot.bot.ingest.speakers import people_from
+from quotebot.bot.ingest.types import SourceOverrides, TranscriptError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from bot.ingest.types import Participant
+from quotebot.bot.ingest.types import Participant
 
 log = logging.getLogger(__name__)
 

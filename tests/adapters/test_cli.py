@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from adapters.cli import cli
+from quotebot.adapters.cli import cli
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adapters.cli import cli
-from adapters.ingest_view import IngestView
-from bot.ingest.discovery import expand
-from bot.ingest.runner import FileResult
+from quotebot.adapters.cli import cli
+from quotebot.adapters.ingest_view import IngestView
+from quotebot.bot.ingest.discovery import expand
+from quotebot.bot.ingest.runner import FileResult
 
 ONE = "Jane Doe: Simplicity is a prerequisite for reliability, as everyone says.\n"
 TWO = ("Jane Doe: Simplicity is a prerequisite for reliability, as everyone says.\n"

@@ -7,11 +7,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from adapters.cli import cli
-from adapters.console import render_text
-from adapters.discord.render import render as discord_render
-from adapters.slack.render import render as slack_render
-from bot.models import Quote, QuoteReply, moment_url
+from quotebot.adapters.cli import cli
+from quotebot.adapters.discord.render import render as discord_render
+from quotebot.adapters.slack.render import render as slack_render
+from quotebot.adapters.text import render_text
+from quotebot.bot.models import Quote, QuoteReply, moment_url
 
 
 @pytest.mark.parametrize(("url", "start", "expected"), [

@@ -12,10 +12,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.discord import render as discord_render
-from adapters.slack import render as slack_render
-from bot.commands import build_registry
-from bot.models import (
+from quotebot.adapters.discord import render as discord_render
+from quotebot.adapters.slack import render as slack_render
+from quotebot.bot.all_commands import build_registry
+from quotebot.bot.models import (
     ErrorReply,
     HelpReply,
     ListReply,

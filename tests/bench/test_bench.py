@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bench.cli import bench
-from bench.corpus import generate
-from bench.queries import CATEGORIES, make_typo
+from quotebot.bench.cli import bench
+from quotebot.bench.corpus import generate
+from quotebot.bench.queries import CATEGORIES, make_typo
 
 LATENCY = {"n", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms"}
 HITS = {"n", "hit1", "hit5", "match1", "match5"}

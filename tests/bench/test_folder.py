@@ -7,7 +7,7 @@ import json
 
 from click.testing import CliRunner
 
-from bench.folder import LAYOUTS, MAX_BYTES, MIN_BYTES, generate, run_folder
+from quotebot.bench.folder import LAYOUTS, MAX_BYTES, MIN_BYTES, generate, run_folder
 
 
 def digest(root) -> str:
@@ -44,13 +44,13 @@ def test_every_file_ingests_with_speakers_and_the_summary_has_its_fields(tmp_pat
 
 
 def test_the_bench_command_runs_the_folder_case(tmp_path, monkeypatch):
-    import bench.folder
+    import quotebot.bench.folder as folder
 
-    monkeypatch.setattr(bench.folder, "FILES", 3)
-    real = bench.folder.run_folder
-    monkeypatch.setattr(bench.folder, "run_folder",
+    monkeypatch.setattr(folder, "FILES", 3)
+    real = folder.run_folder
+    monkeypatch.setattr(folder, "run_folder",
                         lambda work, seed, say: real(work, seed, say, files=3))
-    from adapters.cli import cli
+    from quotebot.adapters.cli import cli
 
     result = CliRunner().invoke(cli, ["bench", "--case", "folder", "--json",
                                       "--keep", str(tmp_path / "kept")])

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bench.realistic import TARGETS, check, generate, half_remembered, normalise
+from quotebot.bench.realistic import TARGETS, check, generate, half_remembered, normalise
 
 
 @pytest.fixture(scope="module")

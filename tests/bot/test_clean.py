@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.clean import clean, is_subsequence, words
-from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes
-from transcripts import bundled_files
+from quotebot.bot.clean import clean, is_subsequence, words
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.sentences import build_quotes
+from quotebot.transcripts import bundled_files
 
 # Real lines from the bundled transcripts (verbatim -> clean).
 REAL_LINES = [

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.console import Console, render_text
-from bot.models import ErrorReply, HelpReply, ListReply, QuoteReply, Request
+from quotebot.adapters.console import Console
+from quotebot.adapters.text import render_text
+from quotebot.bot.models import ErrorReply, HelpReply, ListReply, QuoteReply, Request
 
 
 async def run(registry, services, line):
@@ -104,7 +105,7 @@ async def test_a_failing_handler_becomes_a_friendly_error(registry, services, mo
 
 
 async def test_huge_filter_values_are_refused_without_being_echoed(registry, services):
-    from bot.commands import FILTER_MAX
+    from quotebot.bot.commands import FILTER_MAX
 
     huge = "ilya " * 200_000  # 1 MB: fuzzy-matched on the event loop it took 14 s
     for request in (Request("search", {"query": "ideas", "speaker": huge}),
@@ -121,7 +122,7 @@ async def test_huge_filter_values_are_refused_without_being_echoed(registry, ser
 
 
 async def test_autocomplete_ignores_a_huge_filter_instead_of_matching_it(registry, services):
-    from bot.commands import FILTER_MAX
+    from quotebot.bot.commands import FILTER_MAX
 
     huge = "ilya " * 200_000
     search = registry.get("search")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.grammar import parse
-from bot.models import ErrorReply, QuoteReply, Request
+from quotebot.bot.grammar import parse
+from quotebot.bot.models import ErrorReply, QuoteReply, Request
 
 
 @pytest.mark.parametrize(

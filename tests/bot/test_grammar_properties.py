@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import build_registry
-from bot.grammar import parse
-from bot.models import ErrorReply, Request
+from quotebot.bot.all_commands import build_registry
+from quotebot.bot.grammar import parse
+from quotebot.bot.models import ErrorReply, Request
 
 REGISTRY = build_registry()
 WORDS = st.sampled_from(["/quote", "random", "show", "search", "daily", "set", "off", "by:",

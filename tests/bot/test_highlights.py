@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot import highlights
-from bot.highlights import Unit, Verdict, select
-from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes, split_sentences
-from transcripts import bundled_files
+from quotebot.bot import highlights
+from quotebot.bot.highlights import Unit, Verdict, select
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.sentences import build_quotes, split_sentences
+from quotebot.transcripts import bundled_files
 
 
 def verdict(text: str, *, speaker: str = "Greg Brockman", role: str | None = None) -> Verdict:

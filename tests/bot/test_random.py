@@ -6,13 +6,13 @@ import random
 
 import pytest
 
-from bot.app import ensure_bundled
-from bot.clean import is_subsequence
-from bot.commands import deck_key
-from bot.library import EXACT, QuoteLibrary
-from bot.models import ChannelRef, QuoteReply, Request, UserRef
-from bot.registry import Services
-from store.db import Database
+from quotebot.bot.app import ensure_bundled
+from quotebot.bot.clean import is_subsequence
+from quotebot.bot.commands import deck_key
+from quotebot.bot.library import EXACT, QuoteLibrary
+from quotebot.bot.models import ChannelRef, QuoteReply, Request, UserRef
+from quotebot.bot.registry import Services
+from quotebot.store.db import Database
 
 CHANNEL = ChannelRef("discord", "g1", "c1")
 OTHER = ChannelRef("discord", "g1", "c2")
@@ -118,8 +118,8 @@ async def test_highlight_ids_are_stable_across_reingest(tmp_path):
     await db.close()
     db, library = await bundled_library(tmp_path / "q.db")  # unchanged files: nothing moves
     assert await db.fetchall("SELECT id, text FROM highlights ORDER BY id") == before
-    from bot.ingest.runner import ingest_paths
-    from transcripts import bundled_files
+    from quotebot.bot.ingest.runner import ingest_paths
+    from quotebot.transcripts import bundled_files
 
     report = await ingest_paths(library.store, bundled_files(), force=True)  # re-parsed
     assert not report.failed
@@ -194,7 +194,7 @@ async def test_context_of_a_highlight_shows_its_exact_words_around_it(bundled, r
 
 
 async def test_passages_that_stand_alone_are_drawn_before_those_that_may_need_context(bundled):
-    from bot.highlights import STANDALONE
+    from quotebot.bot.highlights import STANDALONE
 
     standalone = int(await bundled.db.scalar(
         "SELECT count(*) FROM highlights WHERE score >= ?", (STANDALONE,)

@@ -25,9 +25,9 @@ async def main(argv: list[str]) -> int:
                         help="SIGKILL itself after the last file commits, before the refresh")
     args = parser.parse_args(argv)
 
-    import bot.ingest.runner as runner
-    from store.db import Database
-    from store.quotes import QuoteStore
+    import quotebot.bot.ingest.runner as runner
+    from quotebot.store.db import Database
+    from quotebot.store.quotes import QuoteStore
 
     if args.bulk:
         runner.PROCESS_POOL_BYTES = 1

@@ -11,12 +11,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-import store.db as store_db
-from adapters.cli import cli
-from bot.ingest.runner import ingest_paths
-from bot.library import QuoteLibrary
-from store.db import Database, StoreError
-from store.quotes import QuoteStore
+import quotebot.store.db as store_db
+from quotebot.adapters.cli import cli
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.library import QuoteLibrary
+from quotebot.store.db import Database, StoreError
+from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import ROOT
 
 # Holds SQLite's write lock, writing, until its stdin closes (or `seconds` pass).

@@ -7,10 +7,10 @@ import signal
 import sqlite3
 import time
 
-from bot.ingest.runner import ingest_paths
-from bot.library import QuoteLibrary
-from store.db import Database
-from store.quotes import QuoteStore
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.library import QuoteLibrary
+from quotebot.store.db import Database
+from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import driver_command, spawn
 
 KILLS = 24

@@ -7,13 +7,13 @@ import subprocess
 import sys
 import time
 
-from adapters.console import Console
-from bot.app import open_services
-from bot.commands import build_registry
-from bot.ingest.runner import ingest_paths
-from bot.models import ErrorReply, ListReply, QuoteReply
-from store.db import Database
-from store.quotes import QuoteStore
+from quotebot.adapters.console import Console
+from quotebot.bot.all_commands import build_registry
+from quotebot.bot.app import open_services
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.models import ErrorReply, ListReply, QuoteReply
+from quotebot.store.db import Database
+from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import ROOT, driver_command, spawn
 
 QUOTEBOT = [sys.executable, "-c", "from adapters.cli import main; main()"]

@@ -9,17 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import ensure_bundled
-from bot.commands import build_registry
-from bot.highlights import select
-from bot.ingest.decode import decode
-from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes
-from bot.ingest.types import TranscriptError
-from bot.library import QuoteLibrary
-from bot.models import ErrorReply, QuoteReply, Request
-from bot.registry import Services
-from store.db import Database
+from quotebot.bot.all_commands import build_registry
+from quotebot.bot.app import ensure_bundled
+from quotebot.bot.highlights import select
+from quotebot.bot.ingest.decode import decode
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.sentences import build_quotes
+from quotebot.bot.ingest.types import TranscriptError
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.models import ErrorReply, QuoteReply, Request
+from quotebot.bot.registry import Services
+from quotebot.store.db import Database
 
 EXAMPLES = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from store.db import Database, StoreError
-from store.quotes import NewQuote, QuoteStore
-from store.schema import SCHEMA_VERSION
+from quotebot.store.db import Database, StoreError
+from quotebot.store.quotes import NewQuote, QuoteStore
+from quotebot.store.schema import SCHEMA_VERSION
 from tests.conftest import GREG, ILYA, source
 
 

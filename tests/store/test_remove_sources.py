@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from store.daily import DailyStore
-from store.quotes import NewQuote, QuoteStore, SpeakerInfo
+from quotebot.store.daily import DailyStore
+from quotebot.store.quotes import NewQuote, QuoteStore, SpeakerInfo
 from tests.conftest import source
 
 ADA = SpeakerInfo("Ada Lovelace", None, ())

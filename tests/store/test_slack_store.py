@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store.slack import SlackStore, WorkspaceKey, stamp
+from quotebot.store.slack import SlackStore, WorkspaceKey, stamp
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 KEY = WorkspaceKey("app'; DROP TABLE quotes; --", "", "T1")

@@ -13,10 +13,16 @@ import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.client import BotOptions, DailyFactory, QuoteBot, daily_service, serve
-from bot.library import QuoteLibrary
-from bot.registry import Services
-from store.quotes import NewQuote, SpeakerInfo
+from quotebot.adapters.discord.client import (
+    BotOptions,
+    DailyFactory,
+    QuoteBot,
+    daily_service,
+    serve,
+)
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.registry import Services
+from quotebot.store.quotes import NewQuote, SpeakerInfo
 from tests.adapters.discord.fake_discord import TOKEN, FakeDiscord
 from tests.conftest import fill, source
 

@@ -18,9 +18,9 @@ import yarl
 from click.testing import CliRunner
 from discord.gateway import DiscordWebSocket
 
-from adapters.cli import cli
-from bot.library import QuoteLibrary
-from store.db import Database
+from quotebot.adapters.cli import cli
+from quotebot.bot.library import QuoteLibrary
+from quotebot.store.db import Database
 from tests.adapters.discord.conftest import fill_risky
 from tests.adapters.discord.fake_discord import APP_ID, TOKEN, FakeDiscord
 

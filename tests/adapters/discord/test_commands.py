@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.discord.client import QuoteBot
-from store.quotes import NewQuote, SpeakerInfo
+from quotebot.adapters.discord.client import QuoteBot
+from quotebot.store.quotes import NewQuote, SpeakerInfo
 from tests.adapters.discord.conftest import (
     assert_no_pings,
     button,

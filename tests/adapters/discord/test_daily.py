@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.discord.client import QuoteBot
-from adapters.discord.poster import DiscordPoster, shard_of
-from bot.daily import DailyService, PermanentPostError, TransientPostError
-from bot.daily.scheduler import PassResult, Scheduler
-from bot.library import QuoteLibrary
-from bot.models import ChannelRef, QuoteReply, UserRef
-from store.db import Database
+from quotebot.adapters.discord.client import QuoteBot
+from quotebot.adapters.discord.poster import DiscordPoster, shard_of
+from quotebot.bot.daily import DailyService, PermanentPostError, TransientPostError
+from quotebot.bot.daily.scheduler import PassResult, Scheduler
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.models import ChannelRef, QuoteReply, UserRef
+from quotebot.store.db import Database
 from tests.adapters.discord.conftest import embed_of, ephemeral, running
 from tests.adapters.discord.fake_discord import (
     EMBED_LINKS,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from adapters.discord.poster import DiscordPoster
-from adapters.discord.render import (
+from quotebot.adapters.discord.poster import DiscordPoster
+from quotebot.adapters.discord.render import (
     DESCRIPTION_KEEP,
     EMBED_TOTAL_MAX,
     FIELD_KEEP,
     escape,
     render,
 )
-from bot.library import QuoteLibrary
-from bot.models import (
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.models import (
     ChannelRef,
     ErrorReply,
     HelpReply,
@@ -20,7 +20,7 @@ from bot.models import (
     QuoteReply,
     TextReply,
 )
-from store.quotes import NewQuote, SpeakerInfo
+from quotebot.store.quotes import NewQuote, SpeakerInfo
 from tests.adapters.discord.conftest import (
     assert_no_pings,
     button,

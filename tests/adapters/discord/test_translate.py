@@ -8,9 +8,9 @@ import discord
 import pytest
 from discord import app_commands
 
-from adapters.discord import custom_ids
-from adapters.discord.interactions import Mode, to_choices, to_request, visibility
-from adapters.discord.render import (
+from quotebot.adapters.discord import custom_ids
+from quotebot.adapters.discord.interactions import Mode, to_choices, to_request, visibility
+from quotebot.adapters.discord.render import (
     CONTENT_MAX,
     DESCRIPTION_MAX,
     clip,
@@ -18,8 +18,8 @@ from adapters.discord.render import (
     slash_hint,
     verbatim,
 )
-from adapters.discord.tree import build_group, describe
-from bot.models import (
+from quotebot.adapters.discord.tree import build_group, describe
+from quotebot.bot.models import (
     ErrorReply,
     HelpReply,
     ListReply,
@@ -28,7 +28,7 @@ from bot.models import (
     SearchState,
     TextReply,
 )
-from bot.registry import Choice, Command, Option
+from quotebot.bot.registry import Choice, Command, Option
 from tests.adapters.discord.conftest import shown
 
 QUOTE = Quote(7, "Ideas are cheap, execution is everything.", "Ilya Sutskever",
@@ -257,7 +257,7 @@ def test_slash_hint_leaves_prose_and_unknown_usages_alone(registry):
 
 
 def test_render_help_uses_slash_usages(registry):
-    from bot.commands import help_reply
+    from quotebot.bot.commands import help_reply
 
     embed = render(help_reply(registry), registry=registry).embed.to_dict()
     names = [shown(f["name"]) for f in embed["fields"]]
@@ -294,8 +294,8 @@ async def _handler(request, services):
 
 
 def test_tree_turns_spaced_names_into_subgroups():
-    from bot.commands import QUOTE_COMMANDS
-    from bot.registry import Registry
+    from quotebot.bot.commands import QUOTE_COMMANDS
+    from quotebot.bot.registry import Registry
 
     daily = (
         Command("daily set", "Post a quote here every day.", _handler,
@@ -325,7 +325,7 @@ def test_tree_hides_non_discord_options_and_puts_required_first():
         Option("what", "required", required=True),
         Option("n", "bounded", type=int, min_value=1, max_value=5),
     ))
-    from bot.registry import Registry
+    from quotebot.bot.registry import Registry
 
     group = build_group(Registry([cmd]), _noop, _noop)
     payload = group.to_dict(app_commands.CommandTree(discord.Client(
@@ -337,7 +337,7 @@ def test_tree_hides_non_discord_options_and_puts_required_first():
 
 
 def test_tree_refuses_names_nested_too_deep():
-    from bot.registry import Registry
+    from quotebot.bot.registry import Registry
 
     with pytest.raises(ValueError, match="at most"):
         build_group(Registry([Command("a b c", "too deep", _handler)]), _noop, _noop)

@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack.app import serve
-from adapters.slack.settings import SlackSettings
-from bot.library import QuoteLibrary
-from store.quotes import NewQuote, SpeakerInfo
+from quotebot.adapters.slack.app import serve
+from quotebot.adapters.slack.settings import SlackSettings
+from quotebot.bot.library import QuoteLibrary
+from quotebot.store.quotes import NewQuote, SpeakerInfo
 from tests.adapters.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack, Recorded
 from tests.conftest import fill, source
 

@@ -6,8 +6,8 @@ import json
 
 import aiohttp
 
-from bot.library import QuoteLibrary
-from bot.registry import Services
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.registry import Services
 from tests.adapters.slack.conftest import (
     CHANNEL,
     Driver,

@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
-from adapters.slack.cli import slack_command
-from adapters.slack.settings import SetupError, SlackSettings
+from quotebot.adapters.slack.cli import slack_command
+from quotebot.adapters.slack.settings import SetupError, SlackSettings
 from tests.adapters.slack.conftest import SECRET, Driver, block_text, http_settings, start
 from tests.adapters.slack.fake_slack import BOT_TOKEN
 
@@ -76,7 +76,7 @@ def test_settings_from_the_environment():
 
 
 def test_the_quotebot_group_has_the_slack_command(tmp_path):
-    from adapters.cli import cli
+    from quotebot.adapters.cli import cli
 
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "q.db"), "--no-bundled", "slack"])
     assert result.exit_code != 0 and "SLACK_BOT_TOKEN" in result.output

@@ -21,16 +21,16 @@ import aiohttp
 import pytest
 from slack_sdk.oauth.installation_store.models.bot import Bot
 
-from adapters.slack.app import DAILY_STOP_WAIT, daily_running
-from adapters.slack.install_store import SQLiteInstallationStore
-from adapters.slack.poster import SlackPoster
-from bot.daily import DailyService, PermanentPostError
-from bot.daily.scheduler import PassResult
-from bot.library import QuoteLibrary
-from bot.models import ChannelRef, QuoteReply, UserRef
-from bot.registry import Services
-from store.db import Database
-from store.slack import SlackStore
+from quotebot.adapters.slack.app import DAILY_STOP_WAIT, daily_running
+from quotebot.adapters.slack.install_store import SQLiteInstallationStore
+from quotebot.adapters.slack.poster import SlackPoster
+from quotebot.bot.daily import DailyService, PermanentPostError
+from quotebot.bot.daily.scheduler import PassResult
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.models import ChannelRef, QuoteReply, UserRef
+from quotebot.bot.registry import Services
+from quotebot.store.db import Database
+from quotebot.store.slack import SlackStore
 from tests.adapters.slack.conftest import CALLER, CHANNEL, Driver, block_text, http_settings, start
 from tests.adapters.slack.fake_slack import TEAM, Recorded
 from tests.bot.daily.conftest import FakeClock, utc
@@ -389,7 +389,7 @@ async def test_multi_workspace_posts_use_that_workspace_bot_token(fake, db, libr
 ])
 async def test_slack_errors_become_transient_or_permanent(fake, library, status, error, kind,
                                                           reason):
-    from bot.daily import TransientPostError
+    from quotebot.bot.daily import TransientPostError
 
     fake.fail_once("chat.postMessage", status, retry_after=3, error=error)
     poster = SlackPoster(http_settings(fake))

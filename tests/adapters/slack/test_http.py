@@ -10,8 +10,8 @@ import time
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from adapters.slack.door import SeenSignatures
-from bot.models import ErrorReply, Request
+from quotebot.adapters.slack.door import SeenSignatures
+from quotebot.bot.models import ErrorReply, Request
 from tests.adapters.slack.conftest import SECRET, block_text, http_settings, sign, start
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from store.quotes import NewQuote, NewSource, SpeakerInfo
+from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
 
 
 async def test_slack_acknowledges_a_listen_click(slack, fake, library):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from adapters.slack.app import BOT_SCOPES, COMMAND, EVENTS_PATH, REDIRECT_PATH
-from bot.commands import QUOTE_COMMANDS
+from quotebot.adapters.slack.app import BOT_SCOPES, COMMAND, EVENTS_PATH, REDIRECT_PATH
+from quotebot.bot.commands import QUOTE_COMMANDS
 
 MANIFEST = Path(__file__).resolve().parents[3] / "adapters" / "slack" / "manifest.yaml"
 

@@ -12,8 +12,8 @@ import pytest
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
-from store.slack import SlackStore
+from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
+from quotebot.store.slack import SlackStore
 from tests.adapters.slack.conftest import Driver, block_text, http_settings, sign, start
 
 CLIENT_ID = "111.222"

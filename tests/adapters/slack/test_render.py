@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from adapters.slack.render import BLOCKS_MAX, SECTION_MAX, clip, escape, render
-from adapters.slack.requests import BUTTON_VALUE_MAX, action_request, encode_button
-from bot.models import (
+from quotebot.adapters.slack.render import BLOCKS_MAX, SECTION_MAX, clip, escape, render
+from quotebot.adapters.slack.requests import BUTTON_VALUE_MAX, action_request, encode_button
+from quotebot.bot.models import (
     ErrorReply,
     HelpReply,
     ListReply,
@@ -142,7 +142,7 @@ def test_empty_texts_and_empty_help_still_make_a_valid_message():
 
 
 def test_blocks_beyond_the_limit_never_cut_off_the_buttons():
-    from adapters.slack.render import _within_block_limit
+    from quotebot.adapters.slack.render import _within_block_limit
 
     blocks = [{"type": "section"}] * 60 + [{"type": "actions"}]
     kept = _within_block_limit(blocks)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.daily.service import DailyService
-from bot.library import QuoteLibrary
-from bot.models import ChannelRef, QuoteReply, UserRef
-from store.daily import DailyStore
-from store.db import Database
-from store.quotes import NewQuote, NewSource, SpeakerInfo
+from quotebot.bot.daily.service import DailyService
+from quotebot.bot.library import QuoteLibrary
+from quotebot.bot.models import ChannelRef, QuoteReply, UserRef
+from quotebot.store.daily import DailyStore
+from quotebot.store.db import Database
+from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
 
 ADA = SpeakerInfo("Ada Lovelace", "Analyst", ("Ada",))
 BOB = SpeakerInfo("Bob Kahn", "Engineer", ("Bob",))

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-import adapters.cli as cli_module
-from bot.library import QuoteLibrary
-from store.db import Database
+import quotebot.adapters.cli as cli_module
+from quotebot.bot.library import QuoteLibrary
+from quotebot.store.db import Database
 from tests.bot.daily.conftest import fill
 
 

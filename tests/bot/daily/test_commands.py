@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import build_registry
-from bot.daily.commands import complete_timezone, target_channel
-from bot.daily.poster import PermanentPostError, TransientPostError
-from bot.grammar import parse
-from bot.models import ChannelRef, ErrorReply, ListReply, QuoteReply, Request, TextReply, UserRef
-from bot.registry import Services
+from quotebot.bot.all_commands import build_registry
+from quotebot.bot.daily.commands import complete_timezone, target_channel
+from quotebot.bot.daily.poster import PermanentPostError, TransientPostError
+from quotebot.bot.grammar import parse
+from quotebot.bot.models import (
+    ChannelRef,
+    ErrorReply,
+    ListReply,
+    QuoteReply,
+    Request,
+    TextReply,
+    UserRef,
+)
+from quotebot.bot.registry import Services
 from tests.bot.daily.conftest import ADMIN, GUILD, MEMBER, chan, utc
 
 HERE = ChannelRef("discord", GUILD, "C9")  # where the commands are typed
@@ -239,7 +247,7 @@ async def test_a_pasted_channel_mention_is_stored_as_its_id(registry, services, 
 
 
 async def test_an_empty_timezone_given_to_the_service_is_refused(service):
-    from bot.daily.service import DailyError
+    from quotebot.bot.daily.service import DailyError
 
     with pytest.raises(DailyError, match="The timezone is empty"):
         await service.set(chan("C1"), time="09:00", timezone=" ", actor=ADMIN)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.daily.schedule import (
+from quotebot.bot.daily.schedule import (
     ScheduleError,
     first_run_after_day,
     format_local,

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.daily.poster import PermanentPostError, TransientPostError
-from bot.daily.schedule import local_day, run_at
-from bot.daily.scheduler import MAX_SLEEP, PERMANENT_RETRY, TRANSIENT_BASE
-from bot.daily.service import DailyError, DailyService
-from store.daily import NO_QUOTE, DailyStore
+from quotebot.bot.daily.poster import PermanentPostError, TransientPostError
+from quotebot.bot.daily.schedule import local_day, run_at
+from quotebot.bot.daily.scheduler import MAX_SLEEP, PERMANENT_RETRY, TRANSIENT_BASE
+from quotebot.bot.daily.service import DailyError, DailyService
+from quotebot.store.daily import NO_QUOTE, DailyStore
 from tests.bot.daily.conftest import (
     ADMIN,
     GOOD_TOTAL,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.decode import decode
-from bot.ingest.types import TranscriptError
+from quotebot.bot.ingest.decode import decode
+from quotebot.bot.ingest.types import TranscriptError
 
 DATA = Path(__file__).parents[2] / "data" / "formats"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.discovery import expand
-from bot.ingest.runner import ingest_paths
-from store.quotes import QuoteStore
+from quotebot.bot.ingest.discovery import expand
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.store.quotes import QuoteStore
 
 GOOD = "Jane Doe: Simplicity is a prerequisite for reliability, said the old engineer.\n"
 

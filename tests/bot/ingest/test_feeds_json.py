@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from bot.ingest.feeds import read_feed
-from bot.ingest.formats import parse_transcript
-from bot.ingest.runner import ingest_paths
-from bot.ingest.sentences import build_quotes
-from bot.ingest.types import TranscriptError
-from store.quotes import QuoteStore
+from quotebot.bot.ingest.feeds import read_feed
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.ingest.sentences import build_quotes
+from quotebot.bot.ingest.types import TranscriptError
+from quotebot.store.quotes import QuoteStore
 
 
 def quotes(text, name):

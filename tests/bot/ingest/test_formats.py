@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.decode import decode
-from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes
-from bot.ingest.speakers import Roster, build_participants, split_label
-from bot.ingest.types import Participant, TranscriptError
+from quotebot.bot.ingest.decode import decode
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.sentences import build_quotes
+from quotebot.bot.ingest.speakers import Roster, build_participants, split_label
+from quotebot.bot.ingest.types import Participant, TranscriptError
 
 DATA = Path(__file__).parents[2] / "data" / "formats"
 

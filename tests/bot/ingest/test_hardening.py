@@ -11,11 +11,11 @@ import tracemalloc
 
 import pytest
 
-from bot.ingest.formats import parse_transcript
-from bot.ingest.runner import ingest_paths, prepare
-from bot.ingest.sentences import build_quotes
-from bot.ingest.types import TranscriptError
-from store.quotes import QuoteStore
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.runner import ingest_paths, prepare
+from quotebot.bot.ingest.sentences import build_quotes
+from quotebot.bot.ingest.types import TranscriptError
+from quotebot.store.quotes import QuoteStore
 
 
 def distinct_names(count: int) -> list[str]:
@@ -138,7 +138,7 @@ INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\
 
 
 async def test_invisible_characters_in_a_transcript_do_not_hide_its_words(db, tmp_path):
-    from bot.library import QuoteLibrary
+    from quotebot.bot.library import QuoteLibrary
 
     library = QuoteLibrary(db)
     path = tmp_path / "talk.txt"
@@ -164,7 +164,7 @@ async def test_invisible_characters_in_a_transcript_do_not_hide_its_words(db, tm
     "\u202escaling\u202c \u2066sucked\u2069 out all the \ufeffair\u2060",
 ])
 async def test_invisible_characters_in_a_query_find_the_plain_words(library, query):
-    from bot.tokens import tokenize
+    from quotebot.bot.tokens import tokenize
 
     assert tokenize(query) == ["scaling", "sucked", "out", "all", "the", "air"]
     found = await library.search(query, limit=1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ingest.formats import parse_transcript
-from bot.ingest.markup import bracket_directions, strip_inline_stamps
-from bot.ingest.sentences import build_quotes
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.markup import bracket_directions, strip_inline_stamps
+from quotebot.bot.ingest.sentences import build_quotes
 
 
 def quotes(text, name="talk.txt"):

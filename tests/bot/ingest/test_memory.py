@@ -12,10 +12,10 @@ SIZE = 32 * MB  # big enough to dwarf start-up (word lists included); small enou
 MEASURE = """
 import asyncio, json, resource, sys
 from pathlib import Path
-from bot.highlights import english_frequencies
-from bot.ingest.runner import prepare, store_prepared
-from store.db import Database
-from store.quotes import QuoteStore
+from quotebot.bot.highlights import english_frequencies
+from quotebot.bot.ingest.runner import prepare, store_prepared
+from quotebot.store.db import Database
+from quotebot.store.quotes import QuoteStore
 
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KB

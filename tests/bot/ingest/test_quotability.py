@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.ingest.quotability import WORTH_READING, noise_marks, score, score_counted
+from quotebot.bot.ingest.quotability import WORTH_READING, noise_marks, score, score_counted
 
 GOOD = [
     "Actually, on that, you know, there is the Silicon Valley saying that says that ideas "

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import bot.ingest.runner as runner
-import store.quotes as store_quotes
-from bot.ingest.runner import ingest_paths
-from store.quotes import QuoteStore
+import quotebot.bot.ingest.runner as runner
+import quotebot.store.quotes as store_quotes
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.store.quotes import QuoteStore
 
 TALK = """---
 title: "Talk {n}"

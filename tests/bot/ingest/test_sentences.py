@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.decode import decode
-from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes, source_text, split_sentences
-from bot.ingest.types import Correction, ParsedTranscript, Participant, Segment, SourceMeta
+from quotebot.bot.ingest.decode import decode
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.sentences import build_quotes, source_text, split_sentences
+from quotebot.bot.ingest.types import Correction, ParsedTranscript, Participant, Segment, SourceMeta
 
 ROOT = Path(__file__).parents[3]
 DATA = ROOT / "tests" / "data" / "formats"

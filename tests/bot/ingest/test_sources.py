@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from adapters.cli import cli
-from bot.ingest.formats import parse_transcript, path_identity, readable_title
-from bot.ingest.runner import ingest_paths
-from bot.ingest.types import Participant, SourceOverrides
-from store.quotes import QuoteStore
+from quotebot.adapters.cli import cli
+from quotebot.bot.ingest.formats import parse_transcript, path_identity, readable_title
+from quotebot.bot.ingest.runner import ingest_paths
+from quotebot.bot.ingest.types import Participant, SourceOverrides
+from quotebot.store.quotes import QuoteStore
 
 DIALOGUE = """Ana Ruiz: Episode {n} is about {topic}, and nothing else today.
 Ben Ode: Then let us talk about {topic} for a while, shall we?
@@ -170,7 +170,7 @@ async def test_sidecar_defaults_and_entries_and_the_command_line_merge_speakers(
 
 
 async def test_overrides_reach_worker_processes(db, tmp_path, monkeypatch):
-    import bot.ingest.runner as runner
+    import quotebot.bot.ingest.runner as runner
 
     monkeypatch.setattr(runner, "PROCESS_POOL_BYTES", 1)
     root = write_episodes(tmp_path / "show", 2)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.decode import decode
-from bot.ingest.formats import parse_transcript
-from bot.ingest.sentences import build_quotes
+from quotebot.bot.ingest.decode import decode
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.sentences import build_quotes
 
 SEED = Path(__file__).parents[2] / "data" / "formats" / "sutskever-straddle.txt"
 TARGET_BYTES = 3_000_000

@@ -14,8 +14,8 @@ import pytest
 # The real CLI, with every batch counting as large so the spawn process pool parses it.
 INGEST = """
 import sys
-import bot.ingest.runner as runner
-from adapters.cli import main
+import quotebot.bot.ingest.runner as runner
+from quotebot.adapters.cli import main
 runner.PROCESS_POOL_BYTES = 1
 sys.argv = ["quotebot", "--db", sys.argv[1], "--no-bundled", "ingest", sys.argv[2]]
 main()

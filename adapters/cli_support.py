@@ -1,0 +1,55 @@
+"""What the `quotebot` subcommands share: global settings, services, the registry, exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import click
+
+from quotebot.adapters.ingest_view import describe
+from quotebot.bot.all_commands import build_registry
+from quotebot.bot.app import open_services
+from quotebot.bot.ingest.runner import FileResult
+from quotebot.bot.registry import Registry
+from quotebot.store.db import StoreError
+
+
+class Settings:
+    """Global options, read once from arguments and the environment."""
+
+    def __init__(self, db: Path, bundled: bool) -> None:
+        self.db = db
+        self.bundled = bundled
+
+
+def registry() -> Registry:
+    return build_registry()
+
+
+def run_async(fn: Callable[[], Awaitable[int | None]]) -> None:
+    """Run a coroutine; exit with its code. Store errors become a message, not a traceback."""
+    try:
+        code = asyncio.run(fn())
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code or 0)
+
+
+def print_progress(i: int, total: int, result: FileResult) -> None:
+    if result.status == "failed":
+        click.echo(f"[{i}/{total}] error: {result.error}", err=True)
+    else:
+        click.echo(f"[{i}/{total}] {describe(result)}", err=True)
+
+
+def services_for(settings: Settings) -> Callable[[], object]:
+    """For the bot commands (discord, slack): open the services with the global settings,
+    the library watcher running so that ingests by other processes show up live."""
+    return lambda: open_services(settings.db, bundled=settings.bundled, progress=print_progress,
+                                 watch=True)

@@ -1,0 +1,58 @@
+"""Replies as plain text: the console's and the CLI's output, and chat messages' fallbacks."""
+
+from __future__ import annotations
+
+from quotebot.bot.models import (
+    ErrorReply,
+    HelpReply,
+    ListReply,
+    Quote,
+    QuoteReply,
+    Reply,
+    TextReply,
+)
+
+
+def attribution(quote: Quote) -> str:
+    """`— Speaker, Show, m:ss · #id`, as people read a quote's source."""
+    parts = [quote.speaker_name, quote.source_label]
+    if quote.timestamp:
+        parts.append(quote.timestamp)
+    return f"— {', '.join(parts)} · #{quote.id}"
+
+
+def render_quote(quote: Quote) -> str:
+    listen = f"\n  Listen at {quote.timestamp}: {quote.moment_url}" if quote.moment_url else ""
+    return f"“{quote.text}”\n  {attribution(quote)}{listen}"
+
+
+def render_text(reply: Reply) -> str:
+    """A reply as terminal text."""
+    if isinstance(reply, QuoteReply):
+        note = f"\n\n{reply.note}" if reply.note else ""
+        if reply.context:
+            lines = []
+            for q in reply.context:
+                marker = "▶" if reply.is_focus(q) else " "
+                who = q.speaker_name
+                lines.append(f"{marker} #{q.id} {who}: {q.text}")
+            return (f"{render_quote(reply.quote)}{note}\n\nIn context (exact words):\n"
+                    + "\n".join(lines))
+        blocks = [render_quote(q) for q in reply.quotes]
+        text = "\n\n".join(blocks) + note
+        if reply.search and reply.search.total > reply.search.offset + len(reply.quotes):
+            more = reply.search.total - reply.search.offset - len(reply.quotes)
+            text += f"\n\n({more} more match{'es' if more != 1 else ''})"
+        return text
+    if isinstance(reply, ListReply):
+        return reply.title + "\n" + "\n".join(f"  {item}" for item in reply.items)
+    if isinstance(reply, HelpReply):
+        width = max((len(u) for u, _ in reply.entries), default=0)
+        rows = [f"  {usage.ljust(width)}  {desc}" for usage, desc in reply.entries]
+        return reply.title + "\n" + "\n".join(rows)
+    if isinstance(reply, ErrorReply):
+        lines = [reply.message] + [f"  · {s}" for s in reply.suggestions]
+        return "\n".join(lines)
+    if isinstance(reply, TextReply):
+        return reply.text
+    raise TypeError(f"the console cannot show a {type(reply).__name__}")
