@@ -151,23 +151,22 @@ async def search(request: Request, services: Services) -> Reply:
     offset = int(request.arg("offset", 0))
     limit = int(request.arg("limit", 1))
     # Ranked in the exact words; only the quotes shown are cleaned (cleaning costs).
-    quotes = await services.library.search(query, speaker=speaker, source=source,
-                                           limit=max(offset + limit + 1, 10), style=EXACT)
-    if not quotes and not services.library.sources:
+    quotes, total = await services.library.search_page(
+        query, speaker=speaker, source=source, offset=offset, limit=limit, style=EXACT)
+    if not total and not services.library.sources:
         return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
-    if not quotes:
+    if not total:
         hints = ["Try fewer words, or the words you are surest of."]
         if speaker or source:
             hints.append("Try again without the speaker or source filter.")
         hints.append("/quote speakers lists who is quoted.")
         return ErrorReply(f"No quote matches “{shorten(query, 80)}”.", tuple(hints))
-    if offset >= len(quotes):
+    if not quotes:
         return ErrorReply(f"No more matches for “{shorten(query, 80)}” — that was all of them.")
     state = SearchState(query, speaker.name if speaker else None,
-                        source.slug if source else None, offset, len(quotes))
+                        source.slug if source else None, offset, total)
     style = await display_style(request, services)
-    shown = tuple(styled(q, style) for q in quotes[offset : offset + limit])
-    return QuoteReply(shown, search=state)
+    return QuoteReply(tuple(styled(q, style) for q in quotes), search=state)
 
 
 async def display_style(request: Request, services: Services) -> str:
@@ -226,7 +225,8 @@ async def show(request: Request, services: Services) -> Reply:
     note = None
     if request.arg("why"):
         note = "\n".join(await services.library.explain(quote))
-    return QuoteReply((quote,), context=tuple(context), note=note)
+    return QuoteReply((quote,), context=tuple(context), note=note,
+                      public=bool(request.arg("share")))
 
 
 async def settings(request: Request, services: Services) -> Reply:
@@ -310,6 +310,8 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
                    min_value=1, max_value=2**53, platforms=frozenset()),
             Option("why", "Explain why this was or was not chosen as a highlight.",
                    type=int, min_value=0, max_value=1, platforms=frozenset()),
+            Option("share", "Post it for the whole channel (the Share button).", type=bool,
+                   platforms=frozenset()),
             STYLE,
         ),
     ),

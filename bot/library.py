@@ -18,7 +18,7 @@ from quotebot.bot.clean import clean
 from quotebot.bot.highlights import Unit
 from quotebot.bot.ingest.sentences import split_sentences
 from quotebot.bot.models import ChannelRef, Quote
-from quotebot.bot.search import Searcher
+from quotebot.bot.search import Hit, Searcher
 from quotebot.bot.tokens import fold, tokenize
 from quotebot.bot.vocabulary import Vocabulary
 from quotebot.store.db import Database
@@ -26,6 +26,8 @@ from quotebot.store.quotes import RAND_KEY_MAX, QuoteStore
 
 log = logging.getLogger(__name__)
 
+# Matches a search ranks in all: enough to page through, and to say "match 2 of 7".
+MAX_MATCHES = 200
 RECENT_PER_KEY = 20
 RECENT_KEYS = 5000
 WATCH_INTERVAL = 2.0  # seconds between the library watcher's looks at the database
@@ -260,6 +262,28 @@ class QuoteLibrary:
         prefix_last: bool = False,
         style: str = CLEAN,
     ) -> list[Quote]:
+        """The best `limit` matches for `query`, best first."""
+        hits = await self._hits(query, speaker, source, limit, prefix_last)
+        return await self._quotes([h.id for h in hits], style)
+
+    async def search_page(
+        self,
+        query: str,
+        *,
+        speaker: Speaker | None = None,
+        source: Source | None = None,
+        offset: int = 0,
+        limit: int = 1,
+        style: str = CLEAN,
+    ) -> tuple[list[Quote], int]:
+        """The matches `offset`..`offset + limit` for `query`, and how many there are in all
+        (the same on every page: "match 2 of 7")."""
+        hits = await self._hits(query, speaker, source, MAX_MATCHES, False)
+        page = [h.id for h in hits[offset : offset + limit]]
+        return await self._quotes(page, style), len(hits)
+
+    async def _hits(self, query: str, speaker: Speaker | None, source: Source | None,
+                    limit: int, prefix_last: bool) -> list[Hit]:
         scope = {
             "speaker_id": speaker.id if speaker else None,
             "source_id": source.id if source else None,
@@ -276,7 +300,10 @@ class QuoteLibrary:
                 if hit.id not in best or hit.score > best[hit.id].score:
                     best[hit.id] = hit
             hits = sorted(best.values(), key=lambda h: (-h.score, h.id))[:limit]
-        rows = await self.store.get_quotes([h.id for h in hits])
+        return hits
+
+    async def _quotes(self, ids: list[int], style: str) -> list[Quote]:
+        rows = await self.store.get_quotes(ids)
         return [quote_from_row(r, style) for r in rows]
 
     async def random(

@@ -164,13 +164,66 @@ class Request:
 
 @dataclass(frozen=True)
 class SearchState:
-    """What produced a search result, so a "Next match" button can ask for the one after."""
+    """What produced a search result: the search, the match shown (0-based `offset`) and how
+    many matches it has in all (`total`, the same on every page), so "Next match" can ask
+    for the one after and a reply can say "match 2 of 7"."""
 
     query: str
     speaker: str | None
     source: str | None
     offset: int
     total: int
+
+    @property
+    def position(self) -> int:
+        """The match shown, counted from 1."""
+        return self.offset + 1
+
+    def has_more(self, shown: int = 1) -> bool:
+        """Whether matches follow the `shown` ones from `offset`."""
+        return self.offset + shown < self.total
+
+    def next(self, shown: int = 1) -> Request:
+        """The request for the match after the `shown` ones."""
+        args: dict[str, Any] = {"query": self.query, "offset": self.offset + shown}
+        if self.speaker:
+            args["speaker"] = self.speaker
+        if self.source:
+            args["source"] = self.source
+        return Request("search", args)
+
+
+# How the answer to a pressed button is shown: in place of the message the button is on,
+# as a new message only the presser sees, or as a new message for the whole channel.
+REPLACE, PRIVATE, PUBLIC = "replace", "private", "public"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button the core offers on a reply: adapters draw it and decode a press back into
+    `request`. `kind` names it (next, context, share, listen); `answer` says how its answer
+    is shown (REPLACE, PRIVATE or PUBLIC); a listen action opens `url` instead of asking."""
+
+    kind: str
+    label: str
+    request: Request | None = None
+    answer: str = PRIVATE
+    url: str | None = None
+
+
+NEXT, CONTEXT, SHARE, LISTEN = "next", "context", "share", "listen"
+ANSWERS = {NEXT: REPLACE, CONTEXT: PRIVATE, SHARE: PUBLIC}
+
+
+def quote_request(kind: str, quote: Quote) -> Request:
+    """What the Context (`kind` CONTEXT) or Share (SHARE) button of `quote` asks for: the
+    quote again, by its id and the highlight shown if any, with context or for everyone."""
+    args: dict[str, Any] = {"id": quote.id}
+    if quote.highlight_id:
+        args["highlight"] = quote.highlight_id
+    if kind == SHARE:
+        args.update(context=0, share=True)
+    return Request("show", args)
 
 
 @dataclass(frozen=True)
@@ -179,6 +232,7 @@ class QuoteReply:
 
     `context` is the quote with its neighbours in source order (empty unless asked for);
     `search` is set for search results; `public` asks the adapter to post for everyone.
+    `actions` are the buttons that go with it, decided here for every platform.
     """
 
     quotes: tuple[Quote, ...]
@@ -195,6 +249,29 @@ class QuoteReply:
         """Whether a quote of `context` is (part of) the quote this reply is about."""
         focus = self.quote
         return neighbour.source_id == focus.source_id and focus.spans(neighbour.position)
+
+    @property
+    def has_more(self) -> bool:
+        """Whether a search has matches after the ones shown."""
+        return self.search is not None and self.search.has_more(len(self.quotes))
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """Next match (a search with more), Context (unless shown), Share (unless already
+        public) and Listen (when the recording's moment has a link)."""
+        quote = self.quote
+        actions = []
+        if self.search is not None and self.has_more:
+            actions.append(Action(NEXT, "Next match", self.search.next(len(self.quotes)),
+                                  ANSWERS[NEXT]))
+        if not self.context:
+            actions.append(Action(CONTEXT, "Context", quote_request(CONTEXT, quote),
+                                  ANSWERS[CONTEXT]))
+        if not self.public:
+            actions.append(Action(SHARE, "Share", quote_request(SHARE, quote), ANSWERS[SHARE]))
+        if quote.moment_url:
+            actions.append(Action(LISTEN, f"Listen at {quote.timestamp}", url=quote.moment_url))
+        return tuple(actions)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from quotebot.bot.app import ensure_bundled
 from quotebot.bot.highlights import MIN_SCORE
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.library import QuoteLibrary
-from quotebot.bot.models import Request
+from quotebot.bot.models import QuoteReply, Request
 from quotebot.bot.registry import Services
 from quotebot.transcripts import bundled_files
 
@@ -118,3 +118,17 @@ async def test_reingesting_the_bundle_changes_nothing(bundled):
 async def test_misheard_names_as_typed_still_find_the_corrected_quote(bundled, query, expected):
     found = await bundled.search(query, limit=3)
     assert found and expected in found[0].text
+
+
+async def test_a_common_word_pages_through_one_stable_total(bundled, registry):
+    # "match N of M" is the same M on every page, even past the first ten matches
+    # (it once said "of 10", then "of 11", "of 12").
+    services = Services(bundled)
+    totals = []
+    for offset in (0, 1, 11, 12):
+        reply = await registry.dispatch(
+            Request("search", {"query": "compute", "offset": offset}), services)
+        assert isinstance(reply, QuoteReply), reply
+        assert reply.search.position == offset + 1
+        totals.append(reply.search.total)
+    assert len(set(totals)) == 1 and totals[0] > 13

@@ -16,6 +16,7 @@ from discord import app_commands
 
 from quotebot.adapters.discord import custom_ids
 from quotebot.adapters.discord.components import QuoteButton
+from quotebot.adapters.discord.custom_ids import Pressed
 from quotebot.adapters.discord.interactions import (
     PLATFORM,
     Mode,
@@ -27,7 +28,7 @@ from quotebot.adapters.discord.interactions import (
 from quotebot.adapters.discord.poster import DiscordPoster
 from quotebot.adapters.discord.tree import build_group
 from quotebot.bot.daily import DailyService
-from quotebot.bot.models import ErrorReply, Request
+from quotebot.bot.models import PRIVATE, PUBLIC, REPLACE, ErrorReply, Request
 from quotebot.bot.registry import Command, Option, Registry, Services
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ AUTOCOMPLETE_BUDGET = 2.0  # seconds: autocomplete cannot be deferred; answer em
 NOT_AVAILABLE = ("That command is not available (the bot may have been updated). "
                  "Try `/quote help`.")
 BROKEN = "Something went wrong on our side; it has been logged. Try again."
-MODES = {"next": Mode.UPDATE, "ctx": Mode.PRIVATE, "share": Mode.PUBLIC}
+MODES = {REPLACE: Mode.UPDATE, PRIVATE: Mode.PRIVATE, PUBLIC: Mode.PUBLIC}  # Action.answer
 DAILY_STOP_WAIT = 10.0  # seconds a post in progress may take to finish when shutting down
 
 
@@ -208,14 +209,9 @@ class QuoteBot(discord.AutoShardedClient):
         request = to_request(interaction, command.name, args)
         await self._answer(interaction, request, Mode.REPLY)
 
-    async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
-        action = custom_ids.decode(custom_id)
-        if action is None:  # the template and decode() disagree: a bug, not user input
-            log.error("button %r matched the template but does not decode", custom_id)
-            await apologise(interaction, BROKEN)
-            return
-        request = to_request(interaction, action.command, action.args)
-        await self._answer(interaction, request, MODES[action.kind])
+    async def on_button(self, interaction: discord.Interaction, pressed: Pressed) -> None:
+        request = to_request(interaction, pressed.command, pressed.args)
+        await self._answer(interaction, request, MODES[pressed.answer])
 
     async def on_autocomplete(self, interaction: discord.Interaction, command: Command,
                               option: Option, current: str) -> list[app_commands.Choice]:

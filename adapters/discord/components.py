@@ -8,54 +8,43 @@ from typing import Any
 
 import discord
 
-from quotebot.adapters.discord.custom_ids import TEMPLATE, context_id, share_id
-from quotebot.bot.models import Quote
+from quotebot.adapters.discord.custom_ids import TEMPLATE, Pressed, decode
+from quotebot.bot.models import CONTEXT, NEXT, SHARE
 
 log = logging.getLogger(__name__)
 
-LABELS = {"next": "Next match", "ctx": "Context", "share": "Share"}
 STYLES = {
-    "next": discord.ButtonStyle.secondary,
-    "ctx": discord.ButtonStyle.secondary,
-    "share": discord.ButtonStyle.primary,
+    NEXT: discord.ButtonStyle.secondary,
+    CONTEXT: discord.ButtonStyle.secondary,
+    SHARE: discord.ButtonStyle.primary,
 }
-
-
-def _kind(custom_id: str) -> str:
-    return custom_id.split(":", 2)[1]
+LABELS = {NEXT: "Next match", CONTEXT: "Context", SHARE: "Share"}  # for ids sent long ago
 
 
 class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
     """A button whose custom id carries everything needed to answer it.
 
     discord.py rebuilds it from the custom id of any pressed button that matches the template,
-    so buttons on old messages work after a restart. Answering is the client's job: the
-    callback hands the interaction to `interaction.client.on_button`.
+    so buttons on old messages work after a restart; it is decoded once, here, and carries
+    what it asks for (`pressed`). Answering is the client's job: the callback hands the
+    interaction and the decoded press to `interaction.client.on_button`.
     """
 
-    def __init__(self, custom_id: str) -> None:
-        kind = _kind(custom_id)
+    def __init__(self, pressed: Pressed, label: str | None = None) -> None:
+        self.pressed = pressed
         super().__init__(
-            discord.ui.Button(label=LABELS[kind], style=STYLES[kind], custom_id=custom_id)
+            discord.ui.Button(label=label or LABELS[pressed.kind], style=STYLES[pressed.kind],
+                              custom_id=pressed.custom_id)
         )
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> QuoteButton:
-        return cls(match.string)
+        pressed = decode(match.string)
+        if pressed is None:  # the template and decode() disagree: a bug, not user input
+            raise ValueError(f"button {match.string!r} matched the template but does not decode")
+        return cls(pressed)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.on_button(interaction, self.custom_id)  # type: ignore[attr-defined]
-
-
-def next_button(custom_id: str) -> QuoteButton:
-    return QuoteButton(custom_id)
-
-
-def context_button(quote: Quote) -> QuoteButton:
-    return QuoteButton(context_id(quote))
-
-
-def share_button(quote: Quote) -> QuoteButton:
-    return QuoteButton(share_id(quote))
+        await interaction.client.on_button(interaction, self.pressed)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from quotebot.bot.models import Quote, SearchState
+from quotebot.bot.models import ANSWERS, CONTEXT, NEXT, SHARE, Action
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +32,45 @@ _PATTERN = re.compile(TEMPLATE)
 
 
 @dataclass(frozen=True)
-class ButtonAction:
-    """What a pressed button asks for: its kind and the core command and args it stands for."""
+class Pressed:
+    """A quote button decoded from its custom id: the core action's kind and request args."""
 
-    kind: str  # "next", "ctx" or "share"
+    kind: str  # NEXT, CONTEXT or SHARE (bot.models)
     command: str
     args: dict[str, Any] = field(default_factory=dict)
+    custom_id: str = ""
+
+    @property
+    def answer(self) -> str:
+        """How the answer is shown (bot.models.ANSWERS): the core's rule, not ours."""
+        return ANSWERS[self.kind]
 
 
 def _escape(text: str) -> str:
     return text.replace("%", "%25").replace(":", "%3A")
 
 
-def next_id(state: SearchState, offset: int) -> str | None:
-    """The id of a "Next match" button asking for the match at `offset`, or None if none fits.
+def encode(action: Action) -> str | None:
+    """The custom id of a core action's button, or None when it cannot have one (a link,
+    or a Next whose query does not fit in 100 characters)."""
+    request = action.request
+    if request is None:
+        return None
+    if action.kind == NEXT:
+        return _next_id(request.args)
+    wire = _WIRE.get(action.kind)
+    return None if wire is None else f"{PREFIX}:{wire}:{_ref(request.args)}"
 
-    The query is cut (at a word boundary when possible) to keep the id within 100 characters.
-    """
-    head = f"{PREFIX}:next:{offset}:{_escape(state.speaker or '')}:{_escape(state.source or '')}:"
+
+_WIRE = {CONTEXT: "ctx", SHARE: "share"}  # ids on messages already sent use these words
+
+
+def _next_id(args: Any) -> str | None:
+    offset = int(args["offset"])
+    head = (f"{PREFIX}:next:{offset}:{_escape(args.get('speaker') or '')}:"
+            f"{_escape(args.get('source') or '')}:")
     room = CUSTOM_ID_MAX - len(head)
-    query = " ".join(state.query.split())
+    query = " ".join(str(args["query"]).split())
     if len(query) > room:
         # A shortened query is a different search: its "next" could repeat or skip a
         # match. No button is better than a wrong one.
@@ -62,17 +81,10 @@ def next_id(state: SearchState, offset: int) -> str | None:
     return head + query
 
 
-def quote_ref(quote: Quote) -> str:
+def _ref(args: Any) -> str:
     """What a button names: the quote (`42`), and the highlight shown if any (`42h7`)."""
-    return f"{quote.id}h{quote.highlight_id}" if quote.highlight_id else str(quote.id)
-
-
-def context_id(quote: Quote) -> str:
-    return f"{PREFIX}:ctx:{quote_ref(quote)}"
-
-
-def share_id(quote: Quote) -> str:
-    return f"{PREFIX}:share:{quote_ref(quote)}"
+    highlight = args.get("highlight")
+    return f"{args['id']}h{highlight}" if highlight else str(args["id"])
 
 
 def _ref_args(ref: str) -> dict[str, Any]:
@@ -83,18 +95,19 @@ def _ref_args(ref: str) -> dict[str, Any]:
     return args
 
 
-def decode(custom_id: str) -> ButtonAction | None:
+def decode(custom_id: str) -> Pressed | None:
     """The action a custom id stands for, or None when it is not one of ours or is malformed."""
     match = _PATTERN.fullmatch(custom_id or "")
     if match is None:
         return None
     if match["ctx"] is not None:
-        return ButtonAction("ctx", "show", _ref_args(match["ctx"]))
+        return Pressed(CONTEXT, "show", _ref_args(match["ctx"]), custom_id)
     if match["share"] is not None:
-        return ButtonAction("share", "show", {**_ref_args(match["share"]), "context": 0})
+        args = {**_ref_args(match["share"]), "context": 0, "share": True}
+        return Pressed(SHARE, "show", args, custom_id)
     args: dict[str, Any] = {"query": match["query"], "offset": int(match["offset"])}
     if match["speaker"]:
         args["speaker"] = unquote(match["speaker"])
     if match["source"]:
         args["source"] = unquote(match["source"])
-    return ButtonAction("next", "search", args)
+    return Pressed(NEXT, "search", args, custom_id)

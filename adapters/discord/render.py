@@ -9,8 +9,8 @@ from typing import Any
 
 import discord
 
-from quotebot.adapters.discord.components import context_button, next_button, share_button
-from quotebot.adapters.discord.custom_ids import next_id
+from quotebot.adapters.discord.components import QuoteButton
+from quotebot.adapters.discord.custom_ids import Pressed, encode
 from quotebot.bot.grammar import parse
 from quotebot.bot.models import (
     ErrorReply,
@@ -174,7 +174,7 @@ def quote_embed(quote: Quote, reply: QuoteReply | None = None) -> discord.Embed:
         embed.add_field(name="At", value=quote.timestamp)
     footer = f"Quote #{quote.id}"
     if reply is not None and reply.search is not None:
-        footer += f" · match {reply.search.offset + 1} of {reply.search.total}"
+        footer += f" · match {reply.search.position} of {reply.search.total}"
     if quote.speaker_role:
         footer += f" · {verbatim(quote.speaker_name, 100)}: {verbatim(quote.speaker_role, 300)}"
     embed.set_footer(text=clip(footer, FOOTER_MAX))
@@ -215,22 +215,20 @@ def _fit_around(lines: list[str], at: int, limit: int) -> list[str]:
     return lines[lo:hi]
 
 
-def quote_view(reply: QuoteReply, *, public: bool) -> discord.ui.View | None:
-    """Next match (search results with more), Context (unless shown) and Share (if private)."""
+def quote_view(reply: QuoteReply) -> discord.ui.View | None:
+    """The reply's actions, as the core decided them: quote buttons, and Listen as a link."""
     view = discord.ui.View(timeout=None)
-    state = reply.search
-    if state is not None and state.total > state.offset + len(reply.quotes):
-        custom_id = next_id(state, state.offset + len(reply.quotes))
-        if custom_id:
-            view.add_item(next_button(custom_id))
-    if not reply.context:
-        view.add_item(context_button(reply.quote))
-    if not public:
-        view.add_item(share_button(reply.quote))
-    url = reply.quote.moment_url
-    if url and len(url) <= LINK_URL_MAX:
-        view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, url=url,
-                                        label=f"Listen at {reply.quote.timestamp}"))
+    for action in reply.actions:
+        if action.url is not None:
+            if len(action.url) <= LINK_URL_MAX:
+                view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, url=action.url,
+                                                label=clip(action.label, LABEL_MAX)))
+            continue
+        custom_id = encode(action)
+        if custom_id is not None and action.request is not None:
+            pressed = Pressed(action.kind, action.request.command, dict(action.request.args),
+                              custom_id)
+            view.add_item(QuoteButton(pressed, clip(action.label, LABEL_MAX)))
     return view if view.children else None
 
 
@@ -425,8 +423,8 @@ def _render(reply: Reply, *, public: bool | None, registry: Registry | None) -> 
     if isinstance(reply, QuoteReply):
         embed = context_embed(reply) if reply.context else quote_embed(reply.quote, reply)
         content = verbatim(reply.note, CONTENT_MAX) if reply.note else None
-        return Outgoing(content=content, embed=embed,
-                        view=quote_view(reply, public=visible), ephemeral=not visible)
+        return Outgoing(content=content, embed=embed, view=quote_view(reply),
+                        ephemeral=not visible)
     if isinstance(reply, ListReply):
         return Outgoing(embed=list_embed(reply), ephemeral=not visible)
     if isinstance(reply, HelpReply):

@@ -24,10 +24,11 @@ from quotebot.adapters.slack.door import Door
 from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
 from quotebot.adapters.slack.listeners import Listeners
 from quotebot.adapters.slack.poster import SlackPoster
-from quotebot.adapters.slack.render import ACTIONS, LISTEN
+from quotebot.adapters.slack.render import ACTION_IDS
 from quotebot.adapters.slack.requests import PLATFORM
 from quotebot.adapters.slack.settings import SetupError, SlackSettings
 from quotebot.bot.daily import DailyService
+from quotebot.bot.models import LISTEN
 from quotebot.bot.registry import Registry, Services
 from quotebot.store.slack import SlackStore
 
@@ -116,8 +117,9 @@ def build_app(settings: SlackSettings, services: Services, registry: Registry) -
     )
     listeners = Listeners(registry, services)
     app.command(COMMAND)(listeners.on_command)
-    app.action(re.compile("^(" + "|".join(map(re.escape, ACTIONS)) + ")$"))(listeners.on_action)
-    app.action(LISTEN)(_acknowledge)
+    pressed = [action_id for kind, action_id in ACTION_IDS.items() if kind != LISTEN]
+    app.action(re.compile("^(" + "|".join(map(re.escape, pressed)) + ")$"))(listeners.on_action)
+    app.action(ACTION_IDS[LISTEN])(_acknowledge)
     if oauth:
         app.enable_token_revocation_listeners()
     else:

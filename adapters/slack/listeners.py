@@ -10,9 +10,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from quotebot.adapters.slack.admins import with_admin
-from quotebot.adapters.slack.render import SHARE, render
+from quotebot.adapters.slack.render import KINDS, render
 from quotebot.adapters.slack.requests import action_request, command_request
-from quotebot.bot.models import ErrorReply, Reply, Request
+from quotebot.bot.models import ANSWERS, PUBLIC, REPLACE, ErrorReply, Reply, Request
 from quotebot.bot.registry import Registry, Services
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,11 @@ class Listeners:
 
     async def on_action(self, ack, body: Mapping[str, Any], action: Mapping[str, Any],
                         respond, client: AsyncWebClient) -> None:
-        """A button: Share posts the quote publicly; the others replace the private reply."""
+        """A button, answered as the core says (`ANSWERS`): Share posts for everyone, Next
+        replaces the message it is on, Context answers the presser alone."""
         await ack()
-        share = action.get("action_id") == SHARE
+        answer = ANSWERS.get(KINDS.get(str(action.get("action_id")), ""), REPLACE)
+        share = answer == PUBLIC
         try:
             reply = await self._run(action_request(body, action))
             if share and not isinstance(reply, ErrorReply):
@@ -69,12 +71,12 @@ class Listeners:
             reply, message = FAILED, render(FAILED)
         errored = isinstance(reply, ErrorReply)
         await _respond(respond, message, public=reply.public and not errored,
-                       replace=not errored and not share)
+                       replace=not errored and answer == REPLACE)
 
     async def _share(self, reply: Reply, body: Mapping[str, Any], client: AsyncWebClient,
                      respond) -> Reply | None:
         """Post `reply` for everyone: chat.postMessage, else the response URL. None = done."""
-        message = render(reply, interactive=False)
+        message = render(reply)
         channel = (body.get("channel") or {}).get("id")
         if channel:
             try:

@@ -126,7 +126,7 @@ class SlackPoster:
         Slack has no idempotency key, so `idempotency_key` only goes to the log.
         """
         client = await self.client(channel.workspace)
-        message = render(reply, interactive=False)
+        message = render(reply)
         try:
             response = await client.chat_postMessage(
                 channel=channel.channel, unfurl_links=False, unfurl_media=False, parse="none",

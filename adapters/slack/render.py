@@ -14,13 +14,16 @@ from typing import Any
 from quotebot.adapters.slack.requests import encode_button
 from quotebot.adapters.text import render_text
 from quotebot.bot.models import (
+    CONTEXT,
+    LISTEN,
+    NEXT,
+    SHARE,
     ErrorReply,
     HelpReply,
     ListReply,
     Quote,
     QuoteReply,
     Reply,
-    Request,
     TextReply,
 )
 
@@ -33,14 +36,14 @@ FALLBACK_MAX = 3000  # the notification / fallback `text`
 NEIGHBOUR_MAX = 300  # one line of a context list
 NEIGHBOURS_MAX = 21  # lines of a context list: the quote and ten on each side
 ITEM_MAX = 500  # one line of a list or help
-CONTEXT_AROUND = 2  # quotes before and after for the Context button
 
 URL_MAX = 3000  # a button's url
-SHARE = "quote_share"
-LISTEN = "quote_listen"  # a link: Slack opens it, and tells the app, which only acknowledges
-NEXT = "quote_next"
-CONTEXT = "quote_context"
-ACTIONS = (SHARE, NEXT, CONTEXT)
+# Each core action's Slack action_id. Listen is a link: Slack opens it, and tells the app,
+# which only acknowledges.
+ACTION_IDS = {NEXT: "quote_next", CONTEXT: "quote_context", SHARE: "quote_share",
+              LISTEN: "quote_listen"}
+KINDS = {action_id: kind for kind, action_id in ACTION_IDS.items()}
+BUTTON_STYLES = {SHARE: "primary"}
 
 Message = dict[str, Any]
 # An escaped channel link as the core writes it (`<#C0123>`): a link, never a notification.
@@ -122,10 +125,10 @@ def fallback(reply: Reply) -> str:
     return channel_links(clip(render_text(reply), FALLBACK_MAX))
 
 
-def render(reply: Reply, *, interactive: bool = True) -> Message:
-    """`{"text", "blocks"}` for a reply; `interactive=False` leaves out the buttons (shares)."""
+def render(reply: Reply) -> Message:
+    """`{"text", "blocks"}` for a reply, with the buttons the core offers on it."""
     if isinstance(reply, QuoteReply):
-        blocks = _quote_blocks(reply, interactive)
+        blocks = _quote_blocks(reply)
     elif isinstance(reply, ListReply):
         blocks = _list_blocks(f"*{clip(reply.title, 200)}*",
                               [f"• {channel_links(clip(item, ITEM_MAX))}"
@@ -154,7 +157,7 @@ def _within_block_limit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return blocks[:BLOCKS_MAX]
 
 
-def _quote_blocks(reply: QuoteReply, interactive: bool) -> list[dict[str, Any]]:
+def _quote_blocks(reply: QuoteReply) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     reserve = 4  # blocks kept for the context list, the note and the buttons
     for i, quote in enumerate(reply.quotes):
@@ -163,13 +166,13 @@ def _quote_blocks(reply: QuoteReply, interactive: bool) -> list[dict[str, Any]]:
         blocks.append(quote_block(quote))
         line = attribution(quote)
         if reply.search:
-            line += f" · match {reply.search.offset + i + 1}"
+            line += f" · match {reply.search.position + i} of {reply.search.total}"
         blocks.append(_context(line))
     if reply.context:
         blocks += _neighbour_blocks(reply, BLOCKS_MAX - len(blocks) - 2)
     if reply.note:
         blocks.append(_context(clip(reply.note, 1000)))
-    if interactive and (buttons := _buttons(reply)):
+    if buttons := _buttons(reply):
         blocks.append({"type": "actions", "elements": buttons})
     return blocks
 
@@ -217,31 +220,22 @@ def _pack(title: str, lines: list[str]) -> list[dict[str, Any]]:
 
 
 def _buttons(reply: QuoteReply) -> list[dict[str, Any]]:
-    quote = reply.quote
-    ref = {"id": quote.id, "highlight": quote.highlight_id}
-    wanted = [("Share", SHARE, Request("show", {**ref, "context": 0}), "primary")]
-    search = reply.search
-    if search and search.total > search.offset + len(reply.quotes):
-        nxt = Request("search", {"query": search.query, "speaker": search.speaker,
-                                 "source": search.source,
-                                 "offset": search.offset + len(reply.quotes)})
-        wanted.append(("Next match", NEXT, nxt, None))
-    if not reply.context:
-        wanted.append(("Context", CONTEXT,
-                       Request("show", {**ref, "context": CONTEXT_AROUND}), None))
+    """The core's actions as Block Kit buttons: a value replaying the request, or a url."""
     buttons = []
-    for label, action_id, request, style in wanted:
-        value = encode_button(request)
-        if value is None:
-            log.info("leaving out %s: its state does not fit in a button", action_id)
-            continue
-        button = {"type": "button", "action_id": action_id, "value": value,
-                  "text": {"type": "plain_text", "text": label}}
-        if style:
+    for action in reply.actions:
+        button: dict[str, Any] = {"type": "button", "action_id": ACTION_IDS[action.kind],
+                                  "text": {"type": "plain_text", "text": action.label[:75]}}
+        if action.url is not None:
+            if len(action.url) > URL_MAX:
+                continue
+            button["url"] = action.url
+        elif action.request is not None:
+            value = encode_button(action.request)
+            if value is None:
+                log.info("leaving out %s: its state does not fit in a button", action.kind)
+                continue
+            button["value"] = value
+        if style := BUTTON_STYLES.get(action.kind):
             button["style"] = style
         buttons.append(button)
-    url = quote.moment_url
-    if url and len(url) <= URL_MAX:
-        buttons.append({"type": "button", "action_id": LISTEN, "url": url,
-                        "text": {"type": "plain_text", "text": f"Listen at {quote.timestamp}"}})
     return buttons

@@ -59,7 +59,7 @@ def _no_float(text: str) -> Any:
 def decode_button(value: Any) -> tuple[str, dict[str, Any]]:
     """(command, args) from a button value, or ValueError/TypeError/KeyError if malformed.
 
-    Our values hold strings and whole numbers only (see `encode_button`); a signed value with
+    Our values hold strings, whole numbers and flags only (see `encode_button`); a value with
     `Infinity`, `NaN`, a fraction, a huge number or a nested object is refused here, since
     the core's int checks would raise on them.
     """
@@ -69,7 +69,7 @@ def decode_button(value: Any) -> tuple[str, dict[str, Any]]:
     if not isinstance(command, str) or not isinstance(args, dict):
         raise TypeError("malformed button value")
     for name, arg in args.items():
-        if not isinstance(arg, str | int) or isinstance(arg, bool):
+        if not isinstance(arg, str | int | bool):
             raise TypeError(f"button argument {name!r} is a {type(arg).__name__}")
     return command, args
 

@@ -114,9 +114,9 @@ def _slack_texts(message: dict) -> list[str]:
 
 
 @EXAMPLES
-@given(REPLIES, st.booleans())
-def test_slack_renders_any_reply_within_block_kit_limits_and_inert(reply, interactive):
-    message = slack_render.render(reply, interactive=interactive)
+@given(REPLIES)
+def test_slack_renders_any_reply_within_block_kit_limits_and_inert(reply):
+    message = slack_render.render(reply)
     assert 0 < len(message["text"]) <= 3000  # the fallback (Slack truncates at 40,000)
     blocks = message["blocks"]
     assert 0 < len(blocks) <= 50
@@ -129,9 +129,10 @@ def test_slack_renders_any_reply_within_block_kit_limits_and_inert(reply, intera
             for element in block["elements"]:
                 assert 0 < len(element["text"]) <= 2000 and element["text"].strip()
         elif block["type"] == "actions":
-            assert interactive and 0 < len(block["elements"]) <= 25
+            assert isinstance(reply, QuoteReply) and 0 < len(block["elements"]) <= 25
             for button in block["elements"]:
-                assert len(button["value"]) <= 2000 and len(button["action_id"]) <= 255
+                assert len(button.get("value", "")) <= 2000 and len(button["action_id"]) <= 255
+                assert len(button.get("url", "")) <= 3000
                 assert 0 < len(button["text"]["text"]) <= 75
         else:
             raise AssertionError(f"unexpected block {block['type']}")

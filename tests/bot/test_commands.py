@@ -32,6 +32,38 @@ async def test_next_match_walks_the_results(registry, services):
     assert isinstance(last, ErrorReply) and "No more" in last.message
 
 
+async def test_every_page_counts_the_same_total_and_the_core_decides_the_buttons(
+        registry, services):
+    pages = []
+    offset = 0
+    while True:
+        reply = await registry.dispatch(Request("search", {"query": "that", "offset": offset}),
+                                        services)
+        if isinstance(reply, ErrorReply):
+            break
+        pages.append(reply)
+        kinds = [a.kind for a in reply.actions]
+        assert ("next" in kinds) == reply.has_more
+        if reply.has_more:
+            (nxt,) = [a for a in reply.actions if a.kind == "next"]
+            assert nxt.answer == "replace" and nxt.request.args["offset"] == offset + 1
+        offset += 1
+    totals = {page.search.total for page in pages}
+    assert totals == {len(pages)} and len(pages) > 1
+    assert [page.search.position for page in pages] == list(range(1, len(pages) + 1))
+    assert "(1 more match)" in render_text(pages[-2]) and "more match" not in render_text(
+        pages[-1])
+
+
+async def test_share_asks_for_the_quote_in_public_without_a_share_button(registry, services):
+    found = await registry.dispatch(Request("search", {"query": "secret sauce"}), services)
+    (share,) = [a for a in found.actions if a.kind == "share"]
+    assert share.answer == "public"
+    shared = await registry.dispatch(share.request, services)
+    assert shared.public and shared.quote.id == found.quote.id
+    assert [a.kind for a in shared.actions] == ["context"]
+
+
 async def test_quote_reference_returns_exactly_that_quote(registry, services, library):
     quote = (await library.search("secret sauce"))[0]
     reply = await registry.dispatch(Request("search", {"query": f"#{quote.id}"}), services)
@@ -99,7 +131,7 @@ async def test_a_failing_handler_becomes_a_friendly_error(registry, services, mo
     async def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(services.library, "search", broken)
+    monkeypatch.setattr(services.library, "search_page", broken)
     reply = await registry.dispatch(Request("search", {"query": "ideas"}), services)
     assert isinstance(reply, ErrorReply) and "went wrong" in reply.message
 

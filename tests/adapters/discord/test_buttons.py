@@ -30,6 +30,13 @@ async def test_next_match_replaces_the_result(fake, bot):
     assert body["data"]["allowed_mentions"] == {"parse": []}
 
 
+async def test_match_n_of_m_counts_the_same_matches_on_every_page(fake, bot):
+    first, message = await search(fake, "cheap")
+    assert "· match 1 of 2" in embed_of(first)["footer"]["text"]  # not "of 10", then "of 11"
+    click = await fake.send(fake.click(message, button(first, "qb:next:")))
+    assert "· match 2 of 2" in embed_of(await fake.callback(click))["footer"]["text"]
+
+
 def with_button(message, custom_id: str):
     """`message` as if it carried one button with `custom_id` (Discord sends only real ones)."""
     row = {"type": 1, "components": [{"type": 2, "style": 2, "label": "Next match",

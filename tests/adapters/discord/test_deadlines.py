@@ -11,13 +11,13 @@ from tests.adapters.discord.fake_discord import APP_ID, EPHEMERAL
 async def test_slow_search_is_deferred_then_the_reply_edited_in(fake, services, registry,
                                                                monkeypatch):
     release = asyncio.Event()
-    search = services.library.search
+    search = services.library.search_page
 
     async def slow_search(*args, **kwargs):
         await release.wait()  # held until the test has seen the deferral
         return await search(*args, **kwargs)
 
-    monkeypatch.setattr(services.library, "search", slow_search)
+    monkeypatch.setattr(services.library, "search_page", slow_search)
     async with running(fake, services, registry, defer_after=0.05):
         payload = await fake.send(fake.command("search", query="ideas are cheap"))
         deferred = await fake.callback(payload)

@@ -20,6 +20,14 @@ from quotebot.adapters.discord.render import (
 )
 from quotebot.adapters.discord.tree import build_group, describe
 from quotebot.bot.models import (
+    CONTEXT,
+    LISTEN,
+    NEXT,
+    PRIVATE,
+    PUBLIC,
+    REPLACE,
+    SHARE,
+    Action,
     ErrorReply,
     HelpReply,
     ListReply,
@@ -27,6 +35,7 @@ from quotebot.bot.models import (
     QuoteReply,
     SearchState,
     TextReply,
+    quote_request,
 )
 from quotebot.bot.registry import Choice, Command, Option
 from tests.adapters.discord.conftest import shown
@@ -44,45 +53,61 @@ def ids(out) -> list[str]:
 # ---- custom ids ---------------------------------------------------------------------------
 
 
+def next_id(state: SearchState, shown: int = 1) -> str | None:
+    return custom_ids.encode(Action(NEXT, "Next match", state.next(shown)))
+
+
+def quote_id(kind: str, quote: Quote) -> str | None:
+    return custom_ids.encode(Action(kind, kind, quote_request(kind, quote)))
+
+
 def test_next_id_round_trips_filters_and_a_query_with_colons():
     state = SearchState("ratio: 3:1 % done", "Dr. No: The Sequel", "my-source", 0, 5)
-    cid = custom_ids.next_id(state, 1)
+    cid = next_id(state)
     assert cid.startswith("qb:next:1:Dr. No%3A The Sequel:my-source:")
-    action = custom_ids.decode(cid)
-    assert action.kind == "next" and action.command == "search"
-    assert action.args == {"query": "ratio: 3:1 % done", "offset": 1,
-                           "speaker": "Dr. No: The Sequel", "source": "my-source"}
+    pressed = custom_ids.decode(cid)
+    assert (pressed.kind, pressed.command, pressed.answer) == ("next", "search", REPLACE)
+    assert pressed.args == {"query": "ratio: 3:1 % done", "offset": 1,
+                            "speaker": "Dr. No: The Sequel", "source": "my-source"}
+    assert pressed.args == dict(state.next().args)  # decoded back into the core's request
 
 
 def test_next_id_leaves_out_missing_filters():
-    action = custom_ids.decode(custom_ids.next_id(SearchState("ideas", None, None, 0, 3), 2))
-    assert action.args == {"query": "ideas", "offset": 2}
+    pressed = custom_ids.decode(next_id(SearchState("ideas", None, None, 1, 3)))
+    assert pressed.args == {"query": "ideas", "offset": 2}
 
 
 def test_no_next_button_when_the_query_does_not_fit_discords_100_characters():
     # A shortened query would be a different search, so its "next" could repeat or skip.
-    long = SearchState(" ".join(["execution"] * 30), "Ilya Sutskever", "podcast", 0, 9)
-    assert custom_ids.next_id(long, 3) is None
-    short = SearchState("execution is everything", "Ilya Sutskever", "podcast", 0, 9)
-    cid = custom_ids.next_id(short, 3)
+    long = SearchState(" ".join(["execution"] * 30), "Ilya Sutskever", "podcast", 2, 9)
+    assert next_id(long) is None
+    short = SearchState("execution is everything", "Ilya Sutskever", "podcast", 2, 9)
+    cid = next_id(short)
     assert len(cid) <= 100
     assert custom_ids.decode(cid).args["query"] == "execution is everything"
 
 
 def test_context_and_share_ids():
     quote = Quote(42, "text", "Ilya", "Podcast", "podcast", None, 0, 0.9)
-    assert custom_ids.decode(custom_ids.context_id(quote)).args == {"id": 42}
-    share = custom_ids.decode(custom_ids.share_id(quote))
-    assert (share.kind, share.command, share.args) == ("share", "show", {"id": 42, "context": 0})
+    context = custom_ids.decode(quote_id(CONTEXT, quote))
+    assert (context.args, context.answer) == ({"id": 42}, PRIVATE)
+    share = custom_ids.decode(quote_id(SHARE, quote))
+    assert (share.kind, share.command, share.args, share.answer) == (
+        "share", "show", {"id": 42, "context": 0, "share": True}, PUBLIC)
+    assert share.args == dict(quote_request(SHARE, quote).args)
 
 
 def test_buttons_of_a_highlight_name_the_highlight():
     quote = Quote(42, "text", "Ilya", "Podcast", "podcast", None, 0, 0.9, highlight_id=7)
-    assert custom_ids.context_id(quote) == "qb:ctx:42h7"
+    assert quote_id(CONTEXT, quote) == "qb:ctx:42h7"
     assert custom_ids.decode("qb:ctx:42h7").args == {"id": 42, "highlight": 7}
-    share = custom_ids.decode(custom_ids.share_id(quote))
-    assert share.args == {"id": 42, "highlight": 7, "context": 0}
+    share = custom_ids.decode(quote_id(SHARE, quote))
+    assert share.args == {"id": 42, "highlight": 7, "context": 0, "share": True}
     assert custom_ids.decode("qb:ctx:h7") is None
+
+
+def test_a_listen_action_has_no_custom_id():
+    assert custom_ids.encode(Action(LISTEN, "Listen at 1:20", url="https://x.test/a")) is None
 
 
 @pytest.mark.parametrize("cid", ["", "qb:", "qb:ctx:", "qb:ctx:abc", "qb:share:1:2",
@@ -202,7 +227,7 @@ def test_render_last_match_has_no_next_button():
 
 
 def test_render_public_quote_has_context_but_no_share():
-    out = render(QuoteReply((QUOTE,)), public=True)
+    out = render(QuoteReply((QUOTE,), public=True))
     assert not out.ephemeral and ids(out) == ["qb:ctx:7"]
 
 

@@ -29,7 +29,7 @@ async def test_share_posts_the_quote_publicly_with_chat_post_message(slack, fake
     assert data["channel"] == CHANNEL
     assert "secret sauce" in block_text(data) and "Greg Brockman" in block_text(data)
     assert "secret sauce" in data["text"]
-    assert buttons(data) == []  # a shared quote has no private controls
+    assert buttons(data) == ["quote_context"]  # the core's actions on a public quote
     assert "link_names" not in data and data.get("parse") == "none"
     await fake.settle()
     assert fake.calls(path) == []  # the private reply is left as it was
@@ -42,7 +42,7 @@ async def test_share_falls_back_to_an_in_channel_response(slack, fake):
     data = (await fake.wait_for(path)).data
     assert data["response_type"] == "in_channel"
     assert data["replace_original"] is False
-    assert "secret sauce" in block_text(data) and buttons(data) == []
+    assert "secret sauce" in block_text(data) and buttons(data) == ["quote_context"]
 
 
 async def test_next_match_replaces_the_reply_with_the_following_match(slack, fake):
@@ -59,6 +59,13 @@ async def test_next_match_replaces_the_reply_with_the_following_match(slack, fak
     assert "quote_next" not in buttons(second)  # that was the last match
 
 
+async def test_match_n_of_m_counts_the_same_matches_on_every_page(slack, fake):
+    first = await slack.command("was")
+    assert "match 1 of 2" in block_text(first.data)
+    second = (await fake.wait_for(await slack.click(first, "quote_next"))).data
+    assert "match 2 of 2" in block_text(second)
+
+
 async def test_next_match_keeps_the_filters(slack, fake):
     first = await slack.command("that by:ilya")
     path = await slack.click(first, "quote_next")
@@ -68,11 +75,13 @@ async def test_next_match_keeps_the_filters(slack, fake):
         "Ilya Sutskever")
 
 
-async def test_context_shows_the_neighbours_in_place(slack, fake, library):
+async def test_context_answers_the_presser_alone_with_the_neighbours(slack, fake, library):
     message = await slack.command("secret sauce")
     path = await slack.click(message, "quote_context")
     data = (await fake.wait_for(path)).data
-    assert data["replace_original"] is True and data["response_type"] == "ephemeral"
+    # A new private message (the core's PRIVATE answer), as on Discord: on a public post
+    # the quote stays where it is for everyone else.
+    assert data["replace_original"] is False and data["response_type"] == "ephemeral"
     text = block_text(data)
     assert "*In context*" in text and "control your inputs" in text
     assert buttons(data) == ["quote_share"]

@@ -99,7 +99,8 @@ def posts(fake) -> list[Recorded]:
 
 
 def assert_daily_post(call: Recorded) -> int:
-    """A public, escaped Block Kit quote with its id, no buttons, no unfurls, no link_names."""
+    """A public, escaped Block Kit quote with its id, a Context button only (no Share: it is
+    public already), no unfurls, no link_names."""
     body = call.data
     assert body["channel"] == CHANNEL
     assert body["unfurl_links"] is False and body["unfurl_media"] is False
@@ -107,7 +108,8 @@ def assert_daily_post(call: Recorded) -> int:
     blocks = body["blocks"]
     assert blocks[0]["type"] == "section" and blocks[0]["text"]["text"].startswith(">")
     assert blocks[0]["text"]["verbatim"] is True
-    assert not [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for b in blocks if b["type"] == "actions"
+            for e in b["elements"]] == ["quote_context"]
     match = re.search(r"· #(\d+)$", blocks[1]["elements"][0]["text"])
     assert match, blocks[1]
     assert "Quote of the day" in block_text(body)
@@ -290,7 +292,8 @@ async def test_daily_now_posts_publicly_at_once(app, fake):
 def assert_daily_post_id(call: Recorded) -> int:
     """The id of a `daily now` post (no "Quote of the day" note: it is not the day's post)."""
     match = re.search(r"· #(\d+)$", call.data["blocks"][1]["elements"][0]["text"])
-    assert match and not [b for b in call.data["blocks"] if b["type"] == "actions"]
+    assert match and [e["action_id"] for b in call.data["blocks"] if b["type"] == "actions"
+                      for e in b["elements"]] == ["quote_context"]
     return int(match.group(1))
 
 

@@ -83,12 +83,15 @@ def test_next_button_carries_the_search_state():
     assert "match 3" in message["blocks"][1]["elements"][0]["text"]
 
 
-def test_no_next_button_on_the_last_match_and_none_when_not_interactive():
+def action_ids(message) -> list[str]:
+    return [e["action_id"] for b in message["blocks"] if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def test_no_next_button_on_the_last_match_and_no_share_on_a_public_quote():
     last = QuoteReply((quote(3),), search=SearchState("q", None, None, offset=9, total=10))
-    names = [e["action_id"] for b in render(last)["blocks"] if b["type"] == "actions"
-             for e in b["elements"]]
-    assert names == ["quote_share", "quote_context"]
-    assert all(b["type"] != "actions" for b in render(last, interactive=False)["blocks"])
+    assert action_ids(render(last)) == ["quote_context", "quote_share"]
+    assert action_ids(render(QuoteReply((quote(3),), public=True))) == ["quote_context"]
 
 
 def test_a_button_whose_state_does_not_fit_is_left_out():
