@@ -51,15 +51,21 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
               help="Write the latency-vs-size plot here [default with --sizes: "
                    "bench-latency.png]. Needs matplotlib.")
 @click.option("--check", is_flag=True, help="Exit with status 1 when a target fails.")
-@click.option("--case", type=click.Choice(["quotes", "folder"]), default="quotes",
+@click.option("--case", type=click.Choice(["quotes", "folder", "realistic"]), default="quotes",
               show_default=True,
               help="quotes: the million-quote serving benchmark; folder: ingest of a folder "
-                   "of 300 transcripts of 40-100 KB in mixed formats (speed and memory).")
+                   "of 300 transcripts of 40-100 KB in mixed formats (speed and memory); "
+                   "realistic: search on a realistic 300-episode collection (exact, "
+                   "half-remembered and 6-word queries, speakers, leaked markup; --queries "
+                   "sets the sentences sampled [default: 1000]).")
 def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_profile,
           plot_path, check, case) -> None:
     """Benchmark ingest, search, autocomplete and random on a generated corpus."""
     if case == "folder":
         _folder_case(keep, seed, as_json, check)
+        return
+    if case == "realistic":
+        _realistic_case(keep, seed, per_category, as_json, check)
         return
     from quotebot.bench.corpus import DEFAULT_SEED
     from quotebot.bench.queries import PER_CATEGORY
@@ -122,4 +128,33 @@ def _folder_case(keep: Path | None, seed: int | None, as_json: bool, check: bool
     else:
         click.echo(report)
     if check and any(not t["pass"] for t in summary["targets"]):
+        click.get_current_context().exit(1)
+
+
+def _realistic_case(keep: Path | None, seed: int | None, samples: int | None, as_json: bool,
+                    check: bool) -> None:
+    """`bench --case realistic`: the realistic-collection search check (bench/realistic.py)."""
+    import shutil
+    import tempfile
+
+    from quotebot.bench.realistic import DEFAULT_SEED, render_realistic, run_realistic
+
+    work = keep or Path(tempfile.mkdtemp(prefix="quotebot-realistic-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        summary = run_realistic(work, DEFAULT_SEED if seed is None else seed,
+                                lambda message: click.echo(message, err=True), samples=samples)
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    report = render_realistic(summary)
+    if as_json:
+        click.echo(report, err=True)
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        click.echo(report)
+    if keep:
+        (keep / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                           "utf-8")
+    if check and not summary["passed"]:
         click.get_current_context().exit(1)

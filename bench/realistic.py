@@ -15,7 +15,9 @@ sentences: exact (top 1), half-remembered (two words dropped, two swapped, one t
 3) and a 6-word window (top 3), and scans every stored quote for leaked timestamps,
 labels, entities and Markdown escapes.
 
-Run it by hand: ``python -m quotebot.bench.realistic --episodes 60``.
+`quotebot bench --case realistic` runs the check on a larger collection (`EPISODES`
+episodes, `SAMPLES` sampled sentences) and prints the numbers beside the targets; the
+tests run it on a small one. By hand: ``python -m quotebot.bench.realistic --episodes 60``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,20 @@ log = logging.getLogger(__name__)
 
 TARGETS = {"exact@1": 0.98, "half@3": 0.95, "window6@3": 0.9, "speaker": 0.99,
            "stored_speaker": 0.99}
+# What each rate means, for the report.
+TARGET_NAMES = {
+    "exact@1": "exact sentence, top 1",
+    "half@3": "half-remembered, top 3",
+    "window6@3": "6-word window, top 3",
+    "speaker": "speaker right (search)",
+    "stored_speaker": "speaker right (stored)",
+}
+# The larger collection of `quotebot bench --case realistic`: about 300 files, 7.6 MB,
+# 15,000 quotes and 21,000 sentences to sample from (the tests use 14 episodes).
+EPISODES = 300
+TURNS = 16
+SAMPLES = 1000
+DEFAULT_SEED = 7
 
 # --- people ---------------------------------------------------------------------------
 
@@ -692,6 +708,8 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
                     misses.setdefault("stored_speaker", []).append(
                         (said.text, said.speaker, owner))
         n = len(chosen) or 1
+        asked["speaker"] = speaker_checked
+        asked["stored_speaker"] = attributed
         result = {
             "files": truth.files, "bytes": truth.bytes, "sentences": len(pool),
             "samples": len(chosen), "quotes": total, "ingest_seconds": round(ingest_seconds, 2),
@@ -712,6 +730,93 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
         return result
     finally:
         await db.close()
+
+
+def run_realistic(work: Path, seed: int, say, *, episodes: int | None = None,
+                  samples: int | None = None, turns: int | None = None) -> dict:
+    """The realistic case of `quotebot bench`: generate, ingest, check. Returns the summary.
+
+    Args:
+        work: A folder for the collection and the database (emptied first).
+        seed: Seeds the collection and the sampling.
+        say: Called with progress messages.
+        episodes: Episodes to write [default: `EPISODES`].
+        samples: Sentences to sample [default: `SAMPLES`].
+        turns: Questions per episode [default: `TURNS`].
+    """
+    import shutil
+
+    from quotebot.bench.run import machine
+
+    episodes = EPISODES if episodes is None else episodes
+    samples = SAMPLES if samples is None else samples
+    turns = TURNS if turns is None else turns
+    root = work / "collection"
+    db_path = work / "realistic.db"
+    for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        path.unlink(missing_ok=True)
+    if root.exists():
+        shutil.rmtree(root)
+    say(f"generating a realistic collection of {episodes} episodes in {root}")
+    truth = generate(root, episodes=episodes, seed=seed, turns=turns)
+    say(f"  {truth.files} files, {truth.bytes / 1e6:.1f} MB, "
+        f"{len(truth.sentences):,} sentences with their speakers")
+    say(f"ingesting it and asking for {samples} sampled sentences three ways")
+    result = asyncio.run(check(root, truth, db_path, samples=samples, seed=seed + 4))
+    leaks = sum(result["leaks"].values())
+    targets = [
+        {"name": TARGET_NAMES[key], "key": key, "value": result[key], "target": target,
+         "unit": "rate", "asked": result["asked"].get(key, result["samples"]),
+         "pass": result[key] >= target}
+        for key, target in TARGETS.items()
+    ]
+    targets.append({"name": "quotes leaking markup", "key": "leaks", "value": leaks,
+                    "target": 0, "unit": "quotes", "asked": result["quotes"],
+                    "pass": leaks == 0})
+    targets.append({"name": "files that failed to ingest", "key": "ingest_problems",
+                    "value": len(result["ingest_problems"]), "target": 0, "unit": "files",
+                    "asked": truth.files, "pass": not result["ingest_problems"]})
+    return {
+        "case": "realistic",
+        "machine": machine(),
+        "collection": {"episodes": episodes, "turns": turns, "seed": seed,
+                       "files": truth.files, "bytes": truth.bytes,
+                       "sentences": len(truth.sentences)},
+        **result,
+        "passed": all(t["pass"] for t in targets),
+        "targets": targets,
+    }
+
+
+def render_realistic(summary: dict) -> str:
+    """The report: each number beside its target, then what was missed."""
+    c = summary["collection"]
+    lines = [
+        f"collection: {c['files']} files, {c['bytes'] / 1e6:.1f} MB, {c['episodes']} episodes, "
+        f"{c['sentences']:,} sentences; {summary['quotes']:,} quotes stored "
+        f"(ingest {summary['ingest_seconds']:.1f} s)",
+        f"sampled {summary['samples']} sentences (seed {c['seed']})",
+        "targets:",
+    ]
+    for t in summary["targets"]:
+        if t["unit"] == "rate":
+            value, target = f"{t['value']:.4f}", f">= {t['target']:.2f}"
+        else:
+            value, target = f"{t['value']}", f"= {t['target']}"
+        lines.append(f"  {'PASS' if t['pass'] else 'FAIL'} {t['name']:<28} {value:>7} "
+                     f"(target {target}; of {t['asked']:,})")
+    if summary["leaks"] and any(summary["leaks"].values()):
+        lines.append("leaks: " + ", ".join(f"{k} {v}" for k, v in summary["leaks"].items()))
+        for kind, examples in summary["leak_examples"].items():
+            lines += [f"  {kind}: {text[:120]!r}" for text in examples]
+    for problem in summary["ingest_problems"][:5]:
+        lines.append(f"ingest problem: {problem}")
+    if summary["misses"]:
+        lines.append("misses (first few of each):")
+        for kind, rows in summary["misses"].items():
+            for row in rows:
+                lines.append(f"  {kind}: " + " | ".join(repr(part) for part in row))
+    return "\n".join(lines)
 
 
 def main() -> None:

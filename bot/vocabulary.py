@@ -15,7 +15,7 @@ from array import array
 from collections import defaultdict
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from quotebot.store.quotes import QuoteStore
 
@@ -75,7 +75,12 @@ class Vocabulary:
         return await self.store.term_frequencies(words)
 
     def corrections(self, word: str, limit: int = 3) -> list[tuple[str, int]]:
-        """Known (term, docs) within a small edit distance of an unknown `word`, closest first."""
+        """Known (term, docs) within a small edit distance of an unknown `word`, closest first.
+
+        Two neighbouring letters swapped ("msesy", "teh") count as one edit, as people make
+        them in one slip: by Levenshtein distance they are two, past the one allowed for
+        words of five letters or fewer.
+        """
         if len(word) < 3 or word.isdigit():
             return []
         max_distance = 1 if len(word) <= 5 else 2
@@ -89,7 +94,7 @@ class Vocabulary:
                     continue
                 counts = self._docs[key]
                 for term, distance, index in process.extract(
-                    word, bucket, scorer=Levenshtein.distance, score_cutoff=max_distance,
+                    word, bucket, scorer=OSA.distance, score_cutoff=max_distance,
                     limit=limit * 4,
                 ):
                     found[term] = (int(distance), -counts[index], term)

@@ -4,7 +4,7 @@
 - `poster`: the `Poster` protocol adapters implement, and its two errors.
 - `scheduler`: the loop (`Scheduler.run`, `Scheduler.run_once`).
 - `service`: `DailyService`, the facade the commands and the operator CLI use.
-- `commands`: `DAILY_COMMANDS`, which `bot.all_commands.build_registry` includes.
+- `commands`: `DAILY_COMMANDS`, which `quotebot.bot.all_commands.build_registry` includes.
 """
 
 from quotebot.bot.daily.poster import PermanentPostError, Poster, TransientPostError

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quotebot.bot.ingest.feeds import is_feed, read_feed
+from quotebot.bot.ingest.formats import path_identity, takes_folder_name
 from quotebot.bot.ingest.sidecar import Sidecar, find_sidecar, read_sidecar
 from quotebot.bot.ingest.types import SourceOverrides, TranscriptError
 
@@ -209,7 +210,49 @@ def plan(paths: Iterable[str | Path], given: SourceOverrides | None = None) -> P
             out.files.append(file)
             if overrides:
                 out.overrides[file] = overrides
+    _tell_folders_apart(out)
     return out
+
+
+def _tell_folders_apart(out: Plan) -> None:
+    """Give files named by their folder as many folders as the batch needs to tell them apart.
+
+    ``Season 1/Episode 3/transcript.md`` and ``Season 2/Episode 3/transcript.md`` are both
+    "episode-3" by their folder alone; with two folders they are "season-1-episode-3" and
+    "season-2-episode-3". One depth serves every folder-named file of the batch, the
+    smallest at which their slugs differ from each other and from the other files': the
+    same folder ingested again gives the same slugs, episodes added to a season that
+    already needed two folders keep the others' slugs, and a collection whose episode
+    folders never collide (the common case) keeps the one-folder slugs it always had.
+    Files whose slug is given (sidecar, feed, command line) take no part.
+    """
+    named = [f for f in out.files if not _given_slug(out, f) and takes_folder_name(str(f))]
+    if not named:
+        return
+    taken = {
+        path_identity(str(f))[0] for f in out.files
+        if not _given_slug(out, f) and not takes_folder_name(str(f))
+    }
+    taken |= {o.slug for o in out.overrides.values() if o.slug}
+    best, best_distinct = 1, -1
+    for depth in range(1, max(len(f.parts) for f in named)):
+        slugs = {path_identity(str(f), depth)[0] for f in named}
+        distinct = len(slugs - taken)
+        if distinct > best_distinct:
+            best, best_distinct = depth, distinct
+        if distinct == len(named):
+            break
+    if best == 1:
+        return
+    for file in named:
+        given = out.overrides.get(file)
+        depth = SourceOverrides(folders=best)
+        out.overrides[file] = given.over(depth) if given else depth
+
+
+def _given_slug(out: Plan, file: Path) -> bool:
+    given = out.overrides.get(file)
+    return bool(given and given.slug)
 
 
 def _looks_like_feed(path: Path) -> bool:

@@ -181,7 +181,7 @@ def parse_transcript(
             subtitle timing, or no transcript text at all.
     """
     front, body, first_line = _split_front_matter(text, path)
-    meta = _meta_from(front, path)
+    meta = _meta_from(front, path, overrides.folders if overrides else 0)
     if not body.strip():
         raise TranscriptError(path, "front matter but no transcript after it", first_line)
     declared = Roster(meta.participants) if meta.participants else None
@@ -321,9 +321,10 @@ def _yaml_problem(exc: yaml.YAMLError, source: str) -> tuple[str, int]:
     return f"front matter is not valid YAML: {problem}", line + 2
 
 
-def _meta_from(front: dict | None, path: str) -> SourceMeta:
-    """Build the source metadata from front matter, or from the file's path alone."""
-    slug, title = path_identity(path)
+def _meta_from(front: dict | None, path: str, folders: int = 0) -> SourceMeta:
+    """Build the source metadata from front matter, or from the file's path alone (with
+    `folders` folders naming a generic file name, when the ingest asks for more than one)."""
+    slug, title = path_identity(path, folders or 1)
     if front is None:
         return SourceMeta(slug=slug, title=title or slug)
     known = {"slug", "title", "date", "venue", "url", "youtube_url", "link", "participants",
@@ -364,29 +365,68 @@ def slugify(text: str) -> str:
     return _SLUG_JUNK.sub("-", text.lower()).strip("-")
 
 
-def path_identity(path: str) -> tuple[str, str]:
+def path_identity(path: str, folders: int = 1) -> tuple[str, str]:
     """The slug and title a file's path gives it.
 
     A generic file name (``ep-012/transcript.md``) or a bare number (``ep-012/3.srt``)
     leaves the naming to its folder, so every episode folder is its own source and keeps
-    its slug from run to run.
+    its slug from run to run. Where episode folders share a name (``Season 1/Episode 3``
+    and ``Season 2/Episode 3``) the ingest asks for more of the folders above.
+
+    Args:
+        path: The file's path.
+        folders: How many folders, from the file's own upwards, name a file whose own
+            name is generic; 1 (its folder alone) unless the collection needs more.
+
+    Returns:
+        The slug and the title.
     """
     pure = PurePath(path)
-    stem = pure.name.split(".")[0] if not pure.name.startswith(".") else pure.stem
-    folder = pure.parent.name
-    base = stem.lower()
+    stem = _stem(pure)
     name = stem
-    if folder and folder not in (".", "..", "/") and (base in GENERIC_STEMS or base.isdigit()):
+    names = [stem]
+    if takes_folder_name(path):
+        folder = pure.parent.name
         name = folder
-        if base.isdigit() and not re.search(rf"(?<!\d)0*{int(base)}(?!\d)", folder):
+        if stem.isdigit() and not re.search(rf"(?<!\d)0*{int(stem)}(?!\d)", folder):
             name = f"{folder}-{stem}"
-    slug = slugify(name) or slugify(stem) or "transcript"
-    return slug, readable_title(name) or slug
+        names = [*_outer_folders(pure.parent, folders - 1), name]
+    slug = slugify("-".join(names)) or slugify(stem) or "transcript"
+    title = ", ".join(t for t in map(readable_title, names) if t)
+    return slug, title or slug
+
+
+def takes_folder_name(path: str) -> bool:
+    """Whether a file is named by its folder: a generic name (``ep-012/transcript.md``)
+    or a bare number (``ep-012/3.srt``) says nothing of which episode it is."""
+    pure = PurePath(path)
+    base = _stem(pure).lower()
+    folder = pure.parent.name
+    return bool(folder) and folder not in (".", "..", "/") and (
+        base in GENERIC_STEMS or base.isdigit()
+    )
+
+
+def _stem(pure: PurePath) -> str:
+    """A file name without its suffixes (``captions.en.vtt`` is ``captions``)."""
+    return pure.name.split(".")[0] if not pure.name.startswith(".") else pure.stem
+
+
+def _outer_folders(folder: PurePath, count: int) -> list[str]:
+    """The names of up to `count` folders above `folder`, outermost first."""
+    found: list[str] = []
+    for parent in folder.parents:
+        if len(found) >= count:
+            break
+        if parent.name in ("", ".", ".."):
+            break  # the top of the path as named, or a relative path's climb
+        found.append(parent.name)
+    return found[::-1]
 
 
 def readable_title(name: str) -> str:
     """A title from a file or folder name: words capitalised, acronyms upper-case, numbers
-    without leading zeros, "ep" spelled out, and no word twice in a row."""
+    without leading zeros, "ep" and "s" (season) spelled out, and no word twice in a row."""
     words: list[str] = []
     for word in re.split(r"[-_\s.]+", name):
         if not word:
@@ -401,6 +441,13 @@ def readable_title(name: str) -> str:
         elif re.fullmatch(r"(?i)ep\d+", word):
             words.append("Episode")
             word = str(int(word[2:]))
+        elif match := re.fullmatch(r"(?i)s(\d{2,})|s(\d+)e(\d+)", word):
+            # "s01" and "s1e3" in folder names are seasons and episodes ("s3" may be AWS S3).
+            words.append("Season")
+            word = str(int(match[1] or match[2]))
+            if match[3]:
+                words += [word, "Episode"]
+                word = str(int(match[3]))
         else:
             word = word[:1].upper() + word[1:]
         if words and words[-1].lower() == word.lower():

@@ -53,7 +53,10 @@ class SourceOverrides:
     """Metadata given from outside a file: the command line, a sidecar file or a feed.
 
     Every field set here wins over what the file says; `participants` are merged with
-    the speakers the file names (their roles and full names win).
+    the speakers the file names (their roles and full names win). `folders` is weaker: it
+    only says how many folders name a file whose own name is generic, where episode folders
+    in the collection share a name (see `quotebot.bot.ingest.formats.path_identity`); the file's
+    front matter still wins over the name it gives.
     """
 
     slug: str | None = None
@@ -62,9 +65,11 @@ class SourceOverrides:
     url: str | None = None
     participants: tuple[Participant, ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
+    folders: int = 0
 
     def __bool__(self) -> bool:
-        return any((self.slug, self.title, self.date, self.url, self.participants, self.extra))
+        return any((self.slug, self.title, self.date, self.url, self.participants, self.extra,
+                    self.folders))
 
     def over(self, other: SourceOverrides | None) -> SourceOverrides:
         """These overrides with `other`'s filling the fields these leave unset."""
@@ -80,6 +85,7 @@ class SourceOverrides:
                 if p.name.lower() not in {q.name.lower() for q in self.participants}
             ),
             extra=tuple({**dict(other.extra), **dict(self.extra)}.items()),
+            folders=self.folders or other.folders,
         )
 
     def apply(self, meta: SourceMeta) -> SourceMeta:

@@ -1,12 +1,23 @@
-"""The realistic-collection check (issue 10, "Done when"): a small collection meets the targets."""
+"""The realistic-collection check (issue 10, "Done when"): a small collection meets the targets,
+and `quotebot bench --case realistic` runs it with the targets beside the numbers."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
+from click.testing import CliRunner
 
-from quotebot.bench.realistic import TARGETS, check, generate, half_remembered, normalise
+from quotebot.bench import realistic
+from quotebot.bench.realistic import (
+    TARGET_NAMES,
+    TARGETS,
+    check,
+    generate,
+    half_remembered,
+    normalise,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +61,42 @@ def test_half_remembered_queries_drop_swap_and_misspell():
     assert len(query.split()) == len(sentence.split()) - 2
     assert normalise(query) != normalise(sentence)
     assert sorted(normalise(query).replace(" ", "")) != sorted(normalise(sentence).replace(" ", ""))
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """`bench --case realistic` on one episode of each layout instead of 300."""
+
+    monkeypatch.setattr(realistic, "EPISODES", 7)
+    monkeypatch.setattr(realistic, "TURNS", 4)
+
+
+def test_the_bench_command_runs_the_realistic_case(tiny, tmp_path):
+    from quotebot.adapters.cli import cli
+
+    result = CliRunner().invoke(cli, ["bench", "--case", "realistic", "--queries", "40",
+                                      "--json", "--check", "--keep", str(tmp_path / "kept")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["case"] == "realistic" and summary["samples"] == 40
+    assert summary["collection"]["episodes"] == 7 and summary["ingest_problems"] == []
+    assert summary["passed"] and all(t["pass"] for t in summary["targets"])
+    # Each number is printed beside its target.
+    for key, target in TARGETS.items():
+        line = next(line for line in result.stderr.splitlines() if TARGET_NAMES[key] in line)
+        assert line.lstrip().startswith("PASS") and f"{summary[key]:.4f}" in line
+        assert f"target >= {target:.2f}" in line
+    assert "quotes leaking markup" in result.stderr
+    assert json.loads((tmp_path / "kept" / "summary.json").read_text())["samples"] == 40
+
+
+def test_check_fails_the_realistic_case_when_a_target_is_missed(tiny, monkeypatch, tmp_path):
+    from quotebot.adapters.cli import cli
+
+    monkeypatch.setitem(TARGETS, "exact@1", 1.01)  # out of reach: the case must say FAIL
+    result = CliRunner().invoke(cli, ["bench", "--case", "realistic", "--queries", "20",
+                                      "--check"])
+    assert result.exit_code == 1, result.output
+    assert "FAIL exact sentence, top 1" in result.stdout
+    plain = CliRunner().invoke(cli, ["bench", "--case", "realistic", "--queries", "20"])
+    assert plain.exit_code == 0, plain.output

@@ -31,6 +31,18 @@ async def test_misspelled_rare_words_are_corrected(library):
     assert "AlexNet" in await top(library, "alexnett was bulit on two gpus")
 
 
+@pytest.mark.parametrize("query, quote", [
+    ("secret sacue", "secret sauce"),  # "sauce" with two letters swapped
+    ("gpsu", "AlexNet"),
+    ("chaep ideas", "ideas are cheap"),
+    ("the vbie", "the vibe"),
+])
+async def test_swapped_letters_in_a_short_word_are_one_typo(library, query, quote):
+    # A slip of two neighbouring keys is one edit, also in words of five letters or fewer
+    # (Levenshtein counts it as two, past the one such words are allowed).
+    assert quote in await top(library, query)
+
+
 async def test_speaker_filter(library):
     greg = library.resolve_speaker("brockman")
     found = await library.search("control your inputs", speaker=greg)
