@@ -5,6 +5,7 @@ from __future__ import annotations
 from quotebot.bot.models import (
     ErrorReply,
     HelpReply,
+    Hint,
     ListReply,
     Quote,
     QuoteReply,
@@ -24,6 +25,11 @@ def attribution(quote: Quote) -> str:
 def render_quote(quote: Quote) -> str:
     listen = f"\n  Listen at {quote.timestamp}: {quote.moment_url}" if quote.moment_url else ""
     return f"“{quote.text}”\n  {attribution(quote)}{listen}"
+
+
+def hint_text(hint: Hint) -> str:
+    """A suggestion in the text grammar: its prose, then what to type."""
+    return " ".join(part for part in (hint.text, hint.spelled) if part)
 
 
 def render_text(reply: Reply) -> str:
@@ -47,11 +53,11 @@ def render_text(reply: Reply) -> str:
     if isinstance(reply, ListReply):
         return reply.title + "\n" + "\n".join(f"  {item}" for item in reply.items)
     if isinstance(reply, HelpReply):
-        width = max((len(u) for u, _ in reply.entries), default=0)
-        rows = [f"  {usage.ljust(width)}  {desc}" for usage, desc in reply.entries]
+        width = max((len(e.usage) for e in reply.entries), default=0)
+        rows = [f"  {e.usage.ljust(width)}  {e.help}" for e in reply.entries]
         return reply.title + "\n" + "\n".join(rows)
     if isinstance(reply, ErrorReply):
-        lines = [reply.message] + [f"  · {s}" for s in reply.suggestions]
+        lines = [reply.message] + [f"  · {hint_text(h)}" for h in reply.suggestions]
         return "\n".join(lines)
     if isinstance(reply, TextReply):
         return reply.text

@@ -9,7 +9,9 @@ import re
 from quotebot.bot.library import EXACT, STYLES, LookupFailed, Source, Speaker, styled
 from quotebot.bot.models import (
     ErrorReply,
+    HelpEntry,
     HelpReply,
+    Hint,
     ListReply,
     QuoteReply,
     Reply,
@@ -135,7 +137,8 @@ async def search(request: Request, services: Services) -> Reply:
     query = str(request.arg("query", "")).strip()
     if not query:
         return ErrorReply("Type a few words of the quote you are looking for.",
-                          ("/quote ideas are cheap", "/quote random"))
+                          (Hint(request=Request("search", {"query": "ideas are cheap"})),
+                           Hint(request=Request("random"))))
     if len(query) > MAX_QUERY_CHARS:
         return ErrorReply(
             f"That search is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}. "
@@ -156,10 +159,10 @@ async def search(request: Request, services: Services) -> Reply:
     if not total and not services.library.sources:
         return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
     if not total:
-        hints = ["Try fewer words, or the words you are surest of."]
+        hints = [Hint("Try fewer words, or the words you are surest of.")]
         if speaker or source:
-            hints.append("Try again without the speaker or source filter.")
-        hints.append("/quote speakers lists who is quoted.")
+            hints.append(Hint("Try again without the speaker or source filter."))
+        hints.append(Hint("lists who is quoted:", request=Request("speakers")))
         return ErrorReply(f"No quote matches “{shorten(query, 80)}”.", tuple(hints))
     if not quotes:
         return ErrorReply(f"No more matches for “{shorten(query, 80)}” — that was all of them.")
@@ -210,16 +213,17 @@ async def show(request: Request, services: Services) -> Reply:
         quote = await services.library.get_highlight(int(request.arg("highlight")), style)
         if quote is None:
             return ErrorReply("That highlight is gone (its transcript was changed).",
-                              ("/quote random",))
+                              (Hint(request=Request("random")),))
     else:
         try:
             quote_id = int(request.arg("id"))
         except (TypeError, ValueError):
-            return ErrorReply("Give the quote's number, e.g. /quote show 42.")
+            return ErrorReply("Give the quote's number.",
+                              (Hint(request=Request("show", {"id": 42})),))
         quote = await services.library.get(quote_id, style)
         if quote is None:
             return ErrorReply(f"There is no quote #{quote_id}.",
-                              ("Search for it instead: /quote <a few words>",))
+                              (Hint("Search for it instead:", command="search"),))
     around = int(request.arg("context", 2))
     context = await services.library.context(quote, around) if around else []
     note = None
@@ -278,7 +282,7 @@ def help_reply(registry: Registry) -> HelpReply:
     """Help for every command, generated from the registry."""
     return HelpReply(
         "quotebot — find and share exact quotes",
-        tuple((c.usage(), c.help) for c in registry),
+        tuple(HelpEntry(c.name, c.usage(), c.help) for c in registry),
     )
 
 

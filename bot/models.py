@@ -292,21 +292,49 @@ class TextReply:
 
 
 @dataclass(frozen=True)
+class HelpEntry:
+    """One command in help: its name, its usage in the text grammar (console, Slack), and
+    what it does. Adapters with their own syntax (Discord) write the usage from `command`."""
+
+    command: str
+    usage: str
+    help: str
+
+
+@dataclass(frozen=True)
 class HelpReply:
-    """Help generated from the command registry: (usage, description) pairs."""
+    """Help generated from the command registry."""
 
     title: str
-    entries: tuple[tuple[str, str], ...]
+    entries: tuple[HelpEntry, ...]
     public: bool = False
 
 
 @dataclass(frozen=True)
+class Hint:
+    """One suggestion in an error: prose (`text`) and maybe something to try, an example
+    `request` or a `command` whose usage is shown. `spelled` is that request or usage in
+    the text grammar (console, Slack), filled in by the registry; Discord writes its own."""
+
+    text: str = ""
+    request: Request | None = None
+    command: str | None = None
+    spelled: str = ""
+
+
+@dataclass(frozen=True)
 class ErrorReply:
-    """Something the user can fix: the message and a few suggestions. Always private."""
+    """Something the user can fix: the message and a few suggestions. Always private.
+
+    Suggestions given as strings are prose (`Hint(text)`)."""
 
     message: str
-    suggestions: tuple[str, ...] = ()
+    suggestions: tuple[Hint, ...] = ()
     public: bool = False
+
+    def __post_init__(self) -> None:
+        hints = tuple(h if isinstance(h, Hint) else Hint(str(h)) for h in self.suggestions)
+        object.__setattr__(self, "suggestions", hints)
 
 
 Reply = QuoteReply | ListReply | TextReply | HelpReply | ErrorReply

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from quotebot.bot.models import ErrorReply, Reply, Request
+from quotebot.bot.models import ErrorReply, Hint, Reply, Request
 
 if TYPE_CHECKING:
     from quotebot.bot.library import QuoteLibrary
@@ -131,15 +131,19 @@ class Registry:
 
     async def dispatch(self, request: Request, services: Services) -> Reply:
         """Run the request's command. Never raises: failures become friendly ErrorReplies."""
+        reply = await self._run(request, services)
+        return self.spell(reply) if isinstance(reply, ErrorReply) else reply
+
+    async def _run(self, request: Request, services: Services) -> Reply:
         command = self.get(request.command)
         if command is None:
             return ErrorReply(
                 f"There is no command “{request.command}”.",
-                tuple(c.usage() for c in self.commands[:4]),
+                tuple(Hint(command=c.name) for c in self.commands[:4]),
             )
         problem = validate(command, request)
         if problem:
-            return ErrorReply(problem, (command.usage(),))
+            return ErrorReply(problem, (Hint(command=command.name),))
         try:
             reply = await command.handler(request, services)
         except Exception:
@@ -148,9 +152,41 @@ class Registry:
         verb = request.args.get(DID_YOU_MEAN)
         if verb and isinstance(reply, ErrorReply) and not request.args.get("offset"):
             word = " ".join(str(v) for k, v in request.args.items() if k == "query")
-            return ErrorReply(f"Unknown command “{word}”. Did you mean /quote {verb}?",
-                              tuple(c.usage() for c in self.commands))
+            return ErrorReply(f"Unknown command “{word}”.",
+                              (Hint("Did you mean", command=verb),
+                               *(Hint(command=c.name) for c in self.commands if c.name != verb)))
         return reply
+
+    def spell(self, reply: ErrorReply) -> ErrorReply:
+        """`reply` with each suggestion's request or command written in the text grammar."""
+        hints = []
+        for hint in reply.suggestions:
+            spelled = hint.spelled
+            if hint.request is not None:
+                spelled = self.invocation(hint.request)
+            elif hint.command is not None and (command := self.get(hint.command)):
+                spelled = command.usage()
+            hints.append(replace(hint, spelled=spelled))
+        return replace(reply, suggestions=tuple(hints))
+
+    def invocation(self, request: Request, prefix: str = "/quote") -> str:
+        """`request` as the text grammar asks for it: `/quote ideas are cheap by:ilya`."""
+        command = self.get(request.command)
+        if command is None:
+            return f"{prefix} {request.command}"
+        # A search is what any words ask for: the verb is left out.
+        parts = [prefix] if command.name == "search" else [prefix, command.name]
+        keyed = []
+        for opt in command.options:
+            value = request.args.get(opt.name)
+            if value is None or value == "" or "text" not in opt.platforms:
+                continue
+            text = str(value)
+            if opt.keyword:
+                keyed.append(f'{opt.keyword}:"{text}"' if " " in text else f"{opt.keyword}:{text}")
+            else:
+                parts.append(text)
+        return " ".join(parts + keyed)
 
 
 def validate(command: Command, request: Request) -> str | None:

@@ -11,10 +11,11 @@ import discord
 
 from quotebot.adapters.discord.components import QuoteButton
 from quotebot.adapters.discord.custom_ids import Pressed, encode
-from quotebot.bot.grammar import parse
 from quotebot.bot.models import (
     ErrorReply,
+    HelpEntry,
     HelpReply,
+    Hint,
     ListReply,
     Quote,
     QuoteReply,
@@ -256,49 +257,32 @@ def slash_invocation(request: Request, command: Command | None = None) -> str:
     return " ".join(parts)
 
 
-def _slash_parts(text: str, registry: Registry | None) -> tuple[str | None, str]:
-    """(slash command, trailing prose) for a text-grammar usage or example, else (None, text).
-
-    `/quote random [by:<speaker>]` → `/quote random [speaker:<speaker>]`;
-    `/quote ideas are cheap by:ilya` → `/quote search query:ideas are cheap speaker:ilya`;
-    `/quote speakers lists who is quoted.` → (`/quote speakers`, `lists who is quoted.`).
-    """
-    if registry is None or not text.startswith(PREFIX + " "):
-        return None, text
-    for command in registry:
-        if text == command.usage(PREFIX):
-            return slash_usage(command), ""
-    if "<" in text:
-        return None, text
-    request = parse(text, registry)
-    if not isinstance(request, Request):
-        return None, text
-    command = registry.get(request.command)
-    tail = ""
-    head = f"{PREFIX} {request.command}"
-    if command is not None and not any("text" in o.platforms for o in command.options) \
-            and text.lower().startswith(head):
-        tail = text[len(head):].strip()  # a command without arguments: the rest is prose
-    return slash_invocation(request, command), tail
-
-
-def slash_hint(text: str, registry: Registry | None) -> str:
-    """A text-grammar usage or example rewritten as its Discord slash command."""
-    code, tail = _slash_parts(text, registry)
-    return text if code is None else f"{code} {tail}".strip()
+def slash_hint(hint: Hint, registry: Registry | None) -> str | None:
+    """What a suggestion asks to try, as the Discord slash command: an example request as
+    its invocation, a command as its usage (the text grammar's spelling without a registry)."""
+    if registry is not None:
+        if hint.request is not None:
+            return slash_invocation(hint.request, registry.get(hint.request.command))
+        if hint.command is not None and (command := registry.get(hint.command)):
+            return slash_usage(command)
+    return hint.spelled or None
 
 
 def help_embed(reply: HelpReply, registry: Registry | None) -> discord.Embed:
     embed = discord.Embed(title=verbatim(reply.title, TITLE_MAX), colour=COLOUR)
-    entries = list(reply.entries)
+    entries = [(_usage(e, registry), e.help) for e in reply.entries]
     for usage, description in entries[:FIELDS_MAX]:
-        embed.add_field(name=field_value(slash_hint(usage, registry), FIELD_NAME_MAX),
+        embed.add_field(name=field_value(usage, FIELD_NAME_MAX),
                         value=field_value(description), inline=False)
     if len(entries) > FIELDS_MAX:
-        rest = "\n".join(f"{code(clip(slash_hint(u, registry), 200))} — {escape(d)}"
-                         for u, d in entries[FIELDS_MAX:])
+        rest = "\n".join(f"{code(clip(u, 200))} — {escape(d)}" for u, d in entries[FIELDS_MAX:])
         embed.description = cut_escaped(rest, DESCRIPTION_MAX)
     return embed
+
+
+def _usage(entry: HelpEntry, registry: Registry | None) -> str:
+    command = registry.get(entry.command) if registry is not None else None
+    return slash_usage(command) if command is not None else entry.usage
 
 
 def list_embed(reply: ListReply) -> discord.Embed:
@@ -321,11 +305,11 @@ def error_content(reply: ErrorReply, registry: Registry | None) -> str:
     if reply.suggestions:
         lines.append("Try:")
         for hint in reply.suggestions:
-            command, tail = _slash_parts(hint, registry)
-            if command:
-                lines.append(f"• {code(clip(command, 300))} {escape(tail)}".rstrip())
-            else:
-                lines.append(f"• {escape(hint)}")
+            typed = slash_hint(hint, registry)
+            parts = [escape(hint.text)] if hint.text else []
+            if typed:
+                parts.append(code(clip(typed, 300)))
+            lines.append("• " + " ".join(parts))
     return cut_escaped("\n".join(lines), CONTENT_MAX)
 
 

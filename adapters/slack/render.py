@@ -20,6 +20,7 @@ from quotebot.bot.models import (
     SHARE,
     ErrorReply,
     HelpReply,
+    Hint,
     ListReply,
     Quote,
     QuoteReply,
@@ -136,16 +137,22 @@ def render(reply: Reply) -> Message:
     elif isinstance(reply, HelpReply):
         blocks = _list_blocks(
             f"*{clip(reply.title, 200)}*",
-            [f"`{clip(usage, 200)}` — {clip(text, ITEM_MAX)}" for usage, text in reply.entries],
+            [f"`{clip(e.usage, 200)}` — {clip(e.help, ITEM_MAX)}" for e in reply.entries],
         )
     elif isinstance(reply, ErrorReply):
         blocks = _list_blocks(f":warning: {channel_links(clip(reply.message, 1000))}",
-                              [f"• {clip(s, ITEM_MAX)}" for s in reply.suggestions])
+                              [f"• {_hint(h)}" for h in reply.suggestions])
     elif isinstance(reply, TextReply):
         blocks = [_section(channel_links(clip(reply.text, SECTION_MAX)))]
     else:
         raise TypeError(f"Slack cannot show a {type(reply).__name__}")
     return {"text": _nonblank(fallback(reply)), "blocks": _within_block_limit(blocks)}
+
+
+def _hint(hint: Hint) -> str:
+    """A suggestion: its prose, then what to type as code."""
+    typed = f"`{clip(hint.spelled, 200)}`" if hint.spelled else ""
+    return " ".join(part for part in (clip(hint.text, ITEM_MAX), typed) if part)
 
 
 def _within_block_limit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from quotebot.bot.daily.schedule import (
 )
 from quotebot.bot.daily.scheduler import Clock, Scheduler, Sleep, channel_of, plan, utc_now
 from quotebot.bot.library import LookupFailed, QuoteLibrary, quote_from_row
-from quotebot.bot.models import ChannelRef, Quote, QuoteReply, UserRef
+from quotebot.bot.models import ChannelRef, Hint, Quote, QuoteReply, UserRef
 from quotebot.store.daily import DailyStore, Subscription, parse_iso
 from quotebot.store.quotes import RAND_KEY_MAX
 
@@ -45,7 +45,7 @@ OPERATOR = UserRef("cli", "operator", "operator", is_admin=True)
 class DailyError(Exception):
     """A daily request we refuse; `message` and `suggestions` are for the user."""
 
-    def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, suggestions: tuple[str | Hint, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.suggestions = suggestions
@@ -256,12 +256,12 @@ class DailyService:
         sub = await self.store.find(channel.platform, channel.workspace, channel.channel)
         if sub is None:
             raise DailyError(f"There is no daily quote in {mention(channel.channel)}.",
-                             ("Set one up first: /quote daily set",))
+                             (Hint("Set one up first:", command="daily set"),))
         self._require(actor, sub, "post this daily quote")
         row = await self.store.pick(sub.id, rand_key=self.rng.randint(0, RAND_KEY_MAX))
         if row is None:
             raise DailyError("No quote matches this daily quote's filters any more.",
-                             ("Set it again with other filters: /quote daily set",))
+                             (Hint("Set it again with other filters:", command="daily set"),))
         quote = quote_from_row(row)
         poster = self.posters.get(channel.platform)
         if poster is None:

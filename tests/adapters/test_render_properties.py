@@ -17,10 +17,13 @@ from quotebot.adapters.slack import render as slack_render
 from quotebot.bot.all_commands import build_registry
 from quotebot.bot.models import (
     ErrorReply,
+    HelpEntry,
     HelpReply,
+    Hint,
     ListReply,
     Quote,
     QuoteReply,
+    Request,
     SearchState,
     TextReply,
 )
@@ -68,11 +71,15 @@ REPLIES = st.one_of(
     quote_replies(),
     st.builds(ListReply, TEXT, st.lists(TEXT, max_size=80).map(tuple), st.booleans()),
     st.builds(TextReply, TEXT, st.booleans()),
-    st.builds(HelpReply, TEXT, st.lists(st.tuples(TEXT, TEXT), max_size=40).map(tuple)),
+    st.builds(HelpReply, TEXT, st.lists(st.builds(HelpEntry, TEXT, TEXT, TEXT), max_size=40)
+              .map(tuple)),
     st.builds(ErrorReply, TEXT, st.lists(TEXT, max_size=6).map(tuple)),
-    st.builds(ErrorReply, TEXT, st.lists(st.sampled_from(
-        [c.usage() for c in REGISTRY] + ["/quote ideas are cheap by:ilya"]), max_size=6)
-        .map(tuple)),
+    st.builds(ErrorReply, TEXT, st.lists(st.builds(
+        Hint, TEXT, st.none() | st.builds(Request, st.sampled_from(REGISTRY.names()),
+                                          st.dictionaries(st.sampled_from(["query", "speaker",
+                                                                           "source", "id"]),
+                                                          TEXT, max_size=3)),
+        st.none() | st.sampled_from(REGISTRY.names()), TEXT), max_size=6).map(tuple)),
 )
 
 

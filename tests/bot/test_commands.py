@@ -114,8 +114,9 @@ async def test_empty_and_overlong_queries_get_clear_errors(registry, services):
 async def test_help_is_generated_from_the_registry(registry, services):
     reply = await run(registry, services, "/quote help")
     assert isinstance(reply, HelpReply)
-    usages = [u for u, _ in reply.entries]
+    usages = [e.usage for e in reply.entries]
     assert usages == [c.usage() for c in registry]
+    assert [e.command for e in reply.entries] == [c.name for c in registry]
     assert "/quote random [by:<speaker>] [in:<source>]" in usages
 
 

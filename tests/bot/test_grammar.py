@@ -43,8 +43,11 @@ async def test_near_miss_verb_suggests_the_command_when_nothing_matches(registry
     assert request.command == "search" and request.args["query"] == "randon"
     reply = await registry.dispatch(request, services)
     assert isinstance(reply, ErrorReply)
-    assert "Unknown command “randon”. Did you mean /quote random?" == reply.message
-    assert any("/quote search" in s for s in reply.suggestions)
+    assert "Unknown command “randon”." == reply.message
+    first = reply.suggestions[0]
+    assert (first.text, first.command, first.spelled) == (
+        "Did you mean", "random", "/quote random [by:<speaker>] [in:<source>]")
+    assert any(h.spelled.startswith("/quote search") for h in reply.suggestions)
 
 
 async def test_a_word_one_typo_from_a_verb_is_still_searched(registry, services):

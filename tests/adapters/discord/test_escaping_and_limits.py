@@ -14,10 +14,13 @@ from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import (
     ChannelRef,
     ErrorReply,
+    HelpEntry,
     HelpReply,
+    Hint,
     ListReply,
     Quote,
     QuoteReply,
+    Request,
     TextReply,
 )
 from quotebot.store.quotes import NewQuote, SpeakerInfo
@@ -75,8 +78,11 @@ def test_a_later_masked_link_in_a_quote_is_not_live():
 def test_lists_help_errors_titles_and_notes_are_escaped(registry):
     replies = [
         ListReply(f"Speakers {EVIL}", (f"Support {EVIL}", f"**x** {EVIL}")),
-        HelpReply(f"Help {EVIL}", ((f"/quote x {EVIL}", f"does {EVIL}"),) * 30),
-        ErrorReply(f"No speaker called “{EVIL}”.", (f"Try {EVIL}", f"/quote by:x {EVIL}")),
+        HelpReply(f"Help {EVIL}", (HelpEntry(f"x {EVIL}", f"/quote x {EVIL}", f"does {EVIL}"),)
+                  * 30),
+        ErrorReply(f"No speaker called “{EVIL}”.",
+                   (f"Try {EVIL}", Hint(request=Request("search", {"query": "x",
+                                                                   "speaker": EVIL})))),
         TextReply(f"Done {EVIL}"),
         QuoteReply((_quote(),), note=f"Showing {EVIL}"),
     ]
@@ -136,8 +142,8 @@ def test_a_long_quote_with_long_names_fits_the_embed_total():
 
 
 def test_help_with_many_long_entries_fits():
-    reply = HelpReply("H" * 300, tuple((f"/quote cmd{i} " + "u" * 300, "d" * 2000)
-                                       for i in range(40)))
+    reply = HelpReply("H" * 300, tuple(HelpEntry(f"cmd{i}", f"/quote cmd{i} " + "u" * 300,
+                                                 "d" * 2000) for i in range(40)))
     embed = render(reply).embed
     assert len(embed) <= EMBED_TOTAL_MAX and len(embed.fields) <= 25
     assert len(embed.title) <= 256
@@ -165,7 +171,8 @@ async def test_a_daily_post_of_a_huge_quote_is_sent(fake, services, registry):
 def test_a_message_cut_inside_a_code_span_leaves_no_live_link(registry):
     # Suggestions are shown as code spans, whose contents are raw: cut inside one, the rest
     # would render as markdown.
-    hint = f"/quote {'padding ' * 20}{EVIL} by:ilya"
+    hint = Hint(request=Request("search", {"query": f"{'padding ' * 20}{EVIL}",
+                                           "speaker": "ilya"}))
     for size in range(1500, 2100, 7):
         reply = ErrorReply("x" * size, (hint,) * 3)
         content = render(reply, registry=registry).content

@@ -29,10 +29,13 @@ from quotebot.bot.models import (
     SHARE,
     Action,
     ErrorReply,
+    HelpEntry,
     HelpReply,
+    Hint,
     ListReply,
     Quote,
     QuoteReply,
+    Request,
     SearchState,
     TextReply,
     quote_request,
@@ -262,23 +265,28 @@ def test_render_clips_a_huge_quote_to_discords_limits():
 
 def test_render_error_is_private_with_slash_suggestions(registry):
     reply = ErrorReply("No quote matches “zzz”.",
-                       ("Try fewer words.", "/quote random [by:<speaker>] [in:<source>]",
-                        "/quote ideas are cheap by:ilya", "/quote speakers lists who is quoted."))
+                       ("Try fewer words.", Hint(command="random"),
+                        Hint(request=Request("search", {"query": "ideas are cheap",
+                                                        "speaker": "ilya"})),
+                        Hint("lists who is quoted:", request=Request("speakers"))))
     out = render(reply, public=True, registry=registry)
     assert out.ephemeral and out.embed is None and out.view is None
     assert out.content.splitlines() == [
         "No quote matches “zzz”.", "Try:", "• Try fewer words.",
         "• `/quote random [speaker:<speaker>] [source:<source>]`",
         "• `/quote search query:ideas are cheap speaker:ilya`",
-        "• `/quote speakers` lists who is quoted.",
+        "• lists who is quoted: `/quote speakers`",
     ]
 
 
-def test_slash_hint_leaves_prose_and_unknown_usages_alone(registry):
-    assert slash_hint("Ingest a transcript: quotebot ingest PATH", registry) == \
-        "Ingest a transcript: quotebot ingest PATH"
-    assert slash_hint("/quote nothing <x>", registry) == "/quote nothing <x>"
-    assert slash_hint("/quote show 42", None) == "/quote show 42"
+def test_slash_hint_writes_requests_and_commands_never_prose(registry):
+    assert slash_hint(Hint("Ingest a transcript: quotebot ingest PATH"), registry) is None
+    assert slash_hint(Hint(command="nothing", spelled="/quote nothing"), registry) == \
+        "/quote nothing"
+    assert slash_hint(Hint(request=Request("show", {"id": 42}), spelled="/quote show 42"),
+                      None) == "/quote show 42"
+    assert slash_hint(Hint(request=Request("show", {"id": 42})), registry) == \
+        "/quote show id:42"
 
 
 def test_render_help_uses_slash_usages(registry):
@@ -297,7 +305,8 @@ def test_render_list_text_and_limits():
     assert len(description) <= DESCRIPTION_MAX and description.endswith("more")
     text = render(TextReply("a" * 5000, public=True))
     assert not text.ephemeral and len(text.content) <= CONTENT_MAX
-    assert render(HelpReply("Help", (("/quote x", "does x"),))).embed.fields[0].value == "does x"
+    help_reply = HelpReply("Help", (HelpEntry("x", "/quote x", "does x"),))
+    assert render(help_reply).embed.fields[0].value == "does x"
 
 
 def test_clip_and_verbatim():

@@ -10,7 +10,9 @@ from quotebot.adapters.slack.render import BLOCKS_MAX, SECTION_MAX, clip, escape
 from quotebot.adapters.slack.requests import BUTTON_VALUE_MAX, action_request, encode_button
 from quotebot.bot.models import (
     ErrorReply,
+    HelpEntry,
     HelpReply,
+    Hint,
     ListReply,
     Quote,
     QuoteReply,
@@ -100,10 +102,13 @@ def test_a_button_whose_state_does_not_fit_is_left_out():
 
 
 def test_help_error_and_text_replies():
-    helped = render(HelpReply("quotebot", (("/quote show <id>", "A quote by id."),)))
+    helped = render(HelpReply("quotebot",
+                              (HelpEntry("show", "/quote show <id>", "A quote by id."),)))
     assert "`/quote show &lt;id&gt;` — A quote by id." in sections(helped)[0]
     error = render(ErrorReply("No <match>", ("Try fewer words.",)))
     assert sections(error) == [":warning: No &lt;match&gt;\n• Try fewer words."]
+    hinted = render(ErrorReply("None", (Hint("Try:", spelled="/quote <x>"),)))
+    assert sections(hinted) == [":warning: None\n• Try: `/quote &lt;x&gt;`"]
     assert render(TextReply("Done & dusted"))["blocks"][0]["text"]["text"] == "Done &amp; dusted"
     noted = render(QuoteReply((quote(1, speaker=None),), note="From <the> archive"))
     assert "*Unknown speaker*" in noted["blocks"][1]["elements"][0]["text"]
