@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import logging
 import sys
+from importlib import resources
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import click
 import platformdirs
 
 from quotebot.adapters.cli_support import Settings, print_progress, registry, run_async
-from quotebot.adapters.console import Console
+from quotebot.adapters.console import Console, LineReader
 from quotebot.adapters.ingest_view import IngestView, plural
 from quotebot.adapters.text import render_text
 from quotebot.bot.app import open_services
@@ -106,7 +106,7 @@ def search(settings: Settings, query, speaker, source, limit, as_json, exact) ->
     run_async(lambda: run_command(settings, "search", args, as_json))
 
 
-@cli.command()
+@cli.command(short_help="A random highlight worth posting, no repeats.")
 @click.option("--speaker", "-s", help="Only quotes by this person.")
 @click.option("--source", help="Only quotes from this source.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
@@ -204,7 +204,7 @@ def stats(settings: Settings, as_json: bool) -> None:
     run_async(main)
 
 
-@cli.command()
+@cli.command(short_help="Add transcripts: files, folders or podcast feeds.")
 # readable=False: one unreadable file must not make click refuse the whole batch; the
 # ingester names it with its reason and reads the rest.
 @click.argument("paths", nargs=-1, required=True,
@@ -251,7 +251,22 @@ def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, prune: bool
     run_async(main)
 
 
-@cli.command()
+@cli.command(short_help="Read a guide: quotebot docs discord, slack, ...")
+@click.argument("name", required=False)
+def docs(name: str | None) -> None:
+    """Print one of the guides installed with quotebot (without NAME: list them)."""
+    guides = {p.name.removesuffix(".md"): p for p in resources.files("quotebot.docs").iterdir()
+              if p.name.endswith(".md")}
+    if name is None or name.removesuffix(".md") not in guides:
+        if name is not None:
+            click.echo(f"error: there is no guide called “{name}”.", err=True)
+        click.echo("Guides: " + ", ".join(sorted(guides)) + "  (quotebot docs NAME)",
+                   err=name is not None)
+        sys.exit(0 if name is None else 2)
+    click.echo(guides[name.removesuffix(".md")].read_text(encoding="utf-8"))
+
+
+@cli.command(short_help="A console chat: /quote lines as in Discord or Slack.")
 @click.pass_obj
 def chat(settings: Settings) -> None:
     """A console chat: type `/quote ...` lines as you would in Discord or Slack."""
@@ -260,29 +275,19 @@ def chat(settings: Settings) -> None:
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress, watch=True) as services:
             console = Console(registry(), services)
-            interactive = sys.stdin.isatty()
-            if interactive:
-                click.echo("quotebot chat — try `/quote help`; Ctrl-D to leave.")
-            while True:
-                try:
-                    line = await asyncio.to_thread(_read_line, interactive)
-                except EOFError:
-                    return 0
-                if not line.strip():
-                    continue
-                click.echo(render_text(await console.run(line)))
-                click.echo()
+            lines = LineReader(sys.stdin.isatty(), settings.db.parent / "chat_history")
+            if lines.interactive:
+                click.echo("quotebot chat — try `/quote help`; Ctrl-D or Ctrl-C to leave.")
+            try:
+                while (line := await lines.read()) is not None:
+                    if line.strip():
+                        click.echo(render_text(await console.run(line)))
+                        click.echo()
+            finally:
+                lines.close()
+            return 0
 
     run_async(main)
-
-
-def _read_line(interactive: bool) -> str:
-    if interactive:
-        return input("> ")
-    line = sys.stdin.readline()
-    if not line:
-        raise EOFError
-    return line
 
 
 def _add_platform_commands() -> None:
@@ -306,3 +311,7 @@ _add_platform_commands()
 
 def main() -> None:
     cli(prog_name="quotebot")
+
+
+if __name__ == "__main__":
+    main()

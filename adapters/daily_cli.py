@@ -80,7 +80,7 @@ def _parse_now(value: str | None) -> datetime | None:
     return now
 
 
-@click.group("daily")
+@click.group("daily", short_help="Daily quote posts: add, list, remove, run once.")
 def daily() -> None:
     """Daily quote subscriptions (posted by `quotebot discord` / `quotebot slack`)."""
 

@@ -30,7 +30,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
     return sizes
 
 
-@click.command("bench")
+@click.command("bench", short_help="Benchmark ingest and serving at scale.")
 @click.option("--quotes", "-n", type=click.IntRange(min=200), default=1_000_000,
               show_default=True, help="Approximate corpus size in quotes.")
 @click.option("--sizes", callback=_sizes, metavar="N,N,...",

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("adapters", "bench", "bot", "store", "transcripts")
+FOLDERS = ("adapters", "bench", "bot", "docs", "store", "transcripts")
 
 
 def setuptools_config() -> dict:
@@ -115,6 +115,10 @@ def test_the_wheel_installs_one_import_name_and_ignores_a_foreign_bot(tmp_path):
                          timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     assert "ideas are cheap" in out.stdout and "Ilya Sutskever" in out.stdout
+    # The guides --help points at are installed with it.
+    guide = subprocess.run([str(home / "bin" / "quotebot"), "docs", "slack"], cwd=cwd, env=env,
+                           capture_output=True, text=True, check=True)
+    assert guide.stdout.startswith("# quotebot in Slack")
     # It ran the installed copy, not the checkout.
     where = subprocess.run([str(python), "-c", "import quotebot.bot; print(quotebot.bot.__file__)"],
                            cwd=cwd, env=env, capture_output=True, text=True, check=True)

@@ -30,7 +30,7 @@ def read_token(token_file: Path | None) -> str:
     if not token:
         raise click.ClickException(
             f"no Discord bot token: set {TOKEN_ENV} or pass --token-file FILE "
-            "(Developer Portal → your application → Bot → Reset Token; see docs/discord.md)"
+            "(Developer Portal → your application → Bot → Reset Token; see `quotebot docs discord`)"
         )
     return token
 
@@ -57,7 +57,7 @@ def _operator_logging() -> None:
             logger.setLevel(logging.INFO)
 
 
-@click.command("discord")
+@click.command("discord", short_help="Serve /quote in Discord.")
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
               help=f"Read the bot token from this file instead of {TOKEN_ENV}.")
 @click.option("--sync", is_flag=True,
@@ -71,7 +71,7 @@ def _operator_logging() -> None:
 @click.pass_obj
 def discord_command(settings, token_file: Path | None, sync: bool, guild_id: int | None,
                     shard_count: int | None, shard_ids: tuple[int, ...] | None) -> None:
-    """Serve /quote in Discord (token from DISCORD_TOKEN; see docs/discord.md)."""
+    """Serve /quote in Discord (token from DISCORD_TOKEN; see `quotebot docs discord`)."""
     if guild_id is not None and not sync:
         raise click.UsageError("--guild only makes sense with --sync")
     if shard_ids is not None:

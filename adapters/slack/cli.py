@@ -15,7 +15,7 @@ from quotebot.adapters.cli_support import registry, run_async, services_for
 log = logging.getLogger(__name__)
 
 
-@click.command("slack")
+@click.command("slack", short_help="Serve /quote in Slack (Socket Mode or HTTP).")
 @click.option("--port", type=click.IntRange(0, 65535), default=3000, show_default=True,
               envvar="PORT", help="HTTP mode: the port for /slack/events (env PORT).")
 @click.option("--host", default="0.0.0.0", show_default=True,
@@ -25,7 +25,7 @@ def slack_command(settings, port: int, host: str) -> None:
     """Serve /quote in Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.
 
     Reads SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_CLIENT_ID,
-    SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI and SLACK_API_URL; see docs/slack.md.
+    SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI and SLACK_API_URL; see `quotebot docs slack`.
     """
     from quotebot.adapters.slack.settings import SetupError, SlackSettings
 

@@ -85,7 +85,7 @@ class SlackSettings:
         missing = self.missing()
         if missing:
             return ("missing " + ", ".join(missing)
-                    + ": set it in the environment (see docs/slack.md)")
+                    + ": set it in the environment (see `quotebot docs slack`)")
         if self.socket_mode and not self.app_token.startswith("xapp-"):
             return "SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write"
         if self.socket_mode and self.oauth:

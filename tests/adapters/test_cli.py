@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -83,6 +87,32 @@ def test_chat_runs_the_text_grammar(run):
     assert "execution is everything" in result.stdout
     assert "/quote random [by:<speaker>] [in:<source>]" in result.stdout
     assert "whole number" in result.stdout
+
+
+def test_the_guides_help_points_at_are_readable_from_the_command_line(run):
+    listed = run("docs")
+    assert listed.exit_code == 0 and "discord" in listed.stdout and "slack" in listed.stdout
+    assert run("docs", "discord").stdout.startswith("# quotebot in Discord")
+    missing = run("docs", "nope")
+    assert missing.exit_code == 2 and "no guide called" in missing.stderr
+    assert "quotebot docs discord" in " ".join(run("discord", "--help").stdout.split())
+
+
+def test_ctrl_c_leaves_the_chat_at_once(tmp_path):
+    # The line being waited for is read on a daemon thread: a worker thread blocked in
+    # input() used to hold the process until Enter was pressed.
+    env = {**os.environ, "QUOTEBOT_DB": str(tmp_path / "chat.db")}
+    chat = subprocess.Popen([sys.executable, "-m", "quotebot.adapters.cli", "chat"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, text=True, cwd=tmp_path)
+    try:
+        chat.stdin.write("/quote ideas are cheap\n")
+        chat.stdin.flush()
+        assert "execution is everything" in chat.stdout.readline()  # waiting for a line now
+        chat.send_signal(signal.SIGINT)
+        assert chat.wait(timeout=10) == 130
+    finally:
+        chat.kill()
 
 
 def test_unreadable_database_is_a_clear_error(tmp_path):

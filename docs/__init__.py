@@ -1,0 +1,1 @@
+"""The operator guides, installed with the package so that `quotebot docs NAME` shows them."""
