@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quotebot.bot.models import ErrorReply, Hint, Reply, Request
 
 if TYPE_CHECKING:
+    from quotebot.bot.daily.service import DailyService
     from quotebot.bot.library import QuoteLibrary
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class Services:
     """What command handlers may use. Adapters build one and pass it in; nothing is global."""
 
     library: QuoteLibrary
-    daily: Any = None  # bot.daily.DailyService when the scheduler is running
+    daily: DailyService | None = None  # set while the bot's daily scheduler runs
 
 
 class ChannelId(str):

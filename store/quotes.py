@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 
 from quotebot.store import derived
 from quotebot.store.db import Database
+from quotebot.store.schema import GOOD_QUOTABILITY
 
 log = logging.getLogger(__name__)
 
-GOOD = 0.5  # quotability threshold of the partial "good" indexes in schema.py
+GOOD = GOOD_QUOTABILITY
 # Highlights scoring at least this stand alone; those under it may need context and are
 # drawn only after every highlight that stands alone (bot.highlights scores them).
 STANDALONE_SCORE = 0.45
@@ -128,11 +129,11 @@ def quote_filters(
 ) -> tuple[list[str], list]:
     """WHERE terms (over alias `q`) and parameters for the speaker/source/quality filters.
 
-    The literal `q.quotability >= 0.5` matches the partial indexes of schema.py, so SQLite
+    The literal `q.quotability >= GOOD` matches the partial indexes of schema.py, so SQLite
     can seek them.
     """
     where, params = _highlight_filters(speaker_id, source_id, alias="q")
-    return (["q.quotability >= 0.5", *where] if good else where), params
+    return ([f"q.quotability >= {GOOD}", *where] if good else where), params
 
 
 def _highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: str = "h"
@@ -695,9 +696,9 @@ class QuoteStore:
 
     async def stats(self) -> dict:
         row = await self.db.fetchone(
-            """
+            f"""
             SELECT (SELECT count(*) FROM quotes) AS quotes,
-                   (SELECT count(*) FROM quotes WHERE quotability >= 0.5) AS good_quotes,
+                   (SELECT count(*) FROM quotes WHERE quotability >= {GOOD}) AS good_quotes,
                    (SELECT count(*) FROM sources) AS sources,
                    (SELECT count(*) FROM speakers) AS speakers,
                    (SELECT count(*) FROM terms) AS terms,

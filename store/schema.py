@@ -197,14 +197,20 @@ MIGRATIONS: tuple[str, ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# Quotes scoring at least this (bot.ingest.quotability) are worth reading on their own: the
+# partial indexes below hold only those, and queries repeat this same literal (not a
+# parameter) so that SQLite can use them.
+GOOD_QUOTABILITY = 0.5
+
 # Indexes on random keys. Inserting into them costs a random page each; a bulk load into an
 # empty library drops them and builds them once at the end, by sorting (1M quotes: about a
 # third of the writer's time saved). Database.open recreates any that are missing, so a
 # load killed half-way leaves a slower, never a wrong, database.
 RANDOM_INDEXES: dict[str, str] = {
     "quotes_good":
-        "CREATE INDEX IF NOT EXISTS quotes_good ON quotes (rand_key) WHERE quotability >= 0.5",
+        "CREATE INDEX IF NOT EXISTS quotes_good ON quotes (rand_key) "
+        f"WHERE quotability >= {GOOD_QUOTABILITY}",
     "quotes_good_by_speaker":
         "CREATE INDEX IF NOT EXISTS quotes_good_by_speaker ON quotes (speaker_id, rand_key) "
-        "WHERE quotability >= 0.5",
+        f"WHERE quotability >= {GOOD_QUOTABILITY}",
 }

@@ -32,9 +32,11 @@ from __future__ import annotations
 import logging
 import re
 
+from quotebot.store.schema import GOOD_QUOTABILITY
+
 log = logging.getLogger(__name__)
 
-WORTH_READING = 0.5
+WORTH_READING = GOOD_QUOTABILITY  # the store's partial indexes hold the quotes above it
 
 _WORD = re.compile(r"[\w']+")
 _CLOSERS = "\"'”’»)] "
