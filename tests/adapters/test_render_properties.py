@@ -45,12 +45,20 @@ TEXT = _pieces | st.builds(lambda piece, times: piece * times, _pieces,
 NAME = st.none() | TEXT
 
 
+# Source URLs come from transcripts' metadata: hostile ones too, some that are links.
+URL = st.none() | TEXT | st.builds(
+    "{}://{}/{}".format, st.sampled_from(["https", "http", "javascript"]),
+    st.sampled_from(["www.youtube.com", "youtu.be", "evil.example", "[::1]", "[abc", "a b"]),
+    _pieces)
+
+
 @st.composite
 def quotes(draw) -> Quote:
     return Quote(draw(st.integers(1, 10**12)), draw(TEXT), draw(NAME), draw(TEXT),
                  draw(st.text(max_size=20)),
                  draw(st.none() | st.floats(0, 10**7, allow_nan=False)),
-                 draw(st.integers(0, 10**6)), draw(st.floats(0, 1)))
+                 draw(st.integers(0, 10**6)), draw(st.floats(0, 1)),
+                 speaker_role=draw(NAME), venue=draw(NAME), source_url=draw(URL))
 
 
 @st.composite
@@ -91,6 +99,10 @@ def test_discord_renders_any_reply_within_limits_and_inert(reply, public):
     assert out.content or out.embed
     if out.view is not None:
         for item in out.view.children:
+            if getattr(item, "url", None):  # a link button (Listen at …)
+                assert re.match(r"https?://\S+$", item.url) and len(item.url) <= 512
+                assert 0 < len(item.label) <= 80
+                continue
             assert len(item.custom_id) <= 100 and 0 < len(item.item.label) <= 80
     for text in message_texts(body):
         assert not live_links(text), text
@@ -131,7 +143,12 @@ def test_slack_renders_any_reply_within_block_kit_limits_and_inert(reply, intera
         elif block["type"] == "actions":
             assert interactive and 0 < len(block["elements"]) <= 25
             for button in block["elements"]:
-                assert len(button["value"]) <= 2000 and len(button["action_id"]) <= 255
+                if "url" in button:  # a link button (Listen at …)
+                    assert re.match(r"https?://\S+$", button["url"])
+                    assert len(button["url"]) <= 3000
+                else:
+                    assert len(button["value"]) <= 2000
+                assert len(button["action_id"]) <= 255
                 assert 0 < len(button["text"]["text"]) <= 75
         else:
             raise AssertionError(f"unexpected block {block['type']}")
