@@ -90,7 +90,11 @@ REPLIES = st.one_of(
 @EXAMPLES
 @given(REPLIES, st.none() | st.booleans())
 def test_discord_renders_any_reply_within_limits_and_inert(reply, public):
-    out = discord_render.render(reply, public=public, registry=REGISTRY)
+    assert_discord_message_ok(discord_render.render(reply, public=public, registry=REGISTRY))
+
+
+def assert_discord_message_ok(out) -> None:
+    """A rendered message Discord would accept, that pings nobody and links nowhere."""
     kwargs = out.send_kwargs()
     assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
     body = {"content": out.content, "embeds": [out.embed.to_dict()] if out.embed else [],
@@ -128,7 +132,11 @@ def _slack_texts(message: dict) -> list[str]:
 @EXAMPLES
 @given(REPLIES, st.booleans())
 def test_slack_renders_any_reply_within_block_kit_limits_and_inert(reply, interactive):
-    message = slack_render.render(reply, interactive=interactive)
+    assert_slack_message_ok(slack_render.render(reply, interactive=interactive), interactive)
+
+
+def assert_slack_message_ok(message: dict, interactive: bool) -> None:
+    """A rendered message within Block Kit's limits, with no mention or link markup."""
     assert 0 < len(message["text"]) <= 3000  # the fallback (Slack truncates at 40,000)
     blocks = message["blocks"]
     assert 0 < len(blocks) <= 50

@@ -186,3 +186,37 @@ def test_any_query_searches_without_raising(bundled_db, query, by, prefix):
             await db.close()
 
     asyncio.run(run())
+
+
+@EXAMPLES
+@given(line=st.one_of(LINE, st.lists(st.sampled_from(
+    ["/quote", "random", "search", "show", "context", "speakers", "sources", "help", "by:",
+     "in:", "ada", "engine", "ideas", "42", '"', "@everyone", "<@1>", "[x](https://e.x)",
+     "*", "`"]) | LINE, max_size=8).map(" ".join)))
+def test_any_command_line_answers_within_every_platforms_limits(bundled_db, line):
+    """Arbitrary text through the grammar and the command, then both renderers."""
+    from quotebot.adapters.discord import render as discord_render
+    from quotebot.adapters.slack import render as slack_render
+    from quotebot.bot.grammar import parse
+    from tests.adapters.test_render_properties import (
+        assert_discord_message_ok,
+        assert_slack_message_ok,
+    )
+
+    registry = build_registry()
+
+    async def answer():
+        request = parse(line if line.startswith("/quote") else f"/quote {line}", registry)
+        if not isinstance(request, Request):
+            return request
+        db = await Database.open(bundled_db)
+        try:
+            library = QuoteLibrary(db)
+            await library.load()
+            return await registry.dispatch(request, Services(library=library))
+        finally:
+            await db.close()
+
+    reply = asyncio.run(answer())
+    assert_discord_message_ok(discord_render.render(reply, registry=registry))
+    assert_slack_message_ok(slack_render.render(reply, interactive=True), True)
