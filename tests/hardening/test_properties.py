@@ -1,4 +1,5 @@
-"""Arbitrary text through every transcript format and through search: nothing raises."""
+"""Arbitrary input through every transcript format, feed and sidecar, search and the /quote
+commands up to both renderers: nothing raises, every reply within limits."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from quotebot.adapters.discord import render as discord_render
+from quotebot.adapters.slack import render as slack_render
 from quotebot.bot.all_commands import build_registry
 from quotebot.bot.app import ensure_bundled
+from quotebot.bot.grammar import parse
 from quotebot.bot.highlights import select
 from quotebot.bot.ingest.decode import decode
 from quotebot.bot.ingest.feeds import read_feed
@@ -24,6 +28,10 @@ from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import ErrorReply, QuoteReply, Request
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
+from tests.adapters.test_render_properties import (
+    assert_discord_message_ok,
+    assert_slack_message_ok,
+)
 
 EXAMPLES = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -195,14 +203,6 @@ def test_any_query_searches_without_raising(bundled_db, query, by, prefix):
      "*", "`"]) | LINE, max_size=8).map(" ".join)))
 def test_any_command_line_answers_within_every_platforms_limits(bundled_db, line):
     """Arbitrary text through the grammar and the command, then both renderers."""
-    from quotebot.adapters.discord import render as discord_render
-    from quotebot.adapters.slack import render as slack_render
-    from quotebot.bot.grammar import parse
-    from tests.adapters.test_render_properties import (
-        assert_discord_message_ok,
-        assert_slack_message_ok,
-    )
-
     registry = build_registry()
 
     async def answer():

@@ -288,6 +288,36 @@ def test_a_line_over_the_limit_is_refused_naming_file_and_line(tmp_path):
     )
 
 
+@pytest.mark.parametrize("kind", ["whisper", "podcast"])
+def test_a_json_transcript_on_one_line_is_not_held_to_the_line_limit(tmp_path, kind):
+    """json.dump (and Whisper) write a transcript as one line: the line limit, meant for
+    text, refused every JSON transcript over 1 MB."""
+    if kind == "whisper":
+        data = {"segments": [{"start": i * 2.0, "end": i * 2.0 + 2, "speaker": f"SPEAKER_0{i % 2}",
+                              "text": f" The engine weaves algebraic patterns number {i}."}
+                             for i in range(20_000)]}
+    else:
+        data = {"version": "1.0.0", "segments": [
+            {"speaker": ("Ada", "Charles")[i % 2], "startTime": i * 2.0, "endTime": i * 2.0 + 2,
+             "body": f"The engine weaves algebraic patterns number {i}."} for i in range(20_000)]}
+    path = tmp_path / "episode.json"
+    path.write_text(json.dumps(data))
+    assert path.stat().st_size > 1_000_000 and path.read_text().count("\n") == 0
+    prepared = prepare(path, frozenset())
+    assert prepared.error is None
+    assert len(prepared.records[2]) > 1000
+
+
+@pytest.mark.parametrize("body", ['{"segments": ' + "[" * 100_000,
+                                  '[{"text": ' + "[" * 100_000 + "]" * 100_000 + "}]",
+                                  '{"segments": [{"text": "x", "words": ' + "{\"a\": " * 50_000])
+def test_deeply_nested_json_is_an_error_not_a_crash(tmp_path, body):
+    """json.loads raised RecursionError, which ended the whole ingest with a traceback."""
+    path = tmp_path / "deep.json"
+    path.write_text(body)
+    assert prepare(path, frozenset()).error == f"{path}: JSON is nested too deeply"
+
+
 def test_a_paragraph_of_a_long_interview_on_one_line_is_fine(tmp_path):
     path = tmp_path / "pasted.txt"
     path.write_text("We built the engine by hand, and it worked. " * 20_000)  # 900 KB
