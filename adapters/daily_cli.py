@@ -185,15 +185,15 @@ def run_once_command(settings, now_text: str | None, commit: bool) -> None:
             service.posters.setdefault(sub.platform, poster)
         result = await service.scheduler.run_once(now, dry_run=not commit)
         shown = [o for o in result.outcomes if o.status in ("dry-run", "sent")]
-        if not shown:
+        failed = [o for o in result.outcomes if o.status not in ("dry-run", "sent", "skipped")]
+        if not shown and not failed:
             click.echo("Nothing is due.")
         verb = "recorded as sent" if commit else "would be posted (dry run: nothing recorded)"
         click.echo(f"{len(shown)} post(s) {verb}.", err=True)
-        for o in result.outcomes:
-            if o.status not in ("dry-run", "sent", "skipped"):
-                click.echo(f"#{o.subscription_id}: {o.status}: {o.error}", err=True)
+        for o in failed:
+            click.echo(f"#{o.subscription_id}: {o.status}: {o.error}", err=True)
         if result.next_wake:
             click.echo(f"next due: {result.next_wake.isoformat()}", err=True)
-        return 0
+        return 1 if failed else 0
 
     _run(settings, main, now)

@@ -14,8 +14,16 @@ PREFIX = "/quote"
 _KEYWORD = re.compile(r"^([a-z]+):(.*)$", re.DOTALL)
 
 
+# shlex reads a character at a time and grows each word by concatenation: a megabyte line
+# took 20 s on the event loop. Lines far longer than any command takes (searches stop at
+# 2,000 characters, names at 100) are split on whitespace alone, then refused for length.
+SPLIT_QUOTED_MAX = 10_000
+
+
 def split_words(text: str) -> list[str]:
     """Words of `text`, honouring "double" quotes; an unbalanced quote is taken literally."""
+    if len(text) > SPLIT_QUOTED_MAX:
+        return text.split()
     try:
         lexer = shlex.shlex(text, posix=True)
         lexer.whitespace_split = True

@@ -36,6 +36,7 @@ from quotebot.bot.daily.schedule import (
 from quotebot.bot.library import CLEAN, QuoteLibrary, quote_from_row
 from quotebot.bot.models import ChannelRef, QuoteReply
 from quotebot.store.daily import Claim, DailyStore, Subscription, parse_iso
+from quotebot.store.db import StoreError
 from quotebot.store.quotes import RAND_KEY_MAX
 
 log = logging.getLogger(__name__)
@@ -308,6 +309,13 @@ class Scheduler:
                 if dry_run:
                     return await self.preview(sub, claim)
                 return await self.deliver(sub, claim)
+            except StoreError as exc:
+                # Busy for too long (another process writing): expected, so one line and a
+                # retry, not a traceback; the outcome tells `daily run-once` it failed.
+                log.error("daily subscription %s: %s", sub.id, exc)
+                return Outcome(sub.id, local_day(now, zone(sub.timezone)).isoformat(),
+                               "transient", error=str(exc),
+                               retry_at=now + timedelta(seconds=ERROR_SLEEP))
             except Exception:
                 log.exception("daily subscription %s: pass failed", sub.id)
                 return None

@@ -120,7 +120,7 @@ def _episode(item: ET.Element, folder: Path, hosts: tuple[Participant, ...]) -> 
     if published:
         try:
             date = parsedate_to_datetime(published).date().isoformat()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # a year past datetime's overflows
             date = published
     people = tuple(_people(item))
     names = {p.name for p in people}
@@ -130,7 +130,10 @@ def _episode(item: ET.Element, folder: Path, hosts: tuple[Participant, ...]) -> 
         if _local(child.tag) == "transcript" and child.get("url"):
             url = child.get("url").strip()
             kind = (child.get("type") or "").split(";")[0].strip().lower()
-            suffix = Path(urlparse(url).path).suffix.lower()
+            try:
+                suffix = Path(urlparse(url).path).suffix.lower()
+            except ValueError:  # "http://[abc/x.vtt": a broken IPv6 host
+                continue
             rank = _TYPE_RANK.get(kind, _SUFFIX_RANK.get(suffix, 9))
             if rank < 9:
                 offers.append((rank, url))

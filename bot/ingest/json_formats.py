@@ -49,6 +49,8 @@ def detect(body: str, path: str) -> str:
         data = _load(body)
     except json.JSONDecodeError as exc:
         raise TranscriptError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:  # "[[[[…": json.loads recurses once per level
+        raise TranscriptError(path, "JSON is nested too deeply") from None
     segments = _segments_of(data)
     if segments is None:
         if isinstance(data, dict) and isinstance(data.get("word_segments"), list):

@@ -99,15 +99,29 @@ def read_sidecar(path: Path) -> Sidecar:
     """
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_SIDECAR_BYTES:
+            raise TranscriptError(name, f"sidecar is {size // 2**20} MB; the limit is "
+                                        f"{MAX_SIDECAR_BYTES // 2**20} MB")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise TranscriptError(name, f"cannot read sidecar: {exc}") from None
+    try:
+        return _read(text, name, path)
+    except RecursionError:
+        raise TranscriptError(name, "sidecar is nested too deeply") from None
+
+
+def _read(text: str, name: str, path: Path) -> Sidecar:
     if path.suffix.lower() == ".csv":
         return Sidecar(path.parent, None, _csv_entries(text, name))
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SidecarLoader)  # a SafeLoader, no aliases
     except yaml.YAMLError as exc:
-        raise TranscriptError(name, f"sidecar is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or exc
+        raise TranscriptError(name, f"sidecar is not valid YAML: {problem}",
+                              mark.line + 1 if mark is not None else None) from None
     if data is None:
         return Sidecar(path.parent, None, {})
     if not isinstance(data, dict | list):
@@ -132,6 +146,24 @@ def read_sidecar(path: Path) -> Sidecar:
     else:
         raise TranscriptError(name, "sidecar 'files' must be a mapping or a list")
     return Sidecar(path.parent, defaults, entries)
+
+
+# Bounds, as for front matter: a sidecar is metadata, and aliases nested a few levels deep
+# ("billion laughs") turn a few hundred bytes into hundreds of megabytes of titles.
+MAX_SIDECAR_BYTES = 4 * 2**20
+
+
+class _SidecarLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases (no sidecar needs them)."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (&name, *name) are not allowed in a sidecar",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
 
 
 def _text(value: object) -> str | None:
@@ -172,6 +204,13 @@ def _people(value: object, name: str, key: str, role: str | None = None):
 
 def _csv_entries(text: str, name: str) -> dict[str, SourceOverrides]:
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _csv_rows(reader, name)
+    except csv.Error as exc:  # a field over csv's limit (128 KB), a bad quote, ...
+        raise TranscriptError(name, f"sidecar CSV is malformed: {exc}") from None
+
+
+def _csv_rows(reader: csv.DictReader, name: str) -> dict[str, SourceOverrides]:
     if not reader.fieldnames:
         return {}
     columns = {c: (c or "").strip().lower() for c in reader.fieldnames}

@@ -48,12 +48,20 @@ TEXT = _pieces | st.builds(lambda piece, times: piece * times, _pieces,
 NAME = st.none() | TEXT
 
 
+# Source URLs come from transcripts' metadata: hostile ones too, some that are links.
+URL = st.none() | TEXT | st.builds(
+    "{}://{}/{}".format, st.sampled_from(["https", "http", "javascript"]),
+    st.sampled_from(["www.youtube.com", "youtu.be", "evil.example", "[::1]", "[abc", "a b"]),
+    _pieces)
+
+
 @st.composite
 def quotes(draw) -> Quote:
     return Quote(draw(st.integers(1, 10**12)), draw(TEXT), draw(NAME), draw(TEXT),
                  draw(st.text(max_size=20)),
                  draw(st.none() | st.floats(0, 10**7, allow_nan=False)),
-                 draw(st.integers(0, 10**6)), draw(st.floats(0, 1)))
+                 draw(st.integers(0, 10**6)), draw(st.floats(0, 1)),
+                 speaker_role=draw(NAME), venue=draw(NAME), source_url=draw(URL))
 
 
 @st.composite
@@ -89,7 +97,11 @@ REPLIES = st.one_of(
 @EXAMPLES
 @given(REPLIES, st.none() | st.booleans())
 def test_discord_renders_any_reply_within_limits_and_inert(reply, public):
-    out = discord_render.render(reply, public=public, registry=REGISTRY)
+    assert_discord_message_ok(discord_render.render(reply, public=public, registry=REGISTRY))
+
+
+def assert_discord_message_ok(out) -> None:
+    """A rendered message Discord would accept, that pings nobody and links nowhere."""
     kwargs = out.send_kwargs()
     assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
     body = {"content": out.content, "embeds": [out.embed.to_dict()] if out.embed else [],
@@ -98,6 +110,10 @@ def test_discord_renders_any_reply_within_limits_and_inert(reply, public):
     assert out.content or out.embed
     if out.view is not None:
         for item in out.view.children:
+            if getattr(item, "url", None):  # a link button (Listen at …)
+                assert re.match(r"https?://\S+$", item.url) and len(item.url) <= 512
+                assert 0 < len(item.label) <= 80
+                continue
             assert len(item.custom_id) <= 100 and 0 < len(item.item.label) <= 80
     for text in message_texts(body):
         assert not live_links(text), text
@@ -123,7 +139,11 @@ def _slack_texts(message: dict) -> list[str]:
 @EXAMPLES
 @given(REPLIES)
 def test_slack_renders_any_reply_within_block_kit_limits_and_inert(reply):
-    message = slack_render.render(reply)
+    assert_slack_message_ok(slack_render.render(reply), isinstance(reply, QuoteReply))
+
+
+def assert_slack_message_ok(message: dict, buttons_allowed: bool) -> None:
+    """A rendered message within Block Kit's limits, with no mention or link markup."""
     assert 0 < len(message["text"]) <= 3000  # the fallback (Slack truncates at 40,000)
     blocks = message["blocks"]
     assert 0 < len(blocks) <= 50
@@ -136,10 +156,14 @@ def test_slack_renders_any_reply_within_block_kit_limits_and_inert(reply):
             for element in block["elements"]:
                 assert 0 < len(element["text"]) <= 2000 and element["text"].strip()
         elif block["type"] == "actions":
-            assert isinstance(reply, QuoteReply) and 0 < len(block["elements"]) <= 25
+            assert buttons_allowed and 0 < len(block["elements"]) <= 25
             for button in block["elements"]:
-                assert len(button.get("value", "")) <= 2000 and len(button["action_id"]) <= 255
-                assert len(button.get("url", "")) <= 3000
+                if "url" in button:  # a link button (Listen at …)
+                    assert re.match(r"https?://\S+$", button["url"])
+                    assert len(button["url"]) <= 3000
+                else:
+                    assert len(button["value"]) <= 2000
+                assert len(button["action_id"]) <= 255
                 assert 0 < len(button["text"]["text"]) <= 75
         else:
             raise AssertionError(f"unexpected block {block['type']}")

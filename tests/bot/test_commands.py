@@ -166,3 +166,37 @@ async def test_autocomplete_ignores_a_huge_filter_instead_of_matching_it(registr
     # Only the first FILTER_MAX characters of a typed name are matched.
     assert await complete["speaker"](services, huge, request) == \
         await complete["speaker"](services, huge[:FILTER_MAX], request)
+
+
+async def test_fuzzy_name_matching_leaves_the_event_loop_free(registry, services, monkeypatch):
+    """A filter is matched in a worker thread: on the event loop a slow match (a 1 MB `by:`
+    took 14 s) stalled every other request of the bot."""
+    import asyncio
+    import threading
+
+    loop_ran = threading.Event()
+    real = {name: getattr(services.library, name)
+            for name in ("resolve_speaker", "resolve_source", "speaker_choices")}
+
+    def slow(name):
+        def resolve(value):
+            # Returns once the loop has run another callback: never, if this blocks the loop.
+            resolve.free = loop_ran.wait(timeout=5)
+            return real[name](value)
+        return resolve
+
+    for name in real:
+        monkeypatch.setattr(services.library, name, slow(name))
+    search = {o.name: o.complete for o in registry.get("search").options}
+    for call in (
+        lambda: registry.dispatch(Request("random", {"speaker": "ilya"}), services),
+        lambda: registry.dispatch(Request("search", {"query": "the", "source": "stage"}),
+                                  services),
+        lambda: search["speaker"](services, "ily", Request("search", {"query": "x"})),
+    ):
+        loop_ran.clear()
+        asyncio.get_running_loop().call_soon(loop_ran.set)
+        result = await call()
+        assert not isinstance(result, ErrorReply) and result, result
+    for name in real:
+        assert getattr(services.library, name).free, f"{name} ran on the event loop"

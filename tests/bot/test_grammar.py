@@ -54,3 +54,21 @@ async def test_a_word_one_typo_from_a_verb_is_still_searched(registry, services)
     # "research" is one letter from "search" and is in a quote: search it, do not refuse.
     reply = await registry.dispatch(parse("/quote research", registry), services)
     assert isinstance(reply, QuoteReply) and "research" in reply.quote.text
+
+
+@pytest.mark.parametrize("line", ["/quote ideas by:" + "x" * 1_000_000,
+                                  '/quote ideas by:"' + "ilya " * 200_000 + '"',
+                                  "/quote " + "[" * 1_000_000])
+async def test_a_megabyte_line_is_refused_at_once_not_after_the_grammar(registry, services, line):
+    """Issue 11: a 1 MB `by:` took 13.8 s on the event loop. Capping the value was not
+    enough: splitting the line (shlex, a character at a time) took 18-27 s before it."""
+    import time
+
+    from quotebot.adapters.console import Console
+
+    started = time.perf_counter()
+    reply = await Console(registry, services).run(line)
+    took = time.perf_counter() - started
+    assert isinstance(reply, ErrorReply) and "characters long" in reply.message
+    assert len(reply.message) < 200
+    assert took < 3, f"{took:.1f} s"  # ~0.05 s; splitting with shlex took 18-27 s

@@ -37,7 +37,7 @@ print("released", flush=True)
 """
 
 
-QUOTEBOT = [sys.executable, "-c", "from adapters.cli import main; main()"]
+QUOTEBOT = [sys.executable, "-c", "from quotebot.adapters.cli import main; main()"]
 
 
 def hold_write_lock(path, seconds: float) -> subprocess.Popen:
@@ -126,6 +126,27 @@ def test_cli_search_runs_while_another_process_holds_the_write_lock(ingested, co
     assert word in result.stdout.casefold()
     assert "Traceback" not in result.stderr
     print(f"quotebot search under a held write lock: {took:.2f} s")
+
+
+async def test_a_bot_starts_and_answers_while_another_process_holds_the_write_lock(
+        ingested, corpus):
+    """Bot start-up (open, the bundled-corpus check, load, the watcher) reads only: it
+    waited for the writer and died with `database is locked` after 10 s (issue 11, item 2)."""
+    from quotebot.adapters.console import Console
+    from quotebot.bot.all_commands import build_registry
+    from quotebot.bot.app import open_services
+    from quotebot.bot.models import QuoteReply
+
+    word = next(iter(corpus.values()))[0]
+    holder = hold_write_lock(ingested, 60)
+    try:
+        async with open_services(ingested, bundled=True, watch=True) as services:
+            reply = await Console(build_registry(), services).run(f"/quote {word}")
+        assert holder.poll() is None  # the lock was held throughout
+    finally:
+        holder.kill()
+        holder.wait()
+    assert isinstance(reply, QuoteReply) and word in reply.quotes[0].text.casefold()
 
 
 async def test_a_writer_kept_waiting_too_long_gets_a_store_error(ingested, monkeypatch):

@@ -16,14 +16,19 @@ from tests.hardening.conftest import driver_command, spawn
 KILLS = 24
 
 
-async def ingest_clean(path, files) -> int:
+async def ingest_clean(path, files) -> tuple[int, int]:
+    """Ingest `files` into a new database: its (quote count, highlight count)."""
     db = await Database.open(path)
     try:
         report = await ingest_paths(QuoteStore(db), files)
         assert not report.failed
-        return await QuoteStore(db).count_quotes()
+        return await QuoteStore(db).count_quotes(), await highlight_count(db)
     finally:
         await db.close()
+
+
+async def highlight_count(db) -> int:
+    return await db.scalar("SELECT count(*) FROM highlights")
 
 
 async def check_after_crash(path, files, own_words, clean_count) -> list[str]:
@@ -38,7 +43,8 @@ async def check_after_crash(path, files, own_words, clean_count) -> list[str]:
         store = QuoteStore(db)
         report = await ingest_paths(store, files)
         assert not report.failed, report.failed
-        assert await store.count_quotes() == clean_count
+        # Highlights (derived from the quotes) are written with them, never half-way.
+        assert (await store.count_quotes(), await highlight_count(db)) == clean_count
         assert await db.scalar("SELECT count(*) FROM sources") == len(files)
         library = QuoteLibrary(db)
         await library.load()
@@ -55,6 +61,7 @@ async def check_after_crash(path, files, own_words, clean_count) -> list[str]:
 async def test_sigkill_at_random_moments_never_loses_or_breaks_anything(tmp_path, corpus):
     files = sorted(corpus)
     clean_count = await ingest_clean(tmp_path / "clean.db", files)
+    assert clean_count[1] > 0  # the corpus has highlights to lose
 
     # How long one file takes to store, to spread the kills over the whole ingest.
     timing = spawn(driver_command(tmp_path / "timing.db", files))

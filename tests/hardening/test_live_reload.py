@@ -16,7 +16,7 @@ from quotebot.store.db import Database
 from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import ROOT, driver_command, spawn
 
-QUOTEBOT = [sys.executable, "-c", "from adapters.cli import main; main()"]
+QUOTEBOT = [sys.executable, "-c", "from quotebot.adapters.cli import main; main()"]
 
 
 async def first_library(path, files) -> None:

@@ -97,7 +97,7 @@ async def test_quotebot_slack_serves_http_against_a_fake_slack(fake, library, db
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": fake.api_url, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from adapters.cli import main; main()",
+        sys.executable, "-c", "from quotebot.adapters.cli import main; main()",
         "--db", db.path, "--no-bundled", "slack", "--host", "127.0.0.1", "--port", "0",
         env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE,
     )

@@ -10,9 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 import quotebot.adapters.cli as cli_module
+import quotebot.store.db as store_db
 from quotebot.bot.library import QuoteLibrary
 from quotebot.store.db import Database
 from tests.bot.daily.conftest import fill
+from tests.hardening.test_concurrency import hold_write_lock
 
 
 async def make_db(path) -> None:
@@ -139,3 +141,24 @@ def test_run_once_refuses_a_time_at_the_ends_of_the_calendar(quotebot, now):
     assert result.exit_code == 2, result.output
     assert "out of range" in result.stderr or "not an ISO date-time" in result.stderr
     assert isinstance(result.exception, SystemExit)  # a usage error, not an OverflowError
+
+
+def test_run_once_on_a_busy_database_says_so_without_a_traceback(
+        quotebot, tmp_path, monkeypatch, caplog):
+    """Issue 11, item 2: a due post's claim waited for another process's writer, logged a
+    traceback, then printed "Nothing is due." and exited 0."""
+    monkeypatch.setattr(store_db, "WRITE_WAIT_MS", 200)
+    assert quotebot(*ADD).exit_code == 0
+    day = (datetime.now(UTC) + timedelta(days=2)).date()
+    holder = hold_write_lock(tmp_path / "cli.db", 60)
+    try:
+        result = quotebot("daily", "run-once", "--now", f"{day.isoformat()}T12:00:00")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1, result.output
+    assert "#1: transient: database" in result.stderr and "is busy" in result.stderr
+    assert "Nothing is due." not in result.stdout
+    assert "Traceback" not in result.output
+    assert not [r for r in caplog.records if r.exc_info]
+    assert "daily subscription 1: database" in caplog.text  # one line for the operator

@@ -164,6 +164,31 @@ def test_unsafe_or_broken_feeds_are_refused(tmp_path, text, message):
         read_feed(path)
 
 
+def test_hostile_dates_and_urls_in_a_feed_cost_their_episode_nothing_else(tmp_path):
+    """A year or offset too large for datetime (OverflowError) and a URL with a broken IPv6
+    host (ValueError) escaped read_feed: a traceback out of the whole ingest (issue 11,
+    "no tracebacks")."""
+    folder = write_feed(tmp_path)
+    hostile = (
+        "<item><title>Far Future</title><pubDate>Mon, 01 Jan 99999999999999999999 00:00:00"
+        " +0000</pubDate><podcast:transcript url=\"ep1.srt\" type=\"application/srt\"/></item>"
+        "<item><title>Odd Offset</title><pubDate>Mon, 01 Jan 2024 00:00:00 "
+        "+99999999999999999999</pubDate></item>"
+        "<item><title>Broken Host</title><link>http://[abc/page</link>"
+        "<podcast:transcript url=\"http://[abc/ep2/captions.srt\" type=\"application/srt\"/>"
+        "<podcast:transcript url=\"https://[::1/x.vtt\" type=\"text/vtt\"/></item>"
+    )
+    feed = folder / "feed.xml"
+    feed.write_text(FEED.replace("</channel>", hostile + "</channel>"))
+    episodes = {e.title: e for e in read_feed(feed)}
+    assert episodes["Roots & Shoots"].transcript.name == "ep1.json"  # the rest as before
+    assert episodes["Far Future"].transcript.name == "ep1.srt"
+    assert episodes["Far Future"].overrides.date.startswith("Mon, 01 Jan 9999")  # as written
+    assert episodes["Odd Offset"].overrides.date.startswith("Mon, 01 Jan 2024")
+    assert episodes["Broken Host"].transcript is None  # no usable transcript URL
+    assert episodes["Broken Host"].wanted == ()
+
+
 async def test_xml_and_json_that_are_no_transcripts_are_reported_not_read_as_prose(db, tmp_path):
     (tmp_path / "captions.xml").write_text('<?xml version="1.0"?><tt><body><p>Hi</p></body></tt>')
     (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}')

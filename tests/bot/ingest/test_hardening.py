@@ -131,6 +131,56 @@ async def test_stored_metadata_is_capped_and_extra_keys_dropped_with_a_warning(
     assert await db.scalar("SELECT count(*) FROM speakers") == 200
 
 
+# --- sidecars (quotebot.yaml / episodes.csv): the same bounds as front matter ----------
+
+SIDECAR_LAUGHS = "talk:\n" + "".join(
+    f"  {name}: &{name} [{','.join([repr('lol') if name == 'a' else '*' + prev] * 9)}]\n"
+    for prev, name in zip("_abcdef", "abcdefg", strict=True)
+) + "  title: *g\n"
+TALK = ("Ada Lovelace: The engine weaves algebraic patterns just as the loom weaves flowers.\n"
+        "Charles Babbage: Just as the loom weaves flowers and leaves, indeed it does.\n")
+
+
+def test_a_sidecar_with_nested_yaml_aliases_is_refused_quickly_and_cheaply(tmp_path):
+    """A 500-byte quotebot.yaml whose title was 8 levels of aliases took 36 s and 1 GB to
+    ingest, stored a 300 MB title, and every `quotebot sources` then took 28 s."""
+    from quotebot.bot.ingest.sidecar import read_sidecar
+
+    path = tmp_path / "quotebot.yaml"
+    path.write_text(SIDECAR_LAUGHS)
+    tracemalloc.start()
+    began = time.perf_counter()
+    with pytest.raises(TranscriptError, match="anchors and aliases") as caught:
+        read_sidecar(path)
+    elapsed = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert caught.value.path == str(path) and caught.value.line == 2
+    assert elapsed < 2 and peak < 10 * 2**20
+
+
+@pytest.mark.parametrize("name, body, reason", [
+    ("quotebot.yaml", SIDECAR_LAUGHS, "anchors and aliases"),
+    ("quotebot.yaml", "talk:\n  title: " + "[" * 5000 + "\n", "nested too deeply"),
+    ("quotebot.yaml", "talk:\n  title: " + "[" * 400 + "]" * 400 + "\n", "nested too deeply"),
+    ("episodes.csv", "file,title\ntalk.txt," + "x" * 200_000 + "\n", "field larger"),
+    ("quotebot.yaml", "talk: {title: " + "x" * (5 * 2**20) + "}\n", "the limit is 4 MB"),
+])
+async def test_a_hostile_sidecar_is_reported_and_its_folder_still_ingests(
+        db, tmp_path, name, body, reason):
+    """Deep nesting raised RecursionError and an over-long CSV field csv.Error out of the
+    whole ingest (a traceback); aliases expanded (above); size was unbounded."""
+    folder = tmp_path / "show"
+    folder.mkdir()
+    (folder / "talk.txt").write_text(TALK)
+    (folder / name).write_text(body)
+    report = await ingest_paths(QuoteStore(db), [folder])
+    assert [f.status for f in report.files] == ["failed", "added"]
+    assert report.files[0].error.startswith(str(folder / name)), report.files[0].error
+    assert reason in report.files[0].error
+    assert await db.scalar("SELECT title FROM sources") == "Talk"
+
+
 # --- invisible characters -----------------------------------------------------------
 
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e" \
@@ -236,6 +286,36 @@ def test_a_line_over_the_limit_is_refused_naming_file_and_line(tmp_path):
         f"{path}:3: line is 1,000,005 characters long; the limit is 1,000,000 "
         "(a transcript has line breaks at least between paragraphs)"
     )
+
+
+@pytest.mark.parametrize("kind", ["whisper", "podcast"])
+def test_a_json_transcript_on_one_line_is_not_held_to_the_line_limit(tmp_path, kind):
+    """json.dump (and Whisper) write a transcript as one line: the line limit, meant for
+    text, refused every JSON transcript over 1 MB."""
+    if kind == "whisper":
+        data = {"segments": [{"start": i * 2.0, "end": i * 2.0 + 2, "speaker": f"SPEAKER_0{i % 2}",
+                              "text": f" The engine weaves algebraic patterns number {i}."}
+                             for i in range(20_000)]}
+    else:
+        data = {"version": "1.0.0", "segments": [
+            {"speaker": ("Ada", "Charles")[i % 2], "startTime": i * 2.0, "endTime": i * 2.0 + 2,
+             "body": f"The engine weaves algebraic patterns number {i}."} for i in range(20_000)]}
+    path = tmp_path / "episode.json"
+    path.write_text(json.dumps(data))
+    assert path.stat().st_size > 1_000_000 and path.read_text().count("\n") == 0
+    prepared = prepare(path, frozenset())
+    assert prepared.error is None
+    assert len(prepared.records[2]) > 1000
+
+
+@pytest.mark.parametrize("body", ['{"segments": ' + "[" * 100_000,
+                                  '[{"text": ' + "[" * 100_000 + "]" * 100_000 + "}]",
+                                  '{"segments": [{"text": "x", "words": ' + "{\"a\": " * 50_000])
+def test_deeply_nested_json_is_an_error_not_a_crash(tmp_path, body):
+    """json.loads raised RecursionError, which ended the whole ingest with a traceback."""
+    path = tmp_path / "deep.json"
+    path.write_text(body)
+    assert prepare(path, frozenset()).error == f"{path}: JSON is nested too deeply"
 
 
 def test_a_paragraph_of_a_long_interview_on_one_line_is_fine(tmp_path):
