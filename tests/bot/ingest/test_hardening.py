@@ -39,6 +39,17 @@ def test_eight_thousand_speakers_merge_in_near_linear_time():
     assert elapsed < 10  # was 106 s (a roster built per label); about 0.5 s now
 
 
+def test_a_line_of_unclosed_brackets_parses_in_linear_time():
+    # The Markdown link pattern scanned every unclosed `[` to the end of its line: this
+    # 400 KB file took 465 s.
+    text = "# Episode\n\n**Ada:** " + "\\[" * 200_000 + "\n\n**Bob:** The words after it.\n"
+    began = time.perf_counter()
+    parsed = parse_transcript(text, "brackets.md")
+    elapsed = time.perf_counter() - began
+    assert parsed.segments[-1].text == "The words after it."
+    assert elapsed < 60  # about 2 s now
+
+
 def test_short_forms_still_merge_among_many_speakers():
     names = distinct_names(300)
     lines = [f"{name}: Hello number {i}." for i, name in enumerate(names)]
