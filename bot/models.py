@@ -28,9 +28,16 @@ _YOUTUBE = re.compile(r"^https?://(?:www\.|m\.|music\.)?(?:youtube\.com|youtu\.b
 def moment_url(url: str | None, start: float | None) -> str | None:
     """`url` pointing at second `start`: `t=` for YouTube, a `#t=` media fragment otherwise.
 
-    Only http(s) URLs are linked: anything else in a transcript's metadata is not.
+    Only well-formed http(s) URLs with a host are linked: anything else in a transcript's
+    metadata is not (Discord refuses a whole message whose link button it cannot parse).
     """
     if not url or start is None or not re.match(r"^https?://[^\s<>]+$", url, re.I):
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # a broken IPv6 host ("https://[abc/x"), a bad port
+        return None
+    if not host:
         return None
     seconds = max(0, int(start))
     if _YOUTUBE.match(url):

@@ -23,6 +23,8 @@ from quotebot.bot.models import Quote, QuoteReply, moment_url
     (None, 12.0, None),
     ("javascript:alert(1)", 12.0, None),  # only web links
     ("https://example.com/a b", 12.0, None),
+    ("https://[abc/x", 12.0, None),  # a broken host: Discord refuses the whole message
+    ("https://:80/x", 12.0, None),  # no host
 ])
 def test_moment_urls(url, start, expected):
     assert moment_url(url, start) == expected
