@@ -33,6 +33,14 @@ def _load(body: str) -> object:
     return json.loads(body)
 
 
+def _take(body: str) -> object:
+    """The parsed JSON for the parser proper, the cache emptied on the way: no file's body
+    or tree stays alive into the next file (whose peak memory it would add to)."""
+    data = _load(body)
+    _load.cache_clear()
+    return data
+
+
 def looks_like_json(body: str) -> bool:
     """Whether a file body starts like a JSON object or a list of objects."""
     head = body.lstrip()[:64]
@@ -99,7 +107,7 @@ def parse_podcast_json(body: str, first: int, path: str, declared):
     """Podcasting 2.0 JSON: one segment per entry, in file order."""
     out: list[Segment] = []
     labels: dict[str, None] = {}
-    for entry in _segments_of(_load(body)) or ():
+    for entry in _segments_of(_take(body)) or ():
         if not isinstance(entry, dict):
             continue
         text = clean_speech(" ".join(str(entry.get("body") or "").split()))
@@ -114,7 +122,7 @@ def parse_podcast_json(body: str, first: int, path: str, declared):
 
 def parse_whisper_json(body: str, first: int, path: str, declared):
     """Whisper and WhisperX JSON: segments, or speaker turns rebuilt from diarized words."""
-    data = _load(body)
+    data = _take(body)
     segments = _segments_of(data) or []
     entries = [s for s in segments if isinstance(s, dict)]
     labelled = any(s.get("speaker") is not None for s in entries)
