@@ -145,68 +145,25 @@ class Searcher:
         positions (24-37 ms at a million quotes), so a phrase runs only while its rarest
         word's quotes times its length stays under PHRASE_WORK.
         """
-        tags = self._filter(speaker_id, source_id)
+        gather = _Gather(self.quotes, self._filter(speaker_id, source_id))
         typed = terms
         terms = sorted(terms, key=lambda t: t.docs)
         common = max(50, int(self.vocabulary.documents * COMMON_SHARE))
         selective = [t for t in terms if t.docs <= common]
-        found: dict[int, float] = {}
-
-        async def run(selection: list[Term], *, ranked: bool = False, phrase: bool = False,
-                      any_of: bool = False, near: int = 0, limit: int = CANDIDATES) -> int:
-            if phrase:
-                expression = fts_term(" ".join(t.alternatives[0] for t in selection))
-            elif near:
-                words = " ".join(fts_term(t.alternatives[0]) for t in selection)
-                expression = f"NEAR({words}, {near})"
-            else:
-                joiner = " OR " if any_of else " AND "
-                expression = joiner.join(t.expression() for t in selection)
-            expression = f"text : ({expression})"
-            if tags:
-                expression = f"{expression} AND {tags}"
-            rows = await self.quotes.match(expression, limit, ranked=ranked)
-            for rowid, rank in rows:
-                found[rowid] = min(rank, found.get(rowid, 0.0))
-            return len(rows)
-
         phrased = False
-        if await run(selective or terms) >= CANDIDATES and selective:
-            # The words as typed, misspellings replaced by their closest term; a half-typed
-            # last word (autocomplete) has no single spelling yet and is left out. Every
-            # phrase match holds the phrase, so a few are enough.
-            spelled = typed[:-1] if prefix_last else typed
-            if (phrase and len(spelled) > 1
-                    and min(t.docs for t in spelled) * len(spelled) <= PHRASE_WORK):
-                await run(spelled, phrase=True, limit=PHRASE_CANDIDATES)
-                phrased = True
-            rare = [t for t in selective if t.docs <= RANK_WORK]
-            if rare:
-                await run(rare, ranked=True)
-        if len(found) >= CANDIDATES and phrase and not phrased and not prefix_last:
-            # Only fairly common words ("going to do that, because it's"): the first quotes
-            # holding them all, in rowid order, rarely hold them in this order, and the
-            # phrase itself costs a scan of every such quote when it is rare (15-55 ms at 1M
-            # quotes). Its three rarest words near each other are far fewer quotes, found by
-            # a scan of three doclists only (p50 2.5 ms at 1M).
-            near = sorted({t.alternatives[0]: t for t in typed}.values(),
-                          key=lambda t: t.docs)[:NEAR_WORDS]
-            if len(near) == NEAR_WORDS:
-                await run(near, near=len(typed), limit=NEAR_CANDIDATES)
-        if len(found) < FEW and len(terms) > 1:
-            # No match: the words were misremembered, try leaving each of the rarest out.
-            # A match or two: the user may still want a "Next match", so broaden once.
-            for dropped in terms[: min(len(terms), 4 if not found else 1)]:
-                await run([t for t in (selective or terms) if t is not dropped] or terms)
-                if len(found) >= FEW:
-                    break
-        if not found and len(terms) > 1:
+        if await gather.run(selective or terms) >= CANDIDATES and selective:
+            phrased = await gather.unselective(typed, selective, prefix_last, phrase)
+        if len(gather.found) >= CANDIDATES and phrase and not phrased and not prefix_last:
+            await gather.near(typed)
+        if len(gather.found) < FEW and len(terms) > 1:
+            await gather.relaxed(terms, selective)
+        if not gather.found and len(terms) > 1:
             # Last resort (a line that spans two quotes, or half of it misremembered): the
             # best BM25 matches of any one of the rarest words, each rare enough to be cheap.
             rare = [t for t in terms[:4] if t.docs <= RANK_WORK]
             if rare:
-                await run(rare, ranked=True, any_of=True)
-        return found
+                await gather.run(rare, ranked=True, any_of=True)
+        return gather.found
 
     def _rerank(
         self, words: list[str], terms: list[Term], texts: dict[int, str], bm25: dict[int, float]
@@ -271,3 +228,74 @@ def _index_terms(terms: list[Term], prefix_last: bool) -> list[Term]:
                               key=lambda t: t.docs)[: PASTED_TERMS - prefix_last]))
     return [t for i, t in enumerate(usable)
             if id(t) in keep or (prefix_last and i == len(usable) - 1)]
+
+
+def _expression(selection: list[Term], *, phrase: bool, any_of: bool, near: int) -> str:
+    """The FTS5 expression over the `text` column for `selection`."""
+    if phrase:
+        inner = fts_term(" ".join(t.alternatives[0] for t in selection))
+    elif near:
+        words = " ".join(fts_term(t.alternatives[0]) for t in selection)
+        inner = f"NEAR({words}, {near})"
+    else:
+        inner = (" OR " if any_of else " AND ").join(t.expression() for t in selection)
+    return f"text : ({inner})"
+
+
+class _Gather:
+    """One search's bounded FTS queries, and the candidates (id -> best BM25) they found."""
+
+    def __init__(self, quotes: QuoteStore, tags: str) -> None:
+        self.quotes = quotes
+        self.tags = tags
+        self.found: dict[int, float] = {}
+
+    async def run(self, selection: list[Term], *, ranked: bool = False, phrase: bool = False,
+                  any_of: bool = False, near: int = 0, limit: int = CANDIDATES) -> int:
+        """Run one query and add its rows; the number of rows it returned."""
+        expression = _expression(selection, phrase=phrase, any_of=any_of, near=near)
+        if self.tags:
+            expression = f"{expression} AND {self.tags}"
+        rows = await self.quotes.match(expression, limit, ranked=ranked)
+        for rowid, rank in rows:
+            self.found[rowid] = min(rank, self.found.get(rowid, 0.0))
+        return len(rows)
+
+    async def unselective(self, typed: list[Term], selective: list[Term], prefix_last: bool,
+                          phrase: bool) -> bool:
+        """Step 2: the phrase as typed (when affordable) and the rare words ranked; whether
+        the phrase ran.
+
+        The words as typed, misspellings replaced by their closest term; a half-typed last
+        word (autocomplete) has no single spelling yet and is left out. Every phrase match
+        holds the phrase, so a few are enough.
+        """
+        phrased = False
+        spelled = typed[:-1] if prefix_last else typed
+        if (phrase and len(spelled) > 1
+                and min(t.docs for t in spelled) * len(spelled) <= PHRASE_WORK):
+            await self.run(spelled, phrase=True, limit=PHRASE_CANDIDATES)
+            phrased = True
+        rare = [t for t in selective if t.docs <= RANK_WORK]
+        if rare:
+            await self.run(rare, ranked=True)
+        return phrased
+
+    async def near(self, typed: list[Term]) -> None:
+        """Only fairly common words ("going to do that, because it's"): the first quotes
+        holding them all, in rowid order, rarely hold them in this order, and the phrase
+        itself costs a scan of every such quote when it is rare (15-55 ms at 1M quotes). Its
+        three rarest words near each other are far fewer quotes, found by a scan of three
+        doclists only (p50 2.5 ms at 1M)."""
+        near = sorted({t.alternatives[0]: t for t in typed}.values(),
+                      key=lambda t: t.docs)[:NEAR_WORDS]
+        if len(near) == NEAR_WORDS:
+            await self.run(near, near=len(typed), limit=NEAR_CANDIDATES)
+
+    async def relaxed(self, terms: list[Term], selective: list[Term]) -> None:
+        """No match: the words were misremembered, so leave each of the rarest out in turn.
+        A match or two: the user may still want a "Next match", so broaden once."""
+        for dropped in terms[: min(len(terms), 4 if not self.found else 1)]:
+            await self.run([t for t in (selective or terms) if t is not dropped] or terms)
+            if len(self.found) >= FEW:
+                break
