@@ -347,29 +347,8 @@ def complete_first_names(
     taken = {p.name.lower() for p in people}
     renamed: dict[str, str] = {}
     for person in singles:
-        counts: dict[str, int] = {}
-        for match in _mentions(text, person.name):
-            words = match.group(1).split()
-            kept = []
-            for word in words:
-                if word.lower().strip("'’") in _NOT_SURNAMES:
-                    break
-                kept.append(word.rstrip("'’").removesuffix("'s").removesuffix("’s"))
-            if kept:
-                # Only the first surname word: "Sarah Chen Today" must count as "Sarah Chen".
-                full = f"{person.name} {kept[0]}"
-                if len(kept) > 1 and kept[1].rstrip(".") in _SUFFIXES:
-                    full += f" {kept[1]}"  # "Louis Gerstner III"
-                elif len(kept) == len(words) == 1 and match.group("suffix"):
-                    full += match.group("suffix")  # "Mike Maples, Jr."
-                counts[full] = counts.get(full, 0) + 1
-        if not counts:
-            continue
-        ranked = sorted(counts.items(), key=lambda item: -item[1])
-        if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
-            continue
-        full = ranked[0][0]
-        if full.lower() not in taken and full.split()[1].lower() not in taken:
+        full = _introduced_as(person.name, text)
+        if full and full.lower() not in taken and full.split()[1].lower() not in taken:
             renamed[person.name] = full
             taken.add(full.lower())
     if not renamed:
@@ -379,6 +358,40 @@ def complete_first_names(
         Participant(renamed[p.name], p.role, (p.name, *p.aliases)) if p.name in renamed else p
         for p in people
     )
+
+
+def _introduced_as(first: str, text: str) -> str | None:
+    """The full name `text` most often gives `first` ("Sarah Chen"), or None when it gives
+    none or two equally often."""
+    counts: dict[str, int] = {}
+    for match in _mentions(text, first):
+        if full := _full_name(first, match):
+            counts[full] = counts.get(full, 0) + 1
+    if not counts:
+        return None
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return None
+    return ranked[0][0]
+
+
+def _full_name(first: str, match: re.Match[str]) -> str | None:
+    """The name one mention gives: the first surname word, and a suffix if one follows."""
+    words = match.group(1).split()
+    kept = []
+    for word in words:
+        if word.lower().strip("'’") in _NOT_SURNAMES:
+            break
+        kept.append(word.rstrip("'’").removesuffix("'s").removesuffix("’s"))
+    if not kept:
+        return None
+    # Only the first surname word: "Sarah Chen Today" must count as "Sarah Chen".
+    full = f"{first} {kept[0]}"
+    if len(kept) > 1 and kept[1].rstrip(".") in _SUFFIXES:
+        full += f" {kept[1]}"  # "Louis Gerstner III"
+    elif len(kept) == len(words) == 1 and match.group("suffix"):
+        full += match.group("suffix")  # "Mike Maples, Jr."
+    return full
 
 
 def people_from(value: object, role: str | None = None) -> list[Participant]:
