@@ -131,21 +131,24 @@ def _read(text: str, name: str, path: Path) -> Sidecar:
         if data.get("defaults") is not None:
             defaults = _overrides(data["defaults"], name, "defaults")
         data = data.get("files", data.get("episodes")) or {}
-    entries: dict[str, SourceOverrides] = {}
+    return Sidecar(path.parent, defaults, _entries(data, name))
+
+
+def _entries(data: object, name: str) -> dict[str, SourceOverrides]:
+    """The per-file entries: a mapping of file -> metadata, or a list of entries with `file`."""
     if isinstance(data, dict):
-        for key, value in data.items():
-            entries[str(key)] = _overrides(value, name, str(key))
-    elif isinstance(data, list):
-        for item in data:
-            if not isinstance(item, dict):
-                raise TranscriptError(name, f"sidecar entry is not a mapping: {item!r}")
-            key = item.get("file") or item.get("path") or item.get("folder")
-            if not key:
-                raise TranscriptError(name, f"sidecar entry without 'file': {item!r}")
-            entries[str(key)] = _overrides(item, name, str(key))
-    else:
+        return {str(key): _overrides(value, name, str(key)) for key, value in data.items()}
+    if not isinstance(data, list):
         raise TranscriptError(name, "sidecar 'files' must be a mapping or a list")
-    return Sidecar(path.parent, defaults, entries)
+    entries: dict[str, SourceOverrides] = {}
+    for item in data:
+        if not isinstance(item, dict):
+            raise TranscriptError(name, f"sidecar entry is not a mapping: {item!r}")
+        key = item.get("file") or item.get("path") or item.get("folder")
+        if not key:
+            raise TranscriptError(name, f"sidecar entry without 'file': {item!r}")
+        entries[str(key)] = _overrides(item, name, str(key))
+    return entries
 
 
 # Bounds, as for front matter: a sidecar is metadata, and aliases nested a few levels deep
