@@ -296,36 +296,47 @@ class DailyStore:
             (subscription_id, local_date),
         ) as cur:
             row = await cur.fetchone()
-
+        lease = (process_id, now, lease_until)
         if row is not None:
-            if row["sent_at"] is not None or row["abandoned_at"] is not None:
-                return None
-            if parse_iso(row["lease_until"]) > now:
-                return None
-            ref, cycle = (row["quote_id"], row["highlight_id"]), row["cycle"]
-            quote = await self._quote(conn, ref) if ref[0] is not None else None
-            if quote is None:  # the quote was deleted by a re-ingest since the claim
-                picked = await self._pick(conn, sub, rand_key)
-                if picked is None:
-                    await self._no_quote(conn, subscription_id, row["id"], local_date, now)
-                    return None
-                ref, cycle = picked
-                quote = await self._quote(conn, ref)
-            await conn.execute(
-                """
-                UPDATE daily_posts SET claimed_by = ?, claimed_at = ?, lease_until = ?,
-                                       quote_id = ?, highlight_id = ?, cycle = ?
-                WHERE id = ?
-                """,
-                (process_id, iso(now), iso(lease_until), ref[0], ref[1], cycle, row["id"]),
-            )
-            return Claim(row["id"], subscription_id, local_date, cycle, quote, row["attempts"],
-                         process_id, lease_until, taken_over=True)
+            return await self._take_over(conn, sub, row, local_date, lease, rand_key)
+        return await self._claim_new(conn, sub, local_date, lease, rand_key)
 
-        await self._abandon_before(conn, subscription_id, local_date, now)
+    async def _take_over(self, conn, sub, row, local_date, lease, rand_key) -> Claim | None:
+        """The day's post already claimed: taken over once its lease ran out, unless sent
+        or abandoned; a quote deleted by a re-ingest since is picked again."""
+        process_id, now, lease_until = lease
+        if row["sent_at"] is not None or row["abandoned_at"] is not None:
+            return None
+        if parse_iso(row["lease_until"]) > now:
+            return None
+        ref, cycle = (row["quote_id"], row["highlight_id"]), row["cycle"]
+        quote = await self._quote(conn, ref) if ref[0] is not None else None
+        if quote is None:  # the quote was deleted by a re-ingest since the claim
+            picked = await self._pick(conn, sub, rand_key)
+            if picked is None:
+                await self._no_quote(conn, sub["id"], row["id"], local_date, now)
+                return None
+            ref, cycle = picked
+            quote = await self._quote(conn, ref)
+        await conn.execute(
+            """
+            UPDATE daily_posts SET claimed_by = ?, claimed_at = ?, lease_until = ?,
+                                   quote_id = ?, highlight_id = ?, cycle = ?
+            WHERE id = ?
+            """,
+            (process_id, iso(now), iso(lease_until), ref[0], ref[1], cycle, row["id"]),
+        )
+        return Claim(row["id"], sub["id"], local_date, cycle, quote, row["attempts"],
+                     process_id, lease_until, taken_over=True)
+
+    async def _claim_new(self, conn, sub, local_date, lease, rand_key) -> Claim | None:
+        """The day's first claim: earlier unsent days abandoned, a quote picked, the post
+        row inserted (the unique (subscription, day) constraint makes it exactly once)."""
+        process_id, now, lease_until = lease
+        await self._abandon_before(conn, sub["id"], local_date, now)
         picked = await self._pick(conn, sub, rand_key)
         if picked is None:
-            await self._no_quote(conn, subscription_id, None, local_date, now)
+            await self._no_quote(conn, sub["id"], None, local_date, now)
             return None
         ref, cycle = picked
         cur = await conn.execute(
@@ -335,14 +346,13 @@ class DailyStore:
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (subscription_id, local_date) DO NOTHING
             """,
-            (subscription_id, local_date, ref[0], ref[1], cycle, process_id, iso(now),
+            (sub["id"], local_date, ref[0], ref[1], cycle, process_id, iso(now),
              iso(lease_until)),
         )
         if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; the constraint holds
             return None
-        post_id = cur.lastrowid
         quote = await self._quote(conn, ref)
-        return Claim(post_id, subscription_id, local_date, cycle, quote, 0, process_id,
+        return Claim(cur.lastrowid, sub["id"], local_date, cycle, quote, 0, process_id,
                      lease_until, taken_over=False)
 
     async def _quote(self, conn, ref: tuple[int, int | None]):
