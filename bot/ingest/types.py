@@ -48,6 +48,12 @@ class SourceMeta:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
+MAX_TITLE_CHARS = 300
+MAX_SLUG_CHARS = 120
+MAX_DATE_CHARS = 40
+MAX_URL_CHARS = 2048
+
+
 @dataclass(frozen=True)
 class SourceOverrides:
     """Metadata given from outside a file: the command line, a sidecar file or a feed.
@@ -66,6 +72,18 @@ class SourceOverrides:
     participants: tuple[Participant, ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
     folders: int = 0
+
+    def __post_init__(self) -> None:
+        # Bounded like front matter (which its 64 KB cap bounds): a sidecar, a feed or the
+        # command line may hold a megabyte "title", shown and listed for ever after.
+        for name, limit in (("slug", MAX_SLUG_CHARS), ("title", MAX_TITLE_CHARS),
+                            ("date", MAX_DATE_CHARS)):
+            value = getattr(self, name)
+            if value is not None and len(value) > limit:
+                object.__setattr__(self, name, value[: limit - 1].rstrip() + "…"
+                                   if name == "title" else value[:limit])
+        if self.url is not None and len(self.url) > MAX_URL_CHARS:
+            object.__setattr__(self, "url", None)  # a cut URL is a wrong link: none at all
 
     def __bool__(self) -> bool:
         return any((self.slug, self.title, self.date, self.url, self.participants, self.extra,

@@ -170,6 +170,21 @@ def test_a_sidecar_with_nested_yaml_aliases_is_refused_quickly_and_cheaply(tmp_p
     assert elapsed < 2 and peak < 10 * 2**20
 
 
+async def test_titles_and_urls_from_outside_the_file_are_bounded(db, tmp_path):
+    """A sidecar (or feed, or --title) is metadata like front matter, and as bounded: a
+    100,000-character title was stored whole and shown in every reply and list."""
+    folder = tmp_path / "show"
+    folder.mkdir()
+    (folder / "talk.txt").write_text(TALK)
+    (folder / "quotebot.yaml").write_text(
+        f"talk.txt:\n  title: {'Long ' * 20_000}\n  url: https://example.com/{'a' * 5000}\n")
+    report = await ingest_paths(QuoteStore(db), [folder])
+    assert [f.status for f in report.files] == ["added"]
+    title, url = await db.fetchone("SELECT title, url FROM sources")
+    assert title.startswith("Long Long") and title.endswith("…") and len(title) <= 300
+    assert url is None  # a cut URL would be a wrong link
+
+
 @pytest.mark.parametrize("name, body, reason", [
     ("quotebot.yaml", SIDECAR_LAUGHS, "anchors and aliases"),
     ("quotebot.yaml", "talk:\n  title: " + "[" * 5000 + "\n", "nested too deeply"),
