@@ -78,6 +78,14 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold().replace("’", "'"))
 
 
+def first_words(text: str, count: int) -> list[str]:
+    """`words(text)[:count]`, without finding the words after those."""
+    # No word spans a space: the first `count` pieces hold the first `count` words, unless
+    # some piece has none ("—"); then the whole text decides.
+    found = words(" ".join(text.split(" ", count)[:count]))
+    return found[:count] if len(found) >= count else words(text)[:count]
+
+
 def is_subsequence(clean: str, verbatim: str) -> bool:
     """Whether every word of `clean` appears in `verbatim`, in order."""
     source = iter(words(verbatim))
@@ -111,8 +119,18 @@ def clean(text: str) -> str:
 @lru_cache(maxsize=16384)
 def clean_sentence(text: str, *, opening: bool = True) -> str:
     """The clean form of one sentence; `opening` drops a reply word or marker at its start."""
+    return clean_sentence_once(text, opening=opening)
+
+
+def clean_sentence_once(text: str, *, opening: bool = True) -> str:
+    """`clean_sentence` without its cache, for a caller that keeps what it needs itself
+    (the highlight selector, per turn): at ingest, a sentence is rarely met twice, and the
+    cache would only grow."""
     if _untouched(text, opening):
         return text
+    plain = _clean_plain(text, opening)
+    if plain is not None:
+        return plain
     tokens = _tokens(_drop_stage_directions(text))
     tokens = _drop_hesitations(tokens)
     tokens = _drop_false_starts(tokens)
@@ -143,6 +161,64 @@ def _untouched(text: str, opening: bool) -> bool:
             return False
         last[word] = index
     return True
+
+
+# The core of each whitespace-separated piece, as `_PARTS` finds it: from its first word
+# character to its last ("" when it has none).
+_CORES = re.compile(r"(?<!\S)[^\w\s]*(\S*?)[^\w\s]*(?!\S)")
+# A word cut off with a hyphen ("lo-", "I-,"): a piece whose trailing punctuation opens
+# with "-", which `_drop_false_starts` looks at.
+_CUT_OFF = re.compile(r"\w-[^\w\s]*(?!\S)")
+# `_drop_openers` reads at most the first three tokens at each step.
+_OPENER_HEAD = 8
+
+
+def _clean_plain(text: str, opening: bool) -> str | None:
+    """`clean_sentence`'s result for a sentence the token steps before `_drop_openers` leave
+    as it is (most sentences `_untouched` cannot vouch for: one that opens on a marker, or
+    repeats a word a few places on); None for any other sentence.
+
+    Such a sentence needs no stage-direction, hesitation, false-start or repeat pass, and
+    only its first pieces need to be tokens (for the opener); the rest is joined as is.
+    """
+    pieces = text.split()
+    if "[" in text or "(" in text or _CUT_OFF.search(text) or " ".join(pieces) != text:
+        return None  # (the piece count below assumes single spaces)
+    # Each token's word, as `_Token.word` has it (None for a token with no word character).
+    keys = [core.casefold().replace("’", "'") if core else None
+            for core in _CORES.findall(text)]
+    if not HESITATIONS.isdisjoint(keys):
+        return None
+    # A repeated run of 1-4 tokens means some token comes back within four places; only
+    # then is it worth looking for the run itself (most such sentences have none).
+    last: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key is not None:
+            if index - last.get(key, -9) <= 4:
+                if _repeated_run(keys):
+                    return None
+                break
+            last[key] = index
+    if not opening:
+        return _tidy(text)
+    head = _drop_openers(_tokens(" ".join(pieces[:_OPENER_HEAD])))
+    if len(head) < 3 and len(pieces) > _OPENER_HEAD:
+        return None  # the head ran short: the whole sentence decides
+    return _tidy(" ".join([t.render() for t in head if t.render()] + pieces[_OPENER_HEAD:]))
+
+
+def _repeated_run(keys: list[str | None]) -> bool:
+    """Whether a run of 1-4 words comes twice in a row: what `_collapse_repeats` looks for
+    (it then also asks `_is_stutter`)."""
+    for size in (1, 2, 3, 4):
+        # same[i]: token i is a word and token i + size is the same word.
+        same = [a is not None and a == b for a, b in zip(keys, keys[size:], strict=False)]
+        run = 0
+        for equal in same:
+            run = run + 1 if equal else 0
+            if run == size:
+                return True
+    return False
 
 
 def _only_openers(sentence: str) -> bool:
@@ -304,9 +380,17 @@ def _strip_front(tokens: list[_Token], count: int) -> None:
 
 
 def _join(tokens: list[_Token]) -> str:
-    text = " ".join(t.render() for t in tokens if t.render())
+    return _tidy(" ".join(t.render() for t in tokens if t.render()))
+
+
+_DOUBLED_MARK = re.compile(r"([,;:])\s*(?=[,;:.!?…])")
+_SPACED_MARK = re.compile(r"\s+([,;:.!?…])")
+_LEADING_MARKS = re.compile(r"^[,;:.\s]+")
+
+
+def _tidy(text: str) -> str:
     # Punctuation left doubled where a word went: ", ," -> ",", ", ." -> ".".
-    text = re.sub(r"([,;:])\s*(?=[,;:.!?…])", "", text)
-    text = re.sub(r"\s+([,;:.!?…])", r"\1", text)
-    text = re.sub(r"^[,;:.\s]+", "", text)
+    text = _DOUBLED_MARK.sub("", text)
+    text = _SPACED_MARK.sub(r"\1", text)
+    text = _LEADING_MARKS.sub("", text)
     return text.strip()

@@ -41,10 +41,10 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from quotebot.bot.clean import clean_sentence, words
+from quotebot.bot.clean import clean_sentence_once, first_words, words
 from quotebot.bot.ingest.sentences import sentence_spans
 from quotebot.store.quotes import STANDALONE_SCORE
 from quotebot.store.quotes import NewHighlight as Highlight
@@ -102,6 +102,20 @@ _SETUP_END = re.compile(
     r"|number (?:one|two|three|four|five))\W*$",
     re.IGNORECASE,
 )
+_SETUP_END_SPAN = 12  # the longest phrase above ("tell you why", "number three")
+
+
+def _setup_end(text: str) -> bool:
+    """Whether `_SETUP_END` matches `text`, searching only where a match can start.
+
+    Only non-word characters may follow the phrase, so it ends at the last word character;
+    a search from `_SETUP_END_SPAN` before that finds what a search of the whole sentence
+    finds (`\\b` still sees the characters before the start), in a fraction of the time.
+    """
+    end = len(text)
+    while end and not (text[end - 1].isalnum() or text[end - 1] == "_"):  # \w, exactly
+        end -= 1
+    return _SETUP_END.search(text, max(0, end - _SETUP_END_SPAN)) is not None
 # A short first sentence that answers or agrees with something said before
 # ("I don't think it's true at all.", "That's right.").
 _LEANS_BACK = frozenset("it it's that that's this this's so they they're them".split())
@@ -244,6 +258,11 @@ class _Turn:
     offsets: tuple[int, ...]  # where each unit begins in `text`
     sentences: tuple[_Sentence, ...]
     opens_or_closes: bool = False  # the source's first or last turn
+    # Per-sentence results (sentence index -> name -> result), each computed once: a
+    # sentence takes part in up to three candidate passages as their first sentence and
+    # in two more as a later one. Kept here rather than in caches keyed by text, which
+    # grew with every file ingested and hardly ever met a sentence twice.
+    memo: dict[int, dict] = field(default_factory=dict, compare=False, repr=False)
 
 
 def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
@@ -265,23 +284,12 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
     serial = itertools.count()
     for turn in _turns(units):  # one turn at a time: a 50 MB file must not be copied whole
         candidates = []
-        count = len(turn.sentences)
-        # Most sentences can neither open nor close a passage: rule them out once each
-        # (cached), so only the few plausible spans are judged in full.
-        midway = turn.units[0].text[:1].islower()
-        can_open = [_opening_problem(sentence.text, midway=midway and i == 0) is None
-                    for i, sentence in enumerate(turn.sentences)]
-        can_close = [_closing_problem(sentence.text) is None for sentence in turn.sentences]
-        for i in range(count):
-            if not can_open[i]:
-                continue
-            for j in range(i, min(i + MAX_SENTENCES, count)):
-                if not can_close[j]:
-                    continue
-                verdict = judge(turn, i, j, host=turn.speaker in hosts)
-                if verdict.ok and verdict.score > 0 and (verdict.score >= MIN_SCORE
-                                                         or not verdict.standalone):
-                    candidates.append((verdict.score, i, j, verdict))
+        host = turn.speaker in hosts
+        for i, j in _plausible_spans(turn):
+            verdict = judge(turn, i, j, host=host)
+            if verdict.ok and verdict.score > 0 and (verdict.score >= MIN_SCORE
+                                                     or not verdict.standalone):
+                candidates.append((verdict.score, i, j, verdict))
         taken: set[int] = set()
         for score, i, j, verdict in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
             if taken.intersection(range(i, j + 1)):
@@ -294,6 +302,33 @@ def select(units: Sequence[Unit], roles: Mapping[str, str | None] | None = None
             elif entry[:2] > chosen[0][:2]:
                 heapq.heapreplace(chosen, entry)
     return sorted((h for _, _, h in chosen), key=lambda h: (-h.score, h.first))
+
+
+def _plausible_spans(turn: _Turn) -> Iterator[tuple[int, int]]:
+    """The spans (i, j) of sentences of `turn` worth judging, in order.
+
+    Most sentences can neither open nor close a passage, and one sentence with a problem
+    of its own (filler, a pleasantry…) rules out every passage holding it: these are
+    decided once per sentence, so only the few plausible spans are judged in full. Every
+    span left out is one `judge` rejects (the checks are the same, from `_quick_reject`).
+    """
+    sentences = turn.sentences
+    count = len(sentences)
+    for i in range(count):
+        ends = [j for j in range(i, min(i + MAX_SENTENCES, count))
+                if _closing_at(turn, j) is None]
+        if ends and _opening_at(turn, i) is None and _problem_at(turn, i, True) is None:
+            multi = sentences[i].text.count(" ") >= 4  # else "starts on a fragment"
+            for j in range(i, ends[-1] + 1):
+                if j > i:
+                    if not multi or _only_markers(turn, j) or _problem_at(turn, j, False):
+                        break  # every longer span holds sentence j too
+                    if sentences[j].text.count(" ") < 2:
+                        continue  # "ends on a fragment"
+                if j in ends:
+                    yield i, j
+        # Spans from here on start after sentence i: what is known of it is done with.
+        turn.memo.pop(i, None)
 
 
 def explain(units: Sequence[Unit], position: int,
@@ -408,15 +443,15 @@ def judge(turn: _Turn, i: int, j: int, *, host: bool = False) -> Verdict:
     rejected = _quick_reject(turn, i, j)
     if rejected:
         return Verdict(verbatim, "", 0.0, (), rejected)
-    # The same result as clean(verbatim), from the sentences' cached clean forms.
-    shown = " ".join(
-        p for p in (clean_sentence(s.text, opening=k == i)
-                    for k, s in enumerate(turn.sentences[i : j + 1], start=i)) if p
-    )
-    rejected = _reject(turn, j, shown, host)
+    # The same result as clean(verbatim), from the sentences' clean forms; and the same
+    # words as words(shown): a word never spans the space between two pieces.
+    pieces = [_cleaned(turn, k, opening=k == i) for k in range(i, j + 1)]
+    shown = " ".join(piece for piece, _ in pieces if piece)
+    tokens = [word for _, found in pieces for word in found]
+    rejected = _reject(turn, j, shown, host, tokens)
     if rejected:
         return Verdict(verbatim, shown, 0.0, (), rejected)
-    score, reasons = _score(shown, host)
+    score, reasons = _score(shown, host, tokens)
     doubt = _doubt(turn, i, j, shown)
     if doubt:
         # Kept, but below every passage that stands alone: drawn once those are used up.
@@ -425,24 +460,97 @@ def judge(turn: _Turn, i: int, j: int, *, host: bool = False) -> Verdict:
     return Verdict(verbatim, shown, score, reasons, standalone=doubt is None)
 
 
+# ---- per-sentence results, memoised on the turn ----------------------------------------
+
+
+def _facts(turn: _Turn, k: int) -> dict:
+    facts = turn.memo.get(k)
+    if facts is None:
+        facts = turn.memo[k] = {}
+    return facts
+
+
+def _opening_at(turn: _Turn, k: int) -> str | None:
+    """Why no passage can start with sentence k (`_opening_problem`), or None."""
+    facts = _facts(turn, k)
+    if "open" not in facts:
+        midway = k == 0 and turn.units[0].text[:1].islower()
+        facts["open"] = _opening_problem(turn.sentences[k].text, midway=midway)
+    return facts["open"]
+
+
+def _closing_at(turn: _Turn, k: int) -> str | None:
+    """Why no passage can end with sentence k (`_closing_problem`), or None."""
+    facts = _facts(turn, k)
+    if "close" not in facts:
+        facts["close"] = _closing_problem(turn.sentences[k].text)
+    return facts["close"]
+
+
+def _problem_at(turn: _Turn, k: int, opening: bool) -> str | None:
+    """What rules sentence k out of any passage (`_sentence_problem`), or None."""
+    facts = _facts(turn, k)
+    key = "problem opening" if opening else "problem"
+    if key not in facts:
+        facts[key] = _sentence_problem(turn.sentences[k].text, opening=opening)
+    return facts[key]
+
+
+def _cleaned(turn: _Turn, k: int, *, opening: bool) -> tuple[str, list[str]]:
+    """Sentence k's clean form and its words."""
+    facts = _facts(turn, k)
+    key = "clean opening" if opening else "clean"
+    if key not in facts:
+        piece = clean_sentence_once(turn.sentences[k].text, opening=opening)
+        facts[key] = (piece, words(piece))
+    return facts[key]
+
+
+def _only_markers(turn: _Turn, k: int) -> bool:
+    """Whether sentence k is nothing but reply words and markers ("Yeah.", "Right, so.")."""
+    facts = _facts(turn, k)
+    if "markers" not in facts:
+        text = turn.sentences[k].text
+        facts["markers"] = _LEADING_MARKERS.sub("", text + " ").strip() == ""
+    return facts["markers"]
+
+
+def _doubt_at(turn: _Turn, k: int) -> str | None:
+    """Why a passage opening with sentence k may need what came before (`_opening_doubt`)."""
+    facts = _facts(turn, k)
+    if "doubt" not in facts:
+        facts["doubt"] = _opening_doubt(turn.sentences[k].text)
+    return facts["doubt"]
+
+
+def _last_question(turn: _Turn) -> int:
+    """The index of the turn's last sentence that ends in a question mark, or -1."""
+    facts = _facts(turn, -1)  # the turn's own facts, under an index no sentence has
+    if "last question" not in facts:
+        facts["last question"] = next(
+            (k for k in range(len(turn.sentences) - 1, -1, -1)
+             if turn.sentences[k].text.rstrip("\"'”’)] ").endswith("?")), -1)
+    return facts["last question"]
+
+
 def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
     """The rejections that need no cleaning of the whole passage (most candidates)."""
     first, last = turn.sentences[i], turn.sentences[j]
-    problem = _opening_problem(first.text, midway=i == 0 and turn.units[0].text[:1].islower())
+    problem = _opening_at(turn, i)
     if problem:
         return problem
     if j > i and first.text.count(" ") < 4:
         return "starts on a fragment"
-    problem = _closing_problem(last.text)
+    problem = _closing_at(turn, j)
     if problem:
         return problem
     if j > i and last.text.count(" ") < 2:
         return "ends on a fragment"
     for k in range(i + 1, j + 1):
-        if _LEADING_MARKERS.sub("", turn.sentences[k].text + " ").strip() == "":
+        if _only_markers(turn, k):
             return "a reply word in the middle (“" + turn.sentences[k].text + "”)"
     for k in range(i, j + 1):
-        problem = _sentence_problem(turn.sentences[k].text, opening=k == i)
+        problem = _problem_at(turn, k, k == i)
         if problem:
             return problem
     raw = turn.text[first.begin : last.end]
@@ -460,8 +568,9 @@ def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
     return None
 
 
-def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
-    count = len(words(shown))
+def _reject(turn: _Turn, j: int, shown: str, host: bool,
+            tokens: Sequence[str] | None = None) -> str | None:
+    count = len(words(shown) if tokens is None else tokens)
     if count < MIN_WORDS:
         return f"too short ({count} words; at least {MIN_WORDS})"
     if count > MAX_WORDS:
@@ -478,7 +587,7 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
         return f"reads as a stutter (“{match.group(0)}”)"
     if "..." in shown or "…" in shown:
         return "trails off mid-passage"
-    if host and any(s.text.rstrip("\"'”’)] ").endswith("?") for s in turn.sentences[j + 1 :]):
+    if host and _last_question(turn) > j:
         return "leads into the interviewer's question"
     lowered = shown.lower()
     if lowered.count("i think") > 1:
@@ -490,7 +599,7 @@ def _reject(turn: _Turn, j: int, shown: str, host: bool) -> str | None:
 
 def _doubt(turn: _Turn, i: int, j: int, shown: str) -> str | None:
     """Why the passage may not stand alone (it points at something it does not show)."""
-    if doubt := _opening_doubt(turn.sentences[i].text):
+    if doubt := _doubt_at(turn, i):
         return doubt
     if match := _CONVERSATION.search(shown.lower()):
         return f"refers to the conversation (“{match.group(0)}”)"
@@ -504,7 +613,6 @@ _LIKE_FOLLOWERS = frozenset("a an the this that these those it them him her me u
                             "each some one two".split())
 
 
-@lru_cache(maxsize=16384)
 def _sentence_problem(text: str, *, opening: bool) -> str | None:
     """What rules this sentence out of any passage, whatever surrounds it (None if nothing).
 
@@ -525,12 +633,11 @@ def _sentence_problem(text: str, *, opening: bool) -> str | None:
         return f"a false start left in the words (“{match.group(0)}”)"
     if "or something" in lowered or "and stuff" in lowered:
         return "trails off (“or something”)"
-    if _SETUP_END.search(lowered):
+    if _setup_end(lowered):
         return "a setup whose point is not in the passage"
     return None
 
 
-@lru_cache(maxsize=16384)
 def _filler(text: str, *, opening: bool) -> str | None:
     """The filler this sentence would still show when clean ("you know", a filler
     "like", a tag ", right?"), or None. `opening`: a leading marker is dropped by clean."""
@@ -563,7 +670,6 @@ def _first_word(text: str) -> str:
     return head.replace("’", "'")
 
 
-@lru_cache(maxsize=8192)
 def _opening_problem(text: str, *, midway: bool = False) -> str | None:
     """Why a passage cannot start with this sentence, or None."""
     if midway or text[:1].islower():
@@ -583,8 +689,8 @@ def _opening_problem(text: str, *, midway: bool = False) -> str | None:
         return "starts with a setup"
     if word == "like":
         return "starts with a filler (“like”)"
-    first_words = words(shown)
-    if len(first_words) <= 8 and not _LEANS_BACK.isdisjoint(first_words):
+    opening = first_words(shown, 9)  # enough to tell whether there are at most 8
+    if len(opening) <= 8 and not _LEANS_BACK.isdisjoint(opening):
         return "a short reply to what came before"
     if word in ("there", "here") and _EXISTENTIAL.match(lowered):
         return None
@@ -595,7 +701,6 @@ def _opening_problem(text: str, *, midway: bool = False) -> str | None:
     return None
 
 
-@lru_cache(maxsize=8192)
 def _opening_doubt(text: str) -> str | None:
     """Why a passage opening with this sentence may need what came before, or None."""
     shown = _LEADING_MARKERS.sub("", text, count=1) or text
@@ -604,14 +709,12 @@ def _opening_doubt(text: str) -> str | None:
         return f"points back at what came before (“{match.group(0)}”)"
     if match := _IT_OBJECT.search(lowered):
         return f"refers back to something not named (“{match.group(0)}”)"
-    first_words = words(shown)
-    pronoun = next((w for w in first_words[:12] if w in _THIRD_PERSON), None)
+    pronoun = next((w for w in first_words(shown, 12) if w in _THIRD_PERSON), None)
     if pronoun and not _NAME.search(shown.split(pronoun, 1)[0] if pronoun in shown else ""):
         return f"refers back to someone or something not named (“{pronoun}”)"
     return None
 
 
-@lru_cache(maxsize=8192)
 def _closing_problem(text: str) -> str | None:
     """Why a passage cannot end with this sentence, or None."""
     last = text.rstrip("\"'”’)] ")
@@ -624,7 +727,7 @@ def _closing_problem(text: str) -> str | None:
     final = last.rsplit(" ", 1)[-1].strip(".!,;:\"'”’").lower()
     if final in _DANGLING_END:
         return "trails off"
-    if _SETUP.match(text) or _SETUP_END.search(last):
+    if _SETUP.match(text) or _setup_end(last):
         return "ends on a setup"
     lowered = last.lower()
     cond = max(lowered.rfind(" if "), -1 if not lowered.startswith("if ") else 0)
@@ -633,9 +736,12 @@ def _closing_problem(text: str) -> str | None:
     return None
 
 
-def _score(shown: str, host: bool) -> tuple[float, tuple[str, ...]]:
-    """A score in [0, 1] and the reasons for it (what raised and lowered it)."""
-    tokens = words(shown)
+def _score(shown: str, host: bool, tokens: Sequence[str] | None = None
+           ) -> tuple[float, tuple[str, ...]]:
+    """A score in [0, 1] and the reasons for it (what raised and lowered it); `tokens`:
+    words(shown), when the caller has them."""
+    if tokens is None:
+        tokens = words(shown)
     count = len(tokens)
     score, reasons = 0.5, []
 
@@ -645,37 +751,39 @@ def _score(shown: str, host: bool) -> tuple[float, tuple[str, ...]]:
         reasons.append(f"{'+' if delta >= 0 else '−'}{abs(delta):.2f} {why}")
 
     vocabulary = set(tokens)
+    lowered = shown.lower()
     if 18 <= count <= 40:
         note(0.03, "reads at a glance")
-    if not _NUMBER_WORDS.isdisjoint(vocabulary) or any(ch.isdigit() for ch in shown):
+    if not _NUMBER_WORDS.isdisjoint(vocabulary) or any(map(str.isdigit, shown)):
         note(0.03, "a number")
     names = [w for w in _NAME.findall(shown) if w not in ("I", "I'm")]
     if names:
         note(min(0.06, 0.03 * len(set(names))), "a named thing")
     if not _COMPARISON_WORDS.isdisjoint(vocabulary):
         note(0.08, "a comparison")
-    if not _ABSOLUTES.isdisjoint(vocabulary) or _INSIGHT.search(shown.lower()):
+    if not _ABSOLUTES.isdisjoint(vocabulary) or _INSIGHT.search(lowered):
         note(0.08, "a general claim")
     if not _PRESENT_WORDS.isdisjoint(vocabulary):
         note(0.05, "present tense")
-    rare = _rare_words(tokens)
+    rare = _rare_words(vocabulary)
     if rare:
         note(min(0.12, 0.03 * rare), f"{rare} distinctive word{'s' if rare != 1 else ''}")
-    thinks = shown.lower().count("i think")
+    thinks = lowered.count("i think")
     if thinks > 1:
         note(-0.04 * (thinks - 1), "hedged with “I think”")
     if "going" in vocabulary and "we're" in vocabulary:
         note(-0.05, "narrates plans")
-    hedges = len(_HEDGE.findall(shown.lower()))
+    hedges = len(_HEDGE.findall(lowered))
     if hedges:
         note(-0.07 * hedges, "hedging")
-    first_person = sum(t in _FIRST_PERSON for t in tokens)
+    # map over a set's __contains__ counts in C: this runs for every passage scored.
+    first_person = sum(map(_FIRST_PERSON.__contains__, tokens))
     if first_person / count > 0.12:
         note(-0.08, "about the speaker more than the idea")
-    if sum(t in _PAST_WORDS for t in tokens) >= 2:
+    if sum(map(_PAST_WORDS.__contains__, tokens)) >= 2:
         note(-0.08, "narration in the past")
-    content = [t for t in tokens if t not in _STOP]
-    if len(content) / count < 0.35:
+    content = count - sum(map(_STOP.__contains__, tokens))
+    if content / count < 0.35:
         note(-0.1, "few content words")
     if "?" in shown:
         note(-0.05, "holds a question")
@@ -686,18 +794,35 @@ def _score(shown: str, host: bool) -> tuple[float, tuple[str, ...]]:
 
 def _rare_words(tokens: Sequence[str]) -> int:
     """How many distinct words are uncommon in English (Zipf frequency under 3.8)."""
-    return sum(1 for t in set(tokens) if t not in _STOP and len(t) > 3 and _zipf(t) < 3.8)
+    common = common_words()
+    return sum(1 for t in set(tokens) if len(t) > 3 and t not in common and t not in _STOP)
 
 
-def _zipf(word: str) -> float:
-    """The word's Zipf frequency in English (log10 of uses per billion words; 0 if unseen)."""
-    frequency = english_frequencies().get(word)
-    return math.log10(frequency * 1e9) if frequency else 0.0
+RARE_ZIPF = 3.8
 
 
 @lru_cache(maxsize=1)
-def english_frequencies() -> dict[str, float]:
-    """Word -> frequency in English, loaded once per process (about 40 MB)."""
+def common_words() -> frozenset[str]:
+    """The English words whose Zipf frequency is at least `RARE_ZIPF`, loaded once per process.
+
+    A word's Zipf frequency is log10 of its uses per billion words (0 if unseen), as
+    wordfreq's frequency dict gives it; decided here per frequency bucket of wordfreq's list
+    instead of per word looked up: a set of ~10k words instead of a 40 MB dict of 320k, and
+    no logarithm per word of every passage scored.
+    """
     import wordfreq  # loads its word list on first use only
 
-    return wordfreq.get_frequency_dict("en")
+    common: set[str] = set()
+    # wordfreq's list holds one bucket of words per centibel of frequency, most frequent
+    # first; get_frequency_dict gives every word of bucket i the frequency cB_to_freq(-i),
+    # a later bucket winning for a word listed twice.
+    for index, bucket in enumerate(wordfreq.get_frequency_list("en")):
+        frequency = wordfreq.cB_to_freq(-index)
+        if frequency and math.log10(frequency * 1e9) >= RARE_ZIPF:
+            common.update(bucket)
+        else:
+            common.difference_update(bucket)
+    # The list is cached by wordfreq for the life of the process (20+ MB); nothing else here
+    # reads it.
+    wordfreq.get_frequency_list.cache_clear()
+    return frozenset(common)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +21,11 @@ GOOD = GOOD_QUOTABILITY
 # Highlights scoring at least this stand alone; those under it may need context and are
 # drawn only after every highlight that stands alone (bot.highlights scores them).
 STANDALONE_SCORE = 0.45
-INSERT_CHUNK_ROWS = 10_000
+# Most quotes inserted by one statement: 8 bound values a row, within SQLite's limit on
+# variables (32766 since 3.32; 999 before).
+INSERT_CHUNK_ROWS = 2048 if sqlite3.sqlite_version_info >= (3, 32, 0) else 64
+_INSERT_QUOTES = ("INSERT INTO quotes (source_id, speaker_id, position, start, text, quotability, "
+                  "rand_key, tags) VALUES ")
 RAND_KEY_MAX = 2**31 - 1  # keys are getrandbits(31): 0..RAND_KEY_MAX, 6x cheaper than randint
 
 _QUOTE_SELECT = """
@@ -71,6 +76,12 @@ class NewQuote:
     position: int
     quotability: float
 
+    # Ingest workers send every quote to the writing process pickled. By constructor
+    # arguments, not the slotted dataclass default (a fields() walk per object): 122k
+    # quotes pickle in 0.26 s instead of 0.71 and unpickle in 0.28 s instead of 0.61.
+    def __reduce__(self):
+        return (NewQuote, (self.speaker, self.text, self.start, self.position, self.quotability))
+
 
 @dataclass(frozen=True, slots=True)
 class NewHighlight:
@@ -83,6 +94,10 @@ class NewHighlight:
     start: float | None
     score: float
     reasons: tuple[str, ...] = ()
+
+    def __reduce__(self):  # see NewQuote.__reduce__
+        return (NewHighlight, (self.speaker, self.first, self.last, self.text, self.start,
+                               self.score, self.reasons))
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,16 @@ class RemoveResult:
     sources: int
     quotes: int
     subscriptions_disabled: int
+
+
+def _chunk_sizes(rows: int) -> list[int]:
+    """Statement sizes for inserting `rows` quotes: full chunks, then the rest in powers of
+    two. The connection keeps its last 128 statements compiled, and a statement of a few
+    hundred rows compiles to ~0.3 MB: one size per file would hold 40+ MB; these are ~12."""
+    sizes = [INSERT_CHUNK_ROWS] * (rows // INSERT_CHUNK_ROWS)
+    rest = rows % INSERT_CHUNK_ROWS
+    sizes += [1 << bit for bit in range(rest.bit_length() - 1, -1, -1) if rest >> bit & 1]
+    return sizes
 
 
 def quote_filters(
@@ -251,20 +276,18 @@ class QuoteStore:
                     "UPDATE quotes SET position = ?, start = ?, quotability = ? WHERE id = ?",
                     updates,
                 )
-            # One INSERT ... SELECT per chunk of rows: the FTS trigger then runs inside a
+            # One multi-row INSERT per chunk of rows: the FTS trigger then runs inside a
             # few statements. Row-by-row inserts open a statement savepoint per row, and
-            # FTS5 flushes its pending index at every savepoint (measured: 4x slower);
-            # chunks keep the JSON of a huge file from costing its size again in memory.
-            for begin in range(0, len(inserts), INSERT_CHUNK_ROWS):
+            # FTS5 flushes its pending index at every savepoint (measured: 4x slower).
+            # Bound values, not a JSON array read back with json_each: SQLite parsed each
+            # row's JSON once per column (122k quotes: 2.7 -> 1.8 s).
+            begin = 0
+            for size in _chunk_sizes(len(inserts)):
+                chunk = inserts[begin : begin + size]
+                begin += size
                 await conn.execute(
-                    """
-                    INSERT INTO quotes (source_id, speaker_id, position, start, text,
-                                        quotability, rand_key, tags)
-                    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
-                           value ->> 5, value ->> 6, value ->> 7
-                    FROM json_each(?)
-                    """,
-                    (json.dumps(inserts[begin : begin + INSERT_CHUNK_ROWS], ensure_ascii=False),),
+                    _INSERT_QUOTES + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * size),
+                    [value for row in chunk for value in row],
                 )
             await self._replace_highlights(conn, source_id, speaker_ids, highlights)
         return ReplaceResult(source_id, len(updates), len(inserts), len(removed))

@@ -111,3 +111,34 @@ def test_clean_never_adds_or_reorders_words(pieces):
 def test_clean_takes_any_text(text):
     shown = clean(text)
     assert is_subsequence(shown, text)
+
+
+SHORTCUT_CASES = [
+    "So, the bottleneck was compute, and the the compute was cheap.",  # opener, then a stutter
+    "Yeah, you know, it is what it is, and what it is is fine.",  # words back within 4, no run
+    "And I think a lo- a lot of it was luck.",  # a cut-off word
+    "Okay — so we built it in a week.",  # a piece with no word in the opener's reach
+    "Right, right, right. That's the thing.",
+    "Well, well-known people say so , and so on .",  # spaces before punctuation
+]
+
+
+@pytest.mark.parametrize("text", SHORTCUT_CASES)
+@pytest.mark.parametrize("opening", [True, False])
+def test_uncached_clean_sentence_is_the_token_pipeline(text, opening):
+    from quotebot.bot import clean as c
+
+    tokens = c._collapse_repeats(c._drop_false_starts(c._drop_hesitations(
+        c._tokens(c._drop_stage_directions(text)))))
+    expected = text if c._untouched(text, opening) else c._join(
+        c._drop_openers(tokens) if opening else tokens)
+    assert c.clean_sentence_once(text, opening=opening) == expected
+    assert c.clean_sentence(text, opening=opening) == expected
+
+
+def test_first_words_are_the_words_from_the_start():
+    from quotebot.bot.clean import first_words
+
+    for text in ("— — It's a well-known fact, isn’t it?", "a b", "", "one — — two three"):
+        for count in (1, 2, 3, 9):
+            assert first_words(text, count) == words(text)[:count]

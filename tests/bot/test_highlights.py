@@ -171,3 +171,17 @@ def test_a_file_of_nothing_but_quotable_lines_keeps_the_best_few():
     chosen = select(units)
     assert len(chosen) == 600 // highlights.UNITS_PER_HIGHLIGHT
     assert len({h.first for h in chosen}) == len(chosen)
+
+
+def test_common_words_are_those_wordfreq_rates_at_zipf_3_8_or_more():
+    import math
+
+    import wordfreq
+
+    frequencies = wordfreq.get_frequency_dict("en")
+    common = highlights.common_words()
+    for word in ["the", "compute", "transformer", "bottleneck", "gpus", "alexnet",
+                 "zyzzyva", "notaword", *list(frequencies)[::997]]:
+        frequency = frequencies.get(word)
+        zipf = math.log10(frequency * 1e9) if frequency else 0.0
+        assert (word in common) == (zipf >= highlights.RARE_ZIPF), word

@@ -12,7 +12,7 @@ SIZE = 32 * MB  # big enough to dwarf start-up (word lists included); small enou
 MEASURE = """
 import asyncio, json, resource, sys
 from pathlib import Path
-from quotebot.bot.highlights import english_frequencies
+from quotebot.bot.highlights import common_words
 from quotebot.bot.ingest.runner import prepare, store_prepared
 from quotebot.store.db import Database
 from quotebot.store.quotes import QuoteStore
@@ -27,7 +27,7 @@ async def store(prepared):
     finally:
         await db.close()
 
-english_frequencies()  # the word list is loaded once per process, whatever the file's size
+common_words()  # the word list is loaded once per process, whatever the file's size
 base = peak()
 prepared = prepare(Path(sys.argv[1]), frozenset())
 parsed = peak()

@@ -107,3 +107,15 @@ def test_noise_marks_point_at_the_words():
     assert [text[i : i + 2] for i in fillers] == ["Um", "uh"]
     assert [text[i : i + 3] for i in stutters] == ["I I"]
     assert score(text, complete=True) == score_counted(text, True, 2, 1)
+
+
+def test_noise_marks_on_long_non_ascii_text_match_lowering_it_whole():
+    from quotebot.bot.ingest.quotability import _LOWER_PIECE, _spaced_lower
+
+    # Long enough to be lowered in pieces; a capital sigma ends words at piece edges.
+    text = " ".join(["ΟΔΥΣΣΕΥΣ um, Um I I said — ok"] * (3 * _LOWER_PIECE // 20))
+    assert _spaced_lower(text) == " " + text.lower()
+    fillers, stutters = noise_marks(text)
+    lower = " " + text.lower()
+    assert fillers and all(lower[f + 1 : f + 3] == "um" for f in fillers)
+    assert stutters and all(lower[s + 1 : s + 4] == "i i" for s in stutters)
