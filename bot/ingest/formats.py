@@ -790,11 +790,7 @@ def _labelled_lines(
         if header is None and line and (
             ":" in line or "[" in line or "(" in line or len(line) < 30
         ):
-            # An unnamed header keeps the speaker; a section marker names nobody.
-            if (more := _continuation(line)) is not None:
-                header = (speaker, *more)
-            elif (marker := _section(line)) is not None:
-                header = (None, *marker)
+            header = _unnamed_header(line, speaker)
         if header is not None:
             if parts:
                 segments.append(Segment(speaker, " ".join(parts), start, begin))
@@ -816,6 +812,16 @@ def _labelled_lines(
     if parts:
         segments.append(Segment(speaker, " ".join(parts), start, begin))
     return segments, list(found)
+
+
+def _unnamed_header(line: str, speaker: str | None
+                    ) -> tuple[str | None, float | None, str | None] | None:
+    """An unnamed header keeps the speaker (`(00:12:34):`); a section marker names nobody."""
+    if (more := _continuation(line)) is not None:
+        return (speaker, *more)
+    if (marker := _section(line)) is not None:
+        return (None, *marker)
+    return None
 
 
 def _parse_colon(body: str, first: int, path: str, declared: Roster | None):
@@ -905,29 +911,17 @@ def _parse_markdown(body: str, first: int, path: str, declared: Roster | None):
     out = _Builder()
     started = False
     for number, line in enumerate(body.split("\n"), first):
-        match = _MD_LABEL.match(line) if ("*" in line or "_" in line) else None
-        label = start = None
-        if match is not None:
-            label, start = _label_time(match.group("label"))
-            if label is not None and declared is not None and declared.match(label) is None:
-                label = None
-        if label is not None:
+        header = _md_header(line, declared)
+        if header is not None:
             started = True
-            rest = match.group("rest")
-            stamp = _MD_STAMP.match(rest)
-            if stamp is not None:
-                start, rest = _seconds(stamp.group("t")), stamp.group("rest")
-            out.open(label, start, number, _md_inline(rest))
+            out.open(*header[:2], number, _md_inline(header[2]))
             continue
         if not started:
             continue
         if line and (":" in line or "[" in line or "(" in line or len(line) < 30):
-            # An unnamed header keeps the speaker; a section marker names nobody.
-            if (more := _continuation(line)) is not None:
-                out.open(out.speaker, more[0], number, _md_inline(more[1]))
-                continue
-            if (marker := _section(line)) is not None:
-                out.open(None, marker[0], number, _md_inline(marker[1]))
+            if (unnamed := _unnamed_header(line, out.speaker)) is not None:
+                speaker, start, text = unnamed
+                out.open(speaker, start, number, _md_inline(text or ""))
                 continue
         if not line.strip() or _MD_SKIP.match(line):
             out.flush()
@@ -942,6 +936,21 @@ def _parse_markdown(body: str, first: int, path: str, declared: Roster | None):
             out.add(_md_inline(_MD_PREFIX.sub("", line, count=1)), number)
     out.flush()
     return out.segments, list(out.labels)
+
+
+def _md_header(line: str, declared: Roster | None) -> tuple[str, float | None, str] | None:
+    """(speaker, start, rest of the line) for a ``**Name:**`` label line, else None."""
+    match = _MD_LABEL.match(line) if ("*" in line or "_" in line) else None
+    if match is None:
+        return None
+    label, start = _label_time(match.group("label"))
+    if label is None or (declared is not None and declared.match(label) is None):
+        return None
+    rest = match.group("rest")
+    stamp = _MD_STAMP.match(rest)
+    if stamp is not None:
+        start, rest = _seconds(stamp.group("t")), stamp.group("rest")
+    return label, start, rest
 
 
 def _md_inline(text: str) -> str:
@@ -1161,14 +1170,45 @@ def _deroll(cues: list[list[tuple[str | None, list[str]]]]) -> None:
         tail = (tail + shown)[-4:]
 
 
+Turn = tuple[float, int | None, str | None, bool, str]  # start, line, voice, marked, text
+
+
 def _cue_segments(
     cues: list[tuple[float, str, int | None]], declared: Roster | None
 ) -> tuple[list[Segment], list[str]]:
     """Turn subtitle cues into segments: voices, ``Name:`` prefixes, turns and carry-over."""
     parsed = [_cue_parts(raw) for _, raw, _ in cues]
     _deroll(parsed)
-    # Split each part into turns: "- " dialogue lines and ">>" markers start new ones.
-    turns: list[tuple[float, int | None, str | None, bool, str]] = []
+    turns = _cue_turns(cues, parsed)
+    leads = _split_leads(turns)
+    accepted = _cue_labels(turns, declared)
+    segments: list[Segment] = []
+    speakers: list[str] = []
+    speaker: str | None = None
+    for index, (start, line, voice, marked, text) in enumerate(turns):
+        match = _CUE_LABEL.match(text)
+        labelled = match is not None and match.group("label") in accepted
+        if index in leads:
+            if labelled and segments:
+                last = segments[-1]
+                segments[-1] = Segment(last.speaker, last.text + leads[index], last.start,
+                                       last.line)
+            elif not labelled:
+                text = f"{leads[index]} {text}"
+        speaker, text = _cue_speaker(speaker, voice, marked, match, labelled, text)
+        text = text.strip()
+        if not text or _SOUND.fullmatch(text):
+            continue  # [Music], (applause), ♪ lyrics ♪: not speech
+        if speaker is not None and (not speakers or speakers[-1] != speaker):
+            speakers.append(speaker)
+        segments.append(Segment(speaker, text, start, line))
+    return segments, speakers
+
+
+def _cue_turns(cues: list[tuple[float, str, int | None]],
+               parsed: list[list[tuple[str | None, list[str]]]]) -> list[Turn]:
+    """Each cue's parts split into turns: "- " dialogue lines and ">>" markers start one."""
+    turns: list[Turn] = []
     for (start, _, line), parts in zip(cues, parsed, strict=True):
         for voice, lines in parts:
             chunk: list[str] = []
@@ -1183,7 +1223,12 @@ def _cue_segments(
                     chunk.append(text)
             if chunk:
                 turns.append((start, line, voice, marked, " ".join(chunk)))
-    # ". Joan: So I did": the full stop ends the previous cue's sentence, then Joan speaks.
+    return turns
+
+
+def _split_leads(turns: list[Turn]) -> dict[int, str]:
+    """". Joan: So I did": the full stop ends the previous cue's sentence, then Joan speaks.
+    Takes such leads off their turns (in place); returns them by turn index."""
     leads: dict[int, str] = {}
     for index, (start, line, voice, marked, text) in enumerate(turns):
         if text[:1] in _LEAD_CHARS and (lead := _LEAD.match(text)) is not None:
@@ -1191,6 +1236,11 @@ def _cue_segments(
             if label is not None and _is_name(label["label"]):
                 leads[index] = lead.group("lead")
                 turns[index] = (start, line, voice, marked, text[lead.end() :])
+    return leads
+
+
+def _cue_labels(turns: list[Turn], declared: Roster | None) -> set[str]:
+    """The ``Name:`` prefixes of the turns that name a speaker."""
     labels = [m for *_, text in turns if (m := _CUE_LABEL.match(text)) and _is_name(m["label"])]
     counts = Counter(m.group("label") for m in labels)
     accepted = _accepted_labels(counts, len(turns), declared)
@@ -1207,38 +1257,26 @@ def _cue_segments(
             accepted |= strong
             roster = Roster(Participant(split_label(label)[0]) for label in accepted)
             accepted |= {label for label in counts if roster.match(label) is not None}
-    segments: list[Segment] = []
-    speakers: list[str] = []
-    speaker: str | None = None
-    for index, (start, line, voice, marked, text) in enumerate(turns):
-        match = _CUE_LABEL.match(text)
-        if index in leads:
-            if match is not None and match.group("label") in accepted and segments:
-                last = segments[-1]
-                segments[-1] = Segment(last.speaker, last.text + leads[index], last.start,
-                                       last.line)
-            elif match is None or match.group("label") not in accepted:
-                text = f"{leads[index]} {text}"
-        if voice is not None:
-            speaker = voice
-        elif match is not None and match.group("label") in accepted:
-            speaker = match.group("label")
-            if match.group("role"):
-                speaker = f"{speaker} ({match.group('role')})"
-            text = match.group("text")
-        elif marked:
-            speaker = None
-        if voice is not None and match is not None and split_label(match["label"])[0] == voice:
-            text = match.group("text")
-        if _SOUND.fullmatch(text.strip()):
-            continue  # [Music], (applause), ♪ lyrics ♪: not speech
-        text = text.strip()
-        if not text:
-            continue
-        if speaker is not None and (not speakers or speakers[-1] != speaker):
-            speakers.append(speaker)
-        segments.append(Segment(speaker, text, start, line))
-    return segments, speakers
+    return accepted
+
+
+def _cue_speaker(speaker: str | None, voice: str | None, marked: bool,
+                 match: re.Match[str] | None, labelled: bool, text: str
+                 ) -> tuple[str | None, str]:
+    """Who says a turn (a voice tag, an accepted label, or nobody after a dialogue dash;
+    else whoever spoke last) and its text without the label."""
+    if voice is not None:
+        speaker = voice
+    elif labelled:
+        speaker = match.group("label")
+        if match.group("role"):
+            speaker = f"{speaker} ({match.group('role')})"
+        text = match.group("text")
+    elif marked:
+        speaker = None
+    if voice is not None and match is not None and split_label(match["label"])[0] == voice:
+        text = match.group("text")
+    return speaker, text
 
 
 _PARSERS: dict[str, Callable[..., tuple[list[Segment], Iterable[str]]]] = {
