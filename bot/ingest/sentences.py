@@ -416,6 +416,9 @@ def _units(
         yield from _turn_units(stream, speaker, list(turn))
 
 
+Item = tuple[int, int, int, bool, bool]  # begin, end, words, starts / ends a sentence
+
+
 def _turn_units(
     stream: str, speaker: str | None, turn: list[tuple[str | None, int, int, bool]]
 ) -> list[tuple[str | None, int, int, bool]]:
@@ -427,8 +430,12 @@ def _turn_units(
             complete or stream.count(" ", begin, end) < MAX_PIECE_WORDS
         ):
             return [(speaker, begin, end, complete and not stream[begin].islower())]
-    # Items: (begin, end, words, starts a sentence, ends a sentence).
-    items: list[tuple[int, int, int, bool, bool]] = []
+    return _packed(stream, speaker, _glued(_turn_items(stream, turn)))
+
+
+def _turn_items(stream: str, turn: list[tuple[str | None, int, int, bool]]) -> list[Item]:
+    """The turn's sentences as items, over-long ones cut into pieces."""
+    items: list[Item] = []
     for _, begin, end, complete in turn:
         words = stream.count(" ", begin, end) + 1
         if end - begin > LONG_SENTENCE_CHARS or (not complete and words > MAX_PIECE_WORDS):
@@ -438,8 +445,14 @@ def _turn_units(
                 items.append((a, b, stream.count(" ", a, b) + 1, n == 0, complete and last))
         else:
             items.append((begin, end, words, True, complete))
-    groups: list[list[tuple[int, int, int, bool, bool]]] = []
-    pending: list[tuple[int, int, int, bool, bool]] = []
+    return items
+
+
+def _glued(items: list[Item]) -> list[list[Item]]:
+    """Items grouped: a short one ("Yeah.") joins the one after it, and a short one closing
+    the turn joins the group before it, when there is room."""
+    groups: list[list[Item]] = []
+    pending: list[Item] = []
     for n, item in enumerate(items):
         pending.append(item)
         if (
@@ -453,13 +466,17 @@ def _turn_units(
         pending = []
     if pending:
         groups.append(pending)
-    # A short sentence closing a turn joins the unit before it when there is room.
     if len(groups) > 1 and len(groups[-1]) == 1 and groups[-1][0][2] < SHORT_WORDS:
         previous = groups[-2]
         if len(previous) < MAX_SENTENCES and groups[-1][0][1] - previous[0][0] <= _GLUE_CHARS:
             previous.extend(groups.pop())
-    # Whole sentences that are short together make one unit, like "AlexNet was built on
-    # two GPUs. That was the total amount of compute used for it."
+    return groups
+
+
+def _packed(stream: str, speaker: str | None, groups: list[list[Item]]
+            ) -> list[tuple[str | None, int, int, bool]]:
+    """Whole sentences that are short together make one unit, like "AlexNet was built on
+    two GPUs. That was the total amount of compute used for it." """
     units = []
     begin, end, count, starts, ends = groups[0][0][0], groups[0][-1][1], 0, False, False
     for group in groups:
