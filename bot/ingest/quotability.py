@@ -152,31 +152,19 @@ def _spaced_lower(text: str) -> str:
     return "".join(pieces)
 
 
-def score_counted(text: str, complete: bool, fillers: int, stutters: int) -> float:
-    """`score` for non-empty, whitespace-collapsed text whose noise is already counted.
-
-    Args:
-        text: The unit's text, whitespace collapsed to single spaces.
-        complete: Whether the unit is made of whole sentences.
-        fillers: How many hesitation sounds it holds (see `noise_marks`).
-        stutters: How many stuttered repeats it holds.
-
-    Returns:
-        The score in [0, 1], rounded to 3 decimals.
-    """
-    # This runs once per unit of every file ingested: str methods only, and the
-    # word-level checks only for the short units they concern.
-    n = text.count(" ") + 1
-    value = _BASE[n] if n <= 80 else _LONG_BASE
-    last = text[-1]
-    if last in _CLOSERS:
-        last = text.rstrip(_CLOSERS)[-1:]
+def _by_ending(value: float, text: str, complete: bool, last: str) -> float:
+    """A finished statement gains; a trail-off or an unfinished unit loses."""
     if complete and last in _TERMINAL:
         value += 0.1
         if last == "…" or text.endswith("...", 0, len(text.rstrip(_CLOSERS))):
             value -= 0.4  # trailing off: the thought is not finished
     else:
         value -= 0.2
+    return value
+
+
+def _by_opening(value: float, text: str) -> float:
+    """A capital start gains; a lower-case start, an opener or a backchannel loses."""
     head = text[0]
     if head in _OPENING:
         head = text.lstrip(_OPENING)[:1]
@@ -191,6 +179,43 @@ def score_counted(text: str, complete: bool, fillers: int, stutters: int) -> flo
             value -= 0.15
         elif first in _BACKCHANNEL:
             value -= 0.05
+    return value
+
+
+def _short_unit(value: float, text: str, n: int) -> float:
+    """Units under 15 words: filler only, a pleasantry, or mostly function words."""
+    words = _WORD.findall(text.lower())
+    if n <= 12 and _FILLER.issuperset(words):
+        value = min(value, 0.1)
+    elif n <= 12 and _PLEASANTRY.search(text.lower()):
+        value = min(value, 0.15)
+    if words and sum(map(_FUNCTION_WORDS.__contains__, words)) >= 0.8 * len(words):
+        value -= 0.2
+    return value
+
+
+def score_counted(text: str, complete: bool, fillers: int, stutters: int) -> float:
+    """`score` for non-empty, whitespace-collapsed text whose noise is already counted.
+
+    Args:
+        text: The unit's text, whitespace collapsed to single spaces.
+        complete: Whether the unit is made of whole sentences.
+        fillers: How many hesitation sounds it holds (see `noise_marks`).
+        stutters: How many stuttered repeats it holds.
+
+    Returns:
+        The score in [0, 1], rounded to 3 decimals.
+    """
+    # This runs once per unit of every file ingested: str methods only, and the
+    # word-level checks only for the short units they concern. Each step adjusts the
+    # value in turn (the same order of float operations as ever).
+    n = text.count(" ") + 1
+    value = _BASE[n] if n <= 80 else _LONG_BASE
+    last = text[-1]
+    if last in _CLOSERS:
+        last = text.rstrip(_CLOSERS)[-1:]
+    value = _by_ending(value, text, complete, last)
+    value = _by_opening(value, text)
     if fillers:
         value -= min(0.4, 2.5 * fillers / n)
     if stutters:
@@ -202,13 +227,7 @@ def score_counted(text: str, complete: bool, fillers: int, stutters: int) -> flo
     if last == "?":
         value -= 0.35 if n <= 8 else 0.3 if n <= 14 else 0.2
     if n < 15:
-        words = _WORD.findall(text.lower())
-        if n <= 12 and _FILLER.issuperset(words):
-            value = min(value, 0.1)
-        elif n <= 12 and _PLEASANTRY.search(text.lower()):
-            value = min(value, 0.15)
-        if words and sum(map(_FUNCTION_WORDS.__contains__, words)) >= 0.8 * len(words):
-            value -= 0.2
+        value = _short_unit(value, text, n)
     if value <= 0.0:
         return 0.0
     if value >= 1.0:
