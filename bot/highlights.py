@@ -535,17 +535,26 @@ def _last_question(turn: _Turn) -> int:
 
 def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
     """The rejections that need no cleaning of the whole passage (most candidates)."""
-    first, last = turn.sentences[i], turn.sentences[j]
+    return _edge_problem(turn, i, j) or _inner_problem(turn, i, j) or _size_problem(turn, i, j)
+
+
+def _edge_problem(turn: _Turn, i: int, j: int) -> str | None:
+    """How sentences `i`..`j` start and end."""
     problem = _opening_at(turn, i)
     if problem:
         return problem
-    if j > i and first.text.count(" ") < 4:
+    if j > i and turn.sentences[i].text.count(" ") < 4:
         return "starts on a fragment"
     problem = _closing_at(turn, j)
     if problem:
         return problem
-    if j > i and last.text.count(" ") < 2:
+    if j > i and turn.sentences[j].text.count(" ") < 2:
         return "ends on a fragment"
+    return None
+
+
+def _inner_problem(turn: _Turn, i: int, j: int) -> str | None:
+    """A reply word between the sentences, or a problem of one of them."""
     for k in range(i + 1, j + 1):
         if _only_markers(turn, k):
             return "a reply word in the middle (“" + turn.sentences[k].text + "”)"
@@ -553,7 +562,12 @@ def _quick_reject(turn: _Turn, i: int, j: int) -> str | None:
         problem = _problem_at(turn, k, k == i)
         if problem:
             return problem
-    raw = turn.text[first.begin : last.end]
+    return None
+
+
+def _size_problem(turn: _Turn, i: int, j: int) -> str | None:
+    """Questions, trail-offs and sizes far outside the bounds, before any cleaning."""
+    raw = turn.text[turn.sentences[i].begin : turn.sentences[j].end]
     if raw.count("?") > 1:
         return "mostly questions"
     if len(raw) > 2 * MAX_CHARS:
@@ -736,23 +750,36 @@ def _closing_problem(text: str) -> str | None:
     return None
 
 
+class _Notes:
+    """A score being built: each note moves it and says why (for `--why`)."""
+
+    def __init__(self) -> None:
+        self.score = 0.5
+        self.reasons: list[str] = []
+
+    def __call__(self, delta: float, why: str) -> None:
+        self.score += delta
+        self.reasons.append(f"{'+' if delta >= 0 else '−'}{abs(delta):.2f} {why}")
+
+
 def _score(shown: str, host: bool, tokens: Sequence[str] | None = None
            ) -> tuple[float, tuple[str, ...]]:
     """A score in [0, 1] and the reasons for it (what raised and lowered it); `tokens`:
     words(shown), when the caller has them."""
     if tokens is None:
         tokens = words(shown)
-    count = len(tokens)
-    score, reasons = 0.5, []
-
-    def note(delta: float, why: str) -> None:
-        nonlocal score
-        score += delta
-        reasons.append(f"{'+' if delta >= 0 else '−'}{abs(delta):.2f} {why}")
-
+    note = _Notes()
     vocabulary = set(tokens)
     lowered = shown.lower()
-    if 18 <= count <= 40:
+    _note_substance(note, shown, tokens, vocabulary, lowered)
+    _note_doubts(note, shown, tokens, vocabulary, lowered, host)
+    return max(0.0, min(1.0, round(note.score, 3))), tuple(note.reasons)
+
+
+def _note_substance(note: _Notes, shown: str, tokens: Sequence[str], vocabulary: set[str],
+                    lowered: str) -> None:
+    """What raises a passage: size, numbers, names, comparisons, claims, rare words."""
+    if 18 <= len(tokens) <= 40:
         note(0.03, "reads at a glance")
     if not _NUMBER_WORDS.isdisjoint(vocabulary) or any(map(str.isdigit, shown)):
         note(0.03, "a number")
@@ -768,6 +795,12 @@ def _score(shown: str, host: bool, tokens: Sequence[str] | None = None
     rare = _rare_words(vocabulary)
     if rare:
         note(min(0.12, 0.03 * rare), f"{rare} distinctive word{'s' if rare != 1 else ''}")
+
+
+def _note_doubts(note: _Notes, shown: str, tokens: Sequence[str], vocabulary: set[str],
+                 lowered: str, host: bool) -> None:
+    """What lowers a passage: hedges, narration, self-reference, thin content, questions."""
+    count = len(tokens)
     thinks = lowered.count("i think")
     if thinks > 1:
         note(-0.04 * (thinks - 1), "hedged with “I think”")
@@ -789,7 +822,6 @@ def _score(shown: str, host: bool, tokens: Sequence[str] | None = None
         note(-0.05, "holds a question")
     if host:
         note(-0.05, "said by the interviewer")
-    return max(0.0, min(1.0, round(score, 3))), tuple(reasons)
 
 
 def _rare_words(tokens: Sequence[str]) -> int:
