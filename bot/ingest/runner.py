@@ -385,17 +385,8 @@ async def _ingest_files(
         for path in islice(queued, PARSE_AHEAD):
             ahead.append(loop.run_in_executor(pool, prepare, path, known, given.get(path)))
         for i in range(1, len(files) + 1):
-            parsing = ahead.popleft()
-            if not parsing.done():
-                await asyncio.wait([parsing, stopped], return_when=asyncio.FIRST_COMPLETED)
-            if stop.is_set():
-                parsing.cancel()
-                reason = "stopped by SIGTERM"
-                break
-            try:
-                prepared = parsing.result()
-            except BrokenExecutor:
-                reason = "a parser worker died"
+            prepared, reason = await _next_prepared(ahead.popleft(), stopped, stop)
+            if prepared is None:
                 break
             for path in islice(queued, 1):
                 ahead.append(loop.run_in_executor(pool, prepare, path, known, given.get(path)))
@@ -423,3 +414,17 @@ async def _ingest_files(
         result = FileResult(str(path), "failed", error=f"{path}: not ingested: {reason}")
         report.files.append(result)
         _report_file(result, done_before + i, total, progress)
+
+
+async def _next_prepared(parsing: asyncio.Future, stopped: asyncio.Future,
+                         stop: asyncio.Event) -> tuple[Prepared | None, str]:
+    """The next file's parse, or None and why there is none (SIGTERM, a dead worker)."""
+    if not parsing.done():
+        await asyncio.wait([parsing, stopped], return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        parsing.cancel()
+        return None, "stopped by SIGTERM"
+    try:
+        return parsing.result(), ""
+    except BrokenExecutor:
+        return None, "a parser worker died"
