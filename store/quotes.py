@@ -248,49 +248,56 @@ class QuoteStore:
             await derived.mark_quotes_changed(conn)
 
             speaker_ids = await self._upsert_speakers(conn, speakers, quotes)
-
-            old: dict[tuple[int | None, str], list[int]] = {}
-            async with conn.execute(
-                "SELECT id, speaker_id, text FROM quotes WHERE source_id = ? ORDER BY position",
-                (source_id,),
-            ) as cur:
-                async for qid, sid, text in cur:
-                    old.setdefault((sid, text), []).append(qid)
-
-            updates, inserts = [], []
-            for q in quotes:
-                sid = speaker_ids.get(q.speaker.casefold()) if q.speaker else None
-                ids = old.get((sid, q.text))
-                if ids:
-                    updates.append((q.position, q.start, q.quotability, ids.pop(0)))
-                else:
-                    inserts.append(
-                        (source_id, sid, q.position, q.start, q.text, q.quotability,
-                         random.getrandbits(31), filter_tags(sid, source_id))
-                    )
-            removed = [(qid,) for ids in old.values() for qid in ids]
-            if removed:
-                await conn.executemany("DELETE FROM quotes WHERE id = ?", removed)
-            if updates:
-                await conn.executemany(
-                    "UPDATE quotes SET position = ?, start = ?, quotability = ? WHERE id = ?",
-                    updates,
-                )
-            # One multi-row INSERT per chunk of rows: the FTS trigger then runs inside a
-            # few statements. Row-by-row inserts open a statement savepoint per row, and
-            # FTS5 flushes its pending index at every savepoint (measured: 4x slower).
-            # Bound values, not a JSON array read back with json_each: SQLite parsed each
-            # row's JSON once per column (122k quotes: 2.7 -> 1.8 s).
-            begin = 0
-            for size in _chunk_sizes(len(inserts)):
-                chunk = inserts[begin : begin + size]
-                begin += size
-                await conn.execute(
-                    _INSERT_QUOTES + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * size),
-                    [value for row in chunk for value in row],
-                )
+            counts = await self._replace_quotes(conn, source_id, speaker_ids, quotes)
             await self._replace_highlights(conn, source_id, speaker_ids, highlights)
-        return ReplaceResult(source_id, len(updates), len(inserts), len(removed))
+        return ReplaceResult(source_id, *counts)
+
+    async def _replace_quotes(
+        self, conn, source_id: int, speaker_ids: dict[str, int], quotes: Sequence[NewQuote],
+    ) -> tuple[int, int, int]:
+        """The source's quotes become `quotes`, an unchanged quote keeping its id:
+        (kept, added, removed)."""
+        old: dict[tuple[int | None, str], list[int]] = {}
+        async with conn.execute(
+            "SELECT id, speaker_id, text FROM quotes WHERE source_id = ? ORDER BY position",
+            (source_id,),
+        ) as cur:
+            async for qid, sid, text in cur:
+                old.setdefault((sid, text), []).append(qid)
+
+        updates, inserts = [], []
+        for q in quotes:
+            sid = speaker_ids.get(q.speaker.casefold()) if q.speaker else None
+            ids = old.get((sid, q.text))
+            if ids:
+                updates.append((q.position, q.start, q.quotability, ids.pop(0)))
+            else:
+                inserts.append(
+                    (source_id, sid, q.position, q.start, q.text, q.quotability,
+                     random.getrandbits(31), filter_tags(sid, source_id))
+                )
+        removed = [(qid,) for ids in old.values() for qid in ids]
+        if removed:
+            await conn.executemany("DELETE FROM quotes WHERE id = ?", removed)
+        if updates:
+            await conn.executemany(
+                "UPDATE quotes SET position = ?, start = ?, quotability = ? WHERE id = ?",
+                updates,
+            )
+        # One multi-row INSERT per chunk of rows: the FTS trigger then runs inside a
+        # few statements. Row-by-row inserts open a statement savepoint per row, and
+        # FTS5 flushes its pending index at every savepoint (measured: 4x slower).
+        # Bound values, not a JSON array read back with json_each: SQLite parsed each
+        # row's JSON once per column (122k quotes: 2.7 -> 1.8 s).
+        begin = 0
+        for size in _chunk_sizes(len(inserts)):
+            chunk = inserts[begin : begin + size]
+            begin += size
+            await conn.execute(
+                _INSERT_QUOTES + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * size),
+                [value for row in chunk for value in row],
+            )
+        return len(updates), len(inserts), len(removed)
 
     async def _replace_highlights(
         self, conn, source_id: int, speaker_ids: dict[str, int],
