@@ -17,11 +17,11 @@ async def test_a_page_of_matches_counts_every_match(library):
     assert await library.search_page("that", offset=total, limit=1) == ([], total)
 
 
-async def test_draws_from_a_seeded_library_repeat_exactly(db):
+async def test_draws_from_a_seeded_library_repeat_exactly(library):
     async def draws(seed: int) -> list[int]:
-        library = QuoteLibrary(db, rng=random.Random(seed))
-        await library.load()
-        picked = [await library.random() for _ in range(5)]
+        seeded = QuoteLibrary(library.db, rng=random.Random(seed))
+        await seeded.load()
+        picked = [await seeded.random() for _ in range(5)]
         return [draw.quote.id for draw in picked if draw is not None]
 
     first = await draws(7)
