@@ -1,0 +1,62 @@
+"""store/quotes.py: replacing a source keeps ids, highlights and decks, and the stats."""
+
+from __future__ import annotations
+
+from quotebot.store.quotes import NewHighlight, NewQuote, QuoteStore
+from tests.conftest import GREG, source
+
+SAUCE = "We just make payments really good, and that was the secret sauce for us."
+INPUTS = "You can only control your inputs, you can control the experiments you run."
+
+
+def talk(*texts: str) -> list[NewQuote]:
+    return [NewQuote(GREG.name, text, float(i), i, 0.8) for i, text in enumerate(texts)]
+
+
+async def test_re_ingesting_keeps_the_ids_of_unchanged_quotes_and_highlights(db):
+    store = QuoteStore(db)
+    passage = NewHighlight(GREG.name, 0, 0, SAUCE, 0.0, 0.7, ("+0.05 present tense",))
+    first = await store.replace_source(source("stage", "On stage"), [GREG],
+                                       talk(SAUCE, INPUTS), [passage])
+    assert (first.kept, first.added, first.removed) == (0, 2, 0)
+    ids = dict(await db.fetchall("SELECT text, id FROM quotes"))
+    (highlight_id,) = [row[0] for row in await db.fetchall("SELECT id FROM highlights")]
+
+    # The file changed: a line was inserted before the others, one was dropped.
+    again = await store.replace_source(source("stage", "On stage"), [GREG],
+                                       talk("A new opening line for the talk today.", SAUCE),
+                                       [NewHighlight(GREG.name, 1, 1, SAUCE, 1.0, 0.7)])
+    assert (again.kept, again.added, again.removed) == (1, 1, 1)
+    now = dict(await db.fetchall("SELECT text, id FROM quotes"))
+    assert now[SAUCE] == ids[SAUCE] and INPUTS not in now
+    assert await db.scalar("SELECT position FROM quotes WHERE id = ?", (ids[SAUCE],)) == 1
+    assert [row[0] for row in await db.fetchall("SELECT id FROM highlights")] == [highlight_id]
+
+
+async def test_a_deck_never_draws_a_shown_highlight_until_it_restarts(db):
+    store = QuoteStore(db)
+    passages = [NewHighlight(GREG.name, i, i, text, float(i), 0.7)
+                for i, text in enumerate((SAUCE, INPUTS))]
+    await store.replace_source(source("stage", "On stage"), [GREG], talk(SAUCE, INPUTS),
+                               passages)
+    seen = []
+    for _ in range(2):
+        row = await store.random_highlight(speaker_id=None, source_id=None, deck="c",
+                                           rand_key=0)
+        seen.append(row["highlight_id"])
+        await store.mark_shown("c", row["highlight_id"])
+    assert sorted(seen) == sorted(set(seen))
+    assert await store.random_highlight(speaker_id=None, source_id=None, deck="c",
+                                        rand_key=0) is None
+    assert await store.last_shown("c") == seen[-1]
+    await store.restart_deck("c", keep=seen[-1])
+    row = await store.random_highlight(speaker_id=None, source_id=None, deck="c", rand_key=0)
+    assert row["highlight_id"] == seen[0]  # the last one shown stays out of the new round
+
+
+async def test_stats_count_what_was_stored(db):
+    store = QuoteStore(db)
+    await store.replace_source(source("stage", "On stage"), [GREG], talk(SAUCE, INPUTS))
+    stats = await store.stats()
+    assert (stats["quotes"], stats["good_quotes"], stats["sources"], stats["speakers"]) == (
+        2, 2, 1, 1)
