@@ -40,9 +40,10 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from quotebot.bot.clean import clean_sentence_once, first_words, words
 from quotebot.bot.ingest.sentences import sentence_spans
@@ -470,57 +471,51 @@ def _facts(turn: _Turn, k: int) -> dict:
     return facts
 
 
+def _fact(turn: _Turn, k: int, key: str, compute: Callable[[], Any]) -> Any:
+    """Sentence k's fact `key`, computed once per turn (many spans share the sentence)."""
+    facts = _facts(turn, k)
+    if key not in facts:
+        facts[key] = compute()
+    return facts[key]
+
+
 def _opening_at(turn: _Turn, k: int) -> str | None:
     """Why no passage can start with sentence k (`_opening_problem`), or None."""
-    facts = _facts(turn, k)
-    if "open" not in facts:
-        midway = k == 0 and turn.units[0].text[:1].islower()
-        facts["open"] = _opening_problem(turn.sentences[k].text, midway=midway)
-    return facts["open"]
+    midway = k == 0 and turn.units[0].text[:1].islower()
+    return _fact(turn, k, "open",
+                 lambda: _opening_problem(turn.sentences[k].text, midway=midway))
 
 
 def _closing_at(turn: _Turn, k: int) -> str | None:
     """Why no passage can end with sentence k (`_closing_problem`), or None."""
-    facts = _facts(turn, k)
-    if "close" not in facts:
-        facts["close"] = _closing_problem(turn.sentences[k].text)
-    return facts["close"]
+    return _fact(turn, k, "close", lambda: _closing_problem(turn.sentences[k].text))
 
 
 def _problem_at(turn: _Turn, k: int, opening: bool) -> str | None:
     """What rules sentence k out of any passage (`_sentence_problem`), or None."""
-    facts = _facts(turn, k)
-    key = "problem opening" if opening else "problem"
-    if key not in facts:
-        facts[key] = _sentence_problem(turn.sentences[k].text, opening=opening)
-    return facts[key]
+    return _fact(turn, k, "problem opening" if opening else "problem",
+                 lambda: _sentence_problem(turn.sentences[k].text, opening=opening))
 
 
 def _cleaned(turn: _Turn, k: int, *, opening: bool) -> tuple[str, list[str]]:
     """Sentence k's clean form and its words."""
-    facts = _facts(turn, k)
-    key = "clean opening" if opening else "clean"
-    if key not in facts:
+
+    def clean() -> tuple[str, list[str]]:
         piece = clean_sentence_once(turn.sentences[k].text, opening=opening)
-        facts[key] = (piece, words(piece))
-    return facts[key]
+        return piece, words(piece)
+
+    return _fact(turn, k, "clean opening" if opening else "clean", clean)
 
 
 def _only_markers(turn: _Turn, k: int) -> bool:
     """Whether sentence k is nothing but reply words and markers ("Yeah.", "Right, so.")."""
-    facts = _facts(turn, k)
-    if "markers" not in facts:
-        text = turn.sentences[k].text
-        facts["markers"] = _LEADING_MARKERS.sub("", text + " ").strip() == ""
-    return facts["markers"]
+    return _fact(turn, k, "markers", lambda: _LEADING_MARKERS.sub(
+        "", turn.sentences[k].text + " ").strip() == "")
 
 
 def _doubt_at(turn: _Turn, k: int) -> str | None:
     """Why a passage opening with sentence k may need what came before (`_opening_doubt`)."""
-    facts = _facts(turn, k)
-    if "doubt" not in facts:
-        facts["doubt"] = _opening_doubt(turn.sentences[k].text)
-    return facts["doubt"]
+    return _fact(turn, k, "doubt", lambda: _opening_doubt(turn.sentences[k].text))
 
 
 def _last_question(turn: _Turn) -> int:
