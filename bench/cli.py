@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -105,49 +106,48 @@ def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_
 
 def _folder_case(keep: Path | None, seed: int | None, as_json: bool, check: bool) -> None:
     """`bench --case folder`: ingest speed and memory on a realistic folder (bench/folder.py)."""
-    import shutil
-    import tempfile
-
     from quotebot.bench.corpus import DEFAULT_SEED
     from quotebot.bench.folder import render_folder, run_folder
 
-    work = keep or Path(tempfile.mkdtemp(prefix="quotebot-folder-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        summary = run_folder(work, DEFAULT_SEED if seed is None else seed,
-                             lambda message: click.echo(message, err=True))
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        if keep is None:
-            shutil.rmtree(work, ignore_errors=True)
-    report = render_folder(summary)
-    if as_json:
-        click.echo(report, err=True)
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
-    else:
-        click.echo(report)
-    if check and any(not t["pass"] for t in summary["targets"]):
-        click.get_current_context().exit(1)
+    _run_case(
+        "folder", keep, as_json, check,
+        lambda work, say: run_folder(work, DEFAULT_SEED if seed is None else seed, say),
+        render_folder, lambda summary: all(t["pass"] for t in summary["targets"]),
+    )
 
 
 def _realistic_case(keep: Path | None, seed: int | None, samples: int | None, as_json: bool,
                     check: bool) -> None:
     """`bench --case realistic`: the realistic-collection search check (bench/realistic.py)."""
+    from quotebot.bench.realistic import DEFAULT_SEED, render_realistic, run_realistic
+
+    _run_case(
+        "realistic", keep, as_json, check,
+        lambda work, say: run_realistic(work, DEFAULT_SEED if seed is None else seed, say,
+                                        samples=samples),
+        render_realistic, lambda summary: summary["passed"],
+    )
+
+
+def _run_case(name: str, keep: Path | None, as_json: bool, check: bool,
+              run: Callable[[Path, Callable[[str], None]], dict],
+              render: Callable[[dict], str], passed: Callable[[dict], bool]) -> None:
+    """Run one case in a work folder (`keep`, or a temporary one removed after), print its
+    report (and the summary as JSON with `--json`), keep the summary beside the kept files,
+    and exit 1 under `--check` when a target fails."""
     import shutil
     import tempfile
 
-    from quotebot.bench.realistic import DEFAULT_SEED, render_realistic, run_realistic
-
-    work = keep or Path(tempfile.mkdtemp(prefix="quotebot-realistic-"))
+    work = keep or Path(tempfile.mkdtemp(prefix=f"quotebot-{name}-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        summary = run_realistic(work, DEFAULT_SEED if seed is None else seed,
-                                lambda message: click.echo(message, err=True), samples=samples)
+        summary = run(work, lambda message: click.echo(message, err=True))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    report = render_realistic(summary)
+    report = render(summary)
     if as_json:
         click.echo(report, err=True)
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -156,5 +156,5 @@ def _realistic_case(keep: Path | None, seed: int | None, samples: int | None, as
     if keep:
         (keep / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
                                            "utf-8")
-    if check and not summary["passed"]:
+    if check and not passed(summary):
         click.get_current_context().exit(1)
