@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
 import pytest
 
 from quotebot.bot.all_commands import build_registry
+from quotebot.bot.app import ensure_bundled
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
@@ -55,9 +61,51 @@ async def fill(library: QuoteLibrary) -> None:
     await library.load()
 
 
+def build_database(path: Path, fill_with: Callable[[Database], Awaitable[None]]) -> Path:
+    """Create the database at `path` and fill it, outside any test's event loop."""
+
+    async def build() -> None:
+        database = await Database.open(path)
+        try:
+            await fill_with(database)
+        finally:
+            await database.close()  # the last connection: the WAL is folded into the file
+
+    asyncio.run(build())
+    return path
+
+
+def copy_database(original: Path, folder: Path) -> Path:
+    """A private copy of a closed database (one file: closing folded its WAL in)."""
+    copy = folder / original.name
+    shutil.copyfile(original, copy)
+    return copy
+
+
+async def _ingest_bundle(database: Database) -> None:
+    report = await ensure_bundled(QuoteLibrary(database).store)
+    assert report is not None and not report.failed
+
+
+@pytest.fixture(scope="session")
+def bundled_file(tmp_path_factory) -> Path:
+    """The bundled interviews ingested once per test process; open a `copy_database` of it."""
+    return build_database(tmp_path_factory.mktemp("bundle") / "bundled.db", _ingest_bundle)
+
+
+async def _nothing(database: Database) -> None:
+    pass
+
+
+@pytest.fixture(scope="session")
+def empty_file(tmp_path_factory) -> Path:
+    """A new database with every migration applied, made once per test process."""
+    return build_database(tmp_path_factory.mktemp("empty") / "quotes.db", _nothing)
+
+
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "quotes.db")
+async def db(empty_file, tmp_path):
+    database = await Database.open(copy_database(empty_file, tmp_path))
     yield database
     await database.close()
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from quotebot.bot.app import ensure_bundled
 from quotebot.bot.highlights import MIN_SCORE
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import QuoteReply, Request
 from quotebot.bot.registry import Services
+from quotebot.store.db import Database
 from quotebot.transcripts import bundled_files
+from tests.conftest import copy_database
 
 # (query, words the top quote must contain, who said it)
 LINES = [
@@ -45,12 +46,12 @@ LINES = [
 
 
 @pytest.fixture
-async def bundled(db) -> QuoteLibrary:
+async def bundled(bundled_file, tmp_path) -> QuoteLibrary:
+    db = await Database.open(copy_database(bundled_file, tmp_path))
     library = QuoteLibrary(db)
-    report = await ensure_bundled(library.store)
-    assert report is not None and not report.failed
     await library.load()
-    return library
+    yield library
+    await db.close()
 
 
 @pytest.mark.parametrize(("query", "expected", "speaker"), LINES)

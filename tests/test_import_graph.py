@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +76,7 @@ def imports_of(path: Path, name: str, modules: dict[str, Path]) -> set[str]:
     return found
 
 
+@functools.cache  # parsed once per test process; the tests only read it
 def graph() -> dict[str, set[str]]:
     modules = project_modules()
     return {name: imports_of(path, name, modules) for name, path in modules.items()}

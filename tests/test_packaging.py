@@ -12,6 +12,8 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("adapters", "bench", "bot", "docs", "store", "transcripts")
 
@@ -90,6 +92,7 @@ def fresh_venv(work: Path) -> Path:
     return home
 
 
+@pytest.mark.slow
 def test_the_wheel_installs_one_import_name_and_ignores_a_foreign_bot(tmp_path):
     wheel = build_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as archive:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,11 @@ from quotebot.bot.models import ErrorReply, QuoteReply, Request
 from quotebot.bot.registry import Services
 from quotebot.bot.search import MAX_QUERY_CHARS
 from quotebot.bot.tokens import tokenize
+from quotebot.store.db import Database
 from quotebot.transcripts import bundled_files
+from tests.conftest import build_database, copy_database
+
+pytestmark = pytest.mark.slow  # ten thousand generated quotes beside the bundle
 
 SEED = 20261201
 WINDOWS = 60
@@ -74,8 +79,8 @@ def write_lines(path, lines: list[str]):
     return path
 
 
-@pytest.fixture
-async def library(db, tmp_path) -> QuoteLibrary:
+@pytest.fixture(scope="module")
+def library_file(tmp_path_factory) -> Path:
     """The bundle, stored after two sources meant to mislead (so they have the lower ids,
     which win ties): near-duplicates of long sentences (the same first twenty words with
     another ending; the sentence with more after it), and, for each sampled window of common
@@ -98,14 +103,25 @@ async def library(db, tmp_path) -> QuoteLibrary:
                                 strict=True):
                 line[at] = word
             chatter.append("Chatty Cathy: " + " ".join(line).capitalize() + ".")
+    folder = tmp_path_factory.mktemp("pasted")
+    paths = [write_lines(folder / "echoes.txt", echoes),
+             write_lines(folder / "chatter.txt", chatter)]
+
+    async def ingest(database: Database) -> None:
+        for path in [*paths, *bundled_files()]:
+            report = await ingest_paths(QuoteLibrary(database).store, [path])
+            assert not report.failed, report.failed
+
+    return build_database(folder / "pasted.db", ingest)  # built once: the tests only read
+
+
+@pytest.fixture
+async def library(library_file, tmp_path) -> QuoteLibrary:
+    db = await Database.open(copy_database(library_file, tmp_path))
     library = QuoteLibrary(db)
-    paths = [write_lines(tmp_path / "echoes.txt", echoes),
-             write_lines(tmp_path / "chatter.txt", chatter)]
-    for path in [*paths, *bundled_files()]:
-        report = await ingest_paths(library.store, [path])
-        assert not report.failed, report.failed
     await library.load()
-    return library
+    yield library
+    await db.close()
 
 
 async def test_a_pasted_long_sentence_finds_its_own_quote_first(library):

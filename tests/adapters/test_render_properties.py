@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,8 @@ from quotebot.bot.models import (
 )
 from tests.adapters.discord.conftest import live_links, message_texts
 from tests.adapters.discord.fake_discord import message_problem
+
+pytestmark = pytest.mark.slow  # hundreds of generated replies
 
 EXAMPLES = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", 150)), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

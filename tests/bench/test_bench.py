@@ -11,6 +11,8 @@ from quotebot.bench.cli import bench
 from quotebot.bench.corpus import generate
 from quotebot.bench.queries import CATEGORIES, make_typo
 
+pytestmark = pytest.mark.slow  # the benchmark's cases, at toy sizes
+
 LATENCY = {"n", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms"}
 HITS = {"n", "hit1", "hit5", "match1", "match5"}
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from quotebot.bench.folder import LAYOUTS, MAX_BYTES, MIN_BYTES, generate, run_folder
+
+pytestmark = pytest.mark.slow  # the benchmark's cases, at toy sizes
 
 
 def digest(root) -> str:

@@ -19,6 +19,8 @@ from quotebot.bench.realistic import (
     normalise,
 )
 
+pytestmark = pytest.mark.slow  # the benchmark's cases, at toy sizes
+
 
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory):

@@ -13,6 +13,7 @@ from quotebot.bot.library import EXACT, QuoteLibrary
 from quotebot.bot.models import ChannelRef, QuoteReply, Request, UserRef
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
+from tests.conftest import copy_database
 
 CHANNEL = ChannelRef("discord", "g1", "c1")
 OTHER = ChannelRef("discord", "g1", "c2")
@@ -28,8 +29,8 @@ async def bundled_library(path, seed: int = 1) -> tuple[Database, QuoteLibrary]:
 
 
 @pytest.fixture
-async def bundled(tmp_path):
-    db, library = await bundled_library(tmp_path / "q.db")
+async def bundled(bundled_file, tmp_path):
+    db, library = await bundled_library(copy_database(bundled_file, tmp_path))
     yield library
     await db.close()
 
@@ -38,8 +39,11 @@ async def pool_size(library: QuoteLibrary) -> int:
     return int(await library.db.scalar("SELECT count(*) FROM highlights"))
 
 
-async def test_200_draws_in_a_channel_never_repeat_before_the_pool_is_used_up(tmp_path):
-    db, library = await bundled_library(tmp_path / "q.db", seed=7)
+async def test_200_draws_in_a_channel_never_repeat_before_the_pool_is_used_up(
+    bundled_file, tmp_path
+):
+    path = copy_database(bundled_file, tmp_path)
+    db, library = await bundled_library(path, seed=7)
     pool = await pool_size(library)
     assert pool >= 38
     deck = deck_key(Request("random", channel=CHANNEL))
@@ -47,7 +51,7 @@ async def test_200_draws_in_a_channel_never_repeat_before_the_pool_is_used_up(tm
     for n in range(200):
         if n == 90:  # a restart: a new process, a new library, the same database
             await db.close()
-            db, library = await bundled_library(tmp_path / "q.db", seed=99)
+            db, library = await bundled_library(path, seed=99)
         draw = await library.random(deck=deck)
         assert draw is not None and draw.note is None
         drawn.append(draw.quote.highlight_id)

@@ -19,6 +19,8 @@ from quotebot.store.db import Database, StoreError
 from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # several processes on one database
+
 # Holds SQLite's write lock, writing, until its stdin closes (or `seconds` pass).
 HOLDER = """
 import sqlite3, sys, time

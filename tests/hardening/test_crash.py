@@ -7,11 +7,15 @@ import signal
 import sqlite3
 import time
 
+import pytest
+
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.library import QuoteLibrary
 from quotebot.store.db import Database
 from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import driver_command, spawn
+
+pytestmark = pytest.mark.slow  # whole processes killed mid-ingest
 
 KILLS = 24
 

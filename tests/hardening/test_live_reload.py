@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from quotebot.adapters.console import Console
 from quotebot.bot.all_commands import build_registry
 from quotebot.bot.app import open_services
@@ -15,6 +17,8 @@ from quotebot.bot.models import ErrorReply, ListReply, QuoteReply
 from quotebot.store.db import Database
 from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import ROOT, driver_command, spawn
+
+pytestmark = pytest.mark.slow  # a second process ingests while a bot runs
 
 QUOTEBOT = [sys.executable, "-c", "from quotebot.adapters.cli import main; main()"]
 

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from quotebot.adapters.discord import render as discord_render
 from quotebot.adapters.slack import render as slack_render
 from quotebot.bot.all_commands import build_registry
-from quotebot.bot.app import ensure_bundled
 from quotebot.bot.grammar import parse
 from quotebot.bot.highlights import select
 from quotebot.bot.ingest.decode import decode
@@ -32,6 +31,9 @@ from tests.adapters.test_render_properties import (
     assert_discord_message_ok,
     assert_slack_message_ok,
 )
+from tests.conftest import copy_database
+
+pytestmark = pytest.mark.slow  # hundreds of generated inputs
 
 EXAMPLES = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -164,16 +166,8 @@ def test_any_text_in_a_sidecar_reads_or_is_refused_with_a_reason(tmp_path_factor
 
 
 @pytest.fixture(scope="module")
-def bundled_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("props") / "q.db"
-
-    async def build() -> None:
-        db = await Database.open(path)
-        await ensure_bundled(QuoteLibrary(db).store)
-        await db.close()
-
-    asyncio.run(build())
-    return path
+def bundled_db(bundled_file, tmp_path_factory):
+    return copy_database(bundled_file, tmp_path_factory.mktemp("props"))
 
 
 @EXAMPLES

@@ -166,6 +166,7 @@ async def test_a_time_already_past_today_first_posts_tomorrow(service, clock, po
     assert poster.sent == [] and out.next_wake == utc(2024, 11, 22, 9, 0)
 
 
+@pytest.mark.slow
 async def test_two_schedulers_on_one_file_post_exactly_once_per_day(lib, clock):
     lib2 = await open_library(lib.db.path)
     try:

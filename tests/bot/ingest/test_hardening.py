@@ -25,6 +25,7 @@ def distinct_names(count: int) -> list[str]:
     return [f"{next(words).title()} {next(words).title()}" for _ in range(count)]
 
 
+@pytest.mark.slow
 def test_eight_thousand_speakers_merge_in_near_linear_time():
     names = distinct_names(8000)
     text = "".join(f"{name}: We talked about engine number {i} today.\n"
@@ -39,6 +40,7 @@ def test_eight_thousand_speakers_merge_in_near_linear_time():
     assert elapsed < 10  # was 106 s (a roster built per label); about 0.5 s now
 
 
+@pytest.mark.slow
 def test_a_line_of_unclosed_brackets_parses_in_linear_time():
     # The Markdown link pattern scanned every unclosed `[` to the end of its line: this
     # 400 KB file took 465 s.
@@ -113,6 +115,7 @@ def test_front_matter_over_the_cap_is_refused():
         parse_transcript(text, "talk.md")
 
 
+@pytest.mark.slow
 def test_deeply_nested_front_matter_is_an_error_not_a_crash():
     text = "---\ntitle: Talk\nx: " + "[" * 5000 + "\n---\n\nAda: Hello.\n"
     with pytest.raises(TranscriptError):
@@ -314,6 +317,7 @@ def test_a_line_over_the_limit_is_refused_naming_file_and_line(tmp_path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["whisper", "podcast"])
 def test_a_json_transcript_on_one_line_is_not_held_to_the_line_limit(tmp_path, kind):
     """json.dump (and Whisper) write a transcript as one line: the line limit, meant for
@@ -344,6 +348,7 @@ def test_deeply_nested_json_is_an_error_not_a_crash(tmp_path, body):
     assert prepare(path, frozenset()).error == f"{path}: JSON is nested too deeply"
 
 
+@pytest.mark.slow
 def test_a_paragraph_of_a_long_interview_on_one_line_is_fine(tmp_path):
     path = tmp_path / "pasted.txt"
     path.write_text("We built the engine by hand, and it worked. " * 20_000)  # 900 KB

@@ -6,12 +6,17 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a 32 MB transcript in a fresh process
+
 MB = 2**20
 SIZE = 32 * MB  # big enough to dwarf start-up (word lists included); small enough for CI
 
 MEASURE = """
 import asyncio, json, resource, sys
 from pathlib import Path
+import pytest
 from quotebot.bot.highlights import common_words
 from quotebot.bot.ingest.runner import prepare, store_prepared
 from quotebot.store.db import Database

@@ -11,6 +11,8 @@ import time
 import psutil
 import pytest
 
+pytestmark = pytest.mark.slow  # worker processes signalled and killed
+
 # The real CLI, with every batch counting as large so the spawn process pool parses it.
 INGEST = """
 import sys
