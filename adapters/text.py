@@ -47,7 +47,7 @@ def render_text(reply: Reply) -> str:
         blocks = [render_quote(q) for q in reply.quotes]
         text = "\n\n".join(blocks) + note
         if reply.search and reply.has_more:
-            more = reply.search.total - reply.search.position + 1 - len(reply.quotes)
+            more = reply.search.remaining(len(reply.quotes))
             text += f"\n\n({more} more match{'es' if more != 1 else ''})"
         return text
     if isinstance(reply, ListReply):

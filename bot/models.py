@@ -188,7 +188,15 @@ class SearchState:
 
     def has_more(self, shown: int = 1) -> bool:
         """Whether matches follow the `shown` ones from `offset`."""
-        return self.offset + shown < self.total
+        return self.remaining(shown) > 0
+
+    def remaining(self, shown: int = 1) -> int:
+        """How many matches follow the `shown` ones from `offset`."""
+        return max(0, self.total - self.offset - shown)
+
+    def match_label(self, index: int = 0) -> str:
+        """The "match 2 of 7" of the `index`-th quote shown (0: the first), on every platform."""
+        return f"match {self.position + index} of {self.total}"
 
     def next(self, shown: int = 1) -> Request:
         """The request for the match after the `shown` ones."""

@@ -175,7 +175,7 @@ def quote_embed(quote: Quote, reply: QuoteReply | None = None) -> discord.Embed:
         embed.add_field(name="At", value=quote.timestamp)
     footer = f"Quote #{quote.id}"
     if reply is not None and reply.search is not None:
-        footer += f" · match {reply.search.position} of {reply.search.total}"
+        footer += f" · {reply.search.match_label()}"
     if quote.speaker_role:
         footer += f" · {verbatim(quote.speaker_name, 100)}: {verbatim(quote.speaker_role, 300)}"
     embed.set_footer(text=clip(footer, FOOTER_MAX))

@@ -173,7 +173,7 @@ def _quote_blocks(reply: QuoteReply) -> list[dict[str, Any]]:
         blocks.append(quote_block(quote))
         line = attribution(quote)
         if reply.search:
-            line += f" · match {reply.search.position + i} of {reply.search.total}"
+            line += f" · {reply.search.match_label(i)}"
         blocks.append(_context(line))
     if reply.context:
         blocks += _neighbour_blocks(reply, BLOCKS_MAX - len(blocks) - 2)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from quotebot.adapters.console import Console
 from quotebot.adapters.text import render_text
-from quotebot.bot.models import ErrorReply, HelpReply, ListReply, QuoteReply, Request
+from quotebot.bot.models import (
+    ErrorReply,
+    HelpReply,
+    ListReply,
+    QuoteReply,
+    Request,
+    SearchState,
+)
 
 
 async def run(registry, services, line):
@@ -53,6 +60,15 @@ async def test_every_page_counts_the_same_total_and_the_core_decides_the_buttons
     assert [page.search.position for page in pages] == list(range(1, len(pages) + 1))
     assert "(1 more match)" in render_text(pages[-2]) and "more match" not in render_text(
         pages[-1])
+
+
+def test_search_state_labels_each_match_shown_and_counts_what_follows():
+    state = SearchState("compute", None, None, offset=2, total=7)  # quotes 3.. of 7 shown
+    assert [state.match_label(i) for i in range(3)] == [
+        "match 3 of 7", "match 4 of 7", "match 5 of 7"]
+    assert state.remaining(3) == 2 and state.has_more(3)
+    assert state.remaining(5) == 0 and not state.has_more(5)
+    assert state.remaining(9) == 0  # never negative when a page was cut short
 
 
 async def test_share_asks_for_the_quote_in_public_without_a_share_button(registry, services):
