@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quotebot.bot.ingest.feeds import is_feed, read_feed
-from quotebot.bot.ingest.formats import path_identity, takes_folder_name
+from quotebot.bot.ingest.front_matter import path_identity, takes_folder_name
 from quotebot.bot.ingest.sidecar import Sidecar, find_sidecar, read_sidecar
 from quotebot.bot.ingest.types import SourceOverrides, TranscriptError
 

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from quotebot.bot.ingest.formats import slugify
+from quotebot.bot.ingest.front_matter import slugify
 from quotebot.bot.ingest.markup import unescape_entities
 from quotebot.bot.ingest.types import Participant, SourceOverrides, TranscriptError
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from quotebot.bot.ingest.discovery import plan
-from quotebot.bot.ingest.formats import path_identity
+from quotebot.bot.ingest.front_matter import path_identity
 from quotebot.store.quotes import QuoteStore, StoredSource
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from quotebot.bot.ingest.formats import slugify
+from quotebot.bot.ingest.front_matter import slugify
 from quotebot.bot.ingest.speakers import people_from
 from quotebot.bot.ingest.types import SourceOverrides, TranscriptError
 

@@ -61,8 +61,8 @@ class SourceOverrides:
     Every field set here wins over what the file says; `participants` are merged with
     the speakers the file names (their roles and full names win). `folders` is weaker: it
     only says how many folders name a file whose own name is generic, where episode folders
-    in the collection share a name (see `quotebot.bot.ingest.formats.path_identity`); the file's
-    front matter still wins over the name it gives.
+    in the collection share a name (see `quotebot.bot.ingest.front_matter.path_identity`);
+    the file's front matter still wins over the name it gives.
     """
 
     slug: str | None = None

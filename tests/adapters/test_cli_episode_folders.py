@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from quotebot.adapters.cli import cli
-from quotebot.bot.ingest.formats import readable_title
+from quotebot.bot.ingest.front_matter import readable_title
 
 DIALOGUE = """Ana Ruiz: This is {where}, and today we talk about {topic} at length.
 Ben Ode: Then let us give {topic} the whole hour, because it deserves it.

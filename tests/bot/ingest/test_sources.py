@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from quotebot.adapters.cli import cli
-from quotebot.bot.ingest.formats import parse_transcript, path_identity, readable_title
+from quotebot.bot.ingest.formats import parse_transcript
+from quotebot.bot.ingest.front_matter import path_identity, readable_title
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.ingest.types import Participant, SourceOverrides
 from quotebot.store.quotes import QuoteStore
