@@ -6,13 +6,16 @@ import asyncio
 import logging
 import re
 
+from quotebot.bot import cards
 from quotebot.bot.library import EXACT, STYLES, LookupFailed, Source, Speaker, styled
 from quotebot.bot.models import (
+    Card,
     ErrorReply,
     HelpEntry,
     HelpReply,
     Hint,
     ListReply,
+    Quote,
     QuoteReply,
     Reply,
     Request,
@@ -229,8 +232,22 @@ async def show(request: Request, services: Services) -> Reply:
     note = None
     if request.arg("why"):
         note = "\n".join(await services.library.explain(quote))
+    card = None
+    if request.arg("card"):
+        card, why = await draw_card(quote)
+        note = why or note
     return QuoteReply((quote,), context=tuple(context), note=note,
-                      public=bool(request.arg("share")))
+                      public=bool(request.arg("share")), card=card)
+
+
+async def draw_card(quote: Quote, theme: str = "light") -> tuple[Card | None, str | None]:
+    """`quote` as a card (drawn in a worker thread: tens of milliseconds of CPU), or None
+    and a note saying why the words come as text instead."""
+    drawn = await asyncio.to_thread(cards.render, quote, theme)
+    if isinstance(drawn, cards.NoCard):
+        log.info("no card for quote %s: %s", quote.id, drawn.reason)
+        return None, f"No card for this quote: {drawn.reason}. Here it is as text."
+    return drawn, None
 
 
 async def settings(request: Request, services: Services) -> Reply:
@@ -315,6 +332,8 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
             Option("why", "Explain why this was or was not chosen as a highlight.",
                    type=int, min_value=0, max_value=1, platforms=frozenset()),
             Option("share", "Post it for the whole channel (the Share button).", type=bool,
+                   platforms=frozenset()),
+            Option("card", "Post it as a picture (the Card button).", type=bool,
                    platforms=frozenset()),
             STYLE,
         ),
