@@ -234,7 +234,7 @@ async def show(request: Request, services: Services) -> Reply:
         note = "\n".join(await services.library.explain(quote))
     card = None
     if request.arg("card"):
-        card, why = await draw_card(quote)
+        card, why = await draw_card(quote, str(request.arg("theme", "light")))
         note = why or note
     return QuoteReply((quote,), context=tuple(context), note=note,
                       public=bool(request.arg("share")), card=card)
@@ -243,6 +243,8 @@ async def show(request: Request, services: Services) -> Reply:
 async def draw_card(quote: Quote, theme: str = "light") -> tuple[Card | None, str | None]:
     """`quote` as a card (drawn in a worker thread: tens of milliseconds of CPU), or None
     and a note saying why the words come as text instead."""
+    if theme not in cards.THEMES:
+        theme = "light"
     drawn = await asyncio.to_thread(cards.render, quote, theme)
     if isinstance(drawn, cards.NoCard):
         log.info("no card for quote %s: %s", quote.id, drawn.reason)
@@ -335,6 +337,7 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
                    platforms=frozenset()),
             Option("card", "Post it as a picture (the Card button).", type=bool,
                    platforms=frozenset()),
+            Option("theme", "The card's theme: light or dark.", platforms=frozenset()),
             STYLE,
         ),
     ),
