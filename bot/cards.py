@@ -19,6 +19,7 @@ the wrong order or unjoined. Left-to-right text is drawn with Pillow's basic lay
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import unicodedata
@@ -393,3 +394,13 @@ def render(quote: Quote, theme: str = "light") -> Card | NoCard:
     out = io.BytesIO()
     draw(plan, theme).save(out, format="PNG", compress_level=6)
     return Card(out.getvalue(), alt_text(quote), f"quote-{quote.id}.png")
+
+
+async def draw_card(quote: Quote, theme: str = "light") -> tuple[Card | None, str | None]:
+    """`quote` as a card, drawn in a worker thread (tens of milliseconds of CPU the event
+    loop should not wait on); or None and a note saying why the words come as text."""
+    drawn = await asyncio.to_thread(render, quote, theme if theme in THEMES else "light")
+    if isinstance(drawn, NoCard):
+        log.info("no card for quote %s: %s", quote.id, drawn.reason)
+        return None, f"No card for this quote: {drawn.reason}. Here it is as text."
+    return drawn, None
