@@ -430,3 +430,18 @@ async def test_with_cards_on_the_daily_post_carries_the_card(fake, services, reg
             fake.command("settings", admin=True, card="off"))))
         await at(bot.services.daily, clock, RUNS[date(2024, 10, 27)])
         assert not fake.channel_posts(QUOTES_ID)[-1].files
+
+
+async def test_without_attach_files_the_daily_post_goes_out_without_its_card(
+        fake, services, registry, clock):
+    async with daily_bot(fake, services, registry, clock) as bot:
+        await subscribe(fake)
+        await services.library.store.set_channel_card("discord", str(GUILD_ID), str(QUOTES_ID),
+                                                      True)
+        fake.refuse_posts(QUOTES_ID, 403, 50013, "Missing Permissions", times=1)
+        result = await at(bot.services.daily, clock, RUNS[date(2024, 10, 25)])
+        assert [o.status for o in result.outcomes] == ["sent"]
+        refused, sent = fake.channel_posts(QUOTES_ID)
+        assert refused.files and not sent.files  # tried with the card, then the words alone
+        assert sent.json["nonce"] == refused.json["nonce"]
+        assert_daily_post(sent, 1, date(2024, 10, 25))
