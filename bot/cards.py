@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -52,6 +53,10 @@ INK, MUTED, ACCENT = 254, 170, 255  # palette indexes: text, the source line (gr
 # Variation selectors only choose emoji or text presentation; a card draws the text form.
 IGNORABLE = frozenset("\ufe0e\ufe0f\u200b\u200c\u200d\u2060")
 OPEN_QUOTE, CLOSE_QUOTE = "\u201c", "\u201d"
+# Cards are drawn in worker threads; the cached FreeType faces are not shared between two
+# drawings at once (FreeType objects are not thread-safe). Drawing is CPU-bound under the
+# GIL anyway, so this costs no throughput.
+_DRAWING = threading.Lock()
 # Punctuation that never starts a line of Chinese or Japanese (kinsoku): it stays with the
 # character before it.
 NO_LINE_START = frozenset("、。，．,.：；:;！？!?）」』】〕》〉”’…ー々ゃゅょっャュョッ・")
@@ -388,11 +393,13 @@ def render(quote: Quote, theme: str = "light") -> Card | NoCard:
     call it from a worker thread (`asyncio.to_thread`) in the bot."""
     if theme not in THEMES:
         raise ValueError(f"theme is light or dark, not {theme!r}")
-    plan = layout(quote)
-    if isinstance(plan, NoCard):
-        return plan
+    with _DRAWING:
+        plan = layout(quote)
+        if isinstance(plan, NoCard):
+            return plan
+        image = draw(plan, theme)
     out = io.BytesIO()
-    draw(plan, theme).save(out, format="PNG", compress_level=6)
+    image.save(out, format="PNG", compress_level=6)
     return Card(out.getvalue(), alt_text(quote), f"quote-{quote.id}.png")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from quotebot.bot import cards
 from quotebot.bot.clean import clean
-from quotebot.bot.models import Card, Quote
+from quotebot.bot.models import Card, Quote, Request
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "cards"
 REGENERATE = bool(os.environ.get("QUOTEBOT_REGENERATE_CARDS"))
@@ -182,3 +183,19 @@ def test_the_shipped_fonts_are_small_and_licensed():
     assert sizes < 3_000_000
     assert (fonts / "LICENSE-DejaVu.txt").is_file()
     assert "SIL OPEN FONT LICENSE" in (fonts / "LICENSE-NotoSansCJK-OFL.txt").read_text()
+
+
+async def test_the_card_button_draws_off_the_event_loop(registry, services, monkeypatch):
+    threads = []
+    real = cards.render
+
+    def spy(quote, theme="light"):
+        threads.append(threading.current_thread())
+        return real(quote, theme)
+
+    monkeypatch.setattr(cards, "render", spy)
+    found = await registry.dispatch(Request("search", {"query": "secret sauce"}), services)
+    (card,) = [a for a in found.actions if a.kind == "card"]
+    reply = await registry.dispatch(card.request, services)
+    assert isinstance(reply.card, Card) and reply.public
+    assert threads and threading.main_thread() not in threads  # a worker thread drew it
