@@ -54,6 +54,13 @@ def needs(name: str) -> None:
         pytest.skip("right-to-left cards need Pillow with libraqm (they are refused without)")
 
 
+def needs_raqm_for_goldens() -> None:
+    # The goldens were drawn with libraqm (Pillow's wheels have it); Pillow's basic layout
+    # ignores the fonts' GPOS kerning, which moves glyphs by a pixel here and there.
+    if not cards.raqm():
+        pytest.skip("the golden images were drawn with libraqm's text layout")
+
+
 def pixels(png: bytes) -> Image.Image:
     return Image.open(io.BytesIO(png)).convert("RGB")
 
@@ -62,6 +69,7 @@ def pixels(png: bytes) -> Image.Image:
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_card_matches_its_golden_image(name, theme):
     needs(name)
+    needs_raqm_for_goldens()
     card = cards.render(SAMPLES[name], theme)
     assert isinstance(card, Card), card
     golden = GOLDEN / f"{name}-{theme}.png"
