@@ -134,6 +134,37 @@ def show(settings: Settings, quote_id: int, context: int, as_json: bool, why: bo
     run_async(lambda: run_command(settings, "show", args, as_json))
 
 
+@cli.command(short_help="Draw a quote as a PNG card.")
+@click.argument("quote_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              required=True, help="Where to write the PNG.")
+@click.option("--theme", type=click.Choice(["light", "dark"]), default="light",
+              show_default=True)
+@click.pass_obj
+def card(settings: Settings, quote_id: int, output: Path, theme: str) -> None:
+    """Draw quote QUOTE_ID as a PNG card (its clean words, speaker and source)."""
+
+    async def main() -> int:
+        async with open_services(settings.db, bundled=settings.bundled,
+                                 progress=print_progress) as services:
+            reply = await registry().dispatch(
+                Request("show", {"id": quote_id, "context": 0, "card": True, "theme": theme},
+                        user=None, channel=cli_channel()), services)
+        if isinstance(reply, ErrorReply):
+            click.echo(render_text(reply), err=True)
+            return 1
+        if not isinstance(reply, QuoteReply) or reply.card is None:
+            note = reply.note if isinstance(reply, QuoteReply) else None
+            click.echo(f"error: {note or 'no card for that quote'}", err=True)
+            return 1
+        output.write_bytes(reply.card.png)
+        click.echo(f"wrote {output} ({len(reply.card.png):,} bytes)")
+        click.echo(f"alt text: {reply.card.alt_text}")
+        return 0
+
+    run_async(main)
+
+
 @cli.command()
 @click.pass_obj
 def speakers(settings: Settings) -> None:

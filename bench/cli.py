@@ -52,13 +52,14 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
               help="Write the latency-vs-size plot here [default with --sizes: "
                    "bench-latency.png]. Needs matplotlib.")
 @click.option("--check", is_flag=True, help="Exit with status 1 when a target fails.")
-@click.option("--case", type=click.Choice(["quotes", "folder", "realistic"]), default="quotes",
-              show_default=True,
+@click.option("--case", type=click.Choice(["quotes", "folder", "realistic", "card"]),
+              default="quotes", show_default=True,
               help="quotes: the million-quote serving benchmark; folder: ingest of a folder "
                    "of 300 transcripts of 40-100 KB in mixed formats (speed and memory); "
                    "realistic: search on a realistic 300-episode collection (exact, "
                    "half-remembered and 6-word queries, speakers, leaked markup; --queries "
-                   "sets the sentences sampled [default: 1000]).")
+                   "sets the sentences sampled [default: 1000]); card: drawing quote cards "
+                   "(p50/p99 per card; --queries sets the quotes drawn [default: 200]).")
 def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_profile,
           plot_path, check, case) -> None:
     """Benchmark ingest, search, autocomplete and random on a generated corpus."""
@@ -67,6 +68,9 @@ def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_
         return
     if case == "realistic":
         _realistic_case(keep, seed, per_category, as_json, check)
+        return
+    if case == "card":
+        _card_case(keep, seed, per_category, as_json, check)
         return
     from quotebot.bench.corpus import DEFAULT_SEED
     from quotebot.bench.queries import PER_CATEGORY
@@ -126,6 +130,20 @@ def _realistic_case(keep: Path | None, seed: int | None, samples: int | None, as
         lambda work, say: run_realistic(work, DEFAULT_SEED if seed is None else seed, say,
                                         samples=samples),
         render_realistic, lambda summary: summary["passed"],
+    )
+
+
+def _card_case(keep: Path | None, seed: int | None, samples: int | None, as_json: bool,
+               check: bool) -> None:
+    """`bench --case card`: how long a quote card takes to draw (bench/cards.py)."""
+    from quotebot.bench.cards import SAMPLES, render_cards, run_cards
+    from quotebot.bench.corpus import DEFAULT_SEED
+
+    _run_case(
+        "card", keep, as_json, check,
+        lambda work, say: run_cards(work, DEFAULT_SEED if seed is None else seed, say,
+                                    samples=samples or SAMPLES),
+        render_cards, lambda summary: all(t["pass"] for t in summary["targets"]),
     )
 
 

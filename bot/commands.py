@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 
+from quotebot.bot import cards
 from quotebot.bot.library import EXACT, STYLES, LookupFailed, Source, Speaker, styled
 from quotebot.bot.models import (
     ErrorReply,
@@ -229,31 +230,61 @@ async def show(request: Request, services: Services) -> Reply:
     note = None
     if request.arg("why"):
         note = "\n".join(await services.library.explain(quote))
+    card = None
+    if request.arg("card"):
+        card, why = await cards.draw_card(quote, str(request.arg("theme", "light")))
+        note = why or note
     return QuoteReply((quote,), context=tuple(context), note=note,
-                      public=bool(request.arg("share")))
+                      public=bool(request.arg("share")), card=card)
 
 
 async def settings(request: Request, services: Services) -> Reply:
-    """This channel's settings: show quotes clean (default) or in the exact words."""
+    """This channel's settings: quotes clean (default) or exact; daily posts with a card."""
     channel = request.channel
     if channel is None:
         return ErrorReply("Settings belong to a channel; run this in one.")
-    style = request.arg("style")
-    if style is None:
+    style, card = request.arg("style"), request.arg("card")
+    if style is None and card is None:
         current = await services.library.style_for(channel)
-        return TextReply(f"Quotes here are shown {current} (style:{current}). Admins can "
-                         "change it with /quote settings style:clean or style:exact.")
-    style = str(style).strip().lower()
-    if style not in STYLES:
-        return ErrorReply(f"style is clean or exact, not “{shorten(str(style), 40)}”.")
+        on = CARD_SWITCH[await services.library.card_for(channel)]
+        return TextReply(f"Quotes here are shown {current} (style:{current}); daily posts "
+                         f"{'carry' if on == 'on' else 'do not carry'} a quote card "
+                         f"(card:{on}). Admins can change them with /quote settings "
+                         "style:clean or style:exact, card:on or card:off.")
+    if style is not None:
+        style = str(style).strip().lower()
+        if style not in STYLES:
+            return ErrorReply(f"style is clean or exact, not “{shorten(str(style), 40)}”.")
+    if card is not None:
+        switch = str(card).strip().lower()
+        if switch not in CARD_SWITCH.values():
+            return ErrorReply(f"card is on or off, not “{shorten(str(card), 40)}”.")
     if not (request.user and request.user.is_admin):
         return ErrorReply("Only admins can change this channel's settings.")
-    await services.library.store.set_channel_style(channel.platform, channel.workspace,
-                                                   channel.channel, style)
-    shown = ("the exact words, as transcribed" if style == EXACT else
-             "clean: without um, uh, stutters and stage directions (Context shows the "
-             "exact words)")
-    return TextReply(f"Quotes in this channel are now shown {shown}.")
+    done = []
+    if style is not None:
+        await services.library.store.set_channel_style(channel.platform, channel.workspace,
+                                                       channel.channel, style)
+        shown = ("the exact words, as transcribed" if style == EXACT else
+                 "clean: without um, uh, stutters and stage directions (Context shows the "
+                 "exact words)")
+        done.append(f"Quotes in this channel are now shown {shown}.")
+    if card is not None:
+        on = str(card).strip().lower() == CARD_SWITCH[True]
+        await services.library.store.set_channel_card(channel.platform, channel.workspace,
+                                                      channel.channel, on)
+        done.append("Daily quotes in this channel now come with a quote card (a picture of "
+                    "the words)." if on else
+                    "Daily quotes in this channel now come as text only, without a card.")
+    return TextReply(" ".join(done))
+
+
+CARD_SWITCH = {True: "on", False: "off"}
+
+
+async def complete_card(services: Services, partial: str, request: Request) -> list[Choice]:
+    """on or off, as the user types."""
+    return [Choice(s, s) for s in CARD_SWITCH.values() if s.startswith(partial.strip().lower())]
 
 
 async def speakers(request: Request, services: Services) -> Reply:
@@ -316,13 +347,18 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
                    type=int, min_value=0, max_value=1, platforms=frozenset()),
             Option("share", "Post it for the whole channel (the Share button).", type=bool,
                    platforms=frozenset()),
+            Option("card", "Post it as a picture (the Card button).", type=bool,
+                   platforms=frozenset()),
+            Option("theme", "The card's theme: light or dark.", platforms=frozenset()),
             STYLE,
         ),
     ),
     Command(
         "settings", settings.__doc__ or "", settings,
         (Option("style", "clean (without um, uh and stutters) or exact (as transcribed).",
-                keyword="style", complete=complete_style),),
+                keyword="style", complete=complete_style),
+         Option("card", "on: daily posts carry the quote as a picture; off: text only.",
+                keyword="card", complete=complete_card)),
         admin=True,
     ),
     Command("speakers", speakers.__doc__ or "", speakers),

@@ -252,6 +252,13 @@ class QuoteLibrary:
                                                 channel.channel)
         return chosen or CLEAN
 
+    async def card_for(self, channel: ChannelRef | None) -> bool:
+        """Whether a channel's daily posts carry a quote card (`/quote settings card:on`)."""
+        if channel is None:
+            return False
+        return await self.store.channel_card(channel.platform, channel.workspace,
+                                             channel.channel)
+
     async def search(
         self,
         query: str,

@@ -216,7 +216,7 @@ REPLACE, PRIVATE, PUBLIC = "replace", "private", "public"
 @dataclass(frozen=True)
 class Action:
     """A button the core offers on a reply: adapters draw it and decode a press back into
-    `request`. `kind` names it (next, context, share, listen); `answer` says how its answer
+    `request`. `kind` names it (next, context, share, card, listen); `answer` says how its answer
     is shown (REPLACE, PRIVATE or PUBLIC); a listen action opens `url` instead of asking."""
 
     kind: str
@@ -226,19 +226,32 @@ class Action:
     url: str | None = None
 
 
-NEXT, CONTEXT, SHARE, LISTEN = "next", "context", "share", "listen"
-ANSWERS = {NEXT: REPLACE, CONTEXT: PRIVATE, SHARE: PUBLIC}
+NEXT, CONTEXT, SHARE, CARD, LISTEN = "next", "context", "share", "card", "listen"
+ANSWERS = {NEXT: REPLACE, CONTEXT: PRIVATE, SHARE: PUBLIC, CARD: PUBLIC}
 
 
 def quote_request(kind: str, quote: Quote) -> Request:
-    """What the Context (`kind` CONTEXT) or Share (SHARE) button of `quote` asks for: the
-    quote again, by its id and the highlight shown if any, with context or for everyone."""
+    """What the Context (`kind` CONTEXT), Share (SHARE) or Card (CARD) button of `quote`
+    asks for: the quote again, by its id and the highlight shown if any, with context, for
+    everyone, or for everyone as a picture."""
     args: dict[str, Any] = {"id": quote.id}
     if quote.highlight_id:
         args["highlight"] = quote.highlight_id
-    if kind == SHARE:
+    if kind in (SHARE, CARD):
         args.update(context=0, share=True)
+    if kind == CARD:
+        args["card"] = True
     return Request("show", args)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A quote drawn as a picture (`quotebot.bot.cards`): PNG bytes, the alt text that says
+    what it shows (the words and who said them, where), and a file name for uploads."""
+
+    png: bytes = field(repr=False)
+    alt_text: str
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -247,7 +260,8 @@ class QuoteReply:
 
     `context` is the quote with its neighbours in source order (empty unless asked for);
     `search` is set for search results; `public` asks the adapter to post for everyone.
-    `actions` are the buttons that go with it, decided here for every platform.
+    `card` is the quote as a picture, to post with it (the Card button, daily posts with
+    cards on). `actions` are the buttons that go with it, decided here for every platform.
     """
 
     quotes: tuple[Quote, ...]
@@ -255,6 +269,7 @@ class QuoteReply:
     search: SearchState | None = None
     public: bool = False
     note: str | None = None
+    card: Card | None = None
 
     @property
     def quote(self) -> Quote:
@@ -272,8 +287,8 @@ class QuoteReply:
 
     @property
     def actions(self) -> tuple[Action, ...]:
-        """Next match (a search with more), Context (unless shown), Share (unless already
-        public) and Listen (when the recording's moment has a link)."""
+        """Next match (a search with more), Context (unless shown), Share and Card (unless
+        already public) and Listen (when the recording's moment has a link)."""
         quote = self.quote
         actions = []
         if self.search is not None and self.has_more:
@@ -284,6 +299,7 @@ class QuoteReply:
                                   ANSWERS[CONTEXT]))
         if not self.public:
             actions.append(Action(SHARE, "Share", quote_request(SHARE, quote), ANSWERS[SHARE]))
+            actions.append(Action(CARD, "Card", quote_request(CARD, quote), ANSWERS[CARD]))
         if quote.moment_url:
             actions.append(Action(LISTEN, f"Listen at {quote.timestamp}", url=quote.moment_url))
         return tuple(actions)

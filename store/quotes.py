@@ -696,6 +696,24 @@ class QuoteStore:
                 (platform, workspace, channel, style),
             )
 
+    async def channel_card(self, platform: str, workspace: str, channel: str) -> bool:
+        """Whether the channel's daily posts carry a quote card (off unless turned on)."""
+        value = await self.db.scalar(
+            "SELECT card FROM channel_settings WHERE platform = ? AND workspace = ? "
+            "AND channel = ?", (platform, workspace, channel),
+        )
+        return bool(value)
+
+    async def set_channel_card(self, platform: str, workspace: str, channel: str,
+                               card: bool) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO channel_settings (platform, workspace, channel, card) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) "
+                "DO UPDATE SET card = excluded.card",
+                (platform, workspace, channel, int(card)),
+            )
+
     async def speakers(self) -> list:
         """Speakers with their aliases (comma-joined) and quote counts, most quoted first."""
         # One pass over the quotes (GROUP BY) rather than a count per speaker: there is no

@@ -193,6 +193,11 @@ MIGRATIONS: tuple[str, ...] = (
         REFERENCES highlights(id) ON DELETE SET NULL;
     CREATE INDEX daily_posts_highlight ON daily_posts (highlight_id);
     """,
+    # 4: a channel's daily posts can carry the quote as a picture (`/quote settings card:on`).
+    """
+    ALTER TABLE channel_settings ADD COLUMN card INTEGER NOT NULL DEFAULT 0
+        CHECK (card IN (0, 1));
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

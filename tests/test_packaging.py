@@ -96,8 +96,13 @@ def fresh_venv(work: Path) -> Path:
 def test_the_wheel_installs_one_import_name_and_ignores_a_foreign_bot(tmp_path):
     wheel = build_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
-        top = {name.split("/")[0] for name in archive.namelist()}
+        names = archive.namelist()
+        top = {name.split("/")[0] for name in names}
     assert {name for name in top if not name.endswith(".dist-info")} == {"quotebot"}
+    # The quote cards' fonts and their licences ship inside the package.
+    assert {"quotebot/bot/fonts/DejaVuSans.ttf", "quotebot/bot/fonts/NotoSansCJKsc-Subset.otf",
+            "quotebot/bot/fonts/LICENSE-DejaVu.txt",
+            "quotebot/bot/fonts/LICENSE-NotoSansCJK-OFL.txt"} <= set(names)
 
     home = fresh_venv(tmp_path)
     python = home / "bin" / "python"
@@ -122,6 +127,11 @@ def test_the_wheel_installs_one_import_name_and_ignores_a_foreign_bot(tmp_path):
     guide = subprocess.run([str(home / "bin" / "quotebot"), "docs", "slack"], cwd=cwd, env=env,
                            capture_output=True, text=True, check=True)
     assert guide.stdout.startswith("# quotebot in Slack")
+    # A card is drawn with the fonts of the installed copy.
+    card = subprocess.run([str(home / "bin" / "quotebot"), "card", "1", "-o", "card.png"],
+                          cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert card.returncode == 0, card.stderr
+    assert (cwd / "card.png").read_bytes().startswith(b"\x89PNG")
     # It ran the installed copy, not the checkout.
     where = subprocess.run([str(python), "-c", "import quotebot.bot; print(quotebot.bot.__file__)"],
                            cwd=cwd, env=env, capture_output=True, text=True, check=True)

@@ -1,4 +1,4 @@
-"""The quote buttons (Next match, Context, Share) as one persistent discord.py DynamicItem."""
+"""The quote buttons (Next match, Context, Share, Card) as one persistent discord.py DynamicItem."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from quotebot.adapters.discord.custom_ids import TEMPLATE, Pressed, decode
-from quotebot.bot.models import CONTEXT, NEXT, SHARE
+from quotebot.bot.models import CARD, CONTEXT, NEXT, SHARE
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +17,10 @@ STYLES = {
     NEXT: discord.ButtonStyle.secondary,
     CONTEXT: discord.ButtonStyle.secondary,
     SHARE: discord.ButtonStyle.primary,
+    CARD: discord.ButtonStyle.secondary,
 }
-LABELS = {NEXT: "Next match", CONTEXT: "Context", SHARE: "Share"}  # for ids sent long ago
+# For ids sent long ago.
+LABELS = {NEXT: "Next match", CONTEXT: "Context", SHARE: "Share", CARD: "Card"}
 
 
 class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):

@@ -1,6 +1,7 @@
 """Button custom ids that carry their own state, so buttons keep working after a restart.
 
-`qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<ref>` and `qb:share:<ref>`, where a ref
+`qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<ref>`, `qb:share:<ref>` and
+`qb:card:<ref>`, where a ref
 is a quote id (`42`), or for a highlight its first quote's id and its own (`42h7`); speaker and
 source are %-escaped (they sit between colons), the query is the unescaped tail. Discord caps a
 custom id at 100 characters, so a long query is cut to fit. Pure functions: no discord import.
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from quotebot.bot.models import ANSWERS, CONTEXT, NEXT, SHARE, Action
+from quotebot.bot.models import ANSWERS, CARD, CONTEXT, NEXT, SHARE, Action
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ TEMPLATE = (
     r"next:(?P<offset>\d{1,4}):(?P<speaker>[^:]*):(?P<source>[^:]*):(?P<query>.+)"
     r"|ctx:(?P<ctx>\d{1,12}(?:h\d{1,12})?)"
     r"|share:(?P<share>\d{1,12}(?:h\d{1,12})?)"
+    r"|card:(?P<card>\d{1,12}(?:h\d{1,12})?)"
     r")"
 )
 _PATTERN = re.compile(TEMPLATE)
@@ -35,7 +37,7 @@ _PATTERN = re.compile(TEMPLATE)
 class Pressed:
     """A quote button decoded from its custom id: the core action's kind and request args."""
 
-    kind: str  # NEXT, CONTEXT or SHARE (bot.models)
+    kind: str  # NEXT, CONTEXT, SHARE or CARD (bot.models)
     command: str
     args: dict[str, Any] = field(default_factory=dict)
     custom_id: str = ""
@@ -62,7 +64,8 @@ def encode(action: Action) -> str | None:
     return None if wire is None else f"{PREFIX}:{wire}:{_ref(request.args)}"
 
 
-_WIRE = {CONTEXT: "ctx", SHARE: "share"}  # ids on messages already sent use these words
+# Ids on messages already sent use these words.
+_WIRE = {CONTEXT: "ctx", SHARE: "share", CARD: "card"}
 
 
 def _next_id(args: Any) -> str | None:
@@ -105,6 +108,9 @@ def decode(custom_id: str) -> Pressed | None:
     if match["share"] is not None:
         args = {**_ref_args(match["share"]), "context": 0, "share": True}
         return Pressed(SHARE, "show", args, custom_id)
+    if match["card"] is not None:
+        args = {**_ref_args(match["card"]), "context": 0, "share": True, "card": True}
+        return Pressed(CARD, "show", args, custom_id)
     args: dict[str, Any] = {"query": match["query"], "offset": int(match["offset"])}
     if match["speaker"]:
         args["speaker"] = unquote(match["speaker"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import aiohttp
 import discord
@@ -133,6 +134,14 @@ class DiscordPoster:
         try:
             # discord.py sends `enforce_nonce: true` with every nonce.
             message = await target.send(**out.send_kwargs(), nonce=idempotency_key)
+        except discord.Forbidden as exc:
+            if reply.card is None or exc.code != MISSING_PERMISSIONS:
+                raise post_error(exc) from exc
+            # A card needs Attach Files too; without it the words still go out, once.
+            log.warning("daily %s in %s: no Attach Files permission, posting without the card",
+                        idempotency_key, channel.channel)
+            return await self.post(channel, replace(reply, card=None),
+                                   idempotency_key=idempotency_key)
         except FAILURES as exc:
             raise post_error(exc) from exc
         return str(message.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import discord
 from quotebot.adapters.discord.components import QuoteButton
 from quotebot.adapters.discord.custom_ids import Pressed, encode
 from quotebot.bot.models import (
+    Card,
     ErrorReply,
     HelpEntry,
     HelpReply,
@@ -42,6 +44,7 @@ EMBEDS_MAX = 10
 BUTTONS_MAX = 25  # 5 action rows of 5 buttons
 CUSTOM_ID_MAX = 100
 LABEL_MAX = 80
+ALT_TEXT_MAX = 1024  # an attachment's description
 DESCRIPTION_KEEP = 500  # a quote clipped for the embed total keeps at least this much
 FIELD_KEEP = 100  # likewise each field value (speaker, source) before the last resort
 COLOUR = discord.Colour(0x5865F2)
@@ -58,6 +61,15 @@ class Outgoing:
     embed: discord.Embed | None = None
     view: discord.ui.View | None = None
     ephemeral: bool = True
+    card: Card | None = None  # attached as a file, shown as the embed's image
+
+    def file(self) -> discord.File | None:
+        """The card as an attachment, alt text as its description (a new File each call:
+        sending one consumes it)."""
+        if self.card is None:
+            return None
+        return discord.File(io.BytesIO(self.card.png), filename=self.card.filename,
+                            description=self.card.alt_text[:ALT_TEXT_MAX])
 
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `send_message` / `followup.send` (unset parts left out)."""
@@ -68,12 +80,17 @@ class Outgoing:
             kwargs["embed"] = self.embed
         if self.view is not None:
             kwargs["view"] = self.view
+        if (file := self.file()) is not None:
+            kwargs["file"] = file
         return kwargs
 
     def edit_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for editing a message into this one (None clears a part)."""
-        return {"content": self.content, "embed": self.embed, "view": self.view,
-                "allowed_mentions": NO_MENTIONS}
+        kwargs = {"content": self.content, "embed": self.embed, "view": self.view,
+                  "allowed_mentions": NO_MENTIONS}
+        if (file := self.file()) is not None:
+            kwargs["attachments"] = [file]
+        return kwargs
 
 
 def clip(text: str, limit: int) -> str:
@@ -406,9 +423,11 @@ def _render(reply: Reply, *, public: bool | None, registry: Registry | None) -> 
     visible = reply.public if public is None else public
     if isinstance(reply, QuoteReply):
         embed = context_embed(reply) if reply.context else quote_embed(reply.quote, reply)
+        if reply.card is not None:
+            embed.set_image(url=f"attachment://{reply.card.filename}")
         content = verbatim(reply.note, CONTENT_MAX) if reply.note else None
         return Outgoing(content=content, embed=embed, view=quote_view(reply),
-                        ephemeral=not visible)
+                        ephemeral=not visible, card=reply.card)
     if isinstance(reply, ListReply):
         return Outgoing(embed=list_embed(reply), ephemeral=not visible)
     if isinstance(reply, HelpReply):

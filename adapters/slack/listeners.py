@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -12,12 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from quotebot.adapters.slack.admins import with_admin
 from quotebot.adapters.slack.render import KINDS, render
 from quotebot.adapters.slack.requests import action_request, command_request
-from quotebot.bot.models import ANSWERS, PUBLIC, REPLACE, ErrorReply, Reply, Request
+from quotebot.adapters.slack.uploads import UPLOAD_FAILURES, upload_card
+from quotebot.bot.models import ANSWERS, PUBLIC, REPLACE, ErrorReply, QuoteReply, Reply, Request
 from quotebot.bot.registry import Registry, Services
 
 log = logging.getLogger(__name__)
 
 FAILED = ErrorReply("Something went wrong on our side; it has been logged. Try again.")
+CARD_FAILED = "The card (a picture of the quote) could not be uploaded here; here are the words."
 SHARE_FAILED = ErrorReply("Could not post the quote in this channel.",
                           ("Invite the app to the channel (/invite @quotebot) and try again.",))
 
@@ -75,9 +78,18 @@ class Listeners:
 
     async def _share(self, reply: Reply, body: Mapping[str, Any], client: AsyncWebClient,
                      respond) -> Reply | None:
-        """Post `reply` for everyone: chat.postMessage, else the response URL. None = done."""
-        message = render(reply)
+        """Post `reply` for everyone: its card as an image upload (files_upload_v2) if it has
+        one, else chat.postMessage, else the response URL. None = done."""
         channel = (body.get("channel") or {}).get("id")
+        if channel and isinstance(reply, QuoteReply) and reply.card is not None:
+            try:
+                await upload_card(client, channel, reply.card, reply.quote)
+                return None
+            except UPLOAD_FAILURES as exc:  # no files:write, a private channel, Slack down
+                error = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+                log.info("card upload to %s failed (%s); posting the words", channel, error)
+                reply = replace(reply, card=None, note=CARD_FAILED)
+        message = render(reply)
         if channel:
             try:
                 await client.chat_postMessage(channel=channel, unfurl_links=False,

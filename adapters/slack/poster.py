@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from quotebot.adapters.slack.render import render
 from quotebot.adapters.slack.requests import PLATFORM
 from quotebot.adapters.slack.settings import SlackSettings
+from quotebot.adapters.slack.uploads import UPLOAD_FAILURES, upload_card
 from quotebot.bot.daily.poster import PermanentPostError, PostError, TransientPostError
 from quotebot.bot.models import ChannelRef, QuoteReply
 
@@ -121,7 +122,8 @@ class SlackPoster:
             raise PermanentPostError(REASONS["not_in_channel"])
 
     async def post(self, channel: ChannelRef, reply: QuoteReply, *, idempotency_key: str) -> str:
-        """chat.postMessage the quote for everyone; returns the message `ts`.
+        """chat.postMessage the quote for everyone, then its card if it has one (an image
+        upload with alt text); returns the message `ts`.
 
         Slack has no idempotency key, so `idempotency_key` only goes to the log.
         """
@@ -135,4 +137,12 @@ class SlackPoster:
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise post_error(exc) from exc
         log.debug("posted %s in %s/%s", idempotency_key, channel.workspace, channel.channel)
+        if reply.card is not None:
+            try:
+                await upload_card(client, channel.channel, reply.card, reply.quote)
+            except UPLOAD_FAILURES as exc:
+                # The words went out: failing now would retry and post them twice.
+                log.warning("daily %s in %s/%s: the card was not uploaded (%s)",
+                            idempotency_key, channel.workspace, channel.channel,
+                            post_error(exc).reason)
         return str(response.get("ts"))

@@ -14,6 +14,7 @@ from typing import Any
 from quotebot.adapters.slack.requests import encode_button
 from quotebot.adapters.text import render_text
 from quotebot.bot.models import (
+    CARD,
     CONTEXT,
     LISTEN,
     NEXT,
@@ -42,7 +43,7 @@ URL_MAX = 3000  # a button's url
 # Each core action's Slack action_id. Listen is a link: Slack opens it, and tells the app,
 # which only acknowledges.
 ACTION_IDS = {NEXT: "quote_next", CONTEXT: "quote_context", SHARE: "quote_share",
-              LISTEN: "quote_listen"}
+              CARD: "quote_card", LISTEN: "quote_listen"}
 KINDS = {action_id: kind for kind, action_id in ACTION_IDS.items()}
 BUTTON_STYLES = {SHARE: "primary"}
 

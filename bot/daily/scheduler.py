@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from quotebot.bot import cards
 from quotebot.bot.daily.poster import PermanentPostError, Poster, TransientPostError
 from quotebot.bot.daily.schedule import (
     ScheduleError,
@@ -34,7 +35,7 @@ from quotebot.bot.daily.schedule import (
     zone,
 )
 from quotebot.bot.library import CLEAN, QuoteLibrary, quote_from_row
-from quotebot.bot.models import ChannelRef, QuoteReply
+from quotebot.bot.models import Card, ChannelRef, QuoteReply
 from quotebot.store.daily import Claim, DailyStore, Subscription, parse_iso
 from quotebot.store.db import StoreError
 from quotebot.store.quotes import RAND_KEY_MAX
@@ -68,10 +69,21 @@ def channel_of(sub: Subscription) -> ChannelRef:
     return ChannelRef(sub.platform, sub.workspace, sub.channel)
 
 
-def daily_reply(quote_row, style: str = CLEAN) -> QuoteReply:
+def daily_reply(quote_row, style: str = CLEAN, card: Card | None = None) -> QuoteReply:
     """The public post: one highlight (or quote), rendered like a search result (with its
-    #id), clean unless the channel asked for the exact words."""
-    return QuoteReply((quote_from_row(quote_row, style),), public=True, note=DAILY_NOTE)
+    #id), clean unless the channel asked for the exact words, with its card if drawn."""
+    return QuoteReply((quote_from_row(quote_row, style),), public=True, note=DAILY_NOTE,
+                      card=card)
+
+
+async def channel_reply(library: QuoteLibrary, channel: ChannelRef, quote_row) -> QuoteReply:
+    """`daily_reply` as the channel's settings ask: its style, and a card when cards are on
+    (left out, and logged, when the quote cannot be drawn)."""
+    style = await library.style_for(channel)
+    card = None
+    if await library.card_for(channel):
+        card, _ = await cards.draw_card(quote_from_row(quote_row, CLEAN))
+    return daily_reply(quote_row, style, card)
 
 
 @dataclass(frozen=True)
@@ -340,9 +352,8 @@ class Scheduler:
         """Hand the poster what `claim` would post, recording nothing (dry runs)."""
         poster = self.posters[sub.platform]
         key = idempotency_key(claim.subscription_id, claim.local_date)
-        style = await self.library.style_for(channel_of(sub))
-        ref = await poster.post(channel_of(sub), daily_reply(claim.quote, style),
-                                idempotency_key=key)
+        reply = await channel_reply(self.library, channel_of(sub), claim.quote)
+        ref = await poster.post(channel_of(sub), reply, idempotency_key=key)
         return Outcome(sub.id, claim.local_date, "dry-run", claim.quote["id"], ref)
 
     async def deliver(self, sub: Subscription, claim: Claim) -> Outcome:
@@ -350,11 +361,10 @@ class Scheduler:
         poster = self.posters[sub.platform]
         key = idempotency_key(claim.subscription_id, claim.local_date)
         quote_id = claim.quote["id"]
-        style = await self.library.style_for(channel_of(sub))
+        reply = await channel_reply(self.library, channel_of(sub), claim.quote)
         try:
             ref = await asyncio.wait_for(
-                poster.post(channel_of(sub), daily_reply(claim.quote, style),
-                            idempotency_key=key),
+                poster.post(channel_of(sub), reply, idempotency_key=key),
                 self.send_timeout,
             )
         except PermanentPostError as exc:

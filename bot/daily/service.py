@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from quotebot.bot import cards
 from quotebot.bot.commands import FILTER_MAX
 from quotebot.bot.daily.poster import PermanentPostError, Poster, TransientPostError
 from quotebot.bot.daily.schedule import (
@@ -267,8 +268,11 @@ class DailyService:
         if poster is None:
             return sub, quote, None
         key = f"qb-{sub.id}-n{self.rng.getrandbits(40):010x}"  # <= 25 chars, like the daily one
+        card = None
+        if await self.library.card_for(channel):
+            card, _ = await cards.draw_card(quote)
         try:
-            ref = await poster.post(channel_of(sub), QuoteReply((quote,), public=True),
+            ref = await poster.post(channel_of(sub), QuoteReply((quote,), public=True, card=card),
                                     idempotency_key=key)
         except PermanentPostError as exc:
             raise DailyError(f"I can't post in {mention(channel.channel)}: {exc.reason}") from exc

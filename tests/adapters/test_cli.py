@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from quotebot.adapters.cli import cli
 
@@ -121,3 +122,31 @@ def test_unreadable_database_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(bad), "stats"])
     assert result.exit_code == 2
     assert "not a quotebot database" in result.stderr
+
+
+def test_card_writes_a_png_of_the_quote(run, tmp_path):
+    found = json.loads(run("search", "execution is everything", "--json", "--limit", "1").stdout)
+    quote = found[0]
+    out = tmp_path / "quote.png"
+    result = run("card", str(quote["id"]), "-o", str(out), "--theme", "dark")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.stdout and "— Ilya Sutskever" in result.stdout
+    png = out.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(out) as image:
+        assert image.size[0] == 1200 and image.size[1] >= 675
+        dark = image.convert("RGB").getpixel((5, 5))
+    assert sum(dark) < 100  # the dark theme's background
+    light = tmp_path / "light.png"
+    assert run("card", str(quote["id"]), "-o", str(light)).exit_code == 0
+    with Image.open(light) as image:
+        assert sum(image.convert("RGB").getpixel((5, 5))) > 600
+
+
+def test_card_of_an_unknown_quote_is_a_clear_error(run, tmp_path):
+    out = tmp_path / "nothing.png"
+    result = run("card", "999999", "-o", str(out))
+    assert result.exit_code == 1 and "There is no quote #999999." in result.stderr
+    assert not out.exists()
+    result = run("card", "1", "-o", str(out), "--theme", "sepia")
+    assert result.exit_code == 2 and "sepia" in result.output

@@ -5,12 +5,14 @@ from __future__ import annotations
 from quotebot.adapters.console import Console
 from quotebot.adapters.text import render_text
 from quotebot.bot.models import (
+    ChannelRef,
     ErrorReply,
     HelpReply,
     ListReply,
     QuoteReply,
     Request,
     SearchState,
+    UserRef,
 )
 
 
@@ -78,6 +80,40 @@ async def test_share_asks_for_the_quote_in_public_without_a_share_button(registr
     shared = await registry.dispatch(share.request, services)
     assert shared.public and shared.quote.id == found.quote.id
     assert [a.kind for a in shared.actions] == ["context"]
+
+
+async def test_card_asks_for_the_quote_in_public_as_a_picture(registry, services):
+    found = await registry.dispatch(Request("search", {"query": "secret sauce"}), services)
+    kinds = [a.kind for a in found.actions]
+    assert kinds.index("card") == kinds.index("share") + 1  # beside Share
+    (card,) = [a for a in found.actions if a.kind == "card"]
+    assert card.answer == "public" and card.label == "Card"
+    carded = await registry.dispatch(card.request, services)
+    assert carded.public and carded.quote.id == found.quote.id and carded.note is None
+    assert carded.card.png.startswith(b"\x89PNG") and carded.card.filename.endswith(".png")
+    assert carded.card.alt_text.startswith(f"“{carded.quote.text}”")
+    assert [a.kind for a in carded.actions] == ["context"]
+
+
+async def test_card_setting_is_for_admins_and_reported(registry, services):
+    channel = ChannelRef("slack", "T1", "C1")
+    member = UserRef("slack", "U1", "member")
+    admin = UserRef("slack", "U2", "admin", is_admin=True)
+
+    async def settings(args, user):
+        return await registry.dispatch(Request("settings", args, user, channel), services)
+
+    assert "(card:off)" in (await settings({}, member)).text
+    assert "Only admins" in (await settings({"card": "on"}, member)).message
+    assert "card is on or off" in (await settings({"card": "maybe"}, admin)).message
+    assert "quote card" in (await settings({"card": "ON"}, admin)).text
+    assert await services.library.card_for(channel)
+    assert "(card:on)" in (await settings({}, member)).text
+    assert "(style:clean)" in (await settings({}, member)).text  # the style is untouched
+    both = await settings({"card": "off", "style": "exact"}, admin)
+    assert "exact words" in both.text and "text only" in both.text
+    assert not await services.library.card_for(channel)
+    assert await services.library.style_for(channel) == "exact"
 
 
 async def test_quote_reference_returns_exactly_that_quote(registry, services, library):

@@ -13,6 +13,8 @@ import itertools
 import json
 import logging
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -45,15 +47,43 @@ def user_json(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
             "avatar": None, "bot": bot, "system": False, "public_flags": 0, "flags": 0}
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request (a message with attachments)."""
+
+    field: str
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
 @dataclass
 class Call:
-    """One HTTP request the bot made."""
+    """One HTTP request the bot made; `files` are the uploads of a multipart one (its
+    `payload_json` part is `json`)."""
 
     method: str
     path: str
     query: dict[str, str]
     json: Any
     headers: dict[str, str] = field(repr=False, default_factory=dict)
+    files: list[Upload] = field(default_factory=list)
+
+
+def parse_multipart(content_type: str, body: bytes) -> tuple[Any, list[Upload]]:
+    """`payload_json` and the files of a multipart/form-data body, as Discord reads them."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    payload: Any = None
+    files = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if name == "payload_json":
+            payload = json.loads(data)
+        else:
+            files.append(Upload(name, part.get_filename() or "", part.get_content_type(), data))
+    return payload, files
 
 
 @dataclass(frozen=True)
@@ -394,7 +424,12 @@ class FakeDiscord:
             "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
             "author": user_json(BOT_ID, "quotebot", bot=True), "content": body.get("content") or "",
             "timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
-            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
+            "mention_everyone": False, "mentions": [], "mention_roles": [],
+            "attachments": [{"id": str(next(self._ids)), "filename": a.get("filename", ""),
+                             "description": a.get("description"), "size": 1,
+                             "url": f"https://cdn.example/{a.get('filename', '')}",
+                             "proxy_url": f"https://cdn.example/{a.get('filename', '')}"}
+                            for a in body.get("attachments") or []],
             "embeds": body.get("embeds") or [], "components": body.get("components") or [],
             "pinned": False, "type": 20, "flags": body.get("flags", flags) or 0,
             "webhook_id": str(APP_ID), "application_id": str(APP_ID),
@@ -408,11 +443,16 @@ class FakeDiscord:
     async def _api(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body = await request.read()
-        try:
-            data = json.loads(body) if body else None
-        except ValueError:
-            data = body.decode(errors="replace")
-        call = Call(request.method, path, dict(request.query), data, dict(request.headers))
+        files: list[Upload] = []
+        if request.content_type == "multipart/form-data":
+            data, files = parse_multipart(request.headers["Content-Type"], body)
+        else:
+            try:
+                data = json.loads(body) if body else None
+            except ValueError:
+                data = body.decode(errors="replace")
+        call = Call(request.method, path, dict(request.query), data, dict(request.headers),
+                    files)
         self.calls.append(call)
         try:
             return await self._route(request, call)

@@ -1,8 +1,10 @@
-"""The result buttons: Next match, Context and Share, also after a restart."""
+"""The result buttons: Next match, Context, Share and Card, also after a restart."""
 
 from __future__ import annotations
 
+from quotebot.store.quotes import NewQuote
 from tests.adapters.discord.conftest import (
+    MALLORY,
     assert_no_pings,
     button,
     custom_ids,
@@ -10,6 +12,9 @@ from tests.adapters.discord.conftest import (
     ephemeral,
     running,
 )
+from tests.conftest import source
+
+UNICORNS = "Unicorns 🦄 are what investors hunt for, and they are rare."
 
 
 async def search(fake, query: str, **options):
@@ -70,7 +75,7 @@ async def test_context_button_shows_the_neighbours_privately(fake, bot):
     assert embed["title"] == "In context" and embed["footer"]["text"] == f"Quote #{quote_id}"
     assert "▶" in embed["description"] and "scaling sucked out all the air" in \
         embed["description"]
-    assert custom_ids(body) == [f"qb:share:{quote_id}"]
+    assert custom_ids(body) == [f"qb:share:{quote_id}", f"qb:card:{quote_id}"]
 
 
 async def test_share_posts_the_quote_for_everyone(fake, bot):
@@ -81,6 +86,49 @@ async def test_share_posts_the_quote_for_everyone(fake, bot):
     assert embed_of(body)["description"] == embed_of(first)["description"]
     assert custom_ids(body) == [share.replace("share", "ctx")]  # no Share on a public post
     assert_no_pings(fake)
+
+
+async def test_card_posts_the_picture_for_everyone_with_alt_text(fake, bot):
+    first, message = await search(fake, "ideas are cheap")
+    card = button(first, "qb:card:")
+    assert card == button(first, "qb:share:").replace("share", "card")  # beside Share
+    payload = await fake.send(fake.click(message, card))
+    body = await fake.callback(payload)
+    call = fake.find_calls("POST", f"/interactions/{payload['id']}/")[-1]
+    assert body["type"] == 4 and not ephemeral(body)  # public, in the channel
+    (upload,) = call.files  # sent as multipart: the PNG itself
+    quote_id = card.split(":")[2]
+    assert upload.filename == f"quote-{quote_id}.png"
+    assert upload.data.startswith(b"\x89PNG\r\n\x1a\n")
+    (attachment,) = body["data"]["attachments"]
+    assert attachment["filename"] == upload.filename
+    alt = attachment["description"]
+    assert alt.startswith("“") and "ideas are cheap, execution is everything.”" in alt
+    assert alt.endswith("— Ilya Sutskever, Ilya Sutskever on the Dwarkesh Podcast · 1:25")
+    embed = embed_of(body)
+    assert embed["image"]["url"] == f"attachment://{upload.filename}"  # the card in the embed
+    assert embed["description"] == embed_of(first)["description"]
+    assert custom_ids(body) == [card.replace("card", "ctx")]  # no Share/Card on a public post
+    message = await fake.original(payload)
+    assert message["attachments"][0]["description"] == alt
+    assert_no_pings(fake)
+
+
+async def test_card_of_a_quote_the_fonts_cannot_draw_posts_the_words_and_says_why(
+        fake, bot, library):
+    await library.store.replace_source(source("zoo", "Zoo talk"), [MALLORY],
+                                       [NewQuote(MALLORY.name, UNICORNS, 1.0, 0, 0.9)])
+    await library.store.refresh_terms()
+    await library.load()
+    payload = await fake.send(fake.command("search", query="unicorns"))
+    first = await fake.callback(payload)
+    click = await fake.send(fake.click(await fake.original(payload),
+                                       button(first, "qb:card:")))
+    body = await fake.callback(click)
+    call = fake.find_calls("POST", f"/interactions/{click['id']}/")[-1]
+    assert body["type"] == 4 and not ephemeral(body) and not call.files
+    assert "No card for this quote: the card's fonts cannot draw 🦄" in body["data"]["content"]
+    assert "🦄" in embed_of(body)["description"]  # the words, as text
 
 
 async def test_share_of_a_deleted_quote_is_a_private_error(fake, bot):
@@ -102,6 +150,9 @@ async def test_buttons_work_after_a_restart(fake, services, registry):
                                                              button(first, "qb:ctx:"))))
         share = await fake.callback(await fake.send(fake.click(message,
                                                                button(first, "qb:share:"))))
+        card = await fake.callback(await fake.send(fake.click(message,
+                                                              button(first, "qb:card:"))))
+    assert card["type"] == 4 and embed_of(card)["image"]["url"].startswith("attachment://")
     assert nxt["type"] == 7 and "match 2" in embed_of(nxt)["footer"]["text"]
     assert ctx["type"] == 4 and embed_of(ctx)["title"] == "In context"
     assert share["type"] == 4 and not ephemeral(share)

@@ -123,7 +123,7 @@ async def test_search_end_to_end(fake, bot, services):
                       "Source": "Ilya Sutskever on the Dwarkesh Podcast", "At": "1:25"}
     assert embed["footer"]["text"].startswith(f"Quote #{expected.id} · match 1 of ")
     assert custom_ids(body) == ["qb:next:1:::ideas are cheap", f"qb:ctx:{expected.id}",
-                                f"qb:share:{expected.id}"]
+                                f"qb:share:{expected.id}", f"qb:card:{expected.id}"]
     assert body["data"]["allowed_mentions"] == {"parse": []}
 
 
@@ -159,7 +159,7 @@ async def test_random_with_a_speaker(fake, bot):
     body = await fake.callback(await fake.send(fake.command("random", speaker="greg")))
     embed = embed_of(body)
     assert embed["fields"][0]["value"] == "Greg Brockman"
-    assert [cid.split(":")[1] for cid in custom_ids(body)] == ["ctx", "share"]
+    assert [cid.split(":")[1] for cid in custom_ids(body)] == ["ctx", "share", "card"]
 
 
 async def test_show_gives_the_quote_in_context(fake, bot, services):
@@ -169,7 +169,7 @@ async def test_show_gives_the_quote_in_context(fake, bot, services):
     assert embed["title"] == "In context" and embed["footer"]["text"] == f"Quote #{quote.id}"
     lines = embed["description"].split("\n\n")
     assert len(lines) == 5 and lines[2].startswith("▶ **Ilya Sutskever:**")
-    assert custom_ids(body) == [f"qb:share:{quote.id}"]
+    assert custom_ids(body) == [f"qb:share:{quote.id}", f"qb:card:{quote.id}"]
 
 
 async def test_show_unknown_id(fake, bot):

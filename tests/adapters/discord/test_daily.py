@@ -391,3 +391,57 @@ async def test_a_stop_before_the_loop_first_runs_is_not_lost(services, clock):
     task = asyncio.create_task(scheduler.run())
     scheduler.stop()
     await asyncio.wait_for(task, 2)
+
+
+def in_quotes(payload: dict) -> dict:
+    """`payload` as if typed in #quotes (a channel's settings are set in the channel)."""
+    payload["channel_id"] = payload["channel"]["id"] = str(QUOTES_ID)
+    return payload
+
+
+async def test_with_cards_on_the_daily_post_carries_the_card(fake, services, registry, clock):
+    async with daily_bot(fake, services, registry, clock) as bot:
+        await subscribe(fake)
+        refused = await fake.callback(await fake.send(in_quotes(
+            fake.command("settings", card="on"))))
+        assert ephemeral(refused) and "Only admins" in content(refused)
+        result = await at(bot.services.daily, clock, RUNS[date(2024, 10, 25)])
+        (plain,) = fake.channel_posts(QUOTES_ID)
+        assert not plain.files and "image" not in embed_of(plain.json)  # off by default
+
+        done = await fake.callback(await fake.send(in_quotes(
+            fake.command("settings", admin=True, card="on"))))
+        assert "now come with a quote card" in content(done)
+        shown = await fake.callback(await fake.send(in_quotes(fake.command("settings"))))
+        assert "(card:on)" in content(shown)
+        result = await at(bot.services.daily, clock, RUNS[date(2024, 10, 26)])
+        assert [o.status for o in result.outcomes] == ["sent"]
+        call = fake.channel_posts(QUOTES_ID)[-1]
+        quote_id = assert_daily_post(call, 1, date(2024, 10, 26))
+        (upload,) = call.files
+        assert upload.filename == f"quote-{quote_id}.png"
+        assert upload.data.startswith(b"\x89PNG")
+        (attachment,) = call.json["attachments"]
+        assert attachment["filename"] == upload.filename
+        assert attachment["description"].startswith("“") and "” — " in attachment["description"]
+        assert embed_of(call.json)["image"]["url"] == f"attachment://{upload.filename}"
+
+        await fake.callback(await fake.send(in_quotes(
+            fake.command("settings", admin=True, card="off"))))
+        await at(bot.services.daily, clock, RUNS[date(2024, 10, 27)])
+        assert not fake.channel_posts(QUOTES_ID)[-1].files
+
+
+async def test_without_attach_files_the_daily_post_goes_out_without_its_card(
+        fake, services, registry, clock):
+    async with daily_bot(fake, services, registry, clock) as bot:
+        await subscribe(fake)
+        await services.library.store.set_channel_card("discord", str(GUILD_ID), str(QUOTES_ID),
+                                                      True)
+        fake.refuse_posts(QUOTES_ID, 403, 50013, "Missing Permissions", times=1)
+        result = await at(bot.services.daily, clock, RUNS[date(2024, 10, 25)])
+        assert [o.status for o in result.outcomes] == ["sent"]
+        refused, sent = fake.channel_posts(QUOTES_ID)
+        assert refused.files and not sent.files  # tried with the card, then the words alone
+        assert sent.json["nonce"] == refused.json["nonce"]
+        assert_daily_post(sent, 1, date(2024, 10, 25))

@@ -20,6 +20,7 @@ from quotebot.adapters.discord.render import (
 )
 from quotebot.adapters.discord.tree import build_group, describe
 from quotebot.bot.models import (
+    CARD,
     CONTEXT,
     LISTEN,
     NEXT,
@@ -98,6 +99,20 @@ def test_context_and_share_ids():
     assert (share.kind, share.command, share.args, share.answer) == (
         "share", "show", {"id": 42, "context": 0, "share": True}, PUBLIC)
     assert share.args == dict(quote_request(SHARE, quote).args)
+
+
+def test_card_ids_round_trip_and_old_ids_still_decode():
+    quote = Quote(42, "text", "Ilya", "Podcast", "podcast", None, 0, 0.9, highlight_id=7)
+    assert quote_id(CARD, quote) == "qb:card:42h7"
+    card = custom_ids.decode("qb:card:42h7")
+    assert (card.kind, card.command, card.answer) == ("card", "show", PUBLIC)
+    assert card.args == dict(quote_request(CARD, quote).args) == {
+        "id": 42, "highlight": 7, "context": 0, "share": True, "card": True}
+    # Ids on messages sent before cards existed decode as they did.
+    assert custom_ids.decode("qb:share:42h7").args == {"id": 42, "highlight": 7, "context": 0,
+                                                      "share": True}
+    assert custom_ids.decode("qb:ctx:42").args == {"id": 42}
+    assert custom_ids.decode("qb:card:") is None and custom_ids.decode("qb:card:1:2") is None
 
 
 def test_buttons_of_a_highlight_name_the_highlight():
@@ -220,13 +235,13 @@ def test_render_search_result_embed_and_buttons():
     assert fields == {"Speaker": "Ilya Sutskever", "Source": "Ilya on the Dwarkesh Podcast",
                       "At": "1:25"}
     assert embed["footer"]["text"] == "Quote #7 · match 1 of 3"
-    assert ids(out) == ["qb:next:1:::ideas cheap", "qb:ctx:7", "qb:share:7"]
+    assert ids(out) == ["qb:next:1:::ideas cheap", "qb:ctx:7", "qb:share:7", "qb:card:7"]
     assert out.send_kwargs()["allowed_mentions"].to_dict() == {"parse": []}
 
 
 def test_render_last_match_has_no_next_button():
     reply = QuoteReply((QUOTE,), search=SearchState("ideas", None, None, 2, 3))
-    assert ids(render(reply)) == ["qb:ctx:7", "qb:share:7"]
+    assert ids(render(reply)) == ["qb:ctx:7", "qb:share:7", "qb:card:7"]
 
 
 def test_render_public_quote_has_context_but_no_share():
@@ -242,7 +257,7 @@ def test_render_context_marks_the_quote_and_offers_share_only():
     assert embed["title"] == "In context"
     assert embed["description"].splitlines()[0] == "Dwarkesh Patel: So what about ideas?"
     assert "▶ **Ilya Sutskever:** **Ideas are cheap" in embed["description"]
-    assert ids(out) == ["qb:share:7"]
+    assert ids(out) == ["qb:share:7", "qb:card:7"]
 
 
 def test_render_keeps_mentions_and_markdown_verbatim_in_embeds():

@@ -79,6 +79,31 @@ class FakeSlack:
             "ok": True, "url": f"ws://{host}:{port}/socket"})
         self.api_answers.setdefault("users.info", self._users_info)
         self.api_answers.setdefault("conversations.info", self._conversations_info)
+        self.api_answers.setdefault("files.getUploadURLExternal", self._upload_url)
+        self.api_answers.setdefault("files.completeUploadExternal", self._complete_upload)
+
+    def _upload_url(self, recorded: Recorded) -> dict[str, Any]:
+        """files.getUploadURLExternal: a file id and where to POST its bytes (here)."""
+        file_id = f"F{len(self.calls('files.getUploadURLExternal')):07d}"
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+
+    def _complete_upload(self, recorded: Recorded) -> dict[str, Any]:
+        files = json.loads(recorded.data.get("files") or "[]")
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    def uploads(self) -> list[tuple[Recorded, Recorded, Recorded]]:
+        """Each files_upload_v2 as its three requests: the URL asked for (filename, length,
+        alt text), the bytes posted to it, and the completion (title, channel)."""
+        asked = self.calls("files.getUploadURLExternal")
+        done = self.calls("files.completeUploadExternal")
+        by_id = {json.loads(c.data["files"])[0]["id"]: c for c in done}
+        result = []
+        for number, ask in enumerate(asked, 1):
+            file_id = f"F{number:07d}"
+            sent = self.calls(f"/upload/{file_id}")
+            if sent and file_id in by_id:
+                result.append((ask, sent[0], by_id[file_id]))
+        return result
 
     def _users_info(self, recorded: Recorded) -> dict[str, Any]:
         user = recorded.data.get("user", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import aiohttp
 
@@ -33,6 +34,36 @@ async def test_share_posts_the_quote_publicly_with_chat_post_message(slack, fake
     assert "link_names" not in data and data.get("parse") == "none"
     await fake.settle()
     assert fake.calls(path) == []  # the private reply is left as it was
+
+
+async def test_card_uploads_the_picture_into_the_channel_with_alt_text(slack, fake):
+    message = await slack.command("secret sauce")
+    ids = buttons(message.data)
+    assert ids.index("quote_card") == ids.index("quote_share") + 1  # beside Share
+    path = await slack.click(message, "quote_card")
+    await fake.wait_for("files.completeUploadExternal")
+    ((ask, sent, done),) = fake.uploads()
+    assert ask.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+    assert re.fullmatch(r"quote-\d+\.png", ask.data["filename"])
+    assert int(ask.data["length"]) == len(sent.raw) and sent.raw.startswith(b"\x89PNG\r\n")
+    alt = ask.data["alt_txt"]
+    assert alt.startswith("“") and "secret sauce" in alt and "” — Greg Brockman, " in alt
+    assert done.data["channel_id"] == CHANNEL
+    (uploaded,) = json.loads(done.data["files"])
+    quote_id = ask.data["filename"].removeprefix("quote-").removesuffix(".png")
+    assert uploaded["title"] == f"Quote #{quote_id} — Greg Brockman"
+    await fake.settle()
+    assert fake.calls("chat.postMessage") == [] and fake.calls(path) == []  # the card alone
+
+
+async def test_a_card_slack_refuses_is_posted_as_words_saying_why(slack, fake):
+    fake.fail_once("files.getUploadURLExternal", status=200, error="missing_scope")
+    message = await slack.command("secret sauce")
+    await slack.click(message, "quote_card")
+    posted = (await fake.wait_for("chat.postMessage")).data
+    assert posted["channel"] == CHANNEL and "secret sauce" in block_text(posted)
+    assert "could not be uploaded" in block_text(posted)
+    assert fake.uploads() == []
 
 
 async def test_share_falls_back_to_an_in_channel_response(slack, fake):
@@ -84,7 +115,7 @@ async def test_context_answers_the_presser_alone_with_the_neighbours(slack, fake
     assert data["replace_original"] is False and data["response_type"] == "ephemeral"
     text = block_text(data)
     assert "*In context*" in text and "control your inputs" in text
-    assert buttons(data) == ["quote_share"]
+    assert buttons(data) == ["quote_share", "quote_card"]
 
 
 async def test_buttons_work_after_a_restart(slack, fake, db, registry):

@@ -404,3 +404,39 @@ async def test_slack_errors_become_transient_or_permanent(fake, library, status,
     if status == 429:
         assert caught.value.retry_after == 3
     assert len(posts(fake)) == 1  # the poster does not retry by itself: the scheduler does
+
+
+async def test_with_cards_on_the_daily_post_carries_the_card(app, fake, clock):
+    driver, daily = app
+    await driver.command("daily 09:00 Europe/Paris")
+    refused = await driver.command("settings card:on", user="U0MEMBER")
+    assert "Only admins" in text(refused) and refused.data["response_type"] == "ephemeral"
+    await at(daily, clock, RUNS[date(2024, 10, 25)])
+    assert len(posts(fake)) == 1 and fake.uploads() == []  # off by default
+
+    done = await driver.command("settings card:on")
+    assert "now come with a quote card" in text(done)
+    assert "(card:on)" in text(await driver.command("settings"))
+    result = await at(daily, clock, RUNS[date(2024, 10, 26)])
+    assert [o.status for o in result.outcomes] == ["sent"]
+    quote_id = assert_daily_post(posts(fake)[-1])  # the words and buttons as before
+    ((ask, sent, complete),) = fake.uploads()  # then the card, in the same channel
+    assert ask.data["filename"] == f"quote-{quote_id}.png"
+    assert sent.raw.startswith(b"\x89PNG") and int(ask.data["length"]) == len(sent.raw)
+    assert ask.data["alt_txt"].startswith("“") and "” — " in ask.data["alt_txt"]
+    assert complete.data["channel_id"] == CHANNEL
+    assert complete.headers["Authorization"] == "Bearer xoxb-test-token"
+
+    await driver.command("settings card:off")
+    await at(daily, clock, RUNS[date(2024, 10, 27)])
+    assert len(posts(fake)) == 3 and len(fake.uploads()) == 1
+
+
+async def test_a_refused_card_upload_does_not_fail_the_daily_post(app, fake, clock):
+    driver, daily = app
+    await driver.command("daily 09:00 Europe/Paris")
+    await driver.command("settings card:on")
+    fake.fail_once("files.getUploadURLExternal", status=200, error="missing_scope")
+    result = await at(daily, clock, RUNS[date(2024, 10, 25)])
+    assert [o.status for o in result.outcomes] == ["sent"]  # the words went out, once
+    assert len(posts(fake)) == 1 and fake.uploads() == []

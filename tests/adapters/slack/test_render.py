@@ -92,7 +92,7 @@ def action_ids(message) -> list[str]:
 
 def test_no_next_button_on_the_last_match_and_no_share_on_a_public_quote():
     last = QuoteReply((quote(3),), search=SearchState("q", None, None, offset=9, total=10))
-    assert action_ids(render(last)) == ["quote_context", "quote_share"]
+    assert action_ids(render(last)) == ["quote_context", "quote_share", "quote_card"]
     assert action_ids(render(QuoteReply((quote(3),), public=True))) == ["quote_context"]
 
 
