@@ -1,10 +1,11 @@
 """Clean verbatim: a quote as print shows speech, leaving out only what was never a word.
 
 The clean form drops hesitation sounds (um, uh, er, hmm), collapses stutters and false
-starts ("I'm I'm" -> "I'm", "to, to" -> "to", "a lo- a lot" -> "a lot"), drops a reply
-word or discourse marker that opens the quote (Yeah, So, And, You know, I mean, Like,
-Right, Well, Okay, Oh) and capitalises the word that then opens it, and leaves out stage
-directions ([laughs], (crosstalk), (inaudible)). Nothing else changes: no word is added,
+starts ("I'm I'm" -> "I'm", "to, to" -> "to", "a lo- a lot" -> "a lot", "there was a,
+there was an" -> "there was an"), drops a reply word or discourse marker that opens the
+quote (Yeah, So, And, You know, I mean, Like, Right, Well, Okay, Oh, Honestly) and
+capitalises the word that then opens it, and leaves out stage directions ([laughs],
+(crosstalk), (inaudible)). Nothing else changes: no word is added,
 replaced or moved, so the clean words are always a subsequence of the verbatim words
 (`is_subsequence` checks it; the tests prove it over the bundled corpus and generated
 text). Only punctuation next to a dropped word is tidied, and one letter's case.
@@ -36,7 +37,8 @@ _ALWAYS_DELIBERATE = frozenset("very really so no bye ha yes yeah".split())
 # when punctuation follows them ("Right, ..." but not "Right now"; "Like, ..." but not
 # "Like most people").
 _OPENERS_ANY = frozenset("yeah yep yup yes and so um uh umm uhm er erm hmm".split())
-_OPENERS_MARKED = frozenset("like right well okay ok oh alright ah anyway look".split())
+_OPENERS_MARKED = frozenset(
+    "like right well okay ok oh alright ah anyway look honestly basically".split())
 _TWO_WORD_OPENERS = frozenset({("you", "know"), ("i", "mean"), ("all", "right")})
 # "So much of...", "So far" keep their "So".
 _SO_KEEPS = frozenset("much many far long few little often too as".split())
@@ -47,6 +49,17 @@ _STAGE = re.compile(
     r"|speaking|sneez\w*|clears? throat|groan\w*|smil\w*|whisper\w*)\b",
     re.IGNORECASE,
 )
+# Words that never end a phrase: a comma after one was the pause of what came next. So
+# "is, um, a minute" loses the comma with the "um" ("is a minute"), and "there was a,
+# there was an older woman" is a start cut off and begun again.
+_NO_PHRASE_END = frozenset(
+    "a an the of to in on at for with from by into about than and or but nor "
+    "is are was were be been am do does did have has had will would can could shall should "
+    "may might must my our your their his its these those i we they he she".split()
+)
+_ARTICLES = frozenset({"a", "an", "the"})
+_ARTICLE_SWAP = re.compile(r"\b(a|an|the)(?:,|-|—|–)\s+(?!\1\b)(?:a|an|the)\b", re.IGNORECASE)
+_CUT_MARKS = frozenset({",", "-", "—", "–", "...", "…", ",-", "--"})
 _TERMINAL = ".!?…"
 _FALSE_START_LOOKAHEAD = 3
 
@@ -135,6 +148,7 @@ def clean_sentence_once(text: str, *, opening: bool = True) -> str:
     tokens = _drop_hesitations(tokens)
     tokens = _drop_false_starts(tokens)
     tokens = _collapse_repeats(tokens)
+    tokens = _drop_restarts(tokens)
     if opening:
         tokens = _drop_openers(tokens)
     return _join(tokens)
@@ -151,7 +165,7 @@ def _untouched(text: str, opening: bool) -> bool:
         return False
     if "[" in text or "(" in text or "- " in text or text.endswith("-"):
         return False
-    if not HESITATIONS.isdisjoint(found):
+    if not HESITATIONS.isdisjoint(found) or _ARTICLE_SWAP.search(text):
         return False
     # A repeated run of up to four words means some word comes back within four places;
     # one pass over the words finds that (rarely a false alarm: the slow path then decides).
@@ -187,7 +201,7 @@ def _clean_plain(text: str, opening: bool) -> str | None:
     # Each token's word, as `_Token.word` has it (None for a token with no word character).
     keys = [core.casefold().replace("’", "'") if core else None
             for core in _CORES.findall(text)]
-    if not HESITATIONS.isdisjoint(keys):
+    if not HESITATIONS.isdisjoint(keys) or _ARTICLE_SWAP.search(text):
         return None
     # A repeated run of 1-4 tokens means some token comes back within four places; only
     # then is it worth looking for the run itself (most such sentences have none).
@@ -208,15 +222,15 @@ def _clean_plain(text: str, opening: bool) -> str | None:
 
 
 def _repeated_run(keys: list[str | None]) -> bool:
-    """Whether a run of 1-4 words comes twice in a row: what `_collapse_repeats` looks for
-    (it then also asks `_is_stutter`)."""
+    """Whether a run of 1-4 words comes twice in a row, or all but the last of 3-4 words:
+    what `_collapse_repeats` and `_drop_restarts` look for (they then decide)."""
     for size in (1, 2, 3, 4):
         # same[i]: token i is a word and token i + size is the same word.
         same = [a is not None and a == b for a, b in zip(keys, keys[size:], strict=False)]
         run = 0
         for equal in same:
             run = run + 1 if equal else 0
-            if run == size:
+            if run == size or (size > 2 and run == size - 1):
                 return True
     return False
 
@@ -273,7 +287,12 @@ def _drop_hesitations(tokens: list[_Token]) -> list[_Token]:
     while i < len(tokens):
         after_number = i > 0 and tokens[i - 1].core[-1:].isdigit()  # "5 mm"
         if tokens[i].word in HESITATIONS and tokens[i].core and not after_number:
+            enclosed = i > 0 and tokens[i - 1].trail == "," and tokens[i].trail.startswith(",")
             _remove(tokens, i)
+            swap = (i < len(tokens) and tokens[i].word in _ARTICLES  # "a, um, an": see
+                    and tokens[i - 1].word in _ARTICLES)  # _drop_restarts
+            if enclosed and tokens[i - 1].word in _NO_PHRASE_END and not swap:
+                tokens[i - 1].trail = ""  # "is, um, a minute" -> "is a minute"
         else:
             i += 1
     return tokens
@@ -319,6 +338,41 @@ def _collapse_repeats(tokens: list[_Token]) -> list[_Token]:
                 if capital:
                     head.core = head.core[:1].upper() + head.core[1:]
                 i = max(0, i - 4)
+                break
+        else:
+            i += 1
+    return tokens
+
+
+def _drop_restarts(tokens: list[_Token]) -> list[_Token]:
+    """A phrase of three or four words cut off at a word that cannot end it and begun again
+    ("there was a, there was an older woman" -> "there was an older woman"), or an article
+    given up for another ("a, an" -> "an")."""
+    keys = [t.word if t.core else None for t in tokens]
+    i = 0
+    while i < len(tokens):
+        if (i + 1 < len(keys) and keys[i] in _ARTICLES and keys[i + 1] in _ARTICLES
+                and keys[i] != keys[i + 1] and tokens[i].trail in _CUT_MARKS
+                and tokens[i + 1].core[:1].islower()):  # not "the, A team"
+            _remove(tokens, i)  # "we did a, um, an intercept survey": "a" given up for "an"
+            del keys[i]
+            continue
+        for size in (4, 3):
+            j = i + size  # tokens[i:j] is the start given up; tokens[j:] begins again
+            if (
+                j + size <= len(keys)
+                and None not in keys[i : j + size]
+                and keys[i : j - 1] == keys[j : j + size - 1]
+                and keys[j - 1] != keys[j + size - 1]
+                and keys[j - 1] in _NO_PHRASE_END
+                and tokens[j - 1].trail in _CUT_MARKS
+                and not any(t.trail or t.lead for t in tokens[i + 1 : j - 1])
+            ):
+                capital = tokens[i].core[:1].isupper()
+                del tokens[i:j]
+                del keys[i:j]
+                if capital:
+                    tokens[i].core = tokens[i].core[:1].upper() + tokens[i].core[1:]
                 break
         else:
             i += 1

@@ -55,6 +55,25 @@ SYNTHETIC = [
     ("I- I think so (inaudible).", "I think so."),
     ("Okay, uh, the model (the 2012 one) was small.", "The model (the 2012 one) was small."),
     ("Yeah.", "Yeah."),  # nothing else to show: the exact words stay
+    # From the hand-written panel, podcast and roundtable collection (notes of the
+    # second blind review): a comma that only framed an "um" after a word that cannot end
+    # a phrase goes with it; a restarted phrase keeps its second start.
+    ("A good U-lock is, um, a minute, maybe two, with a grinder.",
+     "A good U-lock is a minute, maybe two, with a grinder."),
+    ("We were losing, um, about nine thousand dollars a month.",
+     "We were losing, about nine thousand dollars a month."),  # "losing" may end a phrase
+    ("Theo, uh, okay, so, Garfield is on our list.", "Theo, okay, so, Garfield is on our list."),
+    ("The ridges, um, the vents, the slopes.", "The ridges, the vents, the slopes."),
+    ("There was a, there was an older woman, Mrs. Halloran.",
+     "There was an older woman, Mrs. Halloran."),
+    ("So, we did a, um, an intercept survey at six stations.",
+     "We did an intercept survey at six stations."),
+    ("Honestly, scientifically, the deepest point isn't the most interesting point.",
+     "Scientifically, the deepest point isn't the most interesting point."),
+    ("Honestly the pressure is not what I worry about.",
+     "Honestly the pressure is not what I worry about."),
+    ("It was good, it was great.", "It was good, it was great."),  # said twice on purpose
+    ("He saw the a priori case, the, A team.", "He saw the a priori case, the, A team."),
 ]
 
 
