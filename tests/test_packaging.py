@@ -52,6 +52,7 @@ print(len(names))
 """
 
 
+@pytest.mark.slow
 def test_the_core_imports_without_discord_or_slack():
     out = subprocess.run([sys.executable, "-c", BLOCK_PLATFORMS], capture_output=True,
                          text=True, cwd=ROOT.parent, check=False)

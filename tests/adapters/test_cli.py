@@ -99,6 +99,7 @@ def test_the_guides_help_points_at_are_readable_from_the_command_line(run):
     assert "quotebot docs discord" in " ".join(run("discord", "--help").stdout.split())
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_the_chat_at_once(tmp_path):
     # The line being waited for is read on a daemon thread: a worker thread blocked in
     # input() used to hold the process until Enter was pressed.

@@ -116,6 +116,7 @@ WORDS = st.sampled_from(
 PUNCT = st.sampled_from(["", "", "", ",", ".", "?", "!", "—", "...", ";"])
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(WORDS, PUNCT), min_size=1, max_size=40))
 def test_clean_never_adds_or_reorders_words(pieces):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ TEXT = st.text() | st.lists(WORDS | st.text(max_size=10), max_size=12).map(" ".j
     | st.lists(WORDS, max_size=12).map("".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(TEXT)
 def test_any_text_parses_to_a_request_of_a_known_command(text):

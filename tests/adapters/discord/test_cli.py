@@ -134,8 +134,9 @@ def test_quotebot_discord_serves_and_stops_on_sigterm(tmp_path, monkeypatch):
     assert fake.find_calls("PUT", f"/applications/{APP_ID}/commands")
 
 
+@pytest.mark.slow
 def test_other_commands_do_not_load_discord_py():
-    code = "import sys, adapters.cli; print('discord' in sys.modules)"
+    code = "import sys, quotebot.adapters.cli; print('discord' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).parents[3])
     assert out.stdout.strip() == "False"

@@ -92,6 +92,7 @@ async def _serving_url(proc) -> str:
     raise AssertionError("quotebot slack exited: " + "".join(seen))
 
 
+@pytest.mark.slow
 async def test_quotebot_slack_serves_http_against_a_fake_slack(fake, library, db, tmp_path):
     """The real process: `quotebot slack` in HTTP mode, answering and posting to the fake."""
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
@@ -140,7 +141,8 @@ async def test_an_unreachable_api_stops_the_start(services, registry):
         await start(settings, services, registry)
 
 
+@pytest.mark.slow
 def test_the_command_module_does_not_load_slack_bolt():
-    code = ("import sys, adapters.slack.cli; "
+    code = ("import sys, quotebot.adapters.slack.cli; "
             "sys.exit('slack_bolt' in sys.modules or 'slack_sdk' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -29,7 +29,8 @@ def write_talks(folder, count):
     return folder
 
 
-@pytest.mark.parametrize("pool_bytes", [1, 10**9], ids=["worker-process", "worker-thread"])
+@pytest.mark.parametrize("pool_bytes", [pytest.param(1, marks=pytest.mark.slow), 10**9],
+                         ids=["worker-process", "worker-thread"])
 async def test_batch_is_ingested_by_either_worker(db, tmp_path, monkeypatch, pool_bytes):
     monkeypatch.setattr(runner, "PROCESS_POOL_BYTES", pool_bytes)
     store = QuoteStore(db)
@@ -107,6 +108,7 @@ async def test_a_moved_file_replaces_its_source(db, tmp_path):
     assert [f.status for f in report.files] == ["replaced"]
 
 
+@pytest.mark.slow
 async def test_a_large_first_load_rebuilds_the_random_indexes(db, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "PROCESS_POOL_BYTES", 1)  # every batch counts as large
     await ingest_paths(QuoteStore(db), [write_talks(tmp_path / "talks", 3)])

@@ -170,6 +170,7 @@ async def test_sidecar_defaults_and_entries_and_the_command_line_merge_speakers(
     assert roles == {"Cy Ng": "Producer", "Ben Ode": "Guest", "Ana Ruiz": "Host"}
 
 
+@pytest.mark.slow
 async def test_overrides_reach_worker_processes(db, tmp_path, monkeypatch):
     import quotebot.bot.ingest.runner as runner
 

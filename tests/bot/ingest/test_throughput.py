@@ -24,6 +24,7 @@ def _colon() -> str:
     return re.sub(r"^(\w+ \w+) \([^)]*\) [\d:.]+\n", r"\1: ", _blocks(), flags=re.MULTILINE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make, layout", [(_blocks, "blocks"), (_colon, "colon")])
 def test_a_few_megabytes_go_through(make, layout):
     data = make().encode()
