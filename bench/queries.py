@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from quotebot.bot.library import LookupFailed, QuoteLibrary
-from quotebot.bot.tokens import fts_term, tokenize
+from quotebot.bot.tokens import tokenize
+from quotebot.store.fts import PHRASE, TextQuery
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,8 @@ class MixBuilder:
 
     async def equivalents(self, tokens: list[str] | tuple[str, ...]) -> int:
         """How many quotes hold these tokens as a phrase (counted up to 50)."""
-        rows = await self.store.match(f"text : {fts_term(' '.join(tokens))}", 50, ranked=False)
+        phrase = TextQuery(tuple((token,) for token in tokens), PHRASE)
+        rows = await self.store.match(phrase, 50, ranked=False)
         return len(rows)
 
     async def targets(self, count: int):

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
-from quotebot.bot.tokens import fts_term, tokenize
+from quotebot.bot.tokens import tokenize
 from quotebot.bot.vocabulary import Vocabulary
-from quotebot.store.quotes import QuoteStore, filter_tags
+from quotebot.store.fts import ALL, ANY, NEAR, PHRASE, TextQuery
+from quotebot.store.quotes import QuoteStore
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,6 @@ class Term:
     alternatives: tuple[str, ...]
     docs: int
     exact: bool
-
-    def expression(self) -> str:
-        if len(self.alternatives) == 1:
-            return fts_term(self.alternatives[0])
-        return "(" + " OR ".join(fts_term(a) for a in self.alternatives) + ")"
 
 
 @dataclass(frozen=True)
@@ -116,14 +112,6 @@ class Searcher:
         texts = await self.quotes.texts(list(candidates))
         return self._rerank(words, terms, texts, candidates)[:limit]
 
-    def _filter(self, speaker_id: int | None, source_id: int | None) -> str:
-        parts = []
-        if speaker_id is not None:
-            parts.append(fts_term(filter_tags(speaker_id, 0).split()[0]))
-        if source_id is not None:
-            parts.append(fts_term(filter_tags(None, source_id).split()[1]))
-        return " AND ".join(f"tags : {p}" for p in parts)
-
     async def _candidates(
         self, terms: list[Term], speaker_id: int | None, source_id: int | None,
         prefix_last: bool = False, phrase: bool = True,
@@ -145,7 +133,7 @@ class Searcher:
         positions (24-37 ms at a million quotes), so a phrase runs only while its rarest
         word's quotes times its length stays under PHRASE_WORK.
         """
-        gather = _Gather(self.quotes, self._filter(speaker_id, source_id))
+        gather = _Gather(self.quotes, speaker_id, source_id)
         typed = terms
         terms = sorted(terms, key=lambda t: t.docs)
         common = max(50, int(self.vocabulary.documents * COMMON_SHARE))
@@ -230,33 +218,23 @@ def _index_terms(terms: list[Term], prefix_last: bool) -> list[Term]:
             if id(t) in keep or (prefix_last and i == len(usable) - 1)]
 
 
-def _expression(selection: list[Term], *, phrase: bool, any_of: bool, near: int) -> str:
-    """The FTS5 expression over the `text` column for `selection`."""
-    if phrase:
-        inner = fts_term(" ".join(t.alternatives[0] for t in selection))
-    elif near:
-        words = " ".join(fts_term(t.alternatives[0]) for t in selection)
-        inner = f"NEAR({words}, {near})"
-    else:
-        inner = (" OR " if any_of else " AND ").join(t.expression() for t in selection)
-    return f"text : ({inner})"
-
-
 class _Gather:
     """One search's bounded FTS queries, and the candidates (id -> best BM25) they found."""
 
-    def __init__(self, quotes: QuoteStore, tags: str) -> None:
+    def __init__(self, quotes: QuoteStore, speaker_id: int | None, source_id: int | None
+                 ) -> None:
         self.quotes = quotes
-        self.tags = tags
+        self.speaker_id = speaker_id
+        self.source_id = source_id
         self.found: dict[int, float] = {}
 
     async def run(self, selection: list[Term], *, ranked: bool = False, phrase: bool = False,
                   any_of: bool = False, near: int = 0, limit: int = CANDIDATES) -> int:
         """Run one query and add its rows; the number of rows it returned."""
-        expression = _expression(selection, phrase=phrase, any_of=any_of, near=near)
-        if self.tags:
-            expression = f"{expression} AND {self.tags}"
-        rows = await self.quotes.match(expression, limit, ranked=ranked)
+        mode = PHRASE if phrase else NEAR if near else ANY if any_of else ALL
+        query = TextQuery(tuple(t.alternatives for t in selection), mode, near,
+                          self.speaker_id, self.source_id)
+        rows = await self.quotes.match(query, limit, ranked=ranked)
         for rowid, rank in rows:
             self.found[rowid] = min(rank, self.found.get(rowid, 0.0))
         return len(rows)

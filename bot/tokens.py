@@ -37,8 +37,3 @@ def fold(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """The index's tokens of `text`, in order."""
     return _TOKEN.findall(fold(text))
-
-
-def fts_term(term: str) -> str:
-    """One term as an FTS5 string literal: whatever it contains, it is never syntax."""
-    return '"' + term.replace('"', '""') + '"'

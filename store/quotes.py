@@ -11,8 +11,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from quotebot.store import derived
+from quotebot.store import derived, fts
 from quotebot.store.db import Database
+from quotebot.store.fts import TextQuery, filter_tags
 from quotebot.store.schema import GOOD_QUOTABILITY
 
 log = logging.getLogger(__name__)
@@ -174,11 +175,6 @@ def _highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: 
         where.append(f"{alias}.source_id = ?")
         params.append(source_id)
     return where, params
-
-
-def filter_tags(speaker_id: int | None, source_id: int) -> str:
-    """The tokens FTS indexes in the `tags` column of a quote, for filtered searches."""
-    return f"s{speaker_id or 0} o{source_id}"
 
 
 class QuoteStore:
@@ -525,8 +521,9 @@ class QuoteStore:
             (source_id, position - before, position + after),
         )
 
-    async def match(self, expression: str, limit: int, *, ranked: bool) -> list[tuple[int, float]]:
-        """(id, bm25) for an FTS5 expression the caller built from quoted terms only.
+    async def match(self, query: TextQuery, limit: int, *, ranked: bool
+                    ) -> list[tuple[int, float]]:
+        """(id, bm25) of the quotes `query` finds (see `quotebot.store.fts`).
 
         Unranked asks for the first `limit` matches in rowid order, which costs O(limit) even
         when the terms are common; ranked computes BM25 for every match, so callers use it only
@@ -539,7 +536,7 @@ class QuoteStore:
             )
         else:
             sql = "SELECT rowid, 0.0 FROM quotes_fts WHERE quotes_fts MATCH ? LIMIT ?"
-        rows = await self.db.fetchall(sql, (expression, limit))
+        rows = await self.db.fetchall(sql, (fts.expression(query), limit))
         return [(r[0], r[1]) for r in rows]
 
     async def texts(self, ids: Sequence[int]) -> dict[int, str]:

@@ -1,0 +1,66 @@
+"""Full-text queries as data: the only place FTS5 query syntax is written.
+
+The search planner (`quotebot.bot.search`) says what it wants — which words, with which
+alternatives, as a phrase, near each other, all or any of them, within a speaker or a
+source — and `QuoteStore.match` runs it. Every word reaches FTS5 as a quoted string, so
+nothing a user types is ever syntax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+ALL, ANY, PHRASE, NEAR = "all", "any", "phrase", "near"
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """Words to find in the quotes' text, and how they must appear.
+
+    `words` holds one tuple per query word: the indexed terms that stand for it (the word
+    itself, its typo fixes or completions). ALL wants a term of every word, ANY a term of
+    one; PHRASE wants the first term of each word in this order, side by side; NEAR wants
+    them within `distance` words of each other. `speaker_id` and `source_id` narrow the
+    match inside the index (see `filter_tags`).
+    """
+
+    words: tuple[tuple[str, ...], ...]
+    mode: str = ALL
+    distance: int = 0
+    speaker_id: int | None = None
+    source_id: int | None = None
+
+
+def filter_tags(speaker_id: int | None, source_id: int) -> str:
+    """The tokens FTS indexes in the `tags` column of a quote, for filtered searches."""
+    return f"s{speaker_id or 0} o{source_id}"
+
+
+def literal(term: str) -> str:
+    """One term as an FTS5 string literal: whatever it contains, it is never syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _any_of(terms: Sequence[str]) -> str:
+    if len(terms) == 1:
+        return literal(terms[0])
+    return "(" + " OR ".join(literal(t) for t in terms) + ")"
+
+
+def expression(query: TextQuery) -> str:
+    """The FTS5 MATCH expression for `query`."""
+    if query.mode == PHRASE:
+        inner = literal(" ".join(terms[0] for terms in query.words))
+    elif query.mode == NEAR:
+        inner = f"NEAR({' '.join(literal(terms[0]) for terms in query.words)}, "
+        inner += f"{query.distance})"
+    else:
+        joiner = " OR " if query.mode == ANY else " AND "
+        inner = joiner.join(_any_of(terms) for terms in query.words)
+    parts = [f"text : ({inner})"]
+    if query.speaker_id is not None:
+        parts.append(f"tags : {literal(f's{query.speaker_id}')}")
+    if query.source_id is not None:
+        parts.append(f"tags : {literal(f'o{query.source_id}')}")
+    return " AND ".join(parts)
