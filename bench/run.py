@@ -41,6 +41,7 @@ from quotebot.bench.queries import (
     completes,
     contains_run,
 )
+from quotebot.store import fts
 
 log = logging.getLogger(__name__)
 
@@ -252,10 +253,10 @@ class Profiler:
                     self.current[count_key] = count(result)
         return record
 
-    def _record_match(self, ms: float, rows, expression, limit, *, ranked) -> None:
+    def _record_match(self, ms: float, rows, query, limit, *, ranked) -> None:
         if self.current is not None:
             self.current.setdefault("fts", []).append(
-                {"expression": expression[:300], "ranked": ranked, "limit": limit,
+                {"expression": fts.expression(query)[:300], "ranked": ranked, "limit": limit,
                  "rows": len(rows), "ms": round(ms, 3)})
             self.current["fts_ms"] = self.current.get("fts_ms", 0.0) + ms
 
