@@ -379,6 +379,17 @@ class DailyStore:
         ref = await self._seek(conn, sub, cycle, rand_key, avoid=None, highlights=highlights)
         if ref is not None:
             return ref, cycle
+        cycle += 1
+        ref = await self._seek_new_cycle(conn, sub, cycle, rand_key, highlights=highlights)
+        if ref is None:
+            return None
+        await conn.execute("UPDATE subscriptions SET cycle = ? WHERE id = ?", (cycle, sub["id"]))
+        log.info("daily subscription %s starts no-repeat cycle %d", sub["id"], cycle)
+        return ref, cycle
+
+    async def _seek_new_cycle(self, conn, sub, cycle: int, rand_key: int, *, highlights: bool):
+        """(quote id, highlight id) of the first pick of a new `cycle`: not the one posted
+        last, when there is any other."""
         column = "highlight_id" if highlights else "quote_id"
         async with conn.execute(
             f"""
@@ -390,15 +401,10 @@ class DailyStore:
         ) as cur:
             last = await cur.fetchone()
         avoid = last[0] if last else None
-        cycle += 1
         ref = await self._seek(conn, sub, cycle, rand_key, avoid=avoid, highlights=highlights)
         if ref is None and avoid is not None:
             ref = await self._seek(conn, sub, cycle, rand_key, avoid=None, highlights=highlights)
-        if ref is None:
-            return None
-        await conn.execute("UPDATE subscriptions SET cycle = ? WHERE id = ?", (cycle, sub["id"]))
-        log.info("daily subscription %s starts no-repeat cycle %d", sub["id"], cycle)
-        return ref, cycle
+        return ref
 
     async def _seek(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None,
                     highlights: bool):
@@ -521,9 +527,9 @@ class DailyStore:
         highlights = await self._uses_highlights(conn, sub)
         ref = await self._seek(conn, sub, sub["cycle"], rand_key, avoid=None,
                                highlights=highlights)
-        if ref is None:
-            ref = await self._seek(conn, sub, sub["cycle"] + 1, rand_key, avoid=None,
-                                   highlights=highlights)
+        if ref is None:  # the cycle is used up: the next claim opens another, as here
+            ref = await self._seek_new_cycle(conn, sub, sub["cycle"] + 1, rand_key,
+                                             highlights=highlights)
         return None if ref is None else await self._quote(conn, ref)
 
     # ---- outcomes -----------------------------------------------------------------------
