@@ -58,6 +58,17 @@ _NO_PHRASE_END = frozenset(
     "may might must my our your their his its these those i we they he she".split()
 )
 _ARTICLES = frozenset({"a", "an", "the"})
+# Where a two-word start may be cut off and begun again ("there's a, there's no way"):
+# articles, prepositions and possessives only ("we can, we must" is said on purpose).
+_SMALL_WORDS = frozenset(
+    "a an the of to in on at for with from by into about my our your their his its".split())
+# "and in X, and Y" is a list, not a restart.
+_LIST_WORDS = frozenset("and or but nor then".split())
+_SHORT_RESTART = re.compile(
+    rf"\b([\w'’]+) (?:{'|'.join(sorted(_SMALL_WORDS))})(?:,|-|—|–)\s+\1\b", re.IGNORECASE)
+# A cheap look for "a, " / "the- " before an article, then the exact test (most sentences
+# have neither; this runs on every sentence at ingest).
+_ARTICLE_CUT = re.compile(r"[ae][,—–-] +(?:an?|the)\b", re.IGNORECASE)
 _ARTICLE_SWAP = re.compile(r"\b(a|an|the)(?:,|-|—|–)\s+(?!\1\b)(?:a|an|the)\b", re.IGNORECASE)
 _CUT_MARKS = frozenset({",", "-", "—", "–", "...", "…", ",-", "--"})
 _TERMINAL = ".!?…"
@@ -165,7 +176,7 @@ def _untouched(text: str, opening: bool) -> bool:
         return False
     if "[" in text or "(" in text or "- " in text or text.endswith("-"):
         return False
-    if not HESITATIONS.isdisjoint(found) or _ARTICLE_SWAP.search(text):
+    if not HESITATIONS.isdisjoint(found) or _article_swapped(text):
         return False
     # A repeated run of up to four words means some word comes back within four places;
     # one pass over the words finds that (rarely a false alarm: the slow path then decides).
@@ -201,7 +212,7 @@ def _clean_plain(text: str, opening: bool) -> str | None:
     # Each token's word, as `_Token.word` has it (None for a token with no word character).
     keys = [core.casefold().replace("’", "'") if core else None
             for core in _CORES.findall(text)]
-    if not HESITATIONS.isdisjoint(keys) or _ARTICLE_SWAP.search(text):
+    if not HESITATIONS.isdisjoint(keys) or _article_swapped(text):
         return None
     # A repeated run of 1-4 tokens means some token comes back within four places; only
     # then is it worth looking for the run itself (most such sentences have none).
@@ -209,7 +220,7 @@ def _clean_plain(text: str, opening: bool) -> str | None:
     for index, key in enumerate(keys):
         if key is not None:
             if index - last.get(key, -9) <= 4:
-                if _repeated_run(keys):
+                if _repeated_run(keys) or _SHORT_RESTART.search(text):
                     return None
                 break
             last[key] = index
@@ -219,6 +230,10 @@ def _clean_plain(text: str, opening: bool) -> str | None:
     if len(head) < 3 and len(pieces) > _OPENER_HEAD:
         return None  # the head ran short: the whole sentence decides
     return _tidy(" ".join([t.render() for t in head if t.render()] + pieces[_OPENER_HEAD:]))
+
+
+def _article_swapped(text: str) -> bool:
+    return _ARTICLE_CUT.search(text) is not None and _ARTICLE_SWAP.search(text) is not None
 
 
 def _repeated_run(keys: list[str | None]) -> bool:
@@ -345,9 +360,10 @@ def _collapse_repeats(tokens: list[_Token]) -> list[_Token]:
 
 
 def _drop_restarts(tokens: list[_Token]) -> list[_Token]:
-    """A phrase of three or four words cut off at a word that cannot end it and begun again
-    ("there was a, there was an older woman" -> "there was an older woman"), or an article
-    given up for another ("a, an" -> "an")."""
+    """A start of two to four words cut off and begun again: after a dash ("you don't- you
+    can't" -> "you can't"), or after a comma at a word that cannot end a phrase ("there was
+    a, there was an older woman" -> "there was an older woman"); or an article given up for
+    another ("a, an" -> "an")."""
     keys = [t.word if t.core else None for t in tokens]
     i = 0
     while i < len(tokens):
@@ -357,26 +373,38 @@ def _drop_restarts(tokens: list[_Token]) -> list[_Token]:
             _remove(tokens, i)  # "we did a, um, an intercept survey": "a" given up for "an"
             del keys[i]
             continue
-        for size in (4, 3):
+        for size in (4, 3, 2):
             j = i + size  # tokens[i:j] is the start given up; tokens[j:] begins again
             if (
                 j + size <= len(keys)
+                and keys[j] == keys[i] is not None  # cheap: most positions stop here
                 and None not in keys[i : j + size]
                 and keys[i : j - 1] == keys[j : j + size - 1]
                 and keys[j - 1] != keys[j + size - 1]
-                and keys[j - 1] in _NO_PHRASE_END
                 and tokens[j - 1].trail in _CUT_MARKS
-                and not any(t.trail or t.lead for t in tokens[i + 1 : j - 1])
+                and keys[i] not in _LIST_WORDS
+                and _gives_up(keys[j - 1], tokens[j - 1].trail, size)
+                and not any(t.trail for t in tokens[i : j - 1])
+                and not any(t.lead for t in tokens[i + 1 : j])
             ):
-                capital = tokens[i].core[:1].isupper()
+                capital, lead = tokens[i].core[:1].isupper(), tokens[i].lead
                 del tokens[i:j]
                 del keys[i:j]
+                tokens[i].lead = lead + tokens[i].lead  # an opening quote mark stays
                 if capital:
                     tokens[i].core = tokens[i].core[:1].upper() + tokens[i].core[1:]
                 break
         else:
             i += 1
     return tokens
+
+
+def _gives_up(word: str, mark: str, size: int) -> bool:
+    """Whether a start cut off after `word` (followed by `mark`) was given up: a dash says
+    so ("you don't- you can't"); after a comma, only a word that cannot end a phrase."""
+    if mark[:1] in "-—–":
+        return True
+    return word in (_SMALL_WORDS if size == 2 else _NO_PHRASE_END)
 
 
 def _is_stutter(first: list[_Token], size: int) -> bool:

@@ -73,6 +73,12 @@ SYNTHETIC = [
     ("Honestly the pressure is not what I worry about.",
      "Honestly the pressure is not what I worry about."),
     ("It was good, it was great.", "It was good, it was great."),  # said twice on purpose
+    ("There's a, there's no way to know.", "There's no way to know."),
+    ("And you don't- you can't just paint it.", "You can't just paint it."),
+    ("“There was a, there was an old oven.”", "“There was an old oven.”"),
+    ("We can, we must do it.", "We can, we must do it."),
+    ("We met in Paris and in, and by the river.", "We met in Paris and in, and by the river."),
+    ("You're just, you're sinking.", "You're just, you're sinking."),  # "just" may end it
     ("He saw the a priori case, the, A team.", "He saw the a priori case, the, A team."),
 ]
 
