@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 import platformdirs
 
-from quotebot.adapters.cli_support import Settings, print_progress, registry, run_async
+from quotebot.adapters.cli_support import (
+    Settings,
+    echo_error,
+    echo_error_reply,
+    print_progress,
+    registry,
+    run_async,
+)
 from quotebot.adapters.console import Console, LineReader
 from quotebot.adapters.ingest_view import IngestView, plural
 from quotebot.adapters.text import render_text
@@ -42,11 +49,11 @@ def emit(reply: Reply, as_json: bool) -> int:
             click.echo(json.dumps(items, ensure_ascii=False, indent=2))
         elif isinstance(reply, ErrorReply):
             click.echo(json.dumps([]))
-            click.echo(render_text(reply), err=True)
+            echo_error_reply(reply)
         else:
             click.echo(json.dumps({"text": render_text(reply)}, ensure_ascii=False))
     elif isinstance(reply, ErrorReply):
-        click.echo(render_text(reply), err=True)
+        echo_error_reply(reply)
     else:
         click.echo(render_text(reply))
     return 1 if isinstance(reply, ErrorReply) else 0
@@ -151,11 +158,11 @@ def card(settings: Settings, quote_id: int, output: Path, theme: str) -> None:
                 Request("show", {"id": quote_id, "context": 0, "card": True, "theme": theme},
                         user=None, channel=cli_channel()), services)
         if isinstance(reply, ErrorReply):
-            click.echo(render_text(reply), err=True)
+            echo_error_reply(reply)
             return 1
         if not isinstance(reply, QuoteReply) or reply.card is None:
             note = reply.note if isinstance(reply, QuoteReply) else None
-            click.echo(f"error: {note or 'no card for that quote'}", err=True)
+            echo_error(note or "no card for that quote")
             return 1
         output.write_bytes(reply.card.png)
         click.echo(f"wrote {output} ({len(reply.card.png):,} bytes)")
@@ -194,8 +201,7 @@ def remove_sources(settings: Settings, slugs: tuple[str, ...]) -> None:
             found = await store.sources_by_slug(list(dict.fromkeys(slugs)))
             unknown = sorted(set(slugs) - {s.slug for s in found})
             for slug in unknown:
-                click.echo(f"error: no source with the slug '{slug}' "
-                           "(`quotebot sources` lists them)", err=True)
+                echo_error(f"no source with the slug '{slug}' (`quotebot sources` lists them)")
             if found:
                 view = IngestView(sys.stderr)
                 view.removing(found, "sources remove")
@@ -290,7 +296,7 @@ def docs(name: str | None) -> None:
               if p.name.endswith(".md")}
     if name is None or name.removesuffix(".md") not in guides:
         if name is not None:
-            click.echo(f"error: there is no guide called “{name}”.", err=True)
+            echo_error(f"there is no guide called “{name}”.")
         click.echo("Guides: " + ", ".join(sorted(guides)) + "  (quotebot docs NAME)",
                    err=name is not None)
         sys.exit(0 if name is None else 2)

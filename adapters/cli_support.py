@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 
 from quotebot.adapters.ingest_view import describe
+from quotebot.adapters.text import ERROR_PREFIX, render_text
 from quotebot.bot.all_commands import build_registry
 from quotebot.bot.app import open_services
 from quotebot.bot.ingest.runner import FileResult
+from quotebot.bot.models import ErrorReply
 from quotebot.bot.registry import Registry
 from quotebot.store.db import StoreError
 
@@ -29,12 +31,22 @@ def registry() -> Registry:
     return build_registry()
 
 
+def echo_error(message: str) -> None:
+    """Print an error line on stderr, as click prints its own."""
+    click.echo(ERROR_PREFIX + message, err=True)
+
+
+def echo_error_reply(reply: ErrorReply) -> None:
+    """The core's error reply on stderr: its message as an error line, then its hints."""
+    echo_error(render_text(reply))
+
+
 def run_async(fn: Callable[[], Awaitable[int | None]]) -> None:
     """Run a coroutine; exit with its code. Store errors become a message, not a traceback."""
     try:
         code = asyncio.run(fn())
     except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo_error(str(exc))
         code = 2
     except KeyboardInterrupt:
         code = 130
@@ -43,7 +55,7 @@ def run_async(fn: Callable[[], Awaitable[int | None]]) -> None:
 
 def print_progress(i: int, total: int, result: FileResult) -> None:
     if result.status == "failed":
-        click.echo(f"[{i}/{total}] error: {result.error}", err=True)
+        click.echo(f"[{i}/{total}] {ERROR_PREFIX}{result.error}", err=True)
     else:
         click.echo(f"[{i}/{total}] {describe(result)}", err=True)
 

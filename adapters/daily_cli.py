@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import click
 
-from quotebot.adapters.cli_support import print_progress, run_async
+from quotebot.adapters.cli_support import echo_error, print_progress, run_async
 from quotebot.bot.daily.service import OPERATOR, DailyError, DailyService, channel_id
 from quotebot.bot.models import ChannelRef, QuoteReply
 
@@ -136,7 +136,7 @@ def add_command(settings, platform, workspace, channel, at, timezone, speaker, s
                 speaker=speaker, source=source, actor=OPERATOR,
             )
         except DailyError as exc:
-            click.echo(f"error: {exc.message}", err=True)
+            echo_error(exc.message)
             for hint in exc.suggestions:
                 click.echo(f"  · {hint}", err=True)
             return 1
@@ -157,7 +157,7 @@ def remove_command(settings, subscription_id: int) -> None:
     async def main(service: DailyService) -> int:
         sub = await service.remove(subscription_id)
         if sub is None:
-            click.echo(f"error: there is no subscription #{subscription_id}", err=True)
+            echo_error(f"there is no subscription #{subscription_id}")
             return 1
         click.echo(f"removed #{sub.id}: {sub.platform} {sub.workspace} #{sub.channel}")
         return 0

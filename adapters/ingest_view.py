@@ -8,6 +8,7 @@ from typing import IO
 
 import click
 
+from quotebot.adapters.text import ERROR_PREFIX
 from quotebot.bot.ingest.discovery import Plan
 from quotebot.bot.ingest.runner import FileResult, IngestReport
 from quotebot.store.quotes import StoredSource
@@ -52,7 +53,7 @@ class IngestView:
 
     def progress(self, i: int, total: int, result: FileResult) -> None:
         if result.status == "failed":
-            self._line(f"error: {result.error}")
+            self._line(ERROR_PREFIX + result.error)
         if self.bar is not None:
             self.bar.update(result.bytes, current_item=click.format_filename(
                 result.path, shorten=True))

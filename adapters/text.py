@@ -13,6 +13,10 @@ from quotebot.bot.models import (
     TextReply,
 )
 
+# Click writes "Error: ..." for its own exceptions (a bad option, a missing file); every
+# other error the CLI prints uses the same prefix, so people and scripts see one spelling.
+ERROR_PREFIX = "Error: "
+
 
 def attribution(quote: Quote) -> str:
     """`— Speaker, Show, m:ss · #id`, as people read a quote's source."""

@@ -10,7 +10,7 @@ import signal
 
 import click
 
-from quotebot.adapters.cli_support import registry, run_async, services_for
+from quotebot.adapters.cli_support import echo_error, registry, run_async, services_for
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def slack_command(settings, port: int, host: str) -> None:
             try:
                 await serve(slack, services, registry(), stop=stop, on_ready=ready)
             except SetupError as exc:
-                click.echo(f"error: {exc}", err=True)
+                echo_error(str(exc))
                 return 1
         return 0
 

@@ -122,8 +122,10 @@ def fallback(reply: Reply) -> str:
     if isinstance(reply, QuoteReply):
         q = reply.quote
         when = f" ({q.timestamp})" if q.timestamp else ""
-        return clip(f"“{q.text}” — {q.speaker_name}, {q.source_label}{when} · #{q.id}",
-                    FALLBACK_MAX)
+        # The words are cut, not who said them: the credit and the id always show.
+        credit = clip(f" — {q.speaker_name}, {q.source_label}{when} · #{q.id}",
+                      FALLBACK_MAX // 3)
+        return f"“{clip(q.text, FALLBACK_MAX - len(credit) - 2)}”{credit}"
     return channel_links(clip(render_text(reply), FALLBACK_MAX))
 
 

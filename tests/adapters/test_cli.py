@@ -90,6 +90,24 @@ def test_chat_runs_the_text_grammar(run):
     assert "whole number" in result.stdout
 
 
+def test_every_error_line_has_clicks_prefix(run, tmp_path):
+    """Errors the core answers, errors the CLI finds and click's own read alike."""
+    errors = [
+        run("show", "999999"),  # the core's ErrorReply
+        run("search", "zzzzqqqq"),  # no match: an ErrorReply with hints
+        run("docs", "nope"),  # found by the CLI
+        run("sources", "remove", "no-such-source"),
+        run("daily", "remove", "4242"),
+        run("search", "--limit", "x", "y"),  # click's own usage error
+        run("ingest", str(tmp_path / "missing.txt")),
+    ]
+    for result in errors:
+        assert result.exit_code != 0, result.output
+        first = next(line for line in result.stderr.splitlines()
+                     if "Error" in line or "error" in line)
+        assert "Error: " in first and "error: " not in result.stderr, result.stderr
+
+
 def test_the_guides_help_points_at_are_readable_from_the_command_line(run):
     listed = run("docs")
     assert listed.exit_code == 0 and "discord" in listed.stdout and "slack" in listed.stdout

@@ -111,7 +111,7 @@ def test_a_progress_bar_over_bytes_is_drawn_on_a_terminal_only():
     assert "Ingesting 2 files" in shown and "75%" in shown and "100%" in shown
     assert shown.count("b.txt: file is empty") == 1
     quiet = draw(io.StringIO())
-    assert quiet == "error: b.txt: file is empty\n"
+    assert quiet == "Error: b.txt: file is empty\n"
 
 
 def test_prune_removes_sources_whose_files_are_gone_after_a_summary(run, tmp_path):

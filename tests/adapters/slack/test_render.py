@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from quotebot.adapters.slack.render import BLOCKS_MAX, SECTION_MAX, clip, escape, render
+from quotebot.adapters.slack.render import (
+    BLOCKS_MAX,
+    FALLBACK_MAX,
+    SECTION_MAX,
+    clip,
+    escape,
+    render,
+)
 from quotebot.adapters.slack.requests import BUTTON_VALUE_MAX, action_request, encode_button
 from quotebot.bot.models import (
     ErrorReply,
@@ -67,6 +74,12 @@ def test_a_huge_context_keeps_the_nearest_neighbours():
 def test_a_quote_with_many_lines_fits_its_section():
     message = render(QuoteReply((quote(1, "line\n" * 2000),)))
     assert all(len(text) <= SECTION_MAX for text in sections(message))
+
+
+def test_a_long_quotes_notification_text_keeps_who_said_it_and_its_id():
+    message = render(QuoteReply((quote(10, "Longwinded word & more " * 400),)))
+    assert len(message["text"]) <= FALLBACK_MAX
+    assert message["text"].endswith("” — Ada, Talk (0:10) · #10"), message["text"][-80:]
 
 
 def test_next_button_carries_the_search_state():
