@@ -64,7 +64,9 @@ MAX_IMPORT_BYTES = MAX_FILE_BYTES
 # a transcript unit is a few hundred. A highlight spans a few units.
 MAX_QUOTE_CHARS = 4000
 MAX_HIGHLIGHT_CHARS = 4 * MAX_QUOTE_CHARS
-MAX_NAME_CHARS = 200  # a speaker's name, role or alias
+# A speaker's name, role or alias. The ingest bounds them only by the front matter's size;
+# this is far above any real name, so every library the ingest made exports and imports.
+MAX_NAME_CHARS = 1000
 MAX_PATH_CHARS = 4096
 MAX_SHORT_CHARS = 200  # a source's format and content hash
 MAX_REASONS = 50
@@ -293,13 +295,15 @@ class _Row:
         return ExchangeError(f"{self.where}.{key}: {problem}")
 
     def text(self, key: str, limit: int, *, optional: bool = False,
-             empty: bool = False) -> str | None:
+             controls: bool = False) -> str | None:
+        """A string field; an optional one may be null or empty, a required one not blank."""
         value = self.value.get(key)
         if value is None and optional:
             return None
         if not isinstance(value, str):
             raise self.fail(key, "must be a string" + (" or null" if optional else ""))
-        return _checked_text(value, limit, empty, lambda p: self.fail(key, p))
+        return _checked_text(value, limit, optional, lambda p: self.fail(key, p),
+                             controls=controls)
 
     def number(self, key: str, *, optional: bool = False, low: float | None = None,
                high: float | None = None) -> float | None:
@@ -334,17 +338,24 @@ class _Row:
         return tuple(items)
 
 
-# C0 controls other than tab and newline (and NUL) have no business in quotes or titles.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# NUL, and halves of surrogate pairs (a JSON "\ud800" escape): not text, and SQLite or the
+# UTF-8 encoder would fail on them half-way through the write. Other control characters
+# are refused in the chat-facing fields (names, titles) only: a transcript may hold a stray
+# form feed the ingest kept, and every library it made must import again.
+_NOT_TEXT = re.compile(r"[\x00\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
-def _checked_text(value: str, limit: int, empty: bool, fail) -> str:
+def _checked_text(value: str, limit: int, empty: bool, fail, *, controls: bool = False
+                  ) -> str:
+    """`value` if it is within `limit`, non-blank (unless `empty`) and text (control
+    characters only where `controls`); else the error `fail` makes of the problem."""
     if len(value) > limit:
         raise fail(f"is {len(value):,} characters; the limit is {limit:,}")
     if not empty and not value.strip():
         raise fail("is empty")
-    if found := _CONTROL.search(value):
-        raise fail(f"holds the control character U+{ord(found.group()):04X}")
+    if found := (_NOT_TEXT if controls else _CONTROL).search(value):
+        raise fail(f"holds the character U+{ord(found.group()):04X}, which is not text")
     return value
 
 
@@ -370,7 +381,7 @@ def _parse_document(document: dict) -> ImportPlan:
         if last < first:
             raise row.fail("last_position", f"{last} is before first_position {first}")
         highlights[slug].append(NewHighlight(
-            speaker, first, last, row.text("text", MAX_HIGHLIGHT_CHARS),
+            speaker, first, last, row.text("text", MAX_HIGHLIGHT_CHARS, controls=True),
             row.number("start", optional=True, low=0), row.number("score"),
             row.strings("reasons", MAX_NAME_CHARS, MAX_REASONS)))
     return ImportPlan(
@@ -405,8 +416,10 @@ def _document_sources(document: dict) -> dict[str, NewSource]:
         meta = row.value.get("meta", {})
         if not isinstance(meta, dict):
             raise row.fail("meta", "must be an object")
-        if len(json.dumps(meta, ensure_ascii=False)) > MAX_META_CHARS:
-            raise row.fail("meta", f"is over {MAX_META_CHARS // 1024} KB of JSON")
+        # Twice the ingest's cap: it keeps corrections whole, bounded by the 64 KB of YAML
+        # front matter they came from, whose JSON may run longer.
+        if len(json.dumps(meta, ensure_ascii=False)) > 2 * MAX_META_CHARS:
+            raise row.fail("meta", f"is over {2 * MAX_META_CHARS // 1024} KB of JSON")
         sources[slug] = NewSource(
             slug=slug, title=row.text("title", MAX_TITLE_CHARS),
             date=row.text("date", MAX_DATE_CHARS, optional=True),
@@ -431,7 +444,7 @@ def _document_quotes(document: dict, sources: dict[str, NewSource],
             raise row.fail("position", f"source '{slug}' already has a quote at {position}")
         positions[slug].add(position)
         quotes[slug].append(NewQuote(
-            speaker, row.text("text", MAX_QUOTE_CHARS),
+            speaker, row.text("text", MAX_QUOTE_CHARS, controls=True),
             row.number("start", optional=True, low=0), position,
             row.number("quotability", low=0, high=1)))
     return quotes
@@ -537,7 +550,8 @@ def _add_csv_row(row: dict[str, str], where: str, filename: str, stem: str,
     def fail(key: str, problem: str) -> ExchangeError:
         return ExchangeError(f"{where}: {key}: {problem}")
 
-    text = _checked_text(row["text"], MAX_QUOTE_CHARS, False, lambda p: fail("text", p))
+    text = _checked_text(row["text"], MAX_QUOTE_CHARS, False, lambda p: fail("text", p),
+                         controls=True)
     speaker = _checked_text(row["speaker"].strip(), MAX_NAME_CHARS, True,
                             lambda p: fail("speaker", p))
     title = (row.get("source_title") or "").strip() or (row.get("source_slug") or "").strip()
@@ -651,7 +665,7 @@ def _nadeko_keyword(keyword: object, entries: object, name: str,
         txt = row.value.get("txt")
         if txt is None or (isinstance(txt, str) and not txt.strip()):
             continue  # blank text: NadekoBot's own import skips these too
-        quote_text = row.text("txt", MAX_QUOTE_CHARS)
+        quote_text = row.text("txt", MAX_QUOTE_CHARS, controls=True)
         author = row.text("an", MAX_NAME_CHARS, optional=True)
         aid = row.value.get("aid")
         if aid is not None and not (isinstance(aid, str) and aid.isdigit() and len(aid) <= 20):
