@@ -82,8 +82,9 @@ def import_command(settings, file: Path, fmt: str) -> None:
     json    a `quotebot export`: sources, speakers, quotes and highlights as they were.
     csv     a quote list with a header row naming at least `text` (or quote) and
             `speaker` (or author); optional `source` (or source_slug), `source_title`,
-            `start` (seconds) and `position`. Rows become quotes of a source named by
-            the source column, else after the file (quotes.csv: source "quotes").
+            `start` (seconds) and `position` (an `id` column is ignored: quotes get
+            new ids). Rows become quotes of a source named by the source column, else
+            after the file (quotes.csv: source "quotes").
     nadeko  NadekoBot's `.quotesexport` file (quote-export.yml): each keyword becomes
             a source "nadeko-<keyword>", each author a speaker, each text kept exactly.
 

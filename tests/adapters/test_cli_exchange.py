@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from quotebot.adapters.cli import cli
+from quotebot.bot.exchange import MAX_IMPORT_BYTES
 from tests.conftest import copy_database
 
 NADEKO = Path(__file__).resolve().parents[1] / "data" / "exchange" / "quote-export.yml"
@@ -97,6 +98,15 @@ def test_a_bad_import_exits_1_names_the_row_and_writes_nothing(runner, bundled, 
     assert missing.exit_code == 1 and "cannot read" in missing.stderr
     wrong = runner(bundled, "import", str(bad), "--format", "xml")
     assert wrong.exit_code == 2  # click: not one of the choices
+
+
+def test_a_file_over_the_cap_is_refused_unread(runner, tmp_path):
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(MAX_IMPORT_BYTES + 1)  # sparse: no 64 MB written
+    result = runner(tmp_path / "x.db", "import", str(huge))
+    assert result.exit_code == 1
+    assert "the limit is 64 MB; nothing was imported" in result.stderr
 
 
 def test_help_documents_the_formats(runner, tmp_path):

@@ -361,6 +361,7 @@ def test_files_over_the_size_cap_are_refused_before_parsing():
     ("A:\n  - an: x\n    aid: 12ab\n    txt: hi\n", r"keyword 'A'\[0\]\.aid"),
     ("A:\n  - txt: !!python/object/apply:os.system [echo pwned]\n", r"'A'\[0\]\.txt"),
     ("Hi there:\n  - txt: a\nHI THERE:\n  - txt: b\n", "gives the slug 'nadeko-hi-there'"),
+    ("A: " + "[" * 50_000, "nested too deeply"),
 ])
 def test_hostile_yaml_is_refused(yaml_text, message):
     with pytest.raises(ExchangeError, match=message):
