@@ -90,7 +90,8 @@ def import_command(settings, file: Path, fmt: str) -> None:
 
     A source whose slug is already in the library is replaced, as re-ingesting its
     file would; the command names them. Quotes from a CSV or NadekoBot list each
-    stand alone, so random and daily posts draw them.
+    stand alone, so random and daily posts draw them. Files over 64 MB are refused;
+    errors name the row and field and exit with code 1.
     """
 
     async def main() -> int:
