@@ -65,6 +65,8 @@ class NewSource:
     format: str
     content_hash: str
     meta: dict
+    # When the source was first stored; None means now. An import keeps the exported time.
+    ingested_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,16 @@ class ReplaceResult:
     kept: int
     added: int
     removed: int
+    replaced: bool = False  # a source with this slug was stored before
+
+
+@dataclass(frozen=True)
+class SourceRecords:
+    """One source with all its rows, as a library import hands them to the store."""
+
+    source: NewSource
+    quotes: Sequence[NewQuote]
+    highlights: Sequence[NewHighlight] = ()
 
 
 @dataclass(frozen=True)
@@ -218,35 +230,62 @@ class QuoteStore:
         deleted (their ids are never reused) and new ones inserted, all in one transaction.
         Highlights keep their ids the same way.
         """
-        now = datetime.now(UTC).isoformat(timespec="seconds")
         async with self.db.transaction() as conn:
-            await conn.execute(
-                """
-                INSERT INTO sources (slug, title, date, venue, url, path, format, content_hash,
-                                     meta_json, ingested_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (slug) DO UPDATE SET
-                    title = excluded.title, date = excluded.date, venue = excluded.venue,
-                    url = excluded.url, path = excluded.path, format = excluded.format,
-                    content_hash = excluded.content_hash, meta_json = excluded.meta_json,
-                    ingested_at = excluded.ingested_at
-                """,
-                (
-                    source.slug, source.title, source.date, source.venue, source.url,
-                    source.path, source.format, source.content_hash,
-                    json.dumps(source.meta, ensure_ascii=False, default=str), now,
-                ),
-            )
-            async with conn.execute("SELECT id FROM sources WHERE slug = ?", (source.slug,)) as c:
-                source_id = (await c.fetchone())[0]
-            # Marks the terms snapshot stale with the change itself: a crash before the
-            # refresh at the end of the ingest leaves it marked, and it is rebuilt.
-            await derived.mark_quotes_changed(conn)
-
             speaker_ids = await self._upsert_speakers(conn, speakers, quotes)
-            counts = await self._replace_quotes(conn, source_id, speaker_ids, quotes)
-            await self._replace_highlights(conn, source_id, speaker_ids, highlights)
-        return ReplaceResult(source_id, *counts)
+            return await self._write_source(conn, source, speaker_ids, quotes, highlights)
+
+    async def replace_sources(
+        self, speakers: Sequence[SpeakerInfo], items: Sequence[SourceRecords]
+    ) -> list[ReplaceResult]:
+        """Store many sources (a library import) in ONE transaction: all of them or none.
+
+        Each source replaces the stored source with its slug, as `replace_source` does;
+        `speakers` are stored even when no quote names them.
+        """
+        async with self.db.transaction() as conn:
+            speaker_ids = await self._upsert_speakers(
+                conn, speakers, (q for item in items for q in item.quotes)
+            )
+            return [
+                await self._write_source(conn, item.source, speaker_ids, item.quotes,
+                                         item.highlights)
+                for item in items
+            ]
+
+    async def _write_source(
+        self, conn, source: NewSource, speaker_ids: dict[str, int],
+        quotes: Sequence[NewQuote], highlights: Sequence[NewHighlight],
+    ) -> ReplaceResult:
+        """Upsert one source and replace its quotes and highlights, inside the caller's
+        transaction."""
+        now = source.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+        async with conn.execute("SELECT 1 FROM sources WHERE slug = ?", (source.slug,)) as c:
+            existed = await c.fetchone() is not None
+        await conn.execute(
+            """
+            INSERT INTO sources (slug, title, date, venue, url, path, format, content_hash,
+                                 meta_json, ingested_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (slug) DO UPDATE SET
+                title = excluded.title, date = excluded.date, venue = excluded.venue,
+                url = excluded.url, path = excluded.path, format = excluded.format,
+                content_hash = excluded.content_hash, meta_json = excluded.meta_json,
+                ingested_at = excluded.ingested_at
+            """,
+            (
+                source.slug, source.title, source.date, source.venue, source.url,
+                source.path, source.format, source.content_hash,
+                json.dumps(source.meta, ensure_ascii=False, default=str), now,
+            ),
+        )
+        async with conn.execute("SELECT id FROM sources WHERE slug = ?", (source.slug,)) as c:
+            source_id = (await c.fetchone())[0]
+        # Marks the terms snapshot stale with the change itself: a crash before the
+        # refresh at the end of the ingest leaves it marked, and it is rebuilt.
+        await derived.mark_quotes_changed(conn)
+        counts = await self._replace_quotes(conn, source_id, speaker_ids, quotes)
+        await self._replace_highlights(conn, source_id, speaker_ids, highlights)
+        return ReplaceResult(source_id, *counts, replaced=existed)
 
     async def _replace_quotes(
         self, conn, source_id: int, speaker_ids: dict[str, int], quotes: Sequence[NewQuote],

@@ -1,0 +1,91 @@
+"""Reading a whole library back out, as the records an import writes (`quotebot export`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from quotebot.store.db import Database
+from quotebot.store.quotes import NewHighlight, NewQuote, NewSource, SourceRecords, SpeakerInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LibraryDump:
+    """Every speaker and every source with its quotes and highlights, in a stable order
+    (speakers by name, sources by slug, rows by position): the inverse of
+    `QuoteStore.replace_sources`."""
+
+    speakers: list[SpeakerInfo]
+    sources: list[SourceRecords]
+
+
+class ExchangeStore:
+    """The SQL that reads a library for export. Ids stay behind: rows name their source
+    by slug and their speaker by name, so an import can give them new ids."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def dump(self) -> LibraryDump:
+        """The whole library. Reads through one read transaction, so that an ingest
+        committing meanwhile is either wholly in the dump or not at all."""
+        async with self.db.side_reader() as view:
+            conn = view.reader
+            # A read transaction on the side connection: one snapshot for every query.
+            own = view.reader is not view.conn
+            if own:
+                await conn.execute("BEGIN")
+            try:
+                return await self._dump(conn)
+            finally:
+                if own:
+                    await conn.execute("COMMIT")
+
+    async def _dump(self, conn) -> LibraryDump:
+        aliases: dict[int, list[str]] = {}
+        async with conn.execute(
+            "SELECT speaker_id, alias FROM speaker_aliases ORDER BY speaker_id, alias"
+        ) as cur:
+            async for speaker_id, alias in cur:
+                aliases.setdefault(speaker_id, []).append(alias)
+        speakers = []
+        async with conn.execute("SELECT id, name, role FROM speakers ORDER BY name") as cur:
+            async for speaker_id, name, role in cur:
+                speakers.append(SpeakerInfo(name, role, tuple(aliases.get(speaker_id, ()))))
+
+        quotes: dict[int, list[NewQuote]] = {}
+        async with conn.execute(
+            "SELECT q.source_id, sp.name, q.text, q.start, q.position, q.quotability "
+            "FROM quotes q LEFT JOIN speakers sp ON sp.id = q.speaker_id "
+            "ORDER BY q.source_id, q.position, q.id"
+        ) as cur:
+            while rows := await cur.fetchmany(5000):
+                for source_id, speaker, text, start, position, quotability in rows:
+                    quotes.setdefault(source_id, []).append(
+                        NewQuote(speaker, text, start, position, quotability))
+        highlights: dict[int, list[NewHighlight]] = {}
+        async with conn.execute(
+            "SELECT h.source_id, sp.name, h.first_position, h.last_position, h.text, "
+            "h.start, h.score, h.reasons FROM highlights h "
+            "LEFT JOIN speakers sp ON sp.id = h.speaker_id "
+            "ORDER BY h.source_id, h.first_position, h.id"
+        ) as cur:
+            while rows := await cur.fetchmany(5000):
+                for source_id, speaker, first, last, text, start, score, reasons in rows:
+                    highlights.setdefault(source_id, []).append(NewHighlight(
+                        speaker, first, last, text, start, score,
+                        tuple(json.loads(reasons or "[]"))))
+        sources = []
+        async with conn.execute(
+            "SELECT id, slug, title, date, venue, url, path, format, content_hash, meta_json, "
+            "ingested_at FROM sources ORDER BY slug"
+        ) as cur:
+            async for row in cur:
+                source = NewSource(row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                                   row[8], json.loads(row[9] or "{}"), row[10])
+                sources.append(SourceRecords(source, quotes.pop(row[0], []),
+                                             highlights.pop(row[0], [])))
+        return LibraryDump(speakers, sources)
