@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from quotebot.adapters.cli_support import print_progress, run_async
+from quotebot.adapters.cli_support import echo_error, print_progress, run_async
 from quotebot.adapters.ingest_view import plural
 from quotebot.bot.app import open_services
 from quotebot.bot.exchange import (
@@ -103,15 +103,15 @@ def import_command(settings, file: Path, fmt: str) -> None:
                                     f"{MAX_IMPORT_BYTES // 2**20} MB")
             data = file.read_bytes()
         except OSError as exc:
-            click.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+            echo_error(f"cannot read {file}: {exc.strerror or exc}")
             return 1
         except ExchangeError as exc:
-            click.echo(f"error: {exc}; nothing was imported", err=True)
+            echo_error(f"{exc}; nothing was imported")
             return 1
         try:
             plan = parse_import(data, file.name, fmt)
         except ExchangeError as exc:
-            click.echo(f"error: {exc}; nothing was imported", err=True)
+            echo_error(f"{exc}; nothing was imported")
             return 1
         # The file is the library's content: the bundled interviews are not added first.
         async with open_services(settings.db, bundled=False) as services:
