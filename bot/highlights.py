@@ -130,8 +130,12 @@ _NOT_HIGHLIGHT = re.compile(
     r"|(?:take|have time for) (?:a few |some )?questions|where can (?:people|we|folks)"
     r"|find (?:you|more) online|follow (?:you|me|us) on|before we (?:go|wrap|start)"
     r"|(?:let's|we'll) (?:take a break|get started|wrap up|dive in|jump in)"
-    r"|my name is|i'm your host|see you next|that's (?:all|it) for)",
+    r"|my name is|i'm your host|see you next|that's (?:all|it) for"
+    r"|\bdot (?:com|org|net|io)\b|come say hi|stop by (?:and|to))",
 )
+# "Theo, okay, Garfield is on the list": an answer to someone in the room, by name (a
+# capitalised word before a comma that is not a common English word).
+_VOCATIVE = re.compile(r"([A-Z][a-z]+),\s")
 _HEDGE_REJECT = re.compile(r"\b(?:i mean|i guess|or whatever|you see|if you will)\b")
 _SOFT_HEDGES = re.compile(r"\b(?:sort of|kind of|basically)\b")
 _CONVERSATION = re.compile(
@@ -698,6 +702,8 @@ def _opening_problem(text: str, *, midway: bool = False) -> str | None:
         return "starts with a setup"
     if word == "like":
         return "starts with a filler (“like”)"
+    if (match := _VOCATIVE.match(shown)) and match.group(1).lower() not in common_words():
+        return f"addresses someone by name (“{match.group(1)}”)"
     opening = first_words(shown, 9)  # enough to tell whether there are at most 8
     if len(opening) <= 8 and not _LEANS_BACK.isdisjoint(opening):
         return "a short reply to what came before"

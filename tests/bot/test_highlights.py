@@ -71,6 +71,12 @@ BAD = [
      "pleasantry"),
     ("Please join me in welcoming to the stage Greg Brockman and Alexandr Wang, everyone.",
      "pleasantry"),
+    # lines of the hand-written panel/podcast collection (second blind review): an answer to
+    # someone in the room by name, and a plug spelled out as it is said
+    ("Theo, okay, so, Garfield is on our high-injury network, which means it's one of the "
+     "roads where the most people get hurt.", "addresses someone by name"),
+    ("Hearthandcrumb dot com, and we're in Ohio, Indiana, Kentucky and Michigan now, so "
+     "come say hi to the whole team.", "sponsor"),
     # filler the clean form keeps
     ("Sometimes people don't see any potential, or sometimes, you know, the potential is "
      "right there in front of them.", "filler"),
