@@ -30,6 +30,7 @@ from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.ingest.speakers import split_label
 from quotebot.bot.ingest.types import Participant, SourceOverrides
 from quotebot.bot.models import ChannelRef, ErrorReply, QuoteReply, Reply, Request
+from quotebot.store.db import StoreError, database_path
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,18 @@ EXACT_OPTION = click.option(
 )
 
 
+def db_option(value: str | Path) -> Path:
+    """--db as a path: `sqlite:///path` is read as the path; other URLs are a usage error."""
+    try:
+        return Path(database_path(value))
+    except StoreError as exc:
+        raise click.BadParameter(str(exc), param_hint="--db") from exc
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="QUOTEBOT_DB",
+@click.option("--db", envvar="QUOTEBOT_DB", callback=lambda _c, _p, value: db_option(value),
               default=default_db_path, show_default="the user data directory",
-              help="SQLite database file (env QUOTEBOT_DB).")
+              help="SQLite database file or sqlite:///path URL (env QUOTEBOT_DB).")
 @click.option("--no-bundled", is_flag=True, envvar="QUOTEBOT_NO_BUNDLED",
               help="Do not ingest the bundled transcripts into an empty database.")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,28 @@ _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 class StoreError(RuntimeError):
     """The database cannot be opened, is from a newer quotebot, or is busy too long."""
+
+
+# "postgresql://user@host/db", "sqlite:///var/lib/quotes.db": a scheme, then "://".
+_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$", re.DOTALL)
+
+
+def database_path(target: str | Path) -> str:
+    """The SQLite file `target` names: a path, ":memory:", or a `sqlite:///path` URL (three
+    slashes and a relative path, or four and an absolute one).
+
+    Raises:
+        StoreError: for any other URL (a PostgreSQL one included): this store is SQLite
+            only, and such a URL read as a path made a folder named "postgresql:".
+    """
+    text = str(target)
+    match = _URL.match(text)
+    if match is None:
+        return text
+    if match["scheme"].lower() == "sqlite" and match["rest"].startswith("/"):
+        return match["rest"][1:]  # as SQLAlchemy reads it: sqlite:///rel.db, sqlite:////abs.db
+    raise StoreError(f"{match['scheme']}:// databases are not supported; quotebot stores its "
+                     "library in SQLite: give a file path or sqlite:///path/to/quotes.db")
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -76,7 +99,7 @@ class Database:
         Takes the write lock only to migrate or to rebuild stale derived state; an up to
         date database opens with reads only, however busy its writers are.
         """
-        path = str(path)
+        path = database_path(path)
         memory = path == ":memory:"
         if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,13 @@ def test_every_error_line_has_clicks_prefix(run, tmp_path):
         assert "Error: " in first and "error: " not in result.stderr, result.stderr
 
 
+def test_a_postgresql_url_is_a_usage_error_not_a_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", "postgresql://bot@localhost/quotes", "stats"])
+    assert result.exit_code == 2 and "postgresql:// databases are not supported" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_guides_help_points_at_are_readable_from_the_command_line(run):
     listed = run("docs")
     assert listed.exit_code == 0 and "discord" in listed.stdout and "slack" in listed.stdout

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from quotebot.store.db import Database, StoreError
+from quotebot.store.db import Database, StoreError, database_path
 from quotebot.store.quotes import NewQuote, QuoteStore
 from quotebot.store.schema import SCHEMA_VERSION
 from tests.conftest import GREG, ILYA, source
@@ -51,6 +51,26 @@ async def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     path.write_bytes(b"this is not sqlite at all, just text " * 100)
     with pytest.raises(StoreError):
         await Database.open(path)
+
+
+@pytest.mark.parametrize("url", ["postgresql://bot@db.internal/quotes", "postgres://x/y",
+                                 "mysql://a/b", "sqlite://relative.db"])
+async def test_a_url_for_another_database_is_refused_and_creates_nothing(tmp_path, monkeypatch,
+                                                                         url):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match="not supported"):
+        await Database.open(url)
+    assert list(tmp_path.iterdir()) == []  # it once made a folder named "postgresql:"
+
+
+async def test_a_sqlite_url_opens_the_file_it_names(tmp_path):
+    path = tmp_path / "quotes.db"
+    assert database_path(f"sqlite:///{path}") == str(path)  # four slashes: absolute
+    assert database_path("sqlite:///quotes.db") == "quotes.db"  # three: relative
+    assert database_path("sqlite:///:memory:") == ":memory:"
+    db = await Database.open(f"sqlite:///{path}")
+    await db.close()
+    assert path.exists()
 
 
 async def test_transaction_rolls_back_everything_on_error(db):
