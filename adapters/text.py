@@ -61,8 +61,8 @@ def render_text(reply: Reply) -> str:
         rows = [f"  {e.usage.ljust(width)}  {e.help}" for e in reply.entries]
         return reply.title + "\n" + "\n".join(rows)
     if isinstance(reply, ErrorReply):
-        lines = [reply.message] + [f"  · {hint_text(h)}" for h in reply.suggestions]
+        lines = [str(reply.message)] + [f"  · {hint_text(h)}" for h in reply.suggestions]
         return "\n".join(lines)
     if isinstance(reply, TextReply):
-        return reply.text
+        return str(reply.text)  # a channel as #id
     raise TypeError(f"the console cannot show a {type(reply).__name__}")

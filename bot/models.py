@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -306,11 +306,46 @@ class QuoteReply:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """A channel named in a reply's text. Each platform writes it its own way (Discord and
+    Slack as a channel link, which never notifies anyone; the console as `#id`)."""
+
+    channel: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """Reply text that names channels: plain strings and `Mention`s, in order. Adapters
+    escape the strings and link the mentions; they never look for links inside text."""
+
+    parts: tuple[str | Mention, ...]
+
+    @classmethod
+    def of(cls, *parts: str | Mention) -> Text:
+        return cls(tuple(parts))
+
+    def render(self, link: Callable[[str], str],
+               escape: Callable[[str], str] = lambda text: text) -> str:
+        """The text with each string passed through `escape` and each mention through `link`
+        (which gets the channel id)."""
+        return "".join(escape(p) if isinstance(p, str) else link(p.channel) for p in self.parts)
+
+    def __str__(self) -> str:
+        return self.render(lambda channel: f"#{channel}")
+
+
+def render_parts(value: str | Text, link: Callable[[str], str],
+                escape: Callable[[str], str] = lambda text: text) -> str:
+    """`value` written out: a plain string escaped, a `Text` rendered part by part."""
+    return value.render(link, escape) if isinstance(value, Text) else escape(value)
+
+
+@dataclass(frozen=True)
 class ListReply:
     """A titled list of lines (speakers, sources, subscriptions)."""
 
     title: str
-    items: tuple[str, ...]
+    items: tuple[str | Text, ...]
     public: bool = False
 
 
@@ -318,7 +353,7 @@ class ListReply:
 class TextReply:
     """A plain confirmation or information message."""
 
-    text: str
+    text: str | Text
     public: bool = False
 
 
@@ -359,7 +394,7 @@ class ErrorReply:
 
     Suggestions given as strings are prose (`Hint(text)`)."""
 
-    message: str
+    message: str | Text
     suggestions: tuple[Hint, ...] = ()
     public: bool = False
 

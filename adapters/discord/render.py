@@ -23,7 +23,9 @@ from quotebot.bot.models import (
     QuoteReply,
     Reply,
     Request,
+    Text,
     TextReply,
+    render_parts,
 )
 from quotebot.bot.registry import Command, Registry
 
@@ -174,6 +176,12 @@ def verbatim(text: str, limit: int) -> str:
     return cut_escaped(escape(text), limit)
 
 
+def written(text: str | Text, limit: int) -> str:
+    """The core's text shown literally, each channel it names as a channel link (a link,
+    never a notification), clipped."""
+    return cut_escaped(render_parts(text, lambda channel: f"<#{channel}>", escape), limit)
+
+
 def field_value(text: str, limit: int = FIELD_VALUE_MAX) -> str:
     """`verbatim` for a field value, which Discord refuses empty or blank."""
     return verbatim(text, limit) if text.strip() else "—"
@@ -306,7 +314,7 @@ def list_embed(reply: ListReply) -> discord.Embed:
     lines: list[str] = []
     used = 0
     for i, item in enumerate(reply.items):
-        line = "• " + verbatim(item, 300)
+        line = "• " + written(item, 300)
         more = f"… and {len(reply.items) - i} more"
         if used + len(line) + 1 > DESCRIPTION_MAX - len(more) - 1:
             lines.append(more)
@@ -318,7 +326,7 @@ def list_embed(reply: ListReply) -> discord.Embed:
 
 
 def error_content(reply: ErrorReply, registry: Registry | None) -> str:
-    lines = [escape(reply.message)]
+    lines = [written(reply.message, CONTENT_MAX)]
     if reply.suggestions:
         lines.append("Try:")
         for hint in reply.suggestions:
@@ -433,5 +441,5 @@ def _render(reply: Reply, *, public: bool | None, registry: Registry | None) -> 
     if isinstance(reply, HelpReply):
         return Outgoing(embed=help_embed(reply, registry), ephemeral=not visible)
     if isinstance(reply, TextReply):
-        return Outgoing(content=verbatim(reply.text, CONTENT_MAX), ephemeral=not visible)
+        return Outgoing(content=written(reply.text, CONTENT_MAX), ephemeral=not visible)
     raise TypeError(f"Discord cannot show a {type(reply).__name__}")

@@ -8,7 +8,6 @@ auto-link names either, and no message sets `link_names`.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from quotebot.adapters.slack.requests import encode_button
@@ -26,7 +25,9 @@ from quotebot.bot.models import (
     Quote,
     QuoteReply,
     Reply,
+    Text,
     TextReply,
+    render_parts,
 )
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,6 @@ KINDS = {action_id: kind for kind, action_id in ACTION_IDS.items()}
 BUTTON_STYLES = {SHARE: "primary"}
 
 Message = dict[str, Any]
-# An escaped channel link as the core writes it (`<#C0123>`): a link, never a notification.
-_CHANNEL_LINK = re.compile(r"&lt;#([CGD][A-Z0-9]{2,20})&gt;")
 
 
 def escape(text: str) -> str:
@@ -76,9 +75,10 @@ def cut_escaped(out: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def channel_links(escaped: str) -> str:
-    """Turn escaped `&lt;#C0123&gt;` back into a channel link: harmless, and readable."""
-    return _CHANNEL_LINK.sub(r"<#\1>", escaped)
+def written(text: str | Text, limit: int) -> str:
+    """The core's text escaped, each channel it names as a channel link (`<#C0123>`: a link,
+    never a notification), in at most `limit` characters."""
+    return cut_escaped(render_parts(text, lambda channel: f"<#{channel}>", escape), limit)
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -126,7 +126,14 @@ def fallback(reply: Reply) -> str:
         credit = clip(f" — {q.speaker_name}, {q.source_label}{when} · #{q.id}",
                       FALLBACK_MAX // 3)
         return f"“{clip(q.text, FALLBACK_MAX - len(credit) - 2)}”{credit}"
-    return channel_links(clip(render_text(reply), FALLBACK_MAX))
+    if isinstance(reply, TextReply):
+        return written(reply.text, FALLBACK_MAX)
+    if isinstance(reply, ErrorReply):
+        return written(reply.message, FALLBACK_MAX)
+    if isinstance(reply, ListReply):
+        lines = [escape(reply.title), *(written(item, ITEM_MAX) for item in reply.items)]
+        return cut_escaped("\n".join(lines), FALLBACK_MAX)
+    return clip(render_text(reply), FALLBACK_MAX)
 
 
 def render(reply: Reply) -> Message:
@@ -135,7 +142,7 @@ def render(reply: Reply) -> Message:
         blocks = _quote_blocks(reply)
     elif isinstance(reply, ListReply):
         blocks = _list_blocks(f"*{clip(reply.title, 200)}*",
-                              [f"• {channel_links(clip(item, ITEM_MAX))}"
+                              [f"• {written(item, ITEM_MAX)}"
                                for item in reply.items])
     elif isinstance(reply, HelpReply):
         blocks = _list_blocks(
@@ -143,10 +150,10 @@ def render(reply: Reply) -> Message:
             [f"`{clip(e.usage, 200)}` — {clip(e.help, ITEM_MAX)}" for e in reply.entries],
         )
     elif isinstance(reply, ErrorReply):
-        blocks = _list_blocks(f":warning: {channel_links(clip(reply.message, 1000))}",
+        blocks = _list_blocks(f":warning: {written(reply.message, 1000)}",
                               [f"• {_hint(h)}" for h in reply.suggestions])
     elif isinstance(reply, TextReply):
-        blocks = [_section(channel_links(clip(reply.text, SECTION_MAX)))]
+        blocks = [_section(written(reply.text, SECTION_MAX))]
     else:
         raise TypeError(f"Slack cannot show a {type(reply).__name__}")
     return {"text": _nonblank(fallback(reply)), "blocks": _within_block_limit(blocks)}

@@ -14,6 +14,7 @@ from quotebot.bot.models import (
     QuoteReply,
     Reply,
     Request,
+    Text,
     TextReply,
 )
 from quotebot.bot.registry import ChannelId, Choice, Command, Option, Services
@@ -78,10 +79,10 @@ async def daily_set(request: Request, services: Services) -> Reply:
         f"from {sub.source}" if sub.source else None,
     )))
     verb = "Daily quote" if result.created else "Daily quote changed:"
-    text = (f"{verb} for {mention(sub.channel)} at {sub.local_time} {sub.timezone}"
-            f"{f' ({filters})' if filters else ''}, "
-            f"next on {format_local(result.next_at, zone(sub.timezone))}.")
-    return TextReply(text)
+    return TextReply(Text.of(
+        f"{verb} for ", mention(sub.channel), f" at {sub.local_time} {sub.timezone}"
+        f"{f' ({filters})' if filters else ''}, "
+        f"next on {format_local(result.next_at, zone(sub.timezone))}."))
 
 
 async def daily_stop(request: Request, services: Services) -> Reply:
@@ -94,7 +95,7 @@ async def daily_stop(request: Request, services: Services) -> Reply:
         sub = await daily.stop(channel, actor=request.user)
     except DailyError as exc:
         return _error(exc)
-    return TextReply(f"Stopped the daily quote in {mention(sub.channel)}.")
+    return TextReply(Text.of("Stopped the daily quote in ", mention(sub.channel), "."))
 
 
 async def daily_list(request: Request, services: Services) -> Reply:
@@ -123,7 +124,7 @@ async def daily_now(request: Request, services: Services) -> Reply:
         return _error(exc)
     if ref is None:  # no poster for this platform here (console): show it to the caller
         return QuoteReply((quote,), public=True)
-    return TextReply(f"Posted quote #{quote.id} in {mention(sub.channel)}.")
+    return TextReply(Text.of(f"Posted quote #{quote.id} in ", mention(sub.channel), "."))
 
 
 CHANNEL = Option("channel", "The channel (default: this one).", type=ChannelId,

@@ -33,7 +33,7 @@ from quotebot.bot.daily.schedule import (
 )
 from quotebot.bot.daily.scheduler import Clock, Scheduler, Sleep, channel_of, plan, utc_now
 from quotebot.bot.library import LookupFailed, QuoteLibrary, quote_from_row
-from quotebot.bot.models import ChannelRef, Hint, Quote, QuoteReply, UserRef
+from quotebot.bot.models import ChannelRef, Hint, Mention, Quote, QuoteReply, Text, UserRef
 from quotebot.store.daily import DailyStore, Subscription, parse_iso
 from quotebot.store.quotes import RAND_KEY_MAX
 
@@ -46,8 +46,8 @@ OPERATOR = UserRef("cli", "operator", "operator", is_admin=True)
 class DailyError(Exception):
     """A daily request we refuse; `message` and `suggestions` are for the user."""
 
-    def __init__(self, message: str, suggestions: tuple[str | Hint, ...] = ()) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Text, suggestions: tuple[str | Hint, ...] = ()) -> None:
+        super().__init__(str(message))
         self.message = message
         self.suggestions = suggestions
 
@@ -107,9 +107,9 @@ def check_name(what: str, value: str | None) -> None:
                          f"at most {FILTER_MAX}).")
 
 
-def mention(channel: str) -> str:
-    """`<#id>`: a channel link on Discord and Slack alike."""
-    return f"<#{channel}>"
+def mention(channel: str) -> Mention:
+    """The channel as a part of a reply's text: each platform links it its own way."""
+    return Mention(channel)
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,8 @@ class DailyService:
         check_channel(channel)
         sub = await self.store.find(channel.platform, channel.workspace, channel.channel)
         if sub is None:
-            raise DailyError(f"There is no daily quote in {mention(channel.channel)}.")
+            raise DailyError(Text.of("There is no daily quote in ", mention(channel.channel),
+                                     "."))
         self._require(actor, sub, "stop this daily quote")
         await self.store.delete(sub.id)
         self.scheduler.notify_changed()
@@ -256,7 +257,8 @@ class DailyService:
         check_channel(channel)
         sub = await self.store.find(channel.platform, channel.workspace, channel.channel)
         if sub is None:
-            raise DailyError(f"There is no daily quote in {mention(channel.channel)}.",
+            raise DailyError(Text.of("There is no daily quote in ", mention(channel.channel),
+                                     "."),
                              (Hint("Set one up first:", command="daily set"),))
         self._require(actor, sub, "post this daily quote")
         row = await self.store.pick(sub.id, rand_key=self.rng.randint(0, RAND_KEY_MAX))
@@ -275,7 +277,8 @@ class DailyService:
             ref = await poster.post(channel_of(sub), QuoteReply((quote,), public=True, card=card),
                                     idempotency_key=key)
         except PermanentPostError as exc:
-            raise DailyError(f"I can't post in {mention(channel.channel)}: {exc.reason}") from exc
+            raise DailyError(Text.of("I can't post in ", mention(channel.channel),
+                                     f": {exc.reason}")) from exc
         except TransientPostError as exc:
             raise DailyError(f"Posting failed for now ({exc.reason}); try again shortly.") from exc
         return sub, quote, str(ref)
@@ -296,11 +299,11 @@ class DailyService:
         return plan(sub, now).next_at or next_run(now, parse_time(sub.local_time),
                                                   zone(sub.timezone))
 
-    def describe(self, sub: Subscription, now: datetime | None = None) -> str:
+    def describe(self, sub: Subscription, now: datetime | None = None) -> Text:
         """One line for `daily list`: where, when, filters, next, last post, last error."""
         now = now or self.clock()
         tz = zone(sub.timezone)
-        parts = [mention(sub.channel), f"{sub.local_time} {sub.timezone}"]
+        parts = [f"{sub.local_time} {sub.timezone}"]
         if sub.speaker:
             parts.append(f"by {sub.speaker}")
         if sub.source:
@@ -316,7 +319,7 @@ class DailyService:
         parts.append(f"last posted {format_local(last, tz)}" if last else "not posted yet")
         if sub.last_error and sub.last_error != sub.disabled_reason:
             parts.append(f"last error: {sub.last_error}")
-        return " · ".join(parts)
+        return Text.of(mention(sub.channel), " · " + " · ".join(parts))
 
     def timezone_choices(self, partial: str, limit: int = 25) -> list[str]:
         return timezone_choices(partial, limit)
@@ -337,9 +340,10 @@ class DailyService:
         try:
             await poster.check(channel)
         except PermanentPostError as exc:
-            raise DailyError(f"I can't post in {mention(channel.channel)}: {exc.reason}") from exc
+            raise DailyError(Text.of("I can't post in ", mention(channel.channel),
+                                     f": {exc.reason}")) from exc
         except TransientPostError as exc:
             raise DailyError(
-                f"I couldn't check {mention(channel.channel)} just now ({exc.reason}); "
-                "try again shortly."
+                Text.of("I couldn't check ", mention(channel.channel),
+                        f" just now ({exc.reason}); try again shortly.")
             ) from exc

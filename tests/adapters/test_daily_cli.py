@@ -44,7 +44,7 @@ ADD = ("daily", "add", "--platform", "discord", "--workspace", "G1", "--channel"
 def test_add_list_run_once_remove(quotebot):
     result = quotebot(*ADD)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("added #1: <#C1> · 09:00 Europe/Paris · by Bob Kahn · next ")
+    assert result.stdout.startswith("added #1: #C1 · 09:00 Europe/Paris · by Bob Kahn · next ")
 
     result = quotebot("daily", "list", "--json")
     assert result.exit_code == 0, result.output
@@ -73,7 +73,7 @@ def test_add_list_run_once_remove(quotebot):
 
     result = quotebot("daily", "list")
     assert result.exit_code == 0
-    assert result.stdout.startswith("   1  discord G1  <#C1> · 09:00 Europe/Paris")
+    assert result.stdout.startswith("   1  discord G1  #C1 · 09:00 Europe/Paris")
     assert "last posted" in result.stdout
 
     result = quotebot("daily", "remove", "1")

@@ -21,10 +21,12 @@ from quotebot.bot.models import (
     HelpReply,
     Hint,
     ListReply,
+    Mention,
     Quote,
     QuoteReply,
     Request,
     SearchState,
+    Text,
     TextReply,
 )
 
@@ -139,15 +141,21 @@ def test_malformed_button_values_become_a_hint():
         assert isinstance(reply, ErrorReply) and "no longer works" in reply.message
 
 
-def test_channel_links_in_core_texts_stay_links_but_quotes_stay_literal():
-    text = render(TextReply("Stopped the daily quote in <#C0GENERAL>."))
+def test_channels_the_core_names_are_links_and_every_written_link_stays_literal():
+    stopped = Text.of("Stopped the daily quote in ", Mention("C0GENERAL"), ".")
+    text = render(TextReply(stopped))
     assert sections(text) == ["Stopped the daily quote in <#C0GENERAL>."]
     assert text["text"] == "Stopped the daily quote in <#C0GENERAL>."
-    listed = render(ListReply("Daily quotes", ("<#C0GENERAL> · 09:00 UTC <!channel>",)))
+    listed = render(ListReply("Daily quotes",
+                              (Text.of(Mention("C0GENERAL"), " · 09:00 UTC <!channel>"),)))
     assert "• <#C0GENERAL> · 09:00 UTC &lt;!channel&gt;" in sections(listed)[0]
-    error = render(ErrorReply("I can't post in <#G0PRIVATE>: <@U1> is not <#lower>."))
-    assert "I can't post in <#G0PRIVATE>: &lt;@U1&gt; is not &lt;#lower&gt;." in \
+    assert "<#C0GENERAL>" in listed["text"] and "<!channel>" not in listed["text"]
+    error = render(ErrorReply(Text.of("I can't post in ", Mention("G0PRIVATE"),
+                                      ": <@U1> is not <#C0OTHER>.")))
+    assert "I can't post in <#G0PRIVATE>: &lt;@U1&gt; is not &lt;#C0OTHER&gt;." in \
         sections(error)[0]
+    # A link written inside text (the core's or a quote's) is never turned back into one.
+    assert "&lt;#C0GENERAL&gt;" in sections(render(TextReply("in <#C0GENERAL>")))[0]
     quoted = render(QuoteReply((quote(1, "See <#C0GENERAL> and <!here>"),)))
     assert "&lt;#C0GENERAL&gt;" in sections(quoted)[0]  # a quote is shown as written
     assert "<#" not in json.dumps(quoted)

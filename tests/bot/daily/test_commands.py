@@ -12,8 +12,10 @@ from quotebot.bot.models import (
     ChannelRef,
     ErrorReply,
     ListReply,
+    Mention,
     QuoteReply,
     Request,
+    Text,
     TextReply,
     UserRef,
 )
@@ -41,13 +43,13 @@ async def test_set_confirms_with_the_next_local_post(registry, services, service
     reply = await run(registry, services, "daily set", channel="C1", time="9:00",
                       timezone="europe/paris")
     # The clock says Wed 20 Nov 12:00 UTC (13:00 in Paris).
-    assert reply == TextReply(
-        "Daily quote for <#C1> at 09:00 Europe/Paris, next on Thu 21 Nov 09:00.")
+    assert reply == TextReply(Text.of(  # the channel is a part adapters link, not text
+        "Daily quote for ", Mention("C1"), " at 09:00 Europe/Paris, next on Thu 21 Nov 09:00."))
     (sub,) = await service.list()
     assert (sub.channel, sub.created_by) == ("C1", "discord:100")
     reply = await run(registry, services, "daily set", channel="<#C1>", time="18:30",
                       speaker="ada", source="beta")
-    assert reply.text == ("Daily quote changed: for <#C1> at 18:30 Europe/Paris (by Ada "
+    assert str(reply.text) == ("Daily quote changed: for #C1 at 18:30 Europe/Paris (by Ada "
                           "Lovelace from Beta Interviews), next on Wed 20 Nov 18:30.")
     assert len(await service.list()) == 1
 
@@ -58,7 +60,7 @@ async def test_without_a_channel_argument_the_current_channel_is_used(registry, 
     admin = UserRef("slack", "U1", is_admin=True)
     reply = await run(registry, services, "daily set", user=admin, where=slack,
                       time="08:00")
-    assert isinstance(reply, TextReply) and "<#CSLACK> at 08:00 UTC" in reply.text
+    assert isinstance(reply, TextReply) and "#CSLACK at 08:00 UTC" in str(reply.text)
     assert (await service.find(slack)).created_by == "slack:U1"
 
 
@@ -78,7 +80,7 @@ async def test_bad_input_is_a_private_error_and_changes_nothing(registry, servic
     await run(registry, services, "daily set", channel="C1", time="07:00")
     reply = await run(registry, services, "daily set", channel="C1", **args)
     assert isinstance(reply, ErrorReply) and not reply.public
-    assert message in reply.message
+    assert message in str(reply.message)
     (sub,) = await service.list()
     assert (sub.local_time, sub.timezone, sub.speaker) == ("07:00", "UTC", None)
 
@@ -88,11 +90,11 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(registry, services, s
     poster.check_error = PermanentPostError("I need the Send Messages permission there")
     reply = await run(registry, services, "daily set", channel="C1", time="09:00")
     assert isinstance(reply, ErrorReply)
-    assert reply.message == ("I can't post in <#C1>: I need the Send Messages permission "
+    assert str(reply.message) == ("I can't post in #C1: I need the Send Messages permission "
                              "there")
     poster.check_error = TransientPostError("HTTP 503")
     reply = await run(registry, services, "daily set", channel="C1", time="09:00")
-    assert isinstance(reply, ErrorReply) and "try again" in reply.message
+    assert isinstance(reply, ErrorReply) and "try again" in str(reply.message)
     assert await service.list() == []
 
 
@@ -100,7 +102,7 @@ async def test_only_admins_create_and_only_admins_or_the_creator_change(registry
                                                                        service):
     reply = await run(registry, services, "daily set", user=MEMBER, channel="C1",
                       time="09:00")
-    assert isinstance(reply, ErrorReply) and "admins" in reply.message
+    assert isinstance(reply, ErrorReply) and "admins" in str(reply.message)
     assert await service.list() == []
     # An admin sets it up; later they are no longer an admin but still its creator.
     await run(registry, services, "daily set", channel="C1", time="09:00")
@@ -109,15 +111,15 @@ async def test_only_admins_create_and_only_admins_or_the_creator_change(registry
     for name, args in (("daily set", {"time": "10:00"}), ("daily now", {}),
                        ("daily stop", {})):
         reply = await run(registry, services, name, user=other, channel="C1", **args)
-        assert isinstance(reply, ErrorReply) and "whoever set it up" in reply.message
+        assert isinstance(reply, ErrorReply) and "whoever set it up" in str(reply.message)
     reply = await run(registry, services, "daily set", user=creator, channel="C1",
                       time="10:00")
     assert isinstance(reply, TextReply)
     reply = await run(registry, services, "daily stop", user=creator, channel="C1")
-    assert reply == TextReply("Stopped the daily quote in <#C1>.")
+    assert reply == TextReply(Text.of("Stopped the daily quote in ", Mention("C1"), "."))
     assert await service.list() == []
     reply = await run(registry, services, "daily stop", channel="C1")
-    assert isinstance(reply, ErrorReply) and "no daily quote in <#C1>" in reply.message
+    assert isinstance(reply, ErrorReply) and "no daily quote in #C1" in str(reply.message)
 
 
 async def test_same_user_id_on_another_platform_is_not_the_creator(registry, services):
@@ -138,12 +140,13 @@ async def test_list_shows_next_last_post_and_last_error(registry, services, serv
     await service.scheduler.run_once()
     reply = await run(registry, services, "daily list")
     assert isinstance(reply, ListReply) and reply.title == "Daily quotes"
-    assert reply.items == (
-        "<#C1> · 10:00 Europe/Paris · by Bob Kahn · next Fri 22 Nov 10:00 · "
+    assert tuple(map(str, reply.items)) == (
+        "#C1 · 10:00 Europe/Paris · by Bob Kahn · next Fri 22 Nov 10:00 · "
         "last posted Thu 21 Nov 10:00",
-        "<#C2> · 09:00 UTC · retrying Thu 21 Nov 09:00 · not posted yet · "
+        "#C2 · 09:00 UTC · retrying Thu 21 Nov 09:00 · not posted yet · "
         "last error: HTTP 502 from Discord",
     )
+    assert [item.parts[0] for item in reply.items] == [Mention("C1"), Mention("C2")]
     assert not reply.public
     # `/quote daily` (Slack's status) is the same command.
     assert registry.get("daily").name == "daily list"
@@ -158,12 +161,13 @@ async def test_now_posts_publicly_through_the_poster(registry, services, poster)
     await run(registry, services, "daily set", channel="C1", time="09:00", speaker="Bob")
     reply = await run(registry, services, "daily now", channel="C1")
     assert len(poster.sent) == 1 and poster.sent[0].channel == chan("C1")
-    assert reply == TextReply(f"Posted quote #{poster.sent[0].quote_id} in <#C1>.")
+    assert reply == TextReply(Text.of(f"Posted quote #{poster.sent[0].quote_id} in ",
+                                      Mention("C1"), "."))
     reply = await run(registry, services, "daily now", channel="C2")
-    assert isinstance(reply, ErrorReply) and "no daily quote" in reply.message
+    assert isinstance(reply, ErrorReply) and "no daily quote" in str(reply.message)
     poster.failing = PermanentPostError("the bot was removed from the channel")
     reply = await run(registry, services, "daily now", channel="C1")
-    assert isinstance(reply, ErrorReply) and "removed" in reply.message
+    assert isinstance(reply, ErrorReply) and "removed" in str(reply.message)
 
 
 async def test_now_without_a_poster_returns_the_quote(registry, lib, service):
@@ -178,7 +182,7 @@ async def test_without_the_daily_service_the_commands_say_so(registry, lib):
     services = Services(library=lib)
     for name in ("daily set", "daily stop", "daily list", "daily now"):
         reply = await run(registry, services, name, time="09:00")
-        assert isinstance(reply, ErrorReply) and "not available" in reply.message
+        assert isinstance(reply, ErrorReply) and "not available" in str(reply.message)
 
 
 async def test_outside_a_channel_the_changes_are_refused(registry, services):
@@ -235,7 +239,7 @@ async def test_a_blank_or_malformed_channel_is_refused(registry, services, servi
     for name, args in (("daily set", {"time": "09:00"}), ("daily stop", {}),
                        ("daily now", {})):
         reply = await run(registry, services, name, channel=channel, **args)
-        assert isinstance(reply, ErrorReply) and message in reply.message, (name, reply)
+        assert isinstance(reply, ErrorReply) and message in str(reply.message), (name, reply)
     assert await service.list() == []
 
 
@@ -258,8 +262,8 @@ async def test_a_huge_filter_value_is_refused_without_echoing_it(registry, servi
     for option in ("speaker", "source"):
         reply = await run(registry, services, "daily set", channel="C1", time="09:00",
                           **{option: "x" * 1_000_000})
-        assert isinstance(reply, ErrorReply) and "too long" in reply.message
-        assert len(reply.message) < 200
+        assert isinstance(reply, ErrorReply) and "too long" in str(reply.message)
+        assert len(str(reply.message)) < 200
     assert await service.list() == []
 
 
@@ -268,4 +272,4 @@ async def test_a_dm_is_refused_by_the_poster_not_as_a_malformed_id(registry, ser
     poster.check_error = PermanentPostError("daily quotes are for server channels, not DMs")
     dm = ChannelRef("discord", "@me", "D1")
     reply = await run(registry, services, "daily set", where=dm, time="09:00")
-    assert isinstance(reply, ErrorReply) and "not DMs" in reply.message
+    assert isinstance(reply, ErrorReply) and "not DMs" in str(reply.message)

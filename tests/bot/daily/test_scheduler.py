@@ -302,7 +302,7 @@ async def test_three_permanent_failures_disable_with_the_reason(service, clock, 
     assert all((b - a).total_seconds() >= PERMANENT_RETRY for a, b in itertools.pairwise(times))
     (sub,) = await service.list()
     assert not sub.enabled and sub.disabled_reason == "the channel was deleted"
-    assert "disabled: the channel was deleted" in service.describe(sub)
+    assert "disabled: the channel was deleted" in str(service.describe(sub))
     (post,) = await service.store.posts()
     assert post.abandoned_at and post.sent_at is None
     # Setting it again re-enables it and clears the errors.
@@ -319,7 +319,7 @@ async def test_a_success_resets_the_permanent_failure_count(service, clock, post
     out = await service.scheduler.run_once()
     (sub,) = await service.list()
     assert sub.failures == 1 and sub.last_error == "missing Send Messages permission"
-    assert "last error: missing Send Messages permission" in service.describe(sub)
+    assert "last error: missing Send Messages permission" in str(service.describe(sub))
     clock.set(out.next_wake)
     await service.scheduler.run_once()
     (sub,) = await service.list()
