@@ -21,6 +21,7 @@ from quotebot.store.quotes import (
     _HIGHLIGHT_SELECT,
     _QUOTE_SELECT,
     STANDALONE_SCORE,
+    VISIBLE_HIGHLIGHT,
     _highlight_filters,
     quote_filters,
 )
@@ -241,7 +242,8 @@ class DailyStore:
         """Whether the subscription draws highlights (its filters match some); otherwise it
         falls back to good quotes, as `/quote random` does."""
         where, params = _highlight_filters(sub["speaker_id"], sub["source_id"])
-        sql = "SELECT 1 FROM highlights h" + (" WHERE " + " AND ".join(where) if where else "")
+        where.append(VISIBLE_HIGHLIGHT)
+        sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         async with conn.execute(sql + " LIMIT 1", tuple(params)) as cur:
             return await cur.fetchone() is not None
 
@@ -423,6 +425,7 @@ class DailyStore:
                         highlights: bool, floor: float | None = None):
         if highlights:
             filters, values = _highlight_filters(sub["speaker_id"], sub["source_id"])
+            filters.append(VISIBLE_HIGHLIGHT)
             if floor is not None:
                 filters.append("h.score >= ?")
                 values.append(floor)
