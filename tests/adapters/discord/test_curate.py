@@ -1,4 +1,4 @@
-"""Curating through the fake Discord: admins (Manage Server) hide, edit and remove; members may not."""
+"""Curating through the fake Discord: admins (Manage Server) hide, edit, remove; members not."""
 
 from __future__ import annotations
 
