@@ -282,3 +282,24 @@ async def test_the_text_grammar_reaches_every_curating_command(registry, service
     actions = [e.action for e in await CurateStore(library.db).audit()]
     assert actions == ["remove", "edit", "unhide", "hide"]
     assert {e.actor_platform for e in await CurateStore(library.db).audit()} == {"console"}
+
+
+async def test_a_claim_taken_over_after_its_quote_was_hidden_picks_another(registry, db,
+                                                                           library):
+    ids = await add_talk(library)
+    daily = DailyStore(db)
+    sam = library.resolve_speaker("Sam")
+    now = datetime(2024, 11, 20, 8, tzinfo=UTC)
+    sub, _ = await daily.upsert(platform="discord", workspace="G", channel="c",
+                                local_time="08:00", timezone="UTC", speaker_id=sam.id,
+                                source_id=None, created_by="100", now=now)
+    first = await daily.claim(sub.id, "2024-11-20", now=now, lease_until=now + timedelta(
+        minutes=5), process_id="a", rand_key=0)
+    assert first.quote["id"] in ids
+    await run(registry, Services(library), "hide", id=first.quote["id"])
+    later = now + timedelta(minutes=10)  # the first claim's lease ran out unsent
+    taken = await daily.claim(sub.id, "2024-11-20", now=later,
+                              lease_until=later + timedelta(minutes=5), process_id="b",
+                              rand_key=0)
+    assert taken.taken_over and taken.quote["id"] != first.quote["id"]
+    assert taken.quote["id"] in ids
