@@ -22,6 +22,8 @@ from quotebot.bot.models import (
 )
 from quotebot.bot.registry import Choice, Command, Option, Registry, Services
 from quotebot.bot.search import MAX_QUERY_CHARS
+from quotebot.bot.tokens import fold
+from quotebot.store.curate import Actor, Change, CurateStore
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +236,13 @@ async def show(request: Request, services: Services) -> Reply:
     if request.arg("card"):
         card, why = await cards.draw_card(quote, str(request.arg("theme", "light")))
         note = why or note
+    if await CurateStore(services.library.db).is_hidden(quote.id):
+        note = HIDDEN_NOTE + (f"\n{note}" if note else "")
     return QuoteReply((quote,), context=tuple(context), note=note,
                       public=bool(request.arg("share")), card=card)
+
+
+HIDDEN_NOTE = "(hidden from random and daily)"
 
 
 async def settings(request: Request, services: Services) -> Reply:
@@ -282,6 +289,114 @@ async def settings(request: Request, services: Services) -> Reply:
 CARD_SWITCH = {True: "on", False: "off"}
 
 
+# ---- curating -----------------------------------------------------------------------------
+# Admins only. Each change commits with an audit row (who, when, before and after), and
+# `quotebot audit` lists them. The words of a quote are never edited.
+
+
+def _actor(request: Request) -> Actor:
+    user = request.user
+    if user is None:  # the CLI, run by whoever holds the database file
+        return Actor("cli", "local")
+    return Actor(user.platform, user.id, user.name)
+
+
+def _is_admin(request: Request) -> bool:
+    return bool(request.user and request.user.is_admin)
+
+
+def _no_quote(quote_id: int) -> ErrorReply:
+    return ErrorReply(f"There is no quote #{quote_id}.",
+                      (Hint("Search for it instead:", command="search"),))
+
+
+def _described(change: Change) -> str:
+    q = change.before
+    return f"#{q.id} ({q.speaker or 'Unknown speaker'}, in {q.source}): “{shorten(q.text, 200)}”"
+
+
+async def remove(request: Request, services: Services) -> Reply:
+    """Delete a quote for good, e.g. one sentence of a transcript (admins)."""
+    if not _is_admin(request):
+        return ErrorReply("Only admins can remove quotes.")
+    quote_id = int(request.arg("id"))
+    change = await CurateStore(services.library.db).remove_quote(quote_id, _actor(request))
+    if change is None:
+        return _no_quote(quote_id)
+    await services.library.reload()
+    return TextReply(f"Removed quote {_described(change)}. Highlights that included it are "
+                     "gone too; re-ingesting its transcript would bring it back.")
+
+
+async def hide(request: Request, services: Services) -> Reply:
+    """Keep a quote out of random draws and daily posts; search and show still find it (admins)."""
+    return await _set_hidden(request, services, True)
+
+
+async def unhide(request: Request, services: Services) -> Reply:
+    """Let a hidden quote be drawn at random and posted daily again (admins)."""
+    return await _set_hidden(request, services, False)
+
+
+async def _set_hidden(request: Request, services: Services, hidden: bool) -> Reply:
+    if not _is_admin(request):
+        return ErrorReply(f"Only admins can {'hide' if hidden else 'unhide'} quotes.")
+    quote_id = int(request.arg("id"))
+    change = await CurateStore(services.library.db).set_hidden(quote_id, hidden,
+                                                               _actor(request))
+    if change is None:
+        return _no_quote(quote_id)
+    if change.before.hidden == hidden:
+        return TextReply(f"Quote #{quote_id} was already "
+                         f"{'hidden from' if hidden else 'in'} random draws and daily posts.")
+    if hidden:
+        return TextReply(f"Hid quote {_described(change)} from random draws and daily posts; "
+                         f"search and show still find it (/quote unhide {quote_id} undoes "
+                         "this).")
+    return TextReply(f"Quote {_described(change)} can be drawn at random and posted daily "
+                     "again.")
+
+
+async def edit(request: Request, services: Services) -> Reply:
+    """Re-attribute a quote to another speaker (admins); its words never change."""
+    if not _is_admin(request):
+        return ErrorReply("Only admins can edit quotes.")
+    quote_id = int(request.arg("id"))
+    name = " ".join(str(request.arg("speaker", "")).split())
+    if not name:
+        return ErrorReply("Name the speaker: /quote edit ID speaker:NAME.")
+    if len(name) > FILTER_MAX:
+        return ErrorReply(f"That speaker is {len(name):,} characters long; a name is at most "
+                          f"{FILTER_MAX}.")
+    # Only an exact name or alias picks an existing speaker: a fuzzy match could quietly
+    # give the quote to the wrong person. Anything else is a new speaker, and the reply
+    # says so.
+    wanted = fold(name)
+    known = [s for s in services.library.speakers
+             if any(fold(k) == wanted for k in (s.name, *s.aliases))]
+    named = [s for s in known if fold(s.name) == wanted]
+    if len(named) == 1:
+        known = named
+    if len(known) > 1:
+        return ErrorReply(f"“{name}” could be several speakers: give the full name.",
+                          tuple(s.name for s in known[:5]))
+    curate = CurateStore(services.library.db)
+    if known:
+        change = await curate.reattribute(quote_id, _actor(request), speaker_id=known[0].id)
+    else:
+        change = await curate.reattribute(quote_id, _actor(request), new_speaker=name)
+    if change is None:
+        return _no_quote(quote_id)
+    after = change.after
+    if after.speaker_id == change.before.speaker_id:
+        return TextReply(f"Quote #{quote_id} is already attributed to {after.speaker}.")
+    await services.library.reload()
+    new = " (a new speaker)" if change.new_speaker else ""
+    return TextReply(f"Quote #{quote_id} is now attributed to {after.speaker}{new}, not "
+                     f"{change.before.speaker or 'an unknown speaker'}. Its words are "
+                     "unchanged.")
+
+
 async def complete_card(services: Services, partial: str, request: Request) -> list[Choice]:
     """on or off, as the user types."""
     return [Choice(s, s) for s in CARD_SWITCH.values() if s.startswith(partial.strip().lower())]
@@ -307,6 +422,10 @@ async def sources(request: Request, services: Services) -> Reply:
 
 def _count(number: int, word: str) -> str:
     return f"{number:,} {word}{'' if number == 1 else 's'}"
+
+
+QUOTE_ID = Option("id", "The quote's number.", type=int, required=True, min_value=1,
+                  max_value=2**53)
 
 
 def help_reply(registry: Registry) -> HelpReply:
@@ -363,4 +482,14 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
     ),
     Command("speakers", speakers.__doc__ or "", speakers),
     Command("sources", sources.__doc__ or "", sources),
+    Command("remove", remove.__doc__ or "", remove, (QUOTE_ID,), admin=True),
+    Command("hide", hide.__doc__ or "", hide, (QUOTE_ID,), admin=True),
+    Command("unhide", unhide.__doc__ or "", unhide, (QUOTE_ID,), admin=True),
+    Command(
+        "edit", edit.__doc__ or "", edit,
+        (QUOTE_ID,
+         Option("speaker", "Who said it: an existing speaker, or a new name.", required=True,
+                keyword="speaker", complete=complete_speaker)),
+        admin=True, examples=('/quote edit 42 speaker:"Greg Brockman"',),
+    ),
 )

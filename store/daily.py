@@ -21,6 +21,8 @@ from quotebot.store.quotes import (
     _HIGHLIGHT_SELECT,
     _QUOTE_SELECT,
     STANDALONE_SCORE,
+    VISIBLE_HIGHLIGHT,
+    VISIBLE_QUOTE,
     _highlight_filters,
     quote_filters,
 )
@@ -241,7 +243,8 @@ class DailyStore:
         """Whether the subscription draws highlights (its filters match some); otherwise it
         falls back to good quotes, as `/quote random` does."""
         where, params = _highlight_filters(sub["speaker_id"], sub["source_id"])
-        sql = "SELECT 1 FROM highlights h" + (" WHERE " + " AND ".join(where) if where else "")
+        where.append(VISIBLE_HIGHLIGHT)
+        sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         async with conn.execute(sql + " LIMIT 1", tuple(params)) as cur:
             return await cur.fetchone() is not None
 
@@ -311,6 +314,8 @@ class DailyStore:
             return None
         ref, cycle = (row["quote_id"], row["highlight_id"]), row["cycle"]
         quote = await self._quote(conn, ref) if ref[0] is not None else None
+        if quote is not None and not await self._visible(conn, ref):
+            quote = None  # hidden by an admin since the claim: not posted after all
         if quote is None:  # the quote was deleted by a re-ingest since the claim
             picked = await self._pick(conn, sub, rand_key)
             if picked is None:
@@ -364,6 +369,17 @@ class DailyStore:
                 return await cur.fetchone()
         async with conn.execute(_QUOTE_SELECT + " WHERE q.id = ?", (quote_id,)) as cur:
             return await cur.fetchone()
+
+    async def _visible(self, conn, ref: tuple[int, int | None]) -> bool:
+        """Whether a claimed pick may still be posted: no quote of it has been hidden."""
+        quote_id, highlight_id = ref
+        if highlight_id is not None:
+            sql, key = f"SELECT 1 FROM highlights h WHERE h.id = ? AND {VISIBLE_HIGHLIGHT}", \
+                highlight_id
+        else:
+            sql, key = f"SELECT 1 FROM quotes q WHERE q.id = ? AND {VISIBLE_QUOTE}", quote_id
+        async with conn.execute(sql, (key,)) as cur:
+            return await cur.fetchone() is not None
 
     async def _pick(self, conn, sub, rand_key: int):
         """((quote id, highlight id), cycle) of the next pick of the no-repeat cycle.
@@ -423,6 +439,7 @@ class DailyStore:
                         highlights: bool, floor: float | None = None):
         if highlights:
             filters, values = _highlight_filters(sub["speaker_id"], sub["source_id"])
+            filters.append(VISIBLE_HIGHLIGHT)
             if floor is not None:
                 filters.append("h.score >= ?")
                 values.append(floor)

@@ -162,6 +162,16 @@ def _chunk_sizes(rows: int) -> list[int]:
     return sizes
 
 
+# Random draws and daily posts skip hidden quotes (`quote hide`) and every highlight
+# spanning one; search and show still find them. The highlight test probes the partial
+# index `quotes_hidden`, which holds hidden quotes only (see schema.py, migration 5).
+VISIBLE_QUOTE = "q.hidden = 0"
+VISIBLE_HIGHLIGHT = (
+    "NOT EXISTS (SELECT 1 FROM quotes hq WHERE hq.source_id = h.source_id "
+    "AND hq.position BETWEEN h.first_position AND h.last_position AND hq.hidden = 1)"
+)
+
+
 def quote_filters(
     speaker_id: int | None, source_id: int | None, *, good: bool = True
 ) -> tuple[list[str], list]:
@@ -171,6 +181,7 @@ def quote_filters(
     can seek them.
     """
     where, params = _highlight_filters(speaker_id, source_id, alias="q")
+    where.insert(0, VISIBLE_QUOTE)
     return ([f"q.quotability >= {GOOD}", *where] if good else where), params
 
 
@@ -656,7 +667,8 @@ class QuoteStore:
 
     async def has_highlights(self, speaker_id: int | None, source_id: int | None) -> bool:
         where, params = _highlight_filters(speaker_id, source_id)
-        sql = "SELECT 1 FROM highlights h" + (" WHERE " + " AND ".join(where) if where else "")
+        where.append(VISIBLE_HIGHLIGHT)
+        sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         return await self.db.scalar(sql + " LIMIT 1", tuple(params)) is not None
 
     async def random_highlight(
@@ -667,6 +679,7 @@ class QuoteStore:
         been shown, matching the filters and scoring at least `min_score`; None when the
         deck has seen them all."""
         where, params = _highlight_filters(speaker_id, source_id)
+        where.append(VISIBLE_HIGHLIGHT)
         if min_score is not None:
             where.append("h.score >= ?")
             params.append(min_score)

@@ -198,6 +198,31 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE channel_settings ADD COLUMN card INTEGER NOT NULL DEFAULT 0
         CHECK (card IN (0, 1));
     """,
+    # 5: curating. `hidden` keeps a quote out of random draws and daily posts (and the
+    # highlights spanning it) while search and show still find it. The random-key indexes
+    # of RANDOM_INDEXES keep their predicate: queries add `q.hidden = 0`, which SQLite
+    # checks on the row it already reads, so a draw is still one index seek (plus a step
+    # past each hidden quote met, which few are); changing the predicate would rebuild
+    # both indexes of every existing database. `quotes_hidden` holds only hidden quotes
+    # (empty in most libraries, free at ingest): highlight draws ask it whether a span
+    # holds one. `audit`: every curating change, who and when, before and after.
+    """
+    ALTER TABLE quotes ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1));
+    CREATE INDEX quotes_hidden ON quotes (source_id, position) WHERE hidden = 1;
+
+    CREATE TABLE audit (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        at             TEXT NOT NULL,
+        actor_platform TEXT NOT NULL,
+        actor_id       TEXT NOT NULL,
+        actor_name     TEXT,
+        action         TEXT NOT NULL,
+        target_kind    TEXT NOT NULL,
+        target_id      TEXT NOT NULL,
+        before_json    TEXT,
+        after_json     TEXT
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

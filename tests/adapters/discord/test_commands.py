@@ -41,7 +41,7 @@ async def test_login_identify_and_command_sync(fake, bot: QuoteBot):
     assert (quote["name"], quote["type"]) == ("quote", 1)
     subs = {o["name"]: o for o in quote["options"]}
     assert set(subs) == {"search", "random", "show", "speakers", "sources", "help", "daily",
-                         "settings"}
+                         "settings", "remove", "hide", "unhide", "edit"}
     assert all(o["type"] == 1 for name, o in subs.items() if name != "daily")
     daily = {o["name"]: o for o in subs["daily"]["options"]}
     assert subs["daily"]["type"] == 2 and list(daily) == ["set", "stop", "list", "now"]

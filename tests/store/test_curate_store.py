@@ -1,0 +1,72 @@
+"""Migration 5 (hidden quotes, the audit table) and the query plans of draws that skip hidden."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from quotebot.store.curate import Actor, CurateStore
+from quotebot.store.db import Database
+from quotebot.store.quotes import _QUOTE_SELECT, VISIBLE_HIGHLIGHT, quote_filters
+from quotebot.store.schema import MIGRATIONS, RANDOM_INDEXES, SCHEMA_VERSION
+
+CURATE_VERSION = 5  # the migration that added `hidden` and `audit`
+
+
+def version_4_database(path) -> None:
+    """A database as the release before curating made it, with a source and two quotes."""
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:CURATE_VERSION - 1]:
+        conn.executescript(script)
+    for sql in RANDOM_INDEXES.values():
+        conn.execute(sql)
+    conn.execute("PRAGMA user_version = 4")
+    conn.execute("INSERT INTO sources (slug, title, format, content_hash, ingested_at) "
+                 "VALUES ('old', 'Old talk', 'test', 'h', '2024-01-01T00:00:00')")
+    conn.execute("INSERT INTO speakers (name) VALUES ('Ada')")
+    conn.executemany(
+        "INSERT INTO quotes (source_id, speaker_id, position, text, quotability, rand_key, tags) "
+        "VALUES (1, 1, ?, ?, 0.9, ?, 's1 o1')",
+        [(0, "First words kept from before.", 10), (1, "Second words kept too.", 20)])
+    conn.commit()
+    conn.close()
+
+
+async def test_a_version_4_database_migrates_and_keeps_every_quote_visible(tmp_path):
+    path = tmp_path / "v4.db"
+    version_4_database(path)
+    db = await Database.open(path)
+    try:
+        assert SCHEMA_VERSION >= CURATE_VERSION
+        assert await db.scalar("PRAGMA user_version") == SCHEMA_VERSION
+        rows = await db.fetchall("SELECT id, text, hidden FROM quotes ORDER BY id")
+        assert [(r[1], r[2]) for r in rows] == [("First words kept from before.", 0),
+                                                ("Second words kept too.", 0)]
+        assert await db.scalar("SELECT count(*) FROM audit") == 0
+        curate = CurateStore(db)
+        change = await curate.set_hidden(rows[0][0], True, Actor("cli", "local"))
+        assert change.after.hidden
+        (entry,) = await curate.audit()
+        assert entry.action == "hide" and entry.before["text"] == "First words kept from before."
+    finally:
+        await db.close()
+
+
+async def test_random_draws_that_skip_hidden_quotes_still_seek_the_partial_indexes(db):
+    for speaker_id in (None, 7):
+        filters, values = quote_filters(speaker_id, None)
+        sql = (_QUOTE_SELECT + " WHERE q.rand_key >= ? AND " + " AND ".join(filters)
+               + " ORDER BY q.rand_key LIMIT 1")
+        plan = " ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql,
+                                                        (0, *values)))
+        index = "quotes_good" if speaker_id is None else "quotes_good_by_speaker"
+        assert f"USING INDEX {index} " in plan, plan
+        assert "SCAN q" not in plan.replace(f"SCAN q USING INDEX {index}", ""), plan
+        assert "TEMP B-TREE" not in plan, plan
+
+
+async def test_the_hidden_highlight_test_probes_an_index(db):
+    sql = "SELECT h.id FROM highlights h WHERE h.rand_key >= ? AND " + VISIBLE_HIGHLIGHT \
+        + " ORDER BY h.rand_key LIMIT 1"
+    plan = " ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, (0,)))
+    assert "highlights_random" in plan, plan
+    assert "SCAN hq" not in plan, plan  # the correlated check is an index search
