@@ -42,6 +42,7 @@ from quotebot.bot.ingest.types import (
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
 )
+from quotebot.bot.ingest.yaml_loaders import StringsLoader
 from quotebot.store.exchange import ExchangeStore
 from quotebot.store.quotes import (
     NewHighlight,
@@ -585,22 +586,6 @@ def _add_csv_row(row: dict[str, str], where: str, filename: str, stem: str,
     item.quotes.append(_listed_quote(text, speaker, start, position))
 
 
-class _NadekoLoader(yaml.BaseLoader):
-    """YAML's base loader (every scalar a string: a quote "yes" or "1.0" stays the text it
-    was) without anchors and aliases, refused as in front matter (see
-    `quotebot.bot.ingest.front_matter`): nested aliases expand a few hundred bytes into
-    gigabytes. The base loader constructs no tags, so `!!python/...` cannot run anything."""
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.MarkedYAMLError(
-                problem="anchors and aliases (&name, *name) are not allowed",
-                problem_mark=event.start_mark,
-            )
-        return super().compose_node(parent, index)
-
-
 def _parse_nadeko(text: str, name: str, data: bytes) -> ImportPlan:
     """NadekoBot's `.quotesexport` file (quote-export.yml).
 
@@ -625,7 +610,7 @@ def _parse_nadeko(text: str, name: str, data: bytes) -> ImportPlan:
 
 def _load_nadeko(text: str, name: str) -> dict:
     try:
-        document = yaml.load(text, Loader=_NadekoLoader)
+        document = yaml.load(text, Loader=StringsLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""

@@ -18,6 +18,7 @@ from quotebot.bot.ingest.types import (
     SourceMeta,
     TranscriptError,
 )
+from quotebot.bot.ingest.yaml_loaders import FrontMatterLoader
 
 _FM_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _SLUG_JUNK = re.compile(r"[\W_]+")
@@ -40,7 +41,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict | None, str, int]:
             1,
         )
     try:
-        data = yaml.load(source, Loader=_FrontMatterLoader)  # a SafeLoader, no aliases
+        data = yaml.load(source, Loader=FrontMatterLoader)  # a SafeLoader, no aliases
     except yaml.YAMLError as exc:
         raise TranscriptError(path, *_yaml_problem(exc, source)) from None
     except RecursionError:
@@ -55,23 +56,6 @@ def split_front_matter(text: str, path: str) -> tuple[dict | None, str, int]:
 
 # Front matter is a few lines of metadata; a cap keeps a hostile block from costing more.
 MAX_FRONT_MATTER_CHARS = 64 * 1024
-
-
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader without anchors and aliases.
-
-    Metadata never needs them, and nested aliases ("billion laughs") make a few hundred
-    bytes expand into hundreds of megabytes of data.
-    """
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.MarkedYAMLError(
-                problem="anchors and aliases (&name, *name) are not allowed in front matter",
-                problem_mark=event.start_mark,
-            )
-        return super().compose_node(parent, index)
 
 
 def _yaml_problem(exc: yaml.YAMLError, source: str) -> tuple[str, int]:

@@ -34,6 +34,7 @@ import yaml
 from quotebot.bot.ingest.front_matter import slugify
 from quotebot.bot.ingest.speakers import people_from
 from quotebot.bot.ingest.types import SourceOverrides, TranscriptError
+from quotebot.bot.ingest.yaml_loaders import SidecarLoader
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def _read(text: str, name: str, path: Path) -> Sidecar:
     if path.suffix.lower() == ".csv":
         return Sidecar(path.parent, None, _csv_entries(text, name))
     try:
-        data = yaml.load(text, Loader=_SidecarLoader)  # a SafeLoader, no aliases
+        data = yaml.load(text, Loader=SidecarLoader)  # a SafeLoader, no aliases
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or exc
@@ -154,19 +155,6 @@ def _entries(data: object, name: str) -> dict[str, SourceOverrides]:
 # Bounds, as for front matter: a sidecar is metadata, and aliases nested a few levels deep
 # ("billion laughs") turn a few hundred bytes into hundreds of megabytes of titles.
 MAX_SIDECAR_BYTES = 4 * 2**20
-
-
-class _SidecarLoader(yaml.SafeLoader):
-    """YAML's safe loader without anchors and aliases (no sidecar needs them)."""
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.MarkedYAMLError(
-                problem="anchors and aliases (&name, *name) are not allowed in a sidecar",
-                problem_mark=event.start_mark,
-            )
-        return super().compose_node(parent, index)
 
 
 def _text(value: object) -> str | None:
