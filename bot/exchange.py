@@ -7,7 +7,8 @@ library; ids stay behind, rows name their source by slug and their speaker by na
      "sources": [{"slug", "title", "date", "venue", "url", "path", "format",
                   "content_hash", "meta", "ingested_at"}],
      "speakers": [{"name", "role", "aliases": [...]}],
-     "quotes": [{"source", "speaker", "position", "start", "text", "quotability"}],
+     "quotes": [{"source", "speaker", "position", "start", "text", "quotability",
+                 "hidden": true (only on quotes hidden from random and daily)}],
      "highlights": [{"source", "speaker", "first_position", "last_position", "start",
                      "text", "score", "reasons": [...]}]}
 
@@ -104,7 +105,8 @@ async def export_document(store: QuoteStore) -> dict:
         slug = item.source.slug
         quotes += [
             {"source": slug, "speaker": q.speaker, "position": q.position, "start": q.start,
-             "text": q.text, "quotability": q.quotability}
+             "text": q.text, "quotability": q.quotability,
+             **({"hidden": True} if q.position in item.hidden else {})}
             for q in item.quotes
         ]
         highlights += [
@@ -319,6 +321,13 @@ class _Row:
             raise self.fail(key, f"{value!r} is out of range")
         return value
 
+    def flag(self, key: str) -> bool:
+        """An optional true/false field (absent: false)."""
+        value = self.value.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(key, "must be true or false")
+        return value
+
     def integer(self, key: str) -> int:
         value = self.value.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or not (
@@ -371,7 +380,7 @@ def _rows(document: dict, key: str) -> Iterator[_Row]:
 def _parse_document(document: dict) -> ImportPlan:
     speakers = _document_speakers(document)
     sources = _document_sources(document)
-    quotes = _document_quotes(document, sources, speakers)
+    quotes, hidden = _document_quotes(document, sources, speakers)
     positions = {slug: {q.position for q in rows} for slug, rows in quotes.items()}
     highlights: dict[str, list[NewHighlight]] = {slug: [] for slug in sources}
     for row in _rows(document, "highlights"):
@@ -387,7 +396,7 @@ def _parse_document(document: dict) -> ImportPlan:
             row.strings("reasons", MAX_NAME_CHARS, MAX_REASONS)))
     return ImportPlan(
         "json", list(speakers.values()),
-        [SourceRecords(source, quotes[slug], highlights[slug])
+        [SourceRecords(source, quotes[slug], highlights[slug], frozenset(hidden[slug]))
          for slug, source in sources.items()],
     )
 
@@ -435,9 +444,13 @@ def _document_sources(document: dict) -> dict[str, NewSource]:
 
 
 def _document_quotes(document: dict, sources: dict[str, NewSource],
-                     speakers: dict[str, SpeakerInfo]) -> dict[str, list[NewQuote]]:
+                     speakers: dict[str, SpeakerInfo]
+                     ) -> tuple[dict[str, list[NewQuote]], dict[str, set[int]]]:
+    """The quotes of each source, and the positions of those hidden from random and daily
+    (`"hidden": true`; absent means shown)."""
     quotes: dict[str, list[NewQuote]] = {slug: [] for slug in sources}
     positions: dict[str, set[int]] = {slug: set() for slug in sources}
+    hidden: dict[str, set[int]] = {slug: set() for slug in sources}
     for row in _rows(document, "quotes"):
         slug, speaker = _owner(row, sources, speakers)
         position = row.integer("position")
@@ -448,7 +461,9 @@ def _document_quotes(document: dict, sources: dict[str, NewSource],
             speaker, row.text("text", MAX_QUOTE_CHARS, controls=True),
             row.number("start", optional=True, low=0), position,
             row.number("quotability", low=0, high=1)))
-    return quotes
+        if row.flag("hidden"):
+            hidden[slug].add(position)
+    return quotes, hidden
 
 
 def _owner(row: _Row, sources: dict[str, NewSource],

@@ -57,15 +57,19 @@ class ExchangeStore:
                 speakers.append(SpeakerInfo(name, role, tuple(aliases.get(speaker_id, ()))))
 
         quotes: dict[int, list[NewQuote]] = {}
+        hidden: dict[int, set[int]] = {}
         async with conn.execute(
-            "SELECT q.source_id, sp.name, q.text, q.start, q.position, q.quotability "
+            "SELECT q.source_id, sp.name, q.text, q.start, q.position, q.quotability, "
+            "q.hidden "
             "FROM quotes q LEFT JOIN speakers sp ON sp.id = q.speaker_id "
             "ORDER BY q.source_id, q.position, q.id"
         ) as cur:
             while rows := await cur.fetchmany(5000):
-                for source_id, speaker, text, start, position, quotability in rows:
+                for source_id, speaker, text, start, position, quotability, hide in rows:
                     quotes.setdefault(source_id, []).append(
                         NewQuote(speaker, text, start, position, quotability))
+                    if hide:
+                        hidden.setdefault(source_id, set()).add(position)
         highlights: dict[int, list[NewHighlight]] = {}
         async with conn.execute(
             "SELECT h.source_id, sp.name, h.first_position, h.last_position, h.text, "
@@ -87,5 +91,6 @@ class ExchangeStore:
                 source = NewSource(row[1], row[2], row[3], row[4], row[5], row[6], row[7],
                                    row[8], json.loads(row[9] or "{}"), row[10])
                 sources.append(SourceRecords(source, quotes.pop(row[0], []),
-                                             highlights.pop(row[0], [])))
+                                             highlights.pop(row[0], []),
+                                             frozenset(hidden.pop(row[0], ()))))
         return LibraryDump(speakers, sources)

@@ -125,11 +125,13 @@ class ReplaceResult:
 
 @dataclass(frozen=True)
 class SourceRecords:
-    """One source with all its rows, as a library import hands them to the store."""
+    """One source with all its rows, as a library import hands them to the store;
+    `hidden` holds the positions of its quotes hidden from random and daily."""
 
     source: NewSource
     quotes: Sequence[NewQuote]
     highlights: Sequence[NewHighlight] = ()
+    hidden: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -257,11 +259,18 @@ class QuoteStore:
             speaker_ids = await self._upsert_speakers(
                 conn, speakers, (q for item in items for q in item.quotes)
             )
-            return [
-                await self._write_source(conn, item.source, speaker_ids, item.quotes,
-                                         item.highlights)
-                for item in items
-            ]
+            results = []
+            for item in items:
+                result = await self._write_source(conn, item.source, speaker_ids, item.quotes,
+                                                  item.highlights)
+                # The file says which quotes are hidden: kept quotes lose an old flag too.
+                await conn.execute("UPDATE quotes SET hidden = 0 WHERE source_id = ? "
+                                   "AND hidden = 1", (result.source_id,))
+                await conn.executemany(
+                    "UPDATE quotes SET hidden = 1 WHERE source_id = ? AND position = ?",
+                    [(result.source_id, position) for position in sorted(item.hidden)])
+                results.append(result)
+            return results
 
     async def _write_source(
         self, conn, source: NewSource, speaker_ids: dict[str, int],

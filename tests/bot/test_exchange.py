@@ -47,8 +47,6 @@ COLUMNS = {
 }
 # Not carried, on purpose: ids are the new database's own (rows are compared by natural
 # keys), rand_key is drawn afresh (it only orders random draws) and tags hold ids.
-# NOT YET carried: `hidden` (`/quote hide`, schema migration 5); the export must add it
-# for issue 13's lossless round trip, and these queries compare it then.
 
 
 async def library_rows(db: Database) -> dict[str, list[tuple]]:
@@ -62,7 +60,8 @@ async def library_rows(db: Database) -> dict[str, list[tuple]]:
         "speakers": "SELECT name, role FROM speakers",
         "speaker_aliases": "SELECT sp.name, a.alias FROM speaker_aliases a "
                            "JOIN speakers sp ON sp.id = a.speaker_id",
-        "quotes": "SELECT so.slug, sp.name, q.position, q.start, q.text, q.quotability "
+        "quotes": "SELECT so.slug, sp.name, q.position, q.start, q.text, q.quotability, "
+                  "q.hidden "
                   "FROM quotes q JOIN sources so ON so.id = q.source_id "
                   "LEFT JOIN speakers sp ON sp.id = q.speaker_id",
         "highlights": "SELECT so.slug, sp.name, h.first_position, h.last_position, h.start, "
@@ -109,14 +108,22 @@ async def count(db: Database, table: str) -> int:
 # ---- round trips -----------------------------------------------------------------------
 
 
+async def hide_some(db: Database, count: int = 3) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE quotes SET hidden = 1 WHERE id IN "
+                           "(SELECT id FROM quotes ORDER BY id DESC LIMIT ?)", (count,))
+
+
 async def test_json_round_trip_reproduces_every_row_of_the_bundled_library(bundled_db,
                                                                             fresh_db):
+    await hide_some(bundled_db)  # `/quote hide` flags travel too
     data = await exported(bundled_db)
     plan = parse_import(data, "library.json")
     report = await apply_import(QuoteStore(fresh_db), plan)
 
     before, after = await library_rows(bundled_db), await library_rows(fresh_db)
     assert before["quotes"] and before["highlights"] and before["speaker_aliases"]
+    assert sum(row[-1] for row in before["quotes"]) == 3
     for table in COLUMNS:
         assert after[table] == before[table], table
     assert report.replaced == ()
@@ -154,6 +161,25 @@ async def test_importing_a_library_over_itself_replaces_its_sources_and_says_so(
     assert await library_rows(bundled_db) == before
     # Replaced like a re-ingest: unchanged quotes keep the ids people have seen.
     assert {r[0] for r in await bundled_db.fetchall("SELECT id FROM quotes")} == ids
+
+
+async def test_an_import_sets_hidden_flags_as_the_file_says(bundled_db):
+    data = await exported(bundled_db)  # nothing hidden in the file
+    await hide_some(bundled_db, 5)
+    await apply_import(QuoteStore(bundled_db), parse_import(data, "l.json"))
+    assert await count_hidden(bundled_db) == 0
+    document = json.loads(data)
+    document["quotes"][0]["hidden"] = True
+    await apply_import(QuoteStore(bundled_db),
+                       parse_import(json.dumps(document).encode(), "l.json"))
+    assert await count_hidden(bundled_db) == 1
+    document["quotes"][0]["hidden"] = "yes"
+    with pytest.raises(ExchangeError, match=r"quotes\[0\]\.hidden: must be true or false"):
+        parse_import(json.dumps(document).encode(), "l.json")
+
+
+async def count_hidden(db: Database) -> int:
+    return int(await db.scalar("SELECT count(*) FROM quotes WHERE hidden = 1"))
 
 
 async def test_csv_round_trip_keeps_the_fields_it_carries(bundled_db, fresh_db):
@@ -310,8 +336,8 @@ async def test_what_an_ingest_can_store_imports_again(good_document, fresh_db):
     document["speakers"][0]["role"] = ""
     await apply_import(QuoteStore(fresh_db), parse_import(json.dumps(document).encode(), "x"))
     rows = await library_rows(fresh_db)
-    assert ("talk", "Jane Doe", 0, 0.0, "Page one ends\x0cand page two begins.", 0.8) in rows[
-        "quotes"]
+    assert ("talk", "Jane Doe", 0, 0.0, "Page one ends\x0cand page two begins.", 0.8,
+            0) in rows["quotes"]
     assert rows["speakers"] == [("Jane Doe", "")]
 
 
