@@ -23,7 +23,7 @@ from quotebot.bot.models import (
 from quotebot.bot.registry import Choice, Command, Option, Registry, Services
 from quotebot.bot.search import MAX_QUERY_CHARS
 from quotebot.bot.tokens import fold
-from quotebot.store.curate import Actor, Change, CurateStore
+from quotebot.store.curate import Actor, Change
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ async def show(request: Request, services: Services) -> Reply:
     if request.arg("card"):
         card, why = await cards.draw_card(quote, str(request.arg("theme", "light")))
         note = why or note
-    if await CurateStore(services.library.db).is_hidden(quote.id):
+    if await services.library.curate.is_hidden(quote.id):
         note = HIDDEN_NOTE + (f"\n{note}" if note else "")
     return QuoteReply((quote,), context=tuple(context), note=note,
                       public=bool(request.arg("share")), card=card)
@@ -270,16 +270,14 @@ async def settings(request: Request, services: Services) -> Reply:
         return ErrorReply("Only admins can change this channel's settings.")
     done = []
     if style is not None:
-        await services.library.store.set_channel_style(channel.platform, channel.workspace,
-                                                       channel.channel, style)
+        await services.library.set_style(channel, style)
         shown = ("the exact words, as transcribed" if style == EXACT else
                  "clean: without um, uh, stutters and stage directions (Context shows the "
                  "exact words)")
         done.append(f"Quotes in this channel are now shown {shown}.")
     if card is not None:
         on = str(card).strip().lower() == CARD_SWITCH[True]
-        await services.library.store.set_channel_card(channel.platform, channel.workspace,
-                                                      channel.channel, on)
+        await services.library.set_card(channel, on)
         done.append("Daily quotes in this channel now come with a quote card (a picture of "
                     "the words)." if on else
                     "Daily quotes in this channel now come as text only, without a card.")
@@ -320,7 +318,7 @@ async def remove(request: Request, services: Services) -> Reply:
     if not _is_admin(request):
         return ErrorReply("Only admins can remove quotes.")
     quote_id = int(request.arg("id"))
-    change = await CurateStore(services.library.db).remove_quote(quote_id, _actor(request))
+    change = await services.library.curate.remove_quote(quote_id, _actor(request))
     if change is None:
         return _no_quote(quote_id)
     await services.library.reload()
@@ -342,7 +340,7 @@ async def _set_hidden(request: Request, services: Services, hidden: bool) -> Rep
     if not _is_admin(request):
         return ErrorReply(f"Only admins can {'hide' if hidden else 'unhide'} quotes.")
     quote_id = int(request.arg("id"))
-    change = await CurateStore(services.library.db).set_hidden(quote_id, hidden,
+    change = await services.library.curate.set_hidden(quote_id, hidden,
                                                                _actor(request))
     if change is None:
         return _no_quote(quote_id)
@@ -380,7 +378,7 @@ async def edit(request: Request, services: Services) -> Reply:
     if len(known) > 1:
         return ErrorReply(f"“{name}” could be several speakers: give the full name.",
                           tuple(s.name for s in known[:5]))
-    curate = CurateStore(services.library.db)
+    curate = services.library.curate
     if known:
         change = await curate.reattribute(quote_id, _actor(request), speaker_id=known[0].id)
     else:

@@ -21,6 +21,7 @@ from quotebot.bot.models import ChannelRef, Quote
 from quotebot.bot.search import Hit, Searcher
 from quotebot.bot.tokens import fold, tokenize
 from quotebot.bot.vocabulary import Vocabulary
+from quotebot.store.curate import CurateStore
 from quotebot.store.db import Database
 from quotebot.store.quotes import RAND_KEY_MAX, QuoteStore
 
@@ -107,6 +108,7 @@ class QuoteLibrary:
         self.db = db
         self.rng = rng or random.Random()
         self.store = QuoteStore(db)
+        self.curate = CurateStore(db)  # remove, hide, re-attribute, each with an audit row
         self.searcher = Searcher(self.store, Vocabulary())
         self.speakers: list[Speaker] = []
         self.rewrites = QueryRewrites({})
@@ -258,6 +260,16 @@ class QuoteLibrary:
             return False
         return await self.store.channel_card(channel.platform, channel.workspace,
                                              channel.channel)
+
+    async def set_style(self, channel: ChannelRef, style: str) -> None:
+        """Show quotes in `channel` in `style` (CLEAN or EXACT) from now on."""
+        await self.store.set_channel_style(channel.platform, channel.workspace,
+                                           channel.channel, style)
+
+    async def set_card(self, channel: ChannelRef, on: bool) -> None:
+        """Whether `channel`'s daily posts carry a quote card from now on."""
+        await self.store.set_channel_card(channel.platform, channel.workspace,
+                                          channel.channel, on)
 
     async def search(
         self,
