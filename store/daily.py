@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from quotebot.store.db import Database
 from quotebot.store.quotes import (
-    _HIGHLIGHT_SELECT,
-    _QUOTE_SELECT,
+    HIGHLIGHT_SELECT,
+    QUOTE_SELECT,
     STANDALONE_SCORE,
     VISIBLE_HIGHLIGHT,
     VISIBLE_QUOTE,
@@ -365,9 +365,9 @@ class DailyStore:
         one (read with a quote's columns), else the quote."""
         quote_id, highlight_id = ref
         if highlight_id is not None:
-            async with conn.execute(_HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,)) as cur:
+            async with conn.execute(HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,)) as cur:
                 return await cur.fetchone()
-        async with conn.execute(_QUOTE_SELECT + " WHERE q.id = ?", (quote_id,)) as cur:
+        async with conn.execute(QUOTE_SELECT + " WHERE q.id = ?", (quote_id,)) as cur:
             return await cur.fetchone()
 
     async def _visible(self, conn, ref: tuple[int, int | None]) -> bool:

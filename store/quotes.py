@@ -29,7 +29,9 @@ _INSERT_QUOTES = ("INSERT INTO quotes (source_id, speaker_id, position, start, t
                   "rand_key, tags) VALUES ")
 RAND_KEY_MAX = 2**31 - 1  # keys are getrandbits(31): 0..RAND_KEY_MAX, 6x cheaper than randint
 
-_QUOTE_SELECT = """
+# A quote with its speaker and source: the columns every quote read returns (store/daily.py
+# reads claims with these same fragments).
+QUOTE_SELECT = """
     SELECT q.id, q.text, q.start, q.position, q.quotability, q.source_id, q.speaker_id,
            sp.name AS speaker, so.title AS source, so.slug AS source_slug,
            sp.role AS speaker_role, so.venue AS venue, so.url AS source_url,
@@ -40,7 +42,7 @@ _QUOTE_SELECT = """
 """
 # A highlight read with the columns of a quote: `id` and `position` are those of the
 # quote it starts in, `text` its own exact words, `quotability` its highlight score.
-_HIGHLIGHT_SELECT = """
+HIGHLIGHT_SELECT = """
     SELECT q.id, h.text, h.start, h.first_position AS position, h.score AS quotability,
            h.source_id, h.speaker_id, sp.name AS speaker, so.title AS source,
            so.slug AS source_slug, sp.role AS speaker_role, so.venue AS venue,
@@ -569,13 +571,13 @@ class QuoteStore:
             return []
         # One bound parameter per id; the placeholder string is built from a count only.
         marks = ",".join("?" * len(ids))
-        rows = await self.db.fetchall(_QUOTE_SELECT + f" WHERE q.id IN ({marks})", tuple(ids))
+        rows = await self.db.fetchall(QUOTE_SELECT + f" WHERE q.id IN ({marks})", tuple(ids))
         by_id = {r["id"]: r for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     async def neighbours(self, source_id: int, position: int, before: int, after: int) -> list:
         return await self.db.fetchall(
-            _QUOTE_SELECT
+            QUOTE_SELECT
             + " WHERE q.source_id = ? AND q.position BETWEEN ? AND ? ORDER BY q.position",
             (source_id, position - before, position + after),
         )
@@ -654,7 +656,7 @@ class QuoteStore:
         if exclude:
             where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
             params.extend(exclude)
-        sql = _QUOTE_SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1"
+        sql = QUOTE_SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1"
         row = await self.db.fetchone(sql, tuple(params))
         if row is None and start > 0:
             params[0] = 0
@@ -664,12 +666,12 @@ class QuoteStore:
     # ---- highlights and decks -------------------------------------------------------------
 
     async def get_highlight(self, highlight_id: int):
-        return await self.db.fetchone(_HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,))
+        return await self.db.fetchone(HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,))
 
     async def highlight_at(self, source_id: int, position: int):
         """The highlight whose span holds the quote at `position` of a source, if any."""
         return await self.db.fetchone(
-            _HIGHLIGHT_SELECT + " WHERE h.source_id = ? AND h.first_position <= ? "
+            HIGHLIGHT_SELECT + " WHERE h.source_id = ? AND h.first_position <= ? "
             "AND h.last_position >= ? ORDER BY h.first_position DESC LIMIT 1",
             (source_id, position, position),
         )
@@ -698,7 +700,7 @@ class QuoteStore:
             where.append("NOT EXISTS (SELECT 1 FROM decks d WHERE d.deck = ? "
                          "AND d.highlight_id = h.id)")
             params.append(deck)
-        sql = _HIGHLIGHT_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1"
+        sql = HIGHLIGHT_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1"
         row = await self.db.fetchone(sql, tuple(params))
         if row is None and rand_key > 0:
             params[0] = 0

@@ -6,7 +6,7 @@ import sqlite3
 
 from quotebot.store.curate import Actor, CurateStore
 from quotebot.store.db import Database
-from quotebot.store.quotes import _QUOTE_SELECT, VISIBLE_HIGHLIGHT, quote_filters
+from quotebot.store.quotes import QUOTE_SELECT, VISIBLE_HIGHLIGHT, quote_filters
 from quotebot.store.schema import MIGRATIONS, RANDOM_INDEXES, SCHEMA_VERSION
 
 CURATE_VERSION = 5  # the migration that added `hidden` and `audit`
@@ -54,7 +54,7 @@ async def test_a_version_4_database_migrates_and_keeps_every_quote_visible(tmp_p
 async def test_random_draws_that_skip_hidden_quotes_still_seek_the_partial_indexes(db):
     for speaker_id in (None, 7):
         filters, values = quote_filters(speaker_id, None)
-        sql = (_QUOTE_SELECT + " WHERE q.rand_key >= ? AND " + " AND ".join(filters)
+        sql = (QUOTE_SELECT + " WHERE q.rand_key >= ? AND " + " AND ".join(filters)
                + " ORDER BY q.rand_key LIMIT 1")
         plan = " ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql,
                                                         (0, *values)))
