@@ -209,9 +209,9 @@ class MixBuilder:
         while True:
             ids = [self.rng.randint(1, total) for _ in range(count)]
             for row in await self.store.get_quotes(ids):
-                words = _WORD.findall(row["text"])
+                words = _WORD.findall(row.text)
                 if len(words) >= 8:
-                    await self.load_frequencies(tokenize(row["text"]))
+                    await self.load_frequencies(tokenize(row.text))
                     yield row, words
 
     async def _window(self, words: list[str], sizes: tuple[int, int], *, middle: bool = False,
@@ -241,12 +241,12 @@ class MixBuilder:
     async def exact(self, row, words):
         window = await self._window(words, (5, 8))
         if window:
-            return SearchQuery("exact", " ".join(window), row["id"], _phrase(window))
+            return SearchQuery("exact", " ".join(window), row.id, _phrase(window))
 
     async def partial(self, row, words):
         window = await self._window(words, (3, 4), middle=True, need_rare=True)
         if window:
-            return SearchQuery("partial", " ".join(window).lower(), row["id"], _phrase(window))
+            return SearchQuery("partial", " ".join(window).lower(), row.id, _phrase(window))
 
     async def reordered(self, row, words):
         window = await self._window(words, (4, 6), need_rare=True)
@@ -257,7 +257,7 @@ class MixBuilder:
             self.rng.shuffle(shuffled)
             if shuffled != window:
                 break
-        return SearchQuery("reordered", " ".join(shuffled).lower(), row["id"], _phrase(window))
+        return SearchQuery("reordered", " ".join(shuffled).lower(), row.id, _phrase(window))
 
     async def misspelled(self, row, words):
         window = await self._window(words, (4, 7), need_rare=True)
@@ -280,7 +280,7 @@ class MixBuilder:
                     break
             else:
                 return None
-        return SearchQuery("misspelled", " ".join(typed), row["id"], _phrase(window))
+        return SearchQuery("misspelled", " ".join(typed), row.id, _phrase(window))
 
     async def common(self, row, words):
         runs, current = [], []
@@ -300,24 +300,24 @@ class MixBuilder:
         size = self.rng.randint(4, min(6, len(run)))
         start = self.rng.randint(0, len(run) - size)
         window = run[start : start + size]
-        return SearchQuery("common", " ".join(window).lower(), row["id"], _phrase(window))
+        return SearchQuery("common", " ".join(window).lower(), row.id, _phrase(window))
 
     async def rare(self, row, words):
-        tokens = [t for t in tokenize(row["text"]) if len(t) >= 4 and not t.isdigit()]
+        tokens = [t for t in tokenize(row.text) if len(t) >= 4 and not t.isdigit()]
         scored = sorted((self.frequency(t), t) for t in dict.fromkeys(tokens))
         scored = [(docs, t) for docs, t in scored if 0 < docs <= RARE_MAX_DOCS]
         if not scored:
             return None
-        return SearchQuery("rare", scored[0][1], row["id"], (scored[0][1],))
+        return SearchQuery("rare", scored[0][1], row.id, (scored[0][1],))
 
     async def speaker(self, row, words):
-        short = self.short_names.get(row["speaker_id"])
+        short = self.short_names.get(row.speaker_id)
         if not short:
             return None
         window = await self._window(words, (3, 5), need_rare=True)
         if window:
-            return SearchQuery("speaker", " ".join(window).lower(), row["id"], _phrase(window),
-                               speaker=short, speaker_id=row["speaker_id"])
+            return SearchQuery("speaker", " ".join(window).lower(), row.id, _phrase(window),
+                               speaker=short, speaker_id=row.speaker_id)
 
     async def complete_query(self, row, words, with_speaker: bool):
         total = self.rng.randint(2, 4)
@@ -330,8 +330,8 @@ class MixBuilder:
         last_tokens = tokenize(partial)
         if len(last_tokens) != 1:
             return None
-        speaker = self.short_names.get(row["speaker_id"]) if with_speaker else None
-        return CompleteQuery(" ".join([*prefix[:-1], partial]), row["id"], full,
+        speaker = self.short_names.get(row.speaker_id) if with_speaker else None
+        return CompleteQuery(" ".join([*prefix[:-1], partial]), row.id, full,
                              last_tokens[0], speaker)
 
 
@@ -362,8 +362,8 @@ async def build_mix(
     async def fresh_target():
         while True:
             row, words = await anext(stream)
-            if row["id"] not in used:
-                used.add(row["id"])
+            if row.id not in used:
+                used.add(row.id)
                 return row, words
 
     turn = 0

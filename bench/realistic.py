@@ -683,8 +683,8 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
         for source in library.sources:
             rows = await library.store.neighbours(source.id, 0, 0, source.quotes + 1)
             for row in rows:
-                text = row["text"]
-                everything.append((text, row["speaker"]))
+                text = row.text
+                everything.append((text, row.speaker))
                 total += 1
                 for name, pattern in _LEAKS.items():
                     if pattern.search(text):

@@ -23,7 +23,7 @@ from quotebot.bot.tokens import fold, tokenize
 from quotebot.bot.vocabulary import Vocabulary
 from quotebot.store.curate import CurateStore
 from quotebot.store.db import Database
-from quotebot.store.quotes import RAND_KEY_MAX, QuoteStore
+from quotebot.store.quotes import RAND_KEY_MAX, QuoteRow, QuoteStore
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +68,17 @@ STYLES = (CLEAN, EXACT)
 DRAWS = 8  # rejection-sampling tries before taking whatever was drawn last
 
 
-def quote_from_row(row, style: str = CLEAN) -> Quote:
+def quote_from_row(row: QuoteRow, style: str = CLEAN) -> Quote:
     """A Quote from a store row; `text` is the clean form unless `style` is exact."""
-    verbatim = " ".join(row["text"].split())
+    verbatim = " ".join(row.text.split())
     return Quote(
-        id=row["id"], text=clean(verbatim) if style == CLEAN else verbatim,
-        speaker=row["speaker"], source=row["source"],
-        source_slug=row["source_slug"], start=row["start"], position=row["position"],
-        quotability=row["quotability"], source_id=row["source_id"], speaker_id=row["speaker_id"],
-        verbatim=verbatim, highlight_id=row["highlight_id"],
-        last_position=row["last_position"], speaker_role=row["speaker_role"],
-        venue=row["venue"], source_url=row["source_url"],
+        id=row.id, text=clean(verbatim) if style == CLEAN else verbatim,
+        speaker=row.speaker, source=row.source,
+        source_slug=row.source_slug, start=row.start, position=row.position,
+        quotability=row.quotability, source_id=row.source_id, speaker_id=row.speaker_id,
+        verbatim=verbatim, highlight_id=row.highlight_id,
+        last_position=row.last_position, speaker_role=row.speaker_role,
+        venue=row.venue, source_url=row.source_url,
     )
 
 
@@ -228,9 +228,9 @@ class QuoteLibrary:
         lines = []
         covering = await self.store.highlight_at(quote.source_id, quote.position)
         if covering is not None:
-            reasons = ", ".join(json.loads(covering["reasons"] or "[]")) or "no notes"
-            lines.append(f"Part of highlight h{covering['highlight_id']} "
-                         f"(score {covering['quotability']:.2f}: {reasons}).")
+            reasons = ", ".join(json.loads(covering.reasons or "[]")) or "no notes"
+            lines.append(f"Part of highlight h{covering.highlight_id} "
+                         f"(score {covering.quotability:.2f}: {reasons}).")
         units = [Unit(r["speaker"], r["text"], r["position"], r["start"])
                  for r in await self.store.source_units(quote.source_id)]
         roles = {s.name: s.role for s in self.speakers}
@@ -357,7 +357,7 @@ class QuoteLibrary:
                 row = await self._draw_highlight(speaker_id, source_id, key)
         if row is not None:
             if key is not None:
-                await self.store.mark_shown(key, row["highlight_id"])
+                await self.store.mark_shown(key, row.highlight_id)
             return Draw(quote_from_row(row, style))
         fallback = await self._draw_quote(speaker_id, source_id, deck)
         if fallback is None:
@@ -383,7 +383,7 @@ class QuoteLibrary:
                 if candidate is None:
                     break
                 row = candidate
-                weight = candidate["quotability"] / (1.0 if floor else highlights.STANDALONE)
+                weight = candidate.quotability / (1.0 if floor else highlights.STANDALONE)
                 if self.rng.random() <= weight:
                     break
             if row is not None:
@@ -399,7 +399,7 @@ class QuoteLibrary:
             if chosen is not None:
                 break
         if chosen is not None and recent_key:
-            self._remember(recent_key, chosen["id"])
+            self._remember(recent_key, chosen.id)
         return chosen
 
     async def _draw(self, speaker_id, source_id, avoid: list[int], good: bool):
@@ -410,7 +410,7 @@ class QuoteLibrary:
                 speaker_id=speaker_id, source_id=source_id, good=good, exclude=avoid,
                 rand_key=self.rng.randint(0, RAND_KEY_MAX),
             )
-            if row is None or self.rng.random() <= row["quotability"]:
+            if row is None or self.rng.random() <= row.quotability:
                 break
         return row
 

@@ -23,8 +23,10 @@ from quotebot.store.quotes import (
     STANDALONE_SCORE,
     VISIBLE_HIGHLIGHT,
     VISIBLE_QUOTE,
-    _highlight_filters,
+    QuoteRow,
+    highlight_filters,
     quote_filters,
+    quote_row,
 )
 
 log = logging.getLogger(__name__)
@@ -104,7 +106,7 @@ class Claim:
     subscription_id: int
     local_date: str
     cycle: int
-    quote: object  # the quote row (store.quotes' columns); bot.library.quote_from_row reads it
+    quote: QuoteRow  # the quote or highlight to post
     attempts: int
     claimed_by: str
     lease_until: datetime
@@ -242,7 +244,7 @@ class DailyStore:
     async def _uses_highlights(self, conn, sub) -> bool:
         """Whether the subscription draws highlights (its filters match some); otherwise it
         falls back to good quotes, as `/quote random` does."""
-        where, params = _highlight_filters(sub["speaker_id"], sub["source_id"])
+        where, params = highlight_filters(sub["speaker_id"], sub["source_id"])
         where.append(VISIBLE_HIGHLIGHT)
         sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         async with conn.execute(sql + " LIMIT 1", tuple(params)) as cur:
@@ -366,9 +368,9 @@ class DailyStore:
         quote_id, highlight_id = ref
         if highlight_id is not None:
             async with conn.execute(HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,)) as cur:
-                return await cur.fetchone()
+                return quote_row(await cur.fetchone())
         async with conn.execute(QUOTE_SELECT + " WHERE q.id = ?", (quote_id,)) as cur:
-            return await cur.fetchone()
+            return quote_row(await cur.fetchone())
 
     async def _visible(self, conn, ref: tuple[int, int | None]) -> bool:
         """Whether a claimed pick may still be posted: no quote of it has been hidden."""
@@ -438,7 +440,7 @@ class DailyStore:
     async def _seek_one(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None,
                         highlights: bool, floor: float | None = None):
         if highlights:
-            filters, values = _highlight_filters(sub["speaker_id"], sub["source_id"])
+            filters, values = highlight_filters(sub["speaker_id"], sub["source_id"])
             filters.append(VISIBLE_HIGHLIGHT)
             if floor is not None:
                 filters.append("h.score >= ?")

@@ -29,8 +29,40 @@ _INSERT_QUOTES = ("INSERT INTO quotes (source_id, speaker_id, position, start, t
                   "rand_key, tags) VALUES ")
 RAND_KEY_MAX = 2**31 - 1  # keys are getrandbits(31): 0..RAND_KEY_MAX, 6x cheaper than randint
 
-# A quote with its speaker and source: the columns every quote read returns (store/daily.py
-# reads claims with these same fragments).
+@dataclass(frozen=True, slots=True)
+class QuoteRow:
+    """A quote as the store reads it, with its speaker and source (`QUOTE_SELECT`).
+
+    A highlight read the same way (`HIGHLIGHT_SELECT`) carries its own text, start and
+    score (as `quotability`), the id and position of the quote it starts in, its
+    `highlight_id`, `last_position` and `reasons` (JSON).
+    """
+
+    id: int
+    text: str
+    start: float | None
+    position: int
+    quotability: float
+    source_id: int
+    speaker_id: int | None
+    speaker: str | None
+    source: str
+    source_slug: str
+    speaker_role: str | None
+    venue: str | None
+    source_url: str | None
+    highlight_id: int | None
+    last_position: int
+    reasons: str | None = None
+
+
+def quote_row(row) -> QuoteRow | None:
+    """A `QuoteRow` from a row of `QUOTE_SELECT` or `HIGHLIGHT_SELECT` (None stays None)."""
+    return None if row is None else QuoteRow(*row)
+
+
+# A quote with its speaker and source: the columns every quote read returns, in
+# `QuoteRow`'s order (store/daily.py reads claims with these same fragments).
 QUOTE_SELECT = """
     SELECT q.id, q.text, q.start, q.position, q.quotability, q.source_id, q.speaker_id,
            sp.name AS speaker, so.title AS source, so.slug AS source_slug,
@@ -184,12 +216,12 @@ def quote_filters(
     The literal `q.quotability >= GOOD` matches the partial indexes of schema.py, so SQLite
     can seek them.
     """
-    where, params = _highlight_filters(speaker_id, source_id, alias="q")
+    where, params = highlight_filters(speaker_id, source_id, alias="q")
     where.insert(0, VISIBLE_QUOTE)
     return ([f"q.quotability >= {GOOD}", *where] if good else where), params
 
 
-def _highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: str = "h"
+def highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: str = "h"
                        ) -> tuple[list[str], list]:
     """WHERE terms and parameters for the speaker and source filters of a table with those
     columns (`alias` is one of our own table aliases, never user input)."""
@@ -565,22 +597,24 @@ class QuoteStore:
     async def count_quotes(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM quotes"))
 
-    async def get_quotes(self, ids: Sequence[int]) -> list:
+    async def get_quotes(self, ids: Sequence[int]) -> list[QuoteRow]:
         """Rows for these ids, in the order given (missing ids are skipped)."""
         if not ids:
             return []
         # One bound parameter per id; the placeholder string is built from a count only.
         marks = ",".join("?" * len(ids))
         rows = await self.db.fetchall(QUOTE_SELECT + f" WHERE q.id IN ({marks})", tuple(ids))
-        by_id = {r["id"]: r for r in rows}
+        by_id = {r["id"]: QuoteRow(*r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
-    async def neighbours(self, source_id: int, position: int, before: int, after: int) -> list:
-        return await self.db.fetchall(
+    async def neighbours(self, source_id: int, position: int, before: int, after: int
+                         ) -> list[QuoteRow]:
+        rows = await self.db.fetchall(
             QUOTE_SELECT
             + " WHERE q.source_id = ? AND q.position BETWEEN ? AND ? ORDER BY q.position",
             (source_id, position - before, position + after),
         )
+        return [QuoteRow(*r) for r in rows]
 
     async def match(self, query: TextQuery, limit: int, *, ranked: bool
                     ) -> list[tuple[int, float]]:
@@ -661,23 +695,24 @@ class QuoteStore:
         if row is None and start > 0:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
-        return row
+        return quote_row(row)
 
     # ---- highlights and decks -------------------------------------------------------------
 
-    async def get_highlight(self, highlight_id: int):
-        return await self.db.fetchone(HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,))
+    async def get_highlight(self, highlight_id: int) -> QuoteRow | None:
+        return quote_row(await self.db.fetchone(HIGHLIGHT_SELECT + " WHERE h.id = ?",
+                                                (highlight_id,)))
 
-    async def highlight_at(self, source_id: int, position: int):
+    async def highlight_at(self, source_id: int, position: int) -> QuoteRow | None:
         """The highlight whose span holds the quote at `position` of a source, if any."""
-        return await self.db.fetchone(
+        return quote_row(await self.db.fetchone(
             HIGHLIGHT_SELECT + " WHERE h.source_id = ? AND h.first_position <= ? "
             "AND h.last_position >= ? ORDER BY h.first_position DESC LIMIT 1",
             (source_id, position, position),
-        )
+        ))
 
     async def has_highlights(self, speaker_id: int | None, source_id: int | None) -> bool:
-        where, params = _highlight_filters(speaker_id, source_id)
+        where, params = highlight_filters(speaker_id, source_id)
         where.append(VISIBLE_HIGHLIGHT)
         sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         return await self.db.scalar(sql + " LIMIT 1", tuple(params)) is not None
@@ -689,7 +724,7 @@ class QuoteStore:
         """The first highlight at or after `rand_key` (wrapping once) that `deck` has not
         been shown, matching the filters and scoring at least `min_score`; None when the
         deck has seen them all."""
-        where, params = _highlight_filters(speaker_id, source_id)
+        where, params = highlight_filters(speaker_id, source_id)
         where.append(VISIBLE_HIGHLIGHT)
         if min_score is not None:
             where.append("h.score >= ?")
@@ -705,7 +740,7 @@ class QuoteStore:
         if row is None and rand_key > 0:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
-        return row
+        return quote_row(row)
 
     async def mark_shown(self, deck: str, highlight_id: int) -> None:
         now = datetime.now(UTC).isoformat(timespec="microseconds")

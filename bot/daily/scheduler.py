@@ -354,13 +354,13 @@ class Scheduler:
         key = idempotency_key(claim.subscription_id, claim.local_date)
         reply = await channel_reply(self.library, channel_of(sub), claim.quote)
         ref = await poster.post(channel_of(sub), reply, idempotency_key=key)
-        return Outcome(sub.id, claim.local_date, "dry-run", claim.quote["id"], ref)
+        return Outcome(sub.id, claim.local_date, "dry-run", claim.quote.id, ref)
 
     async def deliver(self, sub: Subscription, claim: Claim) -> Outcome:
         """Post a claimed quote and record the outcome (sent, or failed with a retry time)."""
         poster = self.posters[sub.platform]
         key = idempotency_key(claim.subscription_id, claim.local_date)
-        quote_id = claim.quote["id"]
+        quote_id = claim.quote.id
         reply = await channel_reply(self.library, channel_of(sub), claim.quote)
         try:
             ref = await asyncio.wait_for(
@@ -400,6 +400,6 @@ class Scheduler:
         log.warning("daily subscription %s: %s failure (attempt %d): %s", sub.id, kind,
                     attempt, error)
         if disabled:
-            return Outcome(sub.id, claim.local_date, "disabled", claim.quote["id"], error=error)
-        return Outcome(sub.id, claim.local_date, kind, claim.quote["id"], error=error,
+            return Outcome(sub.id, claim.local_date, "disabled", claim.quote.id, error=error)
+        return Outcome(sub.id, claim.local_date, kind, claim.quote.id, error=error,
                        retry_at=retry_at)

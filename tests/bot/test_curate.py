@@ -170,7 +170,7 @@ async def test_a_daily_claim_never_picks_a_hidden_quote_or_highlight(registry, d
                                       rand_key=rng.randint(0, RAND_KEY_MAX))
             assert claim is not None
             assert await daily.mark_sent(claim, now=day, message_ref=f"m{n}")
-            picked[channel].add(claim.quote["id"])
+            picked[channel].add(claim.quote.id)
     assert picked["sam"] == {ids[0], ids[1], ids[3]}  # highlights, every cycle, none hidden
     assert greg_good not in picked["greg"] and picked["greg"]
 
@@ -295,11 +295,11 @@ async def test_a_claim_taken_over_after_its_quote_was_hidden_picks_another(regis
                                 source_id=None, created_by="100", now=now)
     first = await daily.claim(sub.id, "2024-11-20", now=now, lease_until=now + timedelta(
         minutes=5), process_id="a", rand_key=0)
-    assert first.quote["id"] in ids
-    await run(registry, Services(library), "hide", id=first.quote["id"])
+    assert first.quote.id in ids
+    await run(registry, Services(library), "hide", id=first.quote.id)
     later = now + timedelta(minutes=10)  # the first claim's lease ran out unsent
     taken = await daily.claim(sub.id, "2024-11-20", now=later,
                               lease_until=later + timedelta(minutes=5), process_id="b",
                               rand_key=0)
-    assert taken.taken_over and taken.quote["id"] != first.quote["id"]
-    assert taken.quote["id"] in ids
+    assert taken.taken_over and taken.quote.id != first.quote.id
+    assert taken.quote.id in ids

@@ -211,7 +211,7 @@ async def test_a_day_is_claimed_once_until_its_lease_ends_then_taken_over(librar
     second = await claim(store, sub.id, 0, minutes=5, by="b")  # the lease ran out
     assert second is not None and second.taken_over
     assert second.post_id == first.post_id and second.claimed_by == "b"
-    assert second.quote["id"] == first.quote["id"]  # a take-over posts the same quote
+    assert second.quote.id == first.quote.id  # a take-over posts the same quote
     (post,) = await store.posts(sub.id)
     assert (post.claimed_by, post.lease_until) == ("b", iso(at(0, 5) + LEASE))
 
@@ -239,7 +239,7 @@ async def test_a_failed_send_is_retried_from_its_retry_time_with_the_same_quote(
                                        retry_at=at(0, 10), permanent=False)
     assert await claim(store, sub.id, 0, minutes=9, by="b") is None
     retry = await claim(store, sub.id, 0, minutes=10, by="b")
-    assert retry.taken_over and retry.attempts == 1 and retry.quote["id"] == got.quote["id"]
+    assert retry.taken_over and retry.attempts == 1 and retry.quote.id == got.quote.id
     seen = await store.get(sub.id)
     assert (seen.failures, seen.last_error, seen.enabled) == (0, "rate limited", True)
 
@@ -265,7 +265,7 @@ async def test_a_dry_run_claim_says_what_it_would_pick_and_records_nothing(libra
     assert dry is not None and dry.quote is not None
     assert len(await store.posts(sub.id)) == 2 and (await store.get(sub.id)).cycle == 0
     real = await claim(store, sub.id, 2, rand_key=123)
-    assert (real.quote["id"], real.cycle) == (dry.quote["id"], dry.cycle)
+    assert (real.quote.id, real.cycle) == (dry.quote.id, dry.cycle)
     assert real.cycle == 1
 
 
@@ -276,9 +276,9 @@ async def test_without_highlights_a_claim_picks_a_good_quote(library):
     store = DailyStore(library.db)
     sub = await subscribe(store)
     got = await claim(store, sub.id, 0, rand_key=RAND_KEY_MAX // 2)
-    assert got.quote["highlight_id"] is None
-    assert got.quote["id"] in await good_ids(library.db)
-    assert (await store.posts(sub.id))[0].quote_id == got.quote["id"]
+    assert got.quote.highlight_id is None
+    assert got.quote.id in await good_ids(library.db)
+    assert (await store.posts(sub.id))[0].quote_id == got.quote.id
 
 
 async def test_a_cycle_never_repeats_a_quote_until_every_good_one_was_posted(library):
@@ -290,7 +290,7 @@ async def test_a_cycle_never_repeats_a_quote_until_every_good_one_was_posted(lib
     picks = []
     for n in range(2 * len(pool)):
         got = await send(store, sub.id, n, rand_key=rng.randint(0, RAND_KEY_MAX))
-        picks.append((got.quote["id"], got.cycle))
+        picks.append((got.quote.id, got.cycle))
     first, second = picks[:len(pool)], picks[len(pool):]
     assert {q for q, _ in first} == pool and {c for _, c in first} == {0}
     assert {q for q, _ in second} == pool and {c for _, c in second} == {1}
@@ -306,9 +306,9 @@ async def test_a_new_cycle_avoids_the_quote_posted_last_even_when_the_key_lands_
     await send(store, sub.id, 0, rand_key=0)
     last = await send(store, sub.id, 1, rand_key=0)
     key = await library.db.scalar("SELECT rand_key FROM quotes WHERE id = ?",
-                                  (last.quote["id"],))
+                                  (last.quote.id,))
     opening = await claim(store, sub.id, 2, rand_key=key)
-    assert opening.cycle == 1 and opening.quote["id"] != last.quote["id"]
+    assert opening.cycle == 1 and opening.quote.id != last.quote.id
 
 
 async def test_a_pool_of_one_quote_repeats_it_cycle_after_cycle(db):
@@ -317,7 +317,7 @@ async def test_a_pool_of_one_quote_repeats_it_cycle_after_cycle(db):
                                         quotes([(GREG, GREG_LINES[0], None, 0.9)]))
     sub = await subscribe(store)
     picks = [(await send(store, sub.id, n, rand_key=n)) for n in range(3)]
-    assert len({p.quote["id"] for p in picks}) == 1
+    assert len({p.quote.id for p in picks}) == 1
     assert [p.cycle for p in picks] == [0, 1, 2]
 
 
@@ -334,9 +334,9 @@ async def test_speaker_and_source_filters_restrict_picks(library):
     rng = random.Random(9)
     for n in range(8):
         got = await send(store, by_greg.id, n, rand_key=rng.randint(0, RAND_KEY_MAX))
-        assert got.quote["id"] in greg_pool and got.quote["speaker_id"] == greg
+        assert got.quote.id in greg_pool and got.quote.speaker_id == greg
         got = await send(store, on_podcast.id, n, rand_key=rng.randint(0, RAND_KEY_MAX))
-        assert got.quote["id"] in podcast_pool and got.quote["source_id"] == podcast
+        assert got.quote.id in podcast_pool and got.quote.source_id == podcast
     assert (await store.get(by_greg.id)).cycle == 3  # eight days over a pool of two
     assert (await store.get(on_podcast.id)).cycle == 1
 
@@ -371,8 +371,8 @@ async def test_claims_prefer_highlights_standalone_first_and_never_repeat_within
     picks = []
     for n in range(6):
         got = await send(store, sub.id, n, rand_key=0)
-        assert got.quote["text"] == texts[got.quote["highlight_id"]]  # the highlight's words
-        picks.append((got.quote["highlight_id"], got.cycle))
+        assert got.quote.text == texts[got.quote.highlight_id]  # the highlight's words
+        picks.append((got.quote.highlight_id, got.cycle))
     for cycle in (picks[:3], picks[3:]):
         assert {h for h, _ in cycle[:2]} == standalone  # those that stand alone come first
         assert len({h for h, _ in cycle}) == 3
@@ -385,7 +385,7 @@ async def test_filters_matching_no_highlight_fall_back_to_good_quotes(highlighte
     sub = await subscribe(store, source_id=podcast)
     pool = await good_ids(highlighted, "source_id = ?", (podcast,))
     got = await claim(store, sub.id, 0, rand_key=RAND_KEY_MAX)
-    assert got.quote["highlight_id"] is None and got.quote["id"] in pool
+    assert got.quote.highlight_id is None and got.quote.id in pool
 
 
 async def test_a_take_over_whose_quote_was_deleted_by_a_re_ingest_picks_another(library):
@@ -394,15 +394,15 @@ async def test_a_take_over_whose_quote_was_deleted_by_a_re_ingest_picks_another(
     stage = await source_id(db, "stage")
     sub = await subscribe(store, source_id=stage)
     first = await claim(store, sub.id, 0, by="a")
-    kept = [row for row in STAGE if row[1] != first.quote["text"]]
+    kept = [row for row in STAGE if row[1] != first.quote.text]
     await QuoteStore(db).replace_source(source("stage", "Greg Brockman on stage"), [GREG],
                                         quotes(kept))
     assert await db.scalar("SELECT quote_id FROM daily_posts WHERE id = ?",
                            (first.post_id,)) is None  # the re-ingest deleted it
     again = await claim(store, sub.id, 0, minutes=5, by="b")
     assert again.taken_over and again.post_id == first.post_id
-    assert again.quote is not None and again.quote["id"] != first.quote["id"]
-    assert again.quote["id"] in await good_ids(db, "source_id = ?", (stage,))
+    assert again.quote is not None and again.quote.id != first.quote.id
+    assert again.quote.id in await good_ids(db, "source_id = ?", (stage,))
 
 
 async def test_pick_shows_the_next_claims_quote_without_claiming_it(library):
@@ -412,15 +412,15 @@ async def test_pick_shows_the_next_claims_quote_without_claiming_it(library):
     for n, key in enumerate((0, RAND_KEY_MAX // 3)):
         shown = await store.pick(sub.id, rand_key=key)
         got = await send(store, sub.id, n, rand_key=key)
-        assert shown["id"] == got.quote["id"]
+        assert shown.id == got.quote.id
     # The cycle is used up; the key lands on the quote posted last, which the next claim
     # (a new cycle) avoids: so must what pick shows.
-    last = got.quote["id"]
+    last = got.quote.id
     key = await library.db.scalar("SELECT rand_key FROM quotes WHERE id = ?", (last,))
     shown = await store.pick(sub.id, rand_key=key)
     assert len(await store.posts(sub.id)) == 2 and (await store.get(sub.id)).cycle == 0
     got = await claim(store, sub.id, 2, rand_key=key)
-    assert shown["id"] == got.quote["id"] != last
+    assert shown.id == got.quote.id != last
     assert await store.pick(sub.id + 1, rand_key=0) is None
 
 

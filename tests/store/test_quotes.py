@@ -43,15 +43,15 @@ async def test_a_deck_never_draws_a_shown_highlight_until_it_restarts(db):
     for _ in range(2):
         row = await store.random_highlight(speaker_id=None, source_id=None, deck="c",
                                            rand_key=0)
-        seen.append(row["highlight_id"])
-        await store.mark_shown("c", row["highlight_id"])
+        seen.append(row.highlight_id)
+        await store.mark_shown("c", row.highlight_id)
     assert sorted(seen) == sorted(set(seen))
     assert await store.random_highlight(speaker_id=None, source_id=None, deck="c",
                                         rand_key=0) is None
     assert await store.last_shown("c") == seen[-1]
     await store.restart_deck("c", keep=seen[-1])
     row = await store.random_highlight(speaker_id=None, source_id=None, deck="c", rand_key=0)
-    assert row["highlight_id"] == seen[0]  # the last one shown stays out of the new round
+    assert row.highlight_id == seen[0]  # the last one shown stays out of the new round
 
 
 async def test_stats_count_what_was_stored(db):

@@ -117,7 +117,7 @@ async def test_crash_between_claim_and_send_is_retried_once_after_the_lease(lib,
             clock.advance(600)
             await second.scheduler.run_once()
         assert [(s.quote_id, s.key) for s in poster.sent] == [
-            (claim.quote["id"], f"qb-{sub.id}-2024-11-21")]
+            (claim.quote.id, f"qb-{sub.id}-2024-11-21")]
         (post,) = await second.store.posts()
         assert post.claimed_by == "process-b" and post.sent_at and post.message_ref == "msg-1"
     finally:
@@ -247,12 +247,12 @@ async def test_a_quote_deleted_after_the_claim_is_replaced_on_takeover(lib, cloc
     clock.set(utc(2024, 11, 21, 9, 0))
     (sub,) = await first.list()
     claim = await first.scheduler.claim(sub, clock())
-    await lib.db.conn.execute("DELETE FROM quotes WHERE id = ?", (claim.quote["id"],))
+    await lib.db.conn.execute("DELETE FROM quotes WHERE id = ?", (claim.quote.id,))
     poster = ScriptedPoster(clock)
     second = make(lib, clock, poster, "b", seed=3)
     clock.set(claim.lease_until)
     await second.scheduler.run_once()
-    assert len(poster.sent) == 1 and poster.sent[0].quote_id != claim.quote["id"]
+    assert len(poster.sent) == 1 and poster.sent[0].quote_id != claim.quote.id
 
 
 # ---- failures -----------------------------------------------------------------------------
