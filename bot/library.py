@@ -149,19 +149,13 @@ class QuoteLibrary:
                 vocab.store = self.store  # later lookups go through the serving connection
                 searcher = Searcher(self.store, vocab)
             if names:
-                speakers = [
-                    Speaker(r["id"], r["name"], r["role"],
-                            tuple(a for a in (r["aliases"] or "").split(",") if a),
-                            r["quotes"])
-                    for r in await store.speakers()
-                ]
+                speakers = [Speaker(r.id, r.name, r.role, r.aliases, r.quotes)
+                            for r in await store.speakers()]
                 rows = await store.sources()
-                sources = [
-                    Source(r["id"], r["slug"], r["title"], r["date"], r["venue"], r["quotes"])
-                    for r in rows
-                ]
+                sources = [Source(r.id, r.slug, r.title, r.date, r.venue, r.quotes)
+                           for r in rows]
                 rewrites = QueryRewrites.from_corrections(
-                    c for r in rows for c in json.loads(r["corrections"] or "[]")
+                    c for r in rows for c in json.loads(r.corrections or "[]")
                 )
         # Swapped in together, after every await: a command never sees half a reload.
         self.searcher = searcher
@@ -231,7 +225,7 @@ class QuoteLibrary:
             reasons = ", ".join(json.loads(covering.reasons or "[]")) or "no notes"
             lines.append(f"Part of highlight h{covering.highlight_id} "
                          f"(score {covering.quotability:.2f}: {reasons}).")
-        units = [Unit(r["speaker"], r["text"], r["position"], r["start"])
+        units = [Unit(r.speaker, r.text, r.position, r.start)
                  for r in await self.store.source_units(quote.source_id)]
         roles = {s.name: s.role for s in self.speakers}
         for verdict in highlights.explain(units, quote.position, roles):

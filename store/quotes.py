@@ -56,6 +56,40 @@ class QuoteRow:
     reasons: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SpeakerRow:
+    """A speaker with their aliases and how many quotes they have."""
+
+    id: int
+    name: str
+    role: str | None
+    aliases: tuple[str, ...]
+    quotes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """A source as the library lists it; `corrections` is its JSON list of name fixes."""
+
+    id: int
+    slug: str
+    title: str
+    date: str | None
+    venue: str | None
+    corrections: str | None
+    quotes: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """One quote unit of a source, as highlight selection reads it."""
+
+    speaker: str | None
+    text: str
+    position: int
+    start: float | None
+
+
 def quote_row(row) -> QuoteRow | None:
     """A `QuoteRow` from a row of `QUOTE_SELECT` or `HIGHLIGHT_SELECT` (None stays None)."""
     return None if row is None else QuoteRow(*row)
@@ -765,14 +799,15 @@ class QuoteStore:
         )
         return None if value is None else int(value)
 
-    async def source_units(self, source_id: int) -> list:
-        """(speaker, text, position, start) of every quote of a source, in order."""
-        return await self.db.fetchall(
+    async def source_units(self, source_id: int) -> list[UnitRow]:
+        """Every quote unit of a source, in order."""
+        rows = await self.db.fetchall(
             "SELECT sp.name AS speaker, q.text, q.position, q.start FROM quotes q "
             "LEFT JOIN speakers sp ON sp.id = q.speaker_id WHERE q.source_id = ? "
             "ORDER BY q.position",
             (source_id,),
         )
+        return [UnitRow(*r) for r in rows]
 
     async def channel_style(self, platform: str, workspace: str, channel: str) -> str | None:
         value = await self.db.scalar(
@@ -809,11 +844,11 @@ class QuoteStore:
                 (platform, workspace, channel, int(card)),
             )
 
-    async def speakers(self) -> list:
-        """Speakers with their aliases (comma-joined) and quote counts, most quoted first."""
+    async def speakers(self) -> list[SpeakerRow]:
+        """Speakers with their aliases and quote counts, most quoted first."""
         # One pass over the quotes (GROUP BY) rather than a count per speaker: there is no
         # index on speaker_id alone, and 400 speakers x 1M rows took 50 s.
-        return await self.db.fetchall(
+        rows = await self.db.fetchall(
             """
             WITH counts AS (
                 SELECT speaker_id, count(*) AS quotes FROM quotes GROUP BY speaker_id
@@ -826,16 +861,20 @@ class QuoteStore:
             ORDER BY quotes DESC, sp.name
             """
         )
+        return [SpeakerRow(r[0], r[1], r[2], tuple(a for a in (r[3] or "").split(",") if a),
+                           r[4]) for r in rows]
 
-    async def sources(self) -> list:
-        return await self.db.fetchall(
+    async def sources(self) -> list[SourceRow]:
+        """Every source with its quote count, by title."""
+        rows = await self.db.fetchall(
             """
-            SELECT so.id, so.slug, so.title, so.date, so.venue, so.url, so.path, so.format,
-                   so.ingested_at, so.meta_json ->> '$.corrections' AS corrections,
+            SELECT so.id, so.slug, so.title, so.date, so.venue,
+                   so.meta_json ->> '$.corrections' AS corrections,
                    (SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes
             FROM sources so ORDER BY so.title
             """
         )
+        return [SourceRow(*r) for r in rows]
 
     async def stats(self) -> dict:
         row = await self.db.fetchone(
