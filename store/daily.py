@@ -586,18 +586,26 @@ class DailyStore:
     ) -> bool:
         """Record a failed send; the claim may be retried from `retry_at` by anyone.
 
-        A permanent failure counts toward disabling; the `disable_after`-th consecutive one
-        disables the subscription with `error` as the reason and abandons its unsent
-        claims. Returns whether the subscription is now disabled.
+        Only the claim's current holder reports: a process whose lease ran out and whose
+        claim was taken over changes nothing. A permanent failure counts toward disabling;
+        the `disable_after`-th consecutive one disables the subscription with `error` as
+        the reason and abandons its unsent claims. Returns whether the subscription is now
+        disabled.
         """
         async with self.db.transaction() as conn:
-            await conn.execute(
+            cur = await conn.execute(
                 """
                 UPDATE daily_posts SET attempts = attempts + 1, last_error = ?, lease_until = ?
-                WHERE id = ? AND sent_at IS NULL
+                WHERE id = ? AND sent_at IS NULL AND claimed_by = ?
                 """,
-                (error, iso(retry_at), claim.post_id),
+                (error, iso(retry_at), claim.post_id, claim.claimed_by),
             )
+            if cur.rowcount == 0:
+                # Sent, or taken over once our lease ran out: the report is stale, and must
+                # neither move the new holder's lease nor count against the subscription.
+                log.info("daily post %s (%s): a stale failure report from %s, ignored",
+                         claim.post_id, claim.local_date, claim.claimed_by)
+                return False
             if not permanent:
                 await conn.execute("UPDATE subscriptions SET last_error = ? WHERE id = ?",
                                    (error, claim.subscription_id))

@@ -216,6 +216,22 @@ async def test_a_day_is_claimed_once_until_its_lease_ends_then_taken_over(librar
     assert (post.claimed_by, post.lease_until) == ("b", iso(at(0, 5) + LEASE))
 
 
+async def test_a_stale_holders_failure_moves_nothing_once_its_claim_was_taken_over(library):
+    store = DailyStore(library.db)
+    sub = await subscribe(store)
+    first = await claim(store, sub.id, 0, by="a")
+    second = await claim(store, sub.id, 0, minutes=5, by="b")  # a's lease ran out
+    assert second is not None and second.taken_over
+    # a's send finally fails, permanently: b's lease and the failure count stay as they were.
+    assert not await store.mark_failed(first, now=at(0, 6), error="missing access",
+                                       retry_at=at(0, 7), permanent=True, disable_after=1)
+    (post,) = await store.posts(sub.id)
+    assert (post.claimed_by, post.lease_until, post.attempts) == (
+        "b", iso(at(0, 5) + LEASE), 0)
+    assert (await store.get(sub.id)).enabled  # one permanent failure would have disabled it
+    assert await store.mark_sent(second, now=at(0, 6), message_ref="m1")
+
+
 async def test_a_sent_day_is_never_claimed_again(library):
     store = DailyStore(library.db)
     sub = await subscribe(store)
