@@ -244,26 +244,25 @@ class QuoteLibrary:
         """The display style a channel chose (`/quote settings style:`), clean by default."""
         if channel is None:
             return CLEAN
-        chosen = await self.store.channel_style(channel.platform, channel.workspace,
-                                                channel.channel)
-        return chosen or CLEAN
+        return str(await self._setting(channel, "style") or CLEAN)
 
     async def card_for(self, channel: ChannelRef | None) -> bool:
         """Whether a channel's daily posts carry a quote card (`/quote settings card:on`)."""
-        if channel is None:
-            return False
-        return await self.store.channel_card(channel.platform, channel.workspace,
-                                             channel.channel)
+        return channel is not None and bool(await self._setting(channel, "card"))
 
     async def set_style(self, channel: ChannelRef, style: str) -> None:
         """Show quotes in `channel` in `style` (CLEAN or EXACT) from now on."""
-        await self.store.set_channel_style(channel.platform, channel.workspace,
-                                           channel.channel, style)
+        await self.store.set_channel_setting(channel.platform, channel.workspace,
+                                             channel.channel, "style", style)
 
     async def set_card(self, channel: ChannelRef, on: bool) -> None:
         """Whether `channel`'s daily posts carry a quote card from now on."""
-        await self.store.set_channel_card(channel.platform, channel.workspace,
-                                          channel.channel, on)
+        await self.store.set_channel_setting(channel.platform, channel.workspace,
+                                             channel.channel, "card", int(on))
+
+    async def _setting(self, channel: ChannelRef, name: str) -> str | int | None:
+        return await self.store.channel_setting(channel.platform, channel.workspace,
+                                                channel.channel, name)
 
     async def search(
         self,

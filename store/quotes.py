@@ -90,6 +90,17 @@ class UnitRow:
     start: float | None
 
 
+# Per-channel settings, each a column of channel_settings (`/quote settings`).
+CHANNEL_SETTINGS = frozenset({"style", "card"})
+
+
+def _setting_column(name: str) -> str:
+    """`name` as a column to write into SQL: only one of our own setting names."""
+    if name not in CHANNEL_SETTINGS:
+        raise ValueError(f"no channel setting called {name!r}")
+    return name
+
+
 def quote_row(row) -> QuoteRow | None:
     """A `QuoteRow` from a row of `QUOTE_SELECT` or `HIGHLIGHT_SELECT` (None stays None)."""
     return None if row is None else QuoteRow(*row)
@@ -809,39 +820,25 @@ class QuoteStore:
         )
         return [UnitRow(*r) for r in rows]
 
-    async def channel_style(self, platform: str, workspace: str, channel: str) -> str | None:
-        value = await self.db.scalar(
-            "SELECT style FROM channel_settings WHERE platform = ? AND workspace = ? "
+    async def channel_setting(self, platform: str, workspace: str, channel: str,
+                              name: str) -> str | int | None:
+        """A channel's setting `name` (a column of CHANNEL_SETTINGS), None when never set."""
+        column = _setting_column(name)
+        return await self.db.scalar(
+            f"SELECT {column} FROM channel_settings WHERE platform = ? AND workspace = ? "
             "AND channel = ?", (platform, workspace, channel),
         )
-        return None if value is None else str(value)
 
-    async def set_channel_style(self, platform: str, workspace: str, channel: str,
-                                style: str) -> None:
+    async def set_channel_setting(self, platform: str, workspace: str, channel: str,
+                                  name: str, value: str | int) -> None:
+        """Set one of a channel's settings, leaving the others as they were."""
+        column = _setting_column(name)
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO channel_settings (platform, workspace, channel, style) "
+                f"INSERT INTO channel_settings (platform, workspace, channel, {column}) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) "
-                "DO UPDATE SET style = excluded.style",
-                (platform, workspace, channel, style),
-            )
-
-    async def channel_card(self, platform: str, workspace: str, channel: str) -> bool:
-        """Whether the channel's daily posts carry a quote card (off unless turned on)."""
-        value = await self.db.scalar(
-            "SELECT card FROM channel_settings WHERE platform = ? AND workspace = ? "
-            "AND channel = ?", (platform, workspace, channel),
-        )
-        return bool(value)
-
-    async def set_channel_card(self, platform: str, workspace: str, channel: str,
-                               card: bool) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO channel_settings (platform, workspace, channel, card) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) "
-                "DO UPDATE SET card = excluded.card",
-                (platform, workspace, channel, int(card)),
+                f"DO UPDATE SET {column} = excluded.{column}",
+                (platform, workspace, channel, value),
             )
 
     async def speakers(self) -> list[SpeakerRow]:

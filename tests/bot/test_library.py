@@ -31,7 +31,7 @@ async def test_draws_from_a_seeded_library_repeat_exactly(library):
 async def test_a_channel_without_a_setting_sees_the_clean_form(library):
     channel = ChannelRef("discord", "1", "2")
     assert await library.style_for(channel) == CLEAN
-    await library.store.set_channel_style("discord", "1", "2", EXACT)
+    await library.store.set_channel_setting("discord", "1", "2", "style", EXACT)
     assert await library.style_for(channel) == EXACT
     assert await library.style_for(None) == CLEAN
 

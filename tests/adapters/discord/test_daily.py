@@ -436,8 +436,8 @@ async def test_without_attach_files_the_daily_post_goes_out_without_its_card(
         fake, services, registry, clock):
     async with daily_bot(fake, services, registry, clock) as bot:
         await subscribe(fake)
-        await services.library.store.set_channel_card("discord", str(GUILD_ID), str(QUOTES_ID),
-                                                      True)
+        await services.library.store.set_channel_setting("discord", str(GUILD_ID),
+                                                         str(QUOTES_ID), "card", 1)
         fake.refuse_posts(QUOTES_ID, 403, 50013, "Missing Permissions", times=1)
         result = await at(bot.services.daily, clock, RUNS[date(2024, 10, 25)])
         assert [o.status for o in result.outcomes] == ["sent"]
