@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from quotebot.bench.run import latency, machine
+from quotebot.bench.run import latency, machine, target_line
 from quotebot.bot import cards
 from quotebot.bot.app import open_services
 from quotebot.bot.models import Card, Quote
@@ -99,7 +99,5 @@ def render_cards(summary: dict) -> str:
         f"max {r['max_ms']:.1f} ms",
         "targets:",
     ]
-    for t in summary["targets"]:
-        lines.append(f"  {'PASS' if t['pass'] else 'FAIL'} {t['name']:<28} {t['value']} "
-                     f"{t['unit']} (target ≤ {t['target']})")
+    lines += [target_line(t) for t in summary["targets"]]
     return "\n".join(lines)

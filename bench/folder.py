@@ -281,7 +281,7 @@ def render_folder(summary: dict) -> str:
         f"process grew by {mem['process_rss_growth_mb']} MB (SQLite's cache included)",
         "targets:",
     ]
-    for t in summary["targets"]:
-        lines.append(f"  {'PASS' if t['pass'] else 'FAIL'} {t['name']:<28} {t['value']} "
-                     f"{t['unit']} (target {'≥' if t['unit'] == 'MB/s' else '≤'} {t['target']})")
+    from quotebot.bench.run import target_line
+
+    lines += [target_line(t, "≥" if t["unit"] == "MB/s" else "≤") for t in summary["targets"]]
     return "\n".join(lines)

@@ -119,6 +119,12 @@ def memory() -> dict:
     }
 
 
+def target_line(target: dict, sign: str = "≤") -> str:
+    """One `  PASS name value unit (target ≤ x)` line of a case's report."""
+    return (f"  {'PASS' if target['pass'] else 'FAIL'} {target['name']:<28} {target['value']} "
+            f"{target['unit']} (target {sign} {target['target']})")
+
+
 def machine() -> dict:
     model = None
     try:
