@@ -263,6 +263,46 @@ class QuoteLibrary:
         return Scope(platform, workspace, row.own, row.collections, speakers, sources,
                      rewrites, row.shared)
 
+    async def writer(self, *, library: tuple[str, str] | None = None,
+                     collection: str | None = None) -> QuoteStore:
+        """Where an ingest or import writes: the shared collection `collection` (created if
+        new), else the own collection of `library` (created if new), else the default
+        store: new sources into the operator's library, stored ones updated where they are.
+
+        Raises:
+            ValueError: `collection` is not a valid shared collection name, or names a
+                library's own collection.
+        """
+        if collection is not None:
+            row = await self.libraries.create_shared(collection)
+            return self.store.in_collection(row.id)
+        if library is not None:
+            row = await self.libraries.library(*library)
+            return self.store.in_collection(row.own)
+        return self.store
+
+    async def export_collections(self, *, library: tuple[str, str] | None = None,
+                                 collection: str | None = None) -> tuple[int, ...] | None:
+        """What an export holds: one collection, one library's own collection, or (None)
+        the whole database.
+
+        Raises:
+            LookupFailed: no such collection.
+        """
+        if collection is not None:
+            row = await self.libraries.collection(collection)
+            if row is None:
+                raise LookupFailed(f"No collection called “{collection}”.")
+            return (row.id,)
+        if library is not None:
+            return ((await self.libraries.library(*library)).own,)
+        return None
+
+    def collection_counts(self, collection_id: int) -> tuple[int, int]:
+        """(sources, quotes) of a collection, from the lists loaded in memory."""
+        sources = [s for s in self.sources if s.collection_id == collection_id]
+        return len(sources), sum(s.quotes for s in sources)
+
     def _view(self, collections: tuple[int, ...]):
         """Speakers, sources and name corrections of these collections, merged from the
         per-collection lists (kept for the most recent VIEWS combinations: most libraries

@@ -56,6 +56,17 @@ class LibraryRow:
         return (self.own, *(c for c in self.enabled if c != self.own))
 
 
+NAME_MAX = 64  # a shared collection's name is at most this long
+
+
+def valid_collection_name(name: str) -> bool:
+    """Whether `name` may name a shared collection: lower-case letters, digits, `-`, `_`
+    and `.`, 1-64 characters, and not `local` (a library's own is `platform:id`, with a
+    colon, so the two never clash)."""
+    return (0 < len(name) <= NAME_MAX and name != OPERATOR_PLATFORM and name[0].isalnum()
+            and all(c.isascii() and (c.islower() or c.isdigit() or c in "-_.") for c in name))
+
+
 def library_name(platform: str, workspace: str) -> str:
     """The name of a library (and of its own collection): `local` or `platform:workspace`."""
     if platform == OPERATOR_PLATFORM:
@@ -177,6 +188,24 @@ class LibraryStore:
             "FROM collections c ORDER BY c.name")
         return [CollectionRow(*r) for r in rows]
 
+    async def listed(self, also: Sequence[int] = ()) -> list[CollectionRow]:
+        """The shared collections, and the collections `also` names (a library's enabled
+        ones), by name; counts left at 0 (the caller knows them from its loaded lists)."""
+        marks = ",".join("?" * len(also))
+        rows = await self.db.fetchall(
+            "SELECT id, name, kind, platform, workspace FROM collections WHERE kind = 'shared'"
+            + (f" OR id IN ({marks})" if also else "") + " ORDER BY name", tuple(also))
+        return [CollectionRow(*r) for r in rows]
+
+    async def enabled(self) -> dict[tuple[str, str], list[int]]:
+        """(platform, workspace) -> the collections enabled for that library."""
+        found: dict[tuple[str, str], list[int]] = {}
+        for platform, workspace, collection_id in await self.db.fetchall(
+                "SELECT platform, workspace, collection_id FROM library_collections "
+                "ORDER BY platform, workspace, collection_id"):
+            found.setdefault((platform, workspace), []).append(collection_id)
+        return found
+
     async def collection(self, name: str) -> CollectionRow | None:
         row = await self.db.fetchone(
             "SELECT id, name, kind, platform, workspace FROM collections WHERE name = ?",
@@ -190,7 +219,14 @@ class LibraryStore:
             "SELECT count(*) FROM quotes WHERE collection_id = ?", (collection_id,)))
 
     async def create_shared(self, name: str) -> CollectionRow:
-        """The shared collection `name`, created if new (a library's name is refused)."""
+        """The shared collection `name`, created if new.
+
+        Raises:
+            ValueError: not a valid name (`valid_collection_name`), or a library's own.
+        """
+        if not valid_collection_name(name):
+            raise ValueError(f"“{name[:80]}” cannot name a collection: use lower-case letters, "
+                             "digits, - _ and . (at most 64 characters), not “local”")
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO collections (name, kind) VALUES (?, 'shared') "
