@@ -24,6 +24,7 @@ from quotebot.bot.registry import Choice, Command, Option, Registry, Services
 from quotebot.bot.search import MAX_QUERY_CHARS
 from quotebot.bot.tokens import fold
 from quotebot.store.curate import Actor, Change
+from quotebot.store.libraries import OPERATOR_PLATFORM
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,11 @@ async def search(request: Request, services: Services) -> Reply:
         query, speaker=speaker, source=source, offset=offset, limit=limit, style=EXACT,
         scope=scope)
     if not total and not scope.sources:
-        return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
+        if scope.platform == OPERATOR_PLATFORM:  # the terminal: the operator's own
+            return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
+        return ErrorReply("This library is empty: admins can switch on a shared collection "
+                          "(/quote library), and the bot's operator can add transcripts.",
+                          (Hint(request=Request("library show")),))
     if not total:
         hints = [Hint("Try fewer words, or the words you are surest of.")]
         if speaker or source:
