@@ -38,8 +38,9 @@ async def ensure_bundled(
     if stored is None and await store.count_sources():
         return None
     log.info("ingesting the bundled transcripts")
-    # Into the shared `bundled` collection, which libraries enable by default.
-    report = await ingest_paths(store.in_collection(BUNDLED_COLLECTION), bundled_files(),
+    # New files into the shared `bundled` collection, which libraries enable by default;
+    # one stored already is updated wherever it is (not a failure at every start).
+    report = await ingest_paths(QuoteStore(store.db, BUNDLED_COLLECTION), bundled_files(),
                                 progress=progress)
     if not report.failed:
         await store.set_meta(BUNDLE_KEY, digest)
