@@ -89,6 +89,9 @@ def _typo(rng: random.Random, word: str) -> str:
 async def _serve(db_path: Path, asked: dict[int, list[str]], seed: int, samples: int
                  ) -> dict[str, list[float]]:
     rng = random.Random(seed + 1)
+    # Typos go into everyday words (the bundled interviews'), not into the invented terms,
+    # which stand for names: people misspell "because", and copy a name they do not know.
+    everyday = {w for s in base_sentences() for w in s.split()}
     times: dict[str, list[float]] = {"search": [], "autocomplete": [], "random": []}
     async with open_services(db_path, bundled=False) as services:
         library = services.library
@@ -99,7 +102,8 @@ async def _serve(db_path: Path, asked: dict[int, list[str]], seed: int, samples:
             words = rng.choice(asked[lib]).split()
             start = rng.randrange(max(1, len(words) - 6))
             phrase = words[start:start + rng.randint(3, 6)]
-            query = " ".join(_typo(rng, w) if rng.random() < 0.2 else w for w in phrase)
+            query = " ".join(_typo(rng, w) if w in everyday and rng.random() < 0.2 else w
+                             for w in phrase)
             partial = " ".join(phrase[:-1] + [phrase[-1][: max(2, len(phrase[-1]) // 2)]])
 
             began = time.perf_counter()
