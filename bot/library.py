@@ -71,7 +71,8 @@ class Source:
     corrections: tuple = field(default=(), compare=False, repr=False)
 
 
-VIEWS = 256  # combinations of collections whose merged lists are kept (most share a few)
+VIEWS = 2048  # combinations of collections whose merged lists are kept (one per library,
+#               mostly; each costs about what the library's own lists do)
 
 
 def library_key(channel: ChannelRef | None) -> tuple[str, str]:
@@ -188,6 +189,8 @@ class QuoteLibrary:
         self.sources: list[Source] = []
         # Per collection: speaker id -> quotes there, and its sources; merged per library.
         self._counts: dict[int, dict[int, int]] = {}
+        self._sources_in: dict[int, list[Source]] = {}
+        self._speakers_by_id: dict[int, Speaker] = {}
         self._views: OrderedDict[tuple[int, ...], tuple] = OrderedDict()
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
@@ -246,6 +249,10 @@ class QuoteLibrary:
         if names:
             self.speakers, self.sources, self.rewrites = speakers, sources, rewrites
             self._counts = counts
+            self._speakers_by_id = {s.id: s for s in speakers}
+            self._sources_in = {}
+            for source in sources:
+                self._sources_in.setdefault(source.collection_id, []).append(source)
             self._views = OrderedDict()
         self._generations = generations
 
@@ -300,7 +307,7 @@ class QuoteLibrary:
 
     def collection_counts(self, collection_id: int) -> tuple[int, int]:
         """(sources, quotes) of a collection, from the lists loaded in memory."""
-        sources = [s for s in self.sources if s.collection_id == collection_id]
+        sources = self._sources_in.get(collection_id, ())
         return len(sources), sum(s.quotes for s in sources)
 
     def _view(self, collections: tuple[int, ...]):
@@ -312,14 +319,17 @@ class QuoteLibrary:
         if view is not None:
             self._views.move_to_end(key)
             return view
-        wanted = set(key)
         counts: dict[int, int] = {}
         for c in key:
             for speaker_id, quotes in self._counts.get(c, {}).items():
                 counts[speaker_id] = counts.get(speaker_id, 0) + quotes
-        speakers = tuple(sorted((replace(s, quotes=counts[s.id]) for s in self.speakers
-                                 if counts.get(s.id)), key=lambda s: (-s.quotes, s.name)))
-        sources = tuple(s for s in self.sources if s.collection_id in wanted)
+        # Only these collections' own lists are walked: a view costs what the library
+        # holds, however many libraries the database serves.
+        by_id = self._speakers_by_id
+        speakers = tuple(sorted((replace(by_id[i], quotes=n) for i, n in counts.items()
+                                 if i in by_id), key=lambda s: (-s.quotes, s.name)))
+        sources = tuple(sorted((s for c in key for s in self._sources_in.get(c, ())),
+                               key=lambda s: s.title))
         rewrites = QueryRewrites.from_corrections(c for s in sources for c in s.corrections)
         view = (speakers, sources, rewrites)
         self._views[key] = view
