@@ -9,6 +9,7 @@ import re
 from quotebot.bot import cards
 from quotebot.bot.library import EXACT, STYLES, LookupFailed, Scope, Source, Speaker, styled
 from quotebot.bot.models import (
+    ChannelRef,
     ErrorReply,
     HelpEntry,
     HelpReply,
@@ -270,19 +271,7 @@ async def settings(request: Request, services: Services) -> Reply:
     style, card = request.arg("style"), request.arg("card")
     role = request.arg("admin_role")
     if style is None and card is None and role is None:
-        current = await services.library.style_for(channel)
-        on = CARD_SWITCH[await services.library.card_for(channel)]
-        admins = ""
-        if channel.platform == "discord":
-            named = await services.library.admin_role(channel)
-            admins = (" Admins are members with Manage Server"
-                      + (f" and members of the admin role (id {named})." if named else
-                         "; /quote settings admin_role: names a role whose members are "
-                         "admins too."))
-        return TextReply(f"Quotes here are shown {current} (style:{current}); daily posts "
-                         f"{'carry' if on == 'on' else 'do not carry'} a quote card "
-                         f"(card:{on}). Admins can change them with /quote settings "
-                         f"style:clean or style:exact, card:on or card:off.{admins}")
+        return await _current_settings(channel, services)
     if role is not None and not str(role).isdigit():
         return ErrorReply("admin_role is a role of this server: pick one.")
     if style is not None:
@@ -297,16 +286,7 @@ async def settings(request: Request, services: Services) -> Reply:
         return ErrorReply("Only admins can change this channel's settings.")
     done = []
     if role is not None:
-        if str(role) == channel.workspace:
-            # Discord's @everyone role has the server's id: everyone would be an admin.
-            await services.library.set_admin_role(channel, None)
-            done.append("This server has no admin role now: admins are members with "
-                        "Manage Server.")
-        else:
-            await services.library.set_admin_role(channel, str(role))
-            done.append(f"Members of the role with id {role} are now admins of quotebot "
-                        "here, as are members with Manage Server (pick @everyone to "
-                        "clear the role).")
+        done.append(await _set_admin_role(channel, str(role), services))
     if style is not None:
         await services.library.set_style(channel, style)
         shown = ("the exact words, as transcribed" if style == EXACT else
@@ -323,6 +303,33 @@ async def settings(request: Request, services: Services) -> Reply:
 
 
 CARD_SWITCH = {True: "on", False: "off"}
+
+
+async def _current_settings(channel: ChannelRef, services: Services) -> Reply:
+    current = await services.library.style_for(channel)
+    on = CARD_SWITCH[await services.library.card_for(channel)]
+    admins = ""
+    if channel.platform == "discord":  # the only platform with roles
+        named = await services.library.admin_role(channel)
+        admins = (" Admins are members with Manage Server"
+                  + (f" and members of the admin role (id {named})." if named else
+                     "; /quote settings admin_role: names a role whose members are "
+                     "admins too."))
+    return TextReply(f"Quotes here are shown {current} (style:{current}); daily posts "
+                     f"{'carry' if on == 'on' else 'do not carry'} a quote card "
+                     f"(card:{on}). Admins can change them with /quote settings "
+                     f"style:clean or style:exact, card:on or card:off.{admins}")
+
+
+async def _set_admin_role(channel: ChannelRef, role: str, services: Services) -> str:
+    """Name the server's admin role (Discord); @everyone clears it."""
+    if role == channel.workspace:
+        # Discord's @everyone role has the server's id: everyone would be an admin.
+        await services.library.set_admin_role(channel, None)
+        return "This server has no admin role now: admins are members with Manage Server."
+    await services.library.set_admin_role(channel, role)
+    return (f"Members of the role with id {role} are now admins of quotebot here, as are "
+            "members with Manage Server (pick @everyone to clear the role).")
 
 
 # ---- curating -----------------------------------------------------------------------------
