@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
 
 from quotebot.bot import cards
 from quotebot.bot.library import EXACT, STYLES, LookupFailed, Scope, Source, Speaker, styled
@@ -83,6 +84,24 @@ async def complete_source(services: Services, partial: str, request: Request) ->
         Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
         for s in await _off_loop(services.library.source_choices, partial[:FILTER_MAX], scope)
     ]
+
+
+async def complete_own_source(services: Services, partial: str, request: Request
+                              ) -> list[Choice]:
+    """The sources `/quote sources remove` can remove here, as the admin types."""
+    scope = await services.library.scope(request.channel)
+    allowed = _removable(scope)
+    own = replace(scope, sources=tuple(s for s in scope.sources if s.collection_id in allowed))
+    return [
+        Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
+        for s in await _off_loop(services.library.source_choices, partial[:FILTER_MAX], own)
+    ]
+
+
+def _removable(scope: Scope) -> tuple[int, ...]:
+    """The collections whose sources `/quote sources remove` may delete: a server's own;
+    at the operator's terminal, everything it sees (as `quotebot sources remove`)."""
+    return scope.editable if scope.platform == OPERATOR_PLATFORM else (scope.own,)
 
 
 async def _filters_or_none(services: Services, request: Request, scope: Scope
@@ -487,11 +506,9 @@ async def sources_remove(request: Request, services: Services) -> Reply:
                           (Hint("Anyone can list them:", command="sources list"),))
     slug = str(request.arg("slug", "")).strip()
     scope = await services.library.scope(request.channel)
-    # A server's admins remove what is its own; the operator's terminal, anything it sees
-    # (as `quotebot sources remove` does).
-    allowed = scope.editable if scope.platform == OPERATOR_PLATFORM else (scope.own,)
     curate = services.library.curate
-    removal = await curate.remove_source(slug[:200], _actor(request), collections=allowed)
+    removal = await curate.remove_source(slug[:200], _actor(request),
+                                         collections=_removable(scope))
     if removal is None:
         found = await curate.source(slug[:200])
         if found is not None and found.collection_id in scope.collections:
@@ -674,7 +691,7 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
     Command("sources list", sources.__doc__ or "", sources, aliases=("sources",)),
     Command("sources remove", sources_remove.__doc__ or "", sources_remove,
             (Option("slug", "The source's slug, as /quote sources shows it in brackets.",
-                    required=True, complete=complete_source),),
+                    required=True, complete=complete_own_source),),
             admin=True, examples=("/quote sources remove standup-2024-05-01",)),
     Command("remove", remove.__doc__ or "", remove, (QUOTE_ID,), admin=True),
     Command("hide", hide.__doc__ or "", hide, (QUOTE_ID,), admin=True),

@@ -200,3 +200,13 @@ async def test_the_list_and_sources_subcommands_are_synced(fake, bot):
     assert (slug["name"], slug["required"], slug["autocomplete"]) == ("slug", True, True)
     settings = {o["name"]: o for o in subs["settings"]["options"]}
     assert settings["admin_role"]["type"] == 8  # a role picker
+
+
+async def test_sources_remove_suggests_the_servers_own_sources_only(fake, bot, services):
+    await own_source(services.library, GUILD_ID, "guild-talk", "Guild talk", 2)
+    await own_source(services.library, OTHER_GUILD, "other-talk", "Other talk", 2)
+    body = await fake.callback(await fake.send(
+        fake.autocomplete("sources remove", "slug", slug="")))
+    # Not the operator's shared "Ilya Sutskever on the Dwarkesh Podcast", nor the other
+    # guild's talk.
+    assert body["data"]["choices"] == [{"name": "Guild talk", "value": "guild-talk"}]
