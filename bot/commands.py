@@ -516,11 +516,11 @@ async def sources_remove(request: Request, services: Services) -> Reply:
             name = next((c.name for c in named if c.id == found.collection_id), "")
             if found.collection_id in scope.shared:
                 return ErrorReply(
-                    f"“{slug}” belongs to the shared collection {name}, which other servers "
+                    f"“{found.slug}” belongs to the shared collection {name}, which other servers "
                     "see too; only the bot's operator can remove it. To stop seeing it "
                     "here, an admin can turn the whole collection off:",
                     (Hint(request=Request("library disable", {"name": name})),))
-            return ErrorReply(f"“{slug}” belongs to the bot operator's library ({name}), "
+            return ErrorReply(f"“{found.slug}” belongs to the bot operator's library ({name}), "
                               "which this server sees; only the operator can remove it.")
         return ErrorReply(f"There is no source “{shorten(slug, 80)}” in this library.",
                           (Hint("lists them with their slugs:",
