@@ -1,4 +1,5 @@
-"""`quotebot audit`: the curating changes (remove, hide, unhide, edit), newest first."""
+"""`quotebot audit`: the curating changes (remove, hide, unhide, edit; sources removed),
+newest first."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ def describe(entry: AuditEntry) -> str:
         else f"{entry.actor_platform}:{entry.actor_id}"
     target = f"{entry.target_kind} #{entry.target_id}"
     before, after = entry.before or {}, entry.after or {}
-    if after:
+    if entry.target_kind == "source":  # `/quote sources remove`: the slug names it
+        target = f"source {entry.target_id}"
+        what = f"was “{before.get('title')}” ({before.get('quotes')} quotes)"
+    elif after:
         changed = [f"{key}: {json.dumps(before.get(key), ensure_ascii=False)} -> "
                    f"{json.dumps(value, ensure_ascii=False)}"
                    for key, value in after.items() if before.get(key) != value]

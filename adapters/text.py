@@ -55,7 +55,10 @@ def render_text(reply: Reply) -> str:
             text += f"\n\n({more} more match{'es' if more != 1 else ''})"
         return text
     if isinstance(reply, ListReply):
-        return reply.title + "\n" + "\n".join(f"  {item}" for item in reply.items)
+        text = reply.title + "\n" + "\n".join(f"  {item}" for item in reply.items)
+        if reply.paging is not None and reply.paging.next is not None:
+            text += f"\n  (more: the same with page:{reply.paging.page + 1})"
+        return text
     if isinstance(reply, HelpReply):
         width = max((len(e.usage) for e in reply.entries), default=0)
         rows = [f"  {e.usage.ljust(width)}  {e.help}" for e in reply.entries]

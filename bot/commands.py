@@ -5,22 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
 
 from quotebot.bot import cards
 from quotebot.bot.library import EXACT, STYLES, LookupFailed, Scope, Source, Speaker, styled
 from quotebot.bot.models import (
+    ChannelRef,
     ErrorReply,
     HelpEntry,
     HelpReply,
     Hint,
     ListReply,
+    Paging,
+    Quote,
     QuoteReply,
     Reply,
     Request,
     SearchState,
     TextReply,
+    clip_words,
 )
-from quotebot.bot.registry import Choice, Command, Option, Registry, Services
+from quotebot.bot.registry import Choice, Command, Option, Registry, RoleId, Services
 from quotebot.bot.search import MAX_QUERY_CHARS
 from quotebot.bot.tokens import fold
 from quotebot.store.curate import Actor, Change
@@ -79,6 +84,24 @@ async def complete_source(services: Services, partial: str, request: Request) ->
         Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
         for s in await _off_loop(services.library.source_choices, partial[:FILTER_MAX], scope)
     ]
+
+
+async def complete_own_source(services: Services, partial: str, request: Request
+                              ) -> list[Choice]:
+    """The sources `/quote sources remove` can remove here, as the admin types."""
+    scope = await services.library.scope(request.channel)
+    allowed = _removable(scope)
+    own = replace(scope, sources=tuple(s for s in scope.sources if s.collection_id in allowed))
+    return [
+        Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
+        for s in await _off_loop(services.library.source_choices, partial[:FILTER_MAX], own)
+    ]
+
+
+def _removable(scope: Scope) -> tuple[int, ...]:
+    """The collections whose sources `/quote sources remove` may delete: a server's own;
+    at the operator's terminal, everything it sees (as `quotebot sources remove`)."""
+    return scope.editable if scope.platform == OPERATOR_PLATFORM else (scope.own,)
 
 
 async def _filters_or_none(services: Services, request: Request, scope: Scope
@@ -269,13 +292,11 @@ async def settings(request: Request, services: Services) -> Reply:
     if channel is None:
         return ErrorReply("Settings belong to a channel; run this in one.")
     style, card = request.arg("style"), request.arg("card")
-    if style is None and card is None:
-        current = await services.library.style_for(channel)
-        on = CARD_SWITCH[await services.library.card_for(channel)]
-        return TextReply(f"Quotes here are shown {current} (style:{current}); daily posts "
-                         f"{'carry' if on == 'on' else 'do not carry'} a quote card "
-                         f"(card:{on}). Admins can change them with /quote settings "
-                         "style:clean or style:exact, card:on or card:off.")
+    role = request.arg("admin_role")
+    if style is None and card is None and role is None:
+        return await _current_settings(channel, services)
+    if role is not None and not str(role).isdigit():
+        return ErrorReply("admin_role is a role of this server: pick one.")
     if style is not None:
         style = str(style).strip().lower()
         if style not in STYLES:
@@ -287,6 +308,8 @@ async def settings(request: Request, services: Services) -> Reply:
     if not (request.user and request.user.is_admin):
         return ErrorReply("Only admins can change this channel's settings.")
     done = []
+    if role is not None:
+        done.append(await _set_admin_role(channel, str(role), services))
     if style is not None:
         await services.library.set_style(channel, style)
         shown = ("the exact words, as transcribed" if style == EXACT else
@@ -303,6 +326,33 @@ async def settings(request: Request, services: Services) -> Reply:
 
 
 CARD_SWITCH = {True: "on", False: "off"}
+
+
+async def _current_settings(channel: ChannelRef, services: Services) -> Reply:
+    current = await services.library.style_for(channel)
+    on = CARD_SWITCH[await services.library.card_for(channel)]
+    admins = ""
+    if channel.platform == "discord":  # the only platform with roles
+        named = await services.library.admin_role(channel)
+        admins = (" Admins are members with Manage Server"
+                  + (f" and members of the admin role (id {named})." if named else
+                     "; /quote settings admin_role: names a role whose members are "
+                     "admins too."))
+    return TextReply(f"Quotes here are shown {current} (style:{current}); daily posts "
+                     f"{'carry' if on == 'on' else 'do not carry'} a quote card "
+                     f"(card:{on}). Admins can change them with /quote settings "
+                     f"style:clean or style:exact, card:on or card:off.{admins}")
+
+
+async def _set_admin_role(channel: ChannelRef, role: str, services: Services) -> str:
+    """Name the server's admin role (Discord); @everyone clears it."""
+    if role == channel.workspace:
+        # Discord's @everyone role has the server's id: everyone would be an admin.
+        await services.library.set_admin_role(channel, None)
+        return "This server has no admin role now: admins are members with Manage Server."
+    await services.library.set_admin_role(channel, role)
+    return (f"Members of the role with id {role} are now admins of quotebot here, as are "
+            "members with Manage Server (pick @everyone to clear the role).")
 
 
 # ---- curating -----------------------------------------------------------------------------
@@ -453,6 +503,118 @@ async def sources(request: Request, services: Services) -> Reply:
     return ListReply("Sources", items or ("No sources yet.",))
 
 
+async def sources_remove(request: Request, services: Services) -> Reply:
+    """Remove a source of this server's own quotes, with all its quotes (admins)."""
+    if not _is_admin(request):
+        return ErrorReply("Only admins can remove sources.",
+                          (Hint("Anyone can list them:", command="sources list"),))
+    slug = str(request.arg("slug", "")).strip()
+    scope = await services.library.scope(request.channel)
+    curate = services.library.curate
+    removal = await curate.remove_source(slug[:200], _actor(request),
+                                         collections=_removable(scope))
+    if removal is None:
+        found = await curate.source(slug[:200])
+        if found is not None and found.collection_id in scope.collections:
+            named = await services.library.libraries.listed((found.collection_id,))
+            name = next((c.name for c in named if c.id == found.collection_id), "")
+            if found.collection_id in scope.shared:
+                return ErrorReply(
+                    f"“{found.slug}” belongs to the shared collection {name}, which other servers "
+                    "see too; only the bot's operator can remove it. To stop seeing it "
+                    "here, an admin can turn the whole collection off:",
+                    (Hint(request=Request("library disable", {"name": name})),))
+            return ErrorReply(f"“{found.slug}” belongs to the bot operator's library ({name}), "
+                              "which this server sees; only the operator can remove it.")
+        return ErrorReply(f"There is no source “{shorten(slug, 80)}” in this library.",
+                          (Hint("lists them with their slugs:",
+                                request=Request("sources list")),))
+    await services.library.reload()
+    gone = removal.before
+    note = ""
+    if removal.result.subscriptions_disabled:
+        note = (f" {_count(removal.result.subscriptions_disabled, 'daily subscription')} "
+                "limited to it stopped.")
+    return TextReply(f"Removed {gone.title} [{gone.slug}] and its "
+                     f"{_count(removal.result.quotes, 'quote')}.{note} Re-ingesting its "
+                     "transcript would bring it back.")
+
+
+LIST_PAGE = 10  # quotes on a page of /quote list
+LIST_TEXT_MAX = 90  # a quote's words on a line of the list, cut at a word
+LIST_PAGES_MAX = 10_000
+
+
+async def list_quotes(request: Request, services: Services) -> Reply:
+    """Recent quotes of this library, 10 a page, or a speaker's (by:) or a source's (in:)."""
+    scope = await services.library.scope(request.channel)
+    try:
+        speaker, source = await _list_filters(services, request, scope)
+    except LookupFailed as exc:
+        return ErrorReply(exc.message, exc.suggestions)
+    page = int(request.arg("page", 1))
+    quotes, hidden, total = await services.library.list_page(
+        scope, speaker=speaker, source=source, offset=(page - 1) * LIST_PAGE,
+        limit=LIST_PAGE + 1)  # one more than shown: whether a next page exists
+    more = len(quotes) > LIST_PAGE
+    quotes = quotes[:LIST_PAGE]
+    title = ("Quotes" + (f" by {speaker.name}" if speaker else "")
+             + (f" in {source.title}" if source else "") if speaker or source
+             else "Recent quotes")
+    if not quotes:
+        if page > 1:
+            last = max(1, -(-total // LIST_PAGE))
+            typed = {"page": last, "speaker": speaker.name if speaker else None,
+                     "source": source.slug if source else None}
+            return ErrorReply(f"There is no page {page}: the list has "
+                              f"{_count(last, 'page')}.",
+                              (Hint("the last one:", request=Request("list", typed)),))
+        return ListReply(title, ("No quotes yet.",))
+    # The loaded counts can lag an ingest by a moment; the pages shown never contradict
+    # what was read.
+    pages = max(-(-total // LIST_PAGE), page + 1 if more else page)
+    paging = Paging(page, pages,
+                    _list_request(page - 1, speaker, source) if page > 1 else None,
+                    _list_request(page + 1, speaker, source) if more else None)
+    return ListReply(f"{title} — {paging.label}",
+                     tuple(_list_line(q, q.id in hidden) for q in quotes), paging=paging)
+
+
+def _list_line(quote: Quote, hidden: bool) -> str:
+    """`#42 “Ideas are cheap…” — Ilya Sutskever, Dwarkesh Podcast` (hidden ones marked)."""
+    mark = " (hidden)" if hidden else ""
+    return (f"#{quote.id}{mark} “{clip_words(quote.text, LIST_TEXT_MAX)}” — "
+            f"{quote.speaker_name}, {quote.source_label}")
+
+
+def _list_request(page: int, speaker: Speaker | None, source: Source | None) -> Request:
+    """The request for another page of the same list: the filters by id, as resolved."""
+    args: dict = {"page": page}
+    if speaker is not None:
+        args["speaker_id"] = speaker.id
+    if source is not None:
+        args["source_id"] = source.id
+    return Request("list", args)
+
+
+async def _list_filters(services: Services, request: Request, scope: Scope
+                        ) -> tuple[Speaker | None, Source | None]:
+    """The list's filters: by id (a Previous/Next button, within this library only), else
+    by name as typed."""
+    speaker, source = await _filters(services, request, scope)
+    if request.arg("speaker_id") is not None:
+        speaker = next((s for s in scope.speakers if s.id == int(request.arg("speaker_id"))),
+                       None)
+        if speaker is None:
+            raise LookupFailed("That speaker has no quotes in this library any more.")
+    if request.arg("source_id") is not None:
+        source = next((s for s in scope.sources if s.id == int(request.arg("source_id"))),
+                      None)
+        if source is None:
+            raise LookupFailed("That source is no longer in this library.")
+    return speaker, source
+
+
 def _count(number: int, word: str) -> str:
     return f"{number:,} {word}{'' if number == 1 else 's'}"
 
@@ -510,11 +672,31 @@ QUOTE_COMMANDS: tuple[Command, ...] = (
         (Option("style", "clean (without um, uh and stutters) or exact (as transcribed).",
                 keyword="style", complete=complete_style),
          Option("card", "on: daily posts carry the quote as a picture; off: text only.",
-                keyword="card", complete=complete_card)),
+                keyword="card", complete=complete_card),
+         Option("admin_role", "A role whose members count as admins here (@everyone: none).",
+                type=RoleId, keyword="admin_role", platforms=frozenset({"discord"}))),
         admin=True,
     ),
     Command("speakers", speakers.__doc__ or "", speakers),
-    Command("sources", sources.__doc__ or "", sources),
+    Command(
+        "list", list_quotes.__doc__ or "", list_quotes,
+        (SPEAKER, SOURCE,
+         Option("page", "Which page of 10 (1 is the newest).", type=int, keyword="page",
+                min_value=1, max_value=LIST_PAGES_MAX),
+         # What the Previous and Next buttons ask for: the filters as resolved, by id.
+         Option("speaker_id", "A speaker by id (the buttons use it).", type=int,
+                min_value=1, max_value=2**53, platforms=frozenset()),
+         Option("source_id", "A source by id (the buttons use it).", type=int,
+                min_value=1, max_value=2**53, platforms=frozenset())),
+        examples=("/quote list by:ilya", "/quote list in:podcast page:2"),
+    ),
+    # A group on Discord (`/quote sources list`, `/quote sources remove`): a subcommand
+    # cannot share its name with a group there. The text grammar keeps `/quote sources`.
+    Command("sources list", sources.__doc__ or "", sources, aliases=("sources",)),
+    Command("sources remove", sources_remove.__doc__ or "", sources_remove,
+            (Option("slug", "The source's slug, as /quote sources shows it in brackets.",
+                    required=True, complete=complete_own_source),),
+            admin=True, examples=("/quote sources remove standup-2024-05-01",)),
     Command("remove", remove.__doc__ or "", remove, (QUOTE_ID,), admin=True),
     Command("hide", hide.__doc__ or "", hide, (QUOTE_ID,), admin=True),
     Command("unhide", unhide.__doc__ or "", unhide, (QUOTE_ID,), admin=True),

@@ -30,6 +30,7 @@ from quotebot.store.libraries import (
     library_name,
 )
 from quotebot.store.quotes import RAND_KEY_MAX, QuoteRow, QuoteStore
+from quotebot.store.server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -381,6 +382,28 @@ class QuoteLibrary:
         rows = await self.store.get_quotes([quote_id], _collections(scope))
         return quote_from_row(rows[0], style) if rows else None
 
+    async def list_page(self, scope: Scope, *, speaker: Speaker | None = None,
+                        source: Source | None = None, offset: int = 0, limit: int = 10,
+                        style: str = CLEAN) -> tuple[list[Quote], frozenset[int], int]:
+        """Quotes `offset`..`offset + limit` of `scope`'s library (newest source first,
+        each in the order said), which of them are hidden, and how many the list holds
+        in all (from the loaded counts, unless both filters are given)."""
+        speaker_id = speaker.id if speaker else None
+        source_id = source.id if source else None
+        rows = await self.store.list_quotes(scope.collections, speaker_id=speaker_id,
+                                            source_id=source_id, offset=offset, limit=limit)
+        hidden = await self.store.hidden_among([r.id for r in rows])
+        if speaker is not None and source is not None:
+            total = await self.store.count_listed(scope.collections, speaker_id=speaker_id,
+                                                  source_id=source.id)
+        elif source is not None:
+            total = source.quotes
+        elif speaker is not None:
+            total = speaker.quotes
+        else:
+            total = sum(s.quotes for s in scope.sources)
+        return [quote_from_row(r, style) for r in rows], hidden, total
+
     async def get_highlight(self, highlight_id: int, style: str = CLEAN,
                             scope: Scope | None = None) -> Quote | None:
         row = await self.store.get_highlight(highlight_id, _collections(scope))
@@ -437,6 +460,19 @@ class QuoteLibrary:
         """Whether `channel`'s daily posts carry a quote card from now on."""
         await self.store.set_channel_setting(channel.platform, channel.workspace,
                                              channel.channel, "card", int(on))
+
+    async def admin_role(self, channel: ChannelRef | None) -> str | None:
+        """The role whose members a server counts as admins (`/quote settings admin_role:`),
+        None when it named none."""
+        if channel is None:
+            return None
+        return await ServerSettings(self.db).get(channel.platform, channel.workspace,
+                                                 "admin_role")
+
+    async def set_admin_role(self, channel: ChannelRef, role: str | None) -> None:
+        """Name the server's admin role (a role id), or clear it (None)."""
+        await ServerSettings(self.db).set(channel.platform, channel.workspace, "admin_role",
+                                          role)
 
     async def _setting(self, channel: ChannelRef, name: str) -> str | int | None:
         return await self.store.channel_setting(channel.platform, channel.workspace,

@@ -232,7 +232,11 @@ class Action:
 
 
 NEXT, CONTEXT, SHARE, CARD, LISTEN = "next", "context", "share", "card", "listen"
-ANSWERS = {NEXT: REPLACE, CONTEXT: PRIVATE, SHARE: PUBLIC, CARD: PUBLIC}
+# The Previous and Next buttons of a paged list (`/quote list`): two kinds, since a
+# platform may want each button of a message to have its own action id (Slack does).
+PREVIOUS_PAGE, NEXT_PAGE = "previous_page", "next_page"
+ANSWERS = {NEXT: REPLACE, CONTEXT: PRIVATE, SHARE: PUBLIC, CARD: PUBLIC,
+           PREVIOUS_PAGE: REPLACE, NEXT_PAGE: REPLACE}
 
 
 def quote_request(kind: str, quote: Quote) -> Request:
@@ -346,12 +350,45 @@ def render_parts(value: str | Text, link: Callable[[str], str],
 
 
 @dataclass(frozen=True)
+class Paging:
+    """Where a paged list is: page `page` (counted from 1) of `pages`, and the requests
+    for the pages either side (None at either end). Adapters draw them as Previous and
+    Next buttons (`ListReply.actions`) and decode a press back into the same request."""
+
+    page: int
+    pages: int
+    previous: Request | None = None
+    next: Request | None = None
+
+    @property
+    def label(self) -> str:
+        return f"page {self.page} of {self.pages}"
+
+
+@dataclass(frozen=True)
 class ListReply:
-    """A titled list of lines (speakers, sources, subscriptions)."""
+    """A titled list of lines (speakers, sources, subscriptions, a page of quotes).
+
+    `paging` is set for a list shown a page at a time (`/quote list`)."""
 
     title: str
     items: tuple[str | Text, ...]
     public: bool = False
+    paging: Paging | None = None
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """Previous and Next page, where there is one; each replaces the list shown."""
+        paging = self.paging
+        if paging is None:
+            return ()
+        actions = []
+        if paging.previous is not None:
+            actions.append(Action(PREVIOUS_PAGE, "Previous", paging.previous,
+                                  ANSWERS[PREVIOUS_PAGE]))
+        if paging.next is not None:
+            actions.append(Action(NEXT_PAGE, "Next", paging.next, ANSWERS[NEXT_PAGE]))
+        return tuple(actions)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,11 @@ class ChannelId(str):
     """
 
 
+class RoleId(str):
+    """Option type: a role of the same server; the argument is its id (`str`). Only
+    platforms with roles (Discord) have such options."""
+
+
 Completer = Callable[[Services, str, Request], Awaitable[list[Choice]]]
 Handler = Callable[[Request, Services], Awaitable[Reply]]
 
@@ -53,7 +58,8 @@ class Option:
     Args:
         name: the argument name in `Request.args` (and the Discord option name).
         help: one line shown in help and in Discord's option description.
-        type: `str`, `int` or `ChannelId` (a channel picker where the platform has one).
+        type: `str`, `int`, `ChannelId` (a channel picker where the platform has one) or
+            `RoleId` (a role picker; Discord only).
         required: whether the command refuses to run without it.
         keyword: in the text grammar, the `key:value` prefix (`by`, `in`); None = positional.
         complete: an async completer for live suggestions, or None.

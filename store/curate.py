@@ -12,6 +12,7 @@ from typing import Any
 from quotebot.store import derived
 from quotebot.store.db import Database
 from quotebot.store.fts import filter_tags
+from quotebot.store.quotes import RemoveResult, delete_sources
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,13 @@ _RECORD_SELECT = """
     JOIN sources so ON so.id = q.source_id
     LEFT JOIN speakers sp ON sp.id = q.speaker_id
     WHERE q.id = ?
+"""
+
+
+_SOURCE_SELECT = """
+    SELECT so.id, so.slug, so.title,
+           (SELECT count(*) FROM quotes q WHERE q.source_id = so.id), so.collection_id
+    FROM sources so WHERE so.slug = ?
 """
 
 
@@ -61,6 +69,28 @@ class Change:
     before: QuoteRecord
     after: QuoteRecord | None
     new_speaker: bool = False  # a re-attribution created the speaker
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A source as the audit log records it before its removal."""
+
+    id: int
+    slug: str
+    title: str
+    quotes: int
+    collection_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "slug": self.slug, "title": self.title, "quotes": self.quotes}
+
+
+@dataclass(frozen=True)
+class SourceRemoval:
+    """What `/quote sources remove` did: the source before, and the rows deleted."""
+
+    before: SourceRecord
+    result: RemoveResult
 
 
 @dataclass(frozen=True)
@@ -135,6 +165,34 @@ class CurateStore:
             await derived.mark_quotes_changed(conn)
             await self._audit(conn, actor, "remove", before, None, now)
         return Change(before, None)
+
+    async def source(self, slug: str) -> SourceRecord | None:
+        """The source with this slug (slugs are unique in the whole database), any
+        collection's."""
+        row = await self.db.fetchone(_SOURCE_SELECT, (slug,))
+        return None if row is None else SourceRecord(*row)
+
+    async def remove_source(self, slug: str, actor: Actor, *,
+                            collections: Sequence[int] | None = None,
+                            now: datetime | None = None) -> SourceRemoval | None:
+        """Delete a source with its quotes, highlights and deck entries, as
+        `quotebot sources remove` does (`delete_sources`), and its audit row, in one
+        transaction; None if no source of `collections` has this slug."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(_SOURCE_SELECT, (slug,)) as cur:
+                row = await cur.fetchone()
+            before = None if row is None else SourceRecord(*row)
+            if before is None or (collections is not None
+                                  and before.collection_id not in collections):
+                return None
+            result = await delete_sources(conn, [before.id])
+            await conn.execute(
+                "INSERT INTO audit (at, actor_platform, actor_id, actor_name, action, "
+                "target_kind, target_id, before_json, after_json, collection_id) "
+                "VALUES (?, ?, ?, ?, 'remove', 'source', ?, ?, NULL, ?)",
+                (_now(now), actor.platform, actor.id, actor.name, before.slug,
+                 json.dumps(before.to_json(), ensure_ascii=False), before.collection_id))
+        return SourceRemoval(before, result)
 
     async def set_hidden(self, quote_id: int, hidden: bool, actor: Actor, *,
                          collections: Sequence[int] | None = None,

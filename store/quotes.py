@@ -343,6 +343,45 @@ class SlugTaken(ValueError):
         self.collection = collection
 
 
+async def delete_sources(conn, ids: Sequence[int]) -> RemoveResult:
+    """Delete these sources with their quotes, inside the caller's transaction on `conn`
+    (`quotebot sources remove`, `/quote sources remove`), and rebuild the term snapshot.
+
+    Highlights go with their source and deck entries with their highlights (foreign keys,
+    ON DELETE CASCADE). A daily subscription limited to a removed source is disabled, not
+    widened to the whole library (the foreign key alone would set its source to NULL).
+    The quotes generation is bumped, so running bots reload their speaker and source
+    lists, and the snapshot rebuilt here is recorded as matching it.
+    """
+    marks = ",".join("?" * len(ids))
+    params = tuple(ids)
+    cur = await conn.execute(
+        f"UPDATE subscriptions SET enabled = 0, "
+        f"disabled_reason = 'its source was removed from the library' "
+        f"WHERE source_id IN ({marks}) AND enabled = 1",
+        params,
+    )
+    disabled = cur.rowcount
+    cur = await conn.execute(f"DELETE FROM quotes WHERE source_id IN ({marks})", params)
+    quotes = cur.rowcount
+    cur = await conn.execute(f"DELETE FROM sources WHERE id IN ({marks})", params)
+    sources = cur.rowcount
+    # The term snapshot in the same transaction: no moment sees the quotes gone but
+    # their words still counted (or a crash leave it so).
+    await conn.execute("DELETE FROM terms")
+    await conn.execute(
+        "INSERT INTO terms (term, docs) "
+        "SELECT term, doc FROM quotes_vocab WHERE col = 'text'"
+    )
+    await derived.mark_quotes_changed(conn)
+    await conn.execute(
+        "INSERT INTO meta (key, value) SELECT ?, value FROM meta WHERE key = ? "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (derived.TERMS_GENERATION, derived.QUOTES_GENERATION),
+    )
+    return RemoveResult(sources, quotes, disabled)
+
+
 class QuoteStore:
     """All SQL about quotes. Every parameter is bound; nothing is string-formatted.
 
@@ -657,35 +696,11 @@ class QuoteStore:
         return [StoredSource(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def remove_sources(self, ids: Sequence[int]) -> RemoveResult:
-        """Delete these sources and their quotes in one transaction, with the term snapshot.
-
-        A daily subscription limited to a removed source is disabled, not widened to the
-        whole library (the foreign key alone would set its source to NULL).
-        """
+        """Delete these sources and their quotes in one transaction (`delete_sources`)."""
         if not ids:
             return RemoveResult(0, 0, 0)
-        marks = ",".join("?" * len(ids))
-        params = tuple(ids)
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                f"UPDATE subscriptions SET enabled = 0, "
-                f"disabled_reason = 'its source was removed from the library' "
-                f"WHERE source_id IN ({marks}) AND enabled = 1",
-                params,
-            )
-            disabled = cur.rowcount
-            cur = await conn.execute(f"DELETE FROM quotes WHERE source_id IN ({marks})", params)
-            quotes = cur.rowcount
-            cur = await conn.execute(f"DELETE FROM sources WHERE id IN ({marks})", params)
-            sources = cur.rowcount
-            # The term snapshot in the same transaction: no moment sees the quotes gone but
-            # their words still counted (or a crash leave it so).
-            await conn.execute("DELETE FROM terms")
-            await conn.execute(
-                "INSERT INTO terms (term, docs) "
-                "SELECT term, doc FROM quotes_vocab WHERE col = 'text'"
-            )
-        return RemoveResult(sources, quotes, disabled)
+            return await delete_sources(conn, ids)
 
     async def refresh_terms(self) -> None:
         """Rebuild the term -> document-frequency snapshot the search planner reads."""
@@ -778,6 +793,49 @@ class QuoteStore:
         rows = await self.db.fetchall(sql, params)
         by_id = {r["id"]: QuoteRow(*r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
+
+    async def list_quotes(self, collections: Sequence[int], *, speaker_id: int | None = None,
+                          source_id: int | None = None, offset: int = 0, limit: int = 10
+                          ) -> list[QuoteRow]:
+        """A page of the quotes of `collections` (one speaker's, one source's): the most
+        recently added source first, each source's quotes in the order they were said.
+
+        `quotes_by_source` gives the order by source; SQLite sorts only each source's
+        positions ("temp b-tree for right part of order by") and stops at the page.
+        """
+        where = [in_collections("q", collections)]
+        params: list = list(collections)
+        if speaker_id is not None:
+            where.append("q.speaker_id = ?")
+            params.append(speaker_id)
+        if source_id is not None:
+            where.append("q.source_id = ?")
+            params.append(source_id)
+        rows = await self.db.fetchall(
+            QUOTE_SELECT + " WHERE " + " AND ".join(where)
+            + " ORDER BY q.source_id DESC, q.position LIMIT ? OFFSET ?",
+            (*params, limit, offset))
+        return [QuoteRow(*r) for r in rows]
+
+    async def count_listed(self, collections: Sequence[int], *, speaker_id: int | None,
+                           source_id: int) -> int:
+        """How many quotes of one source `list_quotes` finds (one speaker's, if given)."""
+        params: tuple = (source_id, *collections)
+        sql = ("SELECT count(*) FROM quotes q WHERE q.source_id = ? AND "
+               + in_collections("q", collections))
+        if speaker_id is not None:
+            sql += " AND q.speaker_id = ?"
+            params += (speaker_id,)
+        return int(await self.db.scalar(sql, params))
+
+    async def hidden_among(self, ids: Sequence[int]) -> frozenset[int]:
+        """Which of these quotes are hidden (`/quote hide`)."""
+        if not ids:
+            return frozenset()
+        marks = ",".join("?" * len(ids))
+        rows = await self.db.fetchall(
+            f"SELECT id FROM quotes WHERE hidden = 1 AND id IN ({marks})", tuple(ids))
+        return frozenset(r[0] for r in rows)
 
     async def neighbours(self, source_id: int, position: int, before: int, after: int
                          ) -> list[QuoteRow]:

@@ -22,6 +22,7 @@ from quotebot.adapters.discord.interactions import (
     Mode,
     answer,
     apologise,
+    channel_ref,
     to_choices,
     to_request,
 )
@@ -39,6 +40,7 @@ NOT_AVAILABLE = ("That command is not available (the bot may have been updated).
                  "Try `/quote help`.")
 BROKEN = "Something went wrong on our side; it has been logged. Try again."
 MODES = {REPLACE: Mode.UPDATE, PRIVATE: Mode.PRIVATE, PUBLIC: Mode.PUBLIC}  # Action.answer
+ADMIN_ROLE = "admin_role"  # the settings option naming it (bot.commands)
 DAILY_STOP_WAIT = 10.0  # seconds a post in progress may take to finish when shutting down
 
 
@@ -206,7 +208,13 @@ class QuoteBot(discord.AutoShardedClient):
 
     async def on_command(self, interaction: discord.Interaction, command: Command,
                          args: dict[str, Any]) -> None:
-        request = to_request(interaction, command.name, args)
+        role = None
+        # The server's admin role is read for admin commands only (searches skip the read).
+        # It does not let its members name another admin role (or clear it): that takes
+        # Manage Server, so the role cannot widen itself.
+        if command.admin and self.services is not None and args.get(ADMIN_ROLE) is None:
+            role = await self.services.library.admin_role(channel_ref(interaction))
+        request = to_request(interaction, command.name, args, role)
         await self._answer(interaction, request, Mode.REPLY)
 
     async def on_button(self, interaction: discord.Interaction, pressed: Pressed) -> None:

@@ -1,4 +1,5 @@
-"""The quote buttons (Next match, Context, Share, Card) as one persistent discord.py DynamicItem."""
+"""The quote buttons (Next match, Context, Share, Card) and a list's Previous and Next, as one
+persistent discord.py DynamicItem."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import discord
 
 from quotebot.adapters.discord.custom_ids import TEMPLATE, Pressed, decode
-from quotebot.bot.models import CARD, CONTEXT, NEXT, SHARE
+from quotebot.bot.models import CARD, CONTEXT, NEXT, NEXT_PAGE, PREVIOUS_PAGE, SHARE
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +19,12 @@ STYLES = {
     CONTEXT: discord.ButtonStyle.secondary,
     SHARE: discord.ButtonStyle.primary,
     CARD: discord.ButtonStyle.secondary,
+    PREVIOUS_PAGE: discord.ButtonStyle.secondary,
+    NEXT_PAGE: discord.ButtonStyle.secondary,
 }
 # For ids sent long ago.
-LABELS = {NEXT: "Next match", CONTEXT: "Context", SHARE: "Share", CARD: "Card"}
+LABELS = {NEXT: "Next match", CONTEXT: "Context", SHARE: "Share", CARD: "Card",
+          PREVIOUS_PAGE: "Previous", NEXT_PAGE: "Next"}
 
 
 class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):

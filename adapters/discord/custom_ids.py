@@ -1,7 +1,8 @@
 """Button custom ids that carry their own state, so buttons keep working after a restart.
 
-`qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<ref>`, `qb:share:<ref>` and
-`qb:card:<ref>`, where a ref
+`qb:next:<offset>:<speaker>:<source>:<query…>`, `qb:ctx:<ref>`, `qb:share:<ref>`,
+`qb:card:<ref>` and `qb:list:<p|n>:<page>:<speaker id>:<source id>` (a page of
+`/quote list`, Previous or Next; the filters as ids, empty when unset), where a ref
 is a quote id (`42`), or for a highlight its first quote's id and its own (`42h7`); speaker and
 source are %-escaped (they sit between colons), the query is the unescaped tail. Discord caps a
 custom id at 100 characters, so a long query is cut to fit. Pure functions: no discord import.
@@ -15,7 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from quotebot.bot.models import ANSWERS, CARD, CONTEXT, NEXT, SHARE, Action
+from quotebot.bot.models import (
+    ANSWERS,
+    CARD,
+    CONTEXT,
+    NEXT,
+    NEXT_PAGE,
+    PREVIOUS_PAGE,
+    SHARE,
+    Action,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +38,7 @@ TEMPLATE = (
     r"|ctx:(?P<ctx>\d{1,12}(?:h\d{1,12})?)"
     r"|share:(?P<share>\d{1,12}(?:h\d{1,12})?)"
     r"|card:(?P<card>\d{1,12}(?:h\d{1,12})?)"
+    r"|list:(?P<way>[pn]):(?P<page>\d{1,5}):(?P<speaker_id>\d{0,16}):(?P<source_id>\d{0,16})"
     r")"
 )
 _PATTERN = re.compile(TEMPLATE)
@@ -60,12 +71,28 @@ def encode(action: Action) -> str | None:
         return None
     if action.kind == NEXT:
         return _next_id(request.args)
+    if action.kind in _WAYS:
+        return _list_id(action.kind, request.args)
     wire = _WIRE.get(action.kind)
     return None if wire is None else f"{PREFIX}:{wire}:{_ref(request.args)}"
 
 
 # Ids on messages already sent use these words.
 _WIRE = {CONTEXT: "ctx", SHARE: "share", CARD: "card"}
+
+
+_WAYS = {PREVIOUS_PAGE: "p", NEXT_PAGE: "n"}
+_KINDS = {way: kind for kind, way in _WAYS.items()}
+
+
+def _list_id(kind: str, args: Any) -> str | None:
+    """`qb:list:n:2:12:` — the way, the page, and the filters by id (at most 48 characters)."""
+    numbers = [args.get("page"), args.get("speaker_id"), args.get("source_id")]
+    if any(n is not None and (not isinstance(n, int) or n < 0 or len(str(n)) > 16)
+           for n in numbers) or not numbers[0] or numbers[0] > 99999:
+        return None
+    page, speaker, source = ("" if n is None else str(n) for n in numbers)
+    return f"{PREFIX}:list:{_WAYS[kind]}:{page}:{speaker}:{source}"
 
 
 def _next_id(args: Any) -> str | None:
@@ -111,6 +138,12 @@ def decode(custom_id: str) -> Pressed | None:
     if match["card"] is not None:
         args = {**_ref_args(match["card"]), "context": 0, "share": True, "card": True}
         return Pressed(CARD, "show", args, custom_id)
+    if match["way"] is not None:
+        page: dict[str, Any] = {"page": int(match["page"])}
+        for name in ("speaker_id", "source_id"):
+            if match[name]:
+                page[name] = int(match[name])
+        return Pressed(_KINDS[match["way"]], "list", page, custom_id)
     args: dict[str, Any] = {"query": match["query"], "offset": int(match["offset"])}
     if match["speaker"]:
         args["speaker"] = unquote(match["speaker"])

@@ -32,17 +32,29 @@ class Mode(enum.Enum):
 
 
 def user_ref(interaction: discord.Interaction,
-             channel_permissions: discord.Permissions | None = None) -> UserRef:
-    """Who sent it. Admin means Manage Server (or Administrator) in a guild, or Manage Channels
-    in the channel the command is about: `channel_permissions` (the caller's permissions in a
-    picked channel, as Discord resolved them) or else the channel it was typed in."""
+             channel_permissions: discord.Permissions | None = None,
+             admin_role: str | None = None) -> UserRef:
+    """Who sent it. Admin means Manage Server (or Administrator) in a guild, Manage Channels
+    in the channel the command is about (`channel_permissions`: the caller's permissions in
+    a picked channel, as Discord resolved them; else the channel it was typed in), or
+    membership of the role the server named (`admin_role`, a role id; never @everyone)."""
     user = interaction.user
     perms = interaction.permissions
     where = channel_permissions if channel_permissions is not None else perms
     is_admin = bool(interaction.guild_id) and bool(
-        perms.manage_guild or perms.administrator or where.manage_channels)
+        perms.manage_guild or perms.administrator or where.manage_channels
+        or has_role(interaction, admin_role))
     name = getattr(user, "display_name", None) or getattr(user, "name", None)
     return UserRef(PLATFORM, str(user.id), name, is_admin)
+
+
+def has_role(interaction: discord.Interaction, role_id: str | None) -> bool:
+    """Whether the member who sent `interaction` has the role `role_id` (their roles as
+    the guild cache knows them; @everyone, which has the guild's id, never counts)."""
+    if not role_id or not interaction.guild_id or role_id == str(interaction.guild_id):
+        return False
+    roles = getattr(interaction.user, "roles", None) or ()
+    return any(str(role.id) == role_id for role in roles)
 
 
 def channel_ref(interaction: discord.Interaction) -> ChannelRef:
@@ -61,8 +73,9 @@ def plain(value: Any) -> Any:
 
 
 def to_request(interaction: discord.Interaction, command: str,
-               args: Mapping[str, Any]) -> Request:
-    """A neutral Request for `command` with the options discord.py parsed (None = not given)."""
+               args: Mapping[str, Any], admin_role: str | None = None) -> Request:
+    """A neutral Request for `command` with the options discord.py parsed (None = not given);
+    `admin_role` is the role the server counts as admins, if any (`user_ref`)."""
     given: dict[str, Any] = {}
     picked: discord.Permissions | None = None
     for name, value in args.items():
@@ -71,8 +84,8 @@ def to_request(interaction: discord.Interaction, command: str,
         if isinstance(value, app_commands.AppCommandChannel | app_commands.AppCommandThread):
             picked = value.permissions
         given[name] = plain(value)
-    return Request(command, given, user_ref(interaction, picked), channel_ref(interaction),
-                   raw=interaction)
+    return Request(command, given, user_ref(interaction, picked, admin_role),
+                   channel_ref(interaction), raw=interaction)
 
 
 def to_choices(choices: Iterable[Choice], *, as_int: bool = False) -> list[app_commands.Choice]:

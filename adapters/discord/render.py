@@ -241,8 +241,9 @@ def _fit_around(lines: list[str], at: int, limit: int) -> list[str]:
     return lines[lo:hi]
 
 
-def quote_view(reply: QuoteReply) -> discord.ui.View | None:
-    """The reply's actions, as the core decided them: quote buttons, and Listen as a link."""
+def quote_view(reply: QuoteReply | ListReply) -> discord.ui.View | None:
+    """The reply's actions, as the core decided them: quote buttons, a list's Previous and
+    Next, and Listen as a link."""
     view = discord.ui.View(timeout=None)
     for action in reply.actions:
         if action.url is not None:
@@ -437,7 +438,7 @@ def _render(reply: Reply, *, public: bool | None, registry: Registry | None) -> 
         return Outgoing(content=content, embed=embed, view=quote_view(reply),
                         ephemeral=not visible, card=reply.card)
     if isinstance(reply, ListReply):
-        return Outgoing(embed=list_embed(reply), ephemeral=not visible)
+        return Outgoing(embed=list_embed(reply), view=quote_view(reply), ephemeral=not visible)
     if isinstance(reply, HelpReply):
         return Outgoing(embed=help_embed(reply, registry), ephemeral=not visible)
     if isinstance(reply, TextReply):

@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from quotebot.bot.registry import ChannelId, Command, Option, Registry
+from quotebot.bot.registry import ChannelId, Command, Option, Registry, RoleId
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +56,30 @@ class ChannelPicker(app_commands.Transformer):
         return value
 
 
+class RolePicker(app_commands.Transformer):
+    """A role option, passed on as Discord resolved it (`to_request` keeps its id)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.role
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> Any:
+        return value
+
+
 def _annotation(option: Option) -> Any:
     if option.type is ChannelId:
         return ChannelPicker
+    if option.type is RoleId:
+        return RolePicker
     if option.type is str:
         return str
     if option.type is int:
         if option.min_value is None and option.max_value is None:
             return int
         return app_commands.Range[int, option.min_value, option.max_value]
-    raise TypeError(f"option {option.name!r}: Discord options must be str, int or ChannelId")
+    raise TypeError(f"option {option.name!r}: Discord options must be str, int, ChannelId "
+                    "or RoleId")
 
 
 def _callback(command: Command, on_command: OnCommand) -> Callable[..., Awaitable[None]]:

@@ -17,6 +17,8 @@ from quotebot.bot.models import (
     CONTEXT,
     LISTEN,
     NEXT,
+    NEXT_PAGE,
+    PREVIOUS_PAGE,
     SHARE,
     ErrorReply,
     HelpReply,
@@ -44,7 +46,8 @@ URL_MAX = 3000  # a button's url
 # Each core action's Slack action_id. Listen is a link: Slack opens it, and tells the app,
 # which only acknowledges.
 ACTION_IDS = {NEXT: "quote_next", CONTEXT: "quote_context", SHARE: "quote_share",
-              CARD: "quote_card", LISTEN: "quote_listen"}
+              CARD: "quote_card", LISTEN: "quote_listen",
+              PREVIOUS_PAGE: "quote_page_previous", NEXT_PAGE: "quote_page_next"}
 KINDS = {action_id: kind for kind, action_id in ACTION_IDS.items()}
 BUTTON_STYLES = {SHARE: "primary"}
 
@@ -144,6 +147,8 @@ def render(reply: Reply) -> Message:
         blocks = _list_blocks(f"*{clip(reply.title, 200)}*",
                               [f"• {written(item, ITEM_MAX)}"
                                for item in reply.items])
+        if buttons := _buttons(reply):  # a page of /quote list: Previous, Next
+            blocks = [*blocks[: BLOCKS_MAX - 1], {"type": "actions", "elements": buttons}]
     elif isinstance(reply, HelpReply):
         blocks = _list_blocks(
             f"*{clip(reply.title, 200)}*",
@@ -236,7 +241,7 @@ def _pack(title: str, lines: list[str]) -> list[dict[str, Any]]:
     return blocks
 
 
-def _buttons(reply: QuoteReply) -> list[dict[str, Any]]:
+def _buttons(reply: QuoteReply | ListReply) -> list[dict[str, Any]]:
     """The core's actions as Block Kit buttons: a value replaying the request, or a url."""
     buttons = []
     for action in reply.actions:

@@ -95,6 +95,19 @@ class Pick:
     permissions: str | None = None
 
 
+@dataclass(frozen=True)
+class RolePick:
+    """A role chosen in a ROLE option (resolved as Discord sends it)."""
+
+    id: int
+    name: str = "quote keepers"
+
+
+def role_json(role_id: int, name: str, permissions: str = MEMBER_PERMISSIONS) -> dict[str, Any]:
+    return {"id": str(role_id), "name": name, "permissions": permissions, "position": 1,
+            "color": 0, "hoist": False, "managed": False, "mentionable": True, "flags": 0}
+
+
 @dataclass
 class Refusal:
     """How the fake answers POST /channels/{id}/messages while it refuses (times None = always)."""
@@ -320,8 +333,10 @@ class FakeDiscord:
 
     def interaction(self, type_: int, data: dict[str, Any] | None, *,
                     message: dict[str, Any] | None = None, admin: bool = False,
-                    guild_id: int = GUILD_ID, perms: str | None = None) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload from the caller in #general (None data = left out)."""
+                    guild_id: int = GUILD_ID, perms: str | None = None,
+                    roles: tuple[int, ...] = ()) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload from the caller in #general (None data = left out);
+        `roles` are the ids of the caller's roles."""
         iid = next(self._ids)
         token = f"interaction-token-{iid}"
         perms = perms or (ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS)
@@ -329,7 +344,8 @@ class FakeDiscord:
             "id": str(iid), "application_id": str(APP_ID), "type": type_, "token": token,
             "version": 1, "guild_id": str(guild_id), "channel_id": str(CHANNEL_ID),
             "channel": {**self.channel_json(guild_id), "permissions": perms},
-            "member": {"user": user_json(CALLER_ID, "caller"), "roles": [], "nick": None,
+            "member": {"user": user_json(CALLER_ID, "caller"),
+                       "roles": [str(r) for r in roles], "nick": None,
                        "avatar": None, "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False,
                        "mute": False, "flags": 0, "pending": False, "permissions": perms},
             "locale": "en-US", "guild_locale": "en-US", "app_permissions": MEMBER_PERMISSIONS,
@@ -354,11 +370,16 @@ class FakeDiscord:
         leaf_options = []
         resolved: dict[str, Any] = {}
         for name, value in (options or {}).items():
+            if isinstance(value, RolePick):
+                resolved.setdefault("roles", {})[str(value.id)] = role_json(value.id, value.name)
+                leaf_options.append({"type": 8, "name": name, "value": str(value.id)})
+                continue
             if isinstance(value, Pick):
                 channel = self.channels.get(value.id) or self.channel_json(GUILD_ID, value.id, "x")
                 fields = {k: channel[k] for k in ("id", "name", "type", "guild_id",
                                                   "parent_id", "nsfw", "position")}
-                resolved[str(value.id)] = {**fields, "permissions": value.permissions or perms}
+                resolved.setdefault("channels", {})[str(value.id)] = {
+                    **fields, "permissions": value.permissions or perms}
                 leaf_options.append({"type": 7, "name": name, "value": str(value.id)})
                 continue
             kind = 4 if isinstance(value, int) and name != focused else 3
@@ -372,21 +393,25 @@ class FakeDiscord:
             node = {"type": 2, "name": word, "options": [node]}
         data = {"id": str(COMMAND_ID), "name": "quote", "type": 1, "options": [node]}
         if resolved:
-            data["resolved"] = {"channels": resolved}
+            data["resolved"] = resolved
         return data
 
     def command(self, path: str, *, admin: bool = False, perms: str | None = None,
+                guild_id: int = GUILD_ID, roles: tuple[int, ...] = (),
                 **options: Any) -> dict[str, Any]:
-        """`/quote <path> …` from the caller: a member, an admin, or with explicit `perms`."""
+        """`/quote <path> …` from the caller: a member, an admin, or with explicit `perms`;
+        in guild `guild_id`, holding `roles`."""
         perms = perms or (ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS)
-        return self.interaction(2, self.command_data(path, options, perms=perms), perms=perms)
+        return self.interaction(2, self.command_data(path, options, perms=perms), perms=perms,
+                                guild_id=guild_id, roles=roles)
 
     def autocomplete(self, path: str, focused: str, **options: Any) -> dict[str, Any]:
         return self.interaction(4, self.command_data(path, options, focused))
 
-    def click(self, message: dict[str, Any], custom_id: str) -> dict[str, Any]:
+    def click(self, message: dict[str, Any], custom_id: str, *,
+              guild_id: int = GUILD_ID) -> dict[str, Any]:
         return self.interaction(3, {"custom_id": custom_id, "component_type": 2},
-                                message=message)
+                                message=message, guild_id=guild_id)
 
     async def send(self, payload: dict[str, Any], shard: int = 0) -> dict[str, Any]:
         await self.dispatch("INTERACTION_CREATE", payload, shard)

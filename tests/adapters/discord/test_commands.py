@@ -41,8 +41,11 @@ async def test_login_identify_and_command_sync(fake, bot: QuoteBot):
     assert (quote["name"], quote["type"]) == ("quote", 1)
     subs = {o["name"]: o for o in quote["options"]}
     assert set(subs) == {"search", "random", "show", "speakers", "sources", "help", "daily",
-                         "settings", "remove", "hide", "unhide", "edit", "library"}
-    assert all(o["type"] == 1 for name, o in subs.items() if name not in ("daily", "library"))
+                         "settings", "remove", "hide", "unhide", "edit", "library", "list"}
+    assert all(o["type"] == 1 for name, o in subs.items()
+               if name not in ("daily", "library", "sources"))
+    sources = {o["name"]: o for o in subs["sources"]["options"]}
+    assert subs["sources"]["type"] == 2 and list(sources) == ["list", "remove"]
     library = {o["name"]: o for o in subs["library"]["options"]}
     assert subs["library"]["type"] == 2 and list(library) == ["show", "enable", "disable"]
     daily = {o["name"]: o for o in subs["daily"]["options"]}
@@ -185,7 +188,7 @@ async def test_help_and_lists(fake, bot):
     assert "/quote search query:<query> [speaker:<speaker>] [source:<source>]" in names
     speakers = await fake.callback(await fake.send(fake.command("speakers")))
     assert "Ilya Sutskever" in embed_of(speakers)["description"]
-    sources = await fake.callback(await fake.send(fake.command("sources")))
+    sources = await fake.callback(await fake.send(fake.command("sources list")))
     assert "[stage]" in shown(embed_of(sources)["description"])
     assert_no_pings(fake)
 

@@ -109,7 +109,7 @@ async def test_share_lists_and_daily_posts_show_no_live_link(fake, services, reg
         shared = await fake.callback(await fake.send(
             fake.click(message, button(found, "qb:share:"))))
         speakers = await fake.callback(await fake.send(fake.command("speakers")))
-        sources = await fake.callback(await fake.send(fake.command("sources")))
+        sources = await fake.callback(await fake.send(fake.command("sources list")))
         assert f"Support {EVIL}" in shown(embed_of(speakers)["description"])
         assert f"Giveaway {EVIL}" in shown(embed_of(sources)["description"])
         shared_quote = int(embed_of(shared)["footer"]["text"].split("#")[1])

@@ -360,7 +360,7 @@ def test_tree_turns_spaced_names_into_subgroups():
     subs = {o["name"]: o for o in payload["options"]}
     assert payload["name"] == "quote"
     assert set(subs) == {"search", "random", "show", "speakers", "sources", "settings", "daily",
-                         "remove", "hide", "unhide", "edit"}
+                         "remove", "hide", "unhide", "edit", "list"}
     assert subs["daily"]["type"] == 2
     assert [o["name"] for o in subs["daily"]["options"]] == ["set", "stop", "list", "now"]
     set_options = subs["daily"]["options"][0]["options"]
