@@ -17,9 +17,11 @@ CHUNK = 64 * 1024
 
 
 async def download(url: str, limit: int, *, headers: Mapping[str, str] | None = None,
-                   timeout: float = DOWNLOAD_SECONDS) -> bytes:
+                   html_means: str | None = None, timeout: float = DOWNLOAD_SECONDS) -> bytes:
     """The body at `url`, read until `limit` bytes at most: a larger body is refused as
     soon as it shows (by its Content-Length, else while reading), never held whole.
+    `html_means`: the error when the server answers with a web page instead of the file
+    (Slack sends its sign-in page, status 200, to a token that may not read files).
 
     Raises:
         FetchFailed: the server refused, the body is too large, or the network failed;
@@ -31,6 +33,8 @@ async def download(url: str, limit: int, *, headers: Mapping[str, str] | None = 
                 if response.status != 200:
                     log.warning("download of %s answered %s", _where(url), response.status)
                     raise FetchFailed(f"the file server answered {response.status}")
+                if html_means and response.content_type == "text/html":
+                    raise FetchFailed(html_means)
                 if response.content_length is not None and response.content_length > limit:
                     raise FetchFailed(f"it is larger than {size_text(limit)}")
                 data = bytearray()
