@@ -37,6 +37,7 @@ UPLOAD_SUFFIXES = frozenset(TRANSCRIPT_SUFFIXES - FEED_SUFFIXES)
 PROGRESS_BYTES = 256 * 1024
 NAME_MAX = 120  # characters of an uploaded file's name kept (its suffix always)
 SLUG_TRIES = 50  # slug-2 … slug-50 before giving up on a free slug
+SLUG_RACES = 3  # writes tried when other uploads keep taking the slug first
 # Where an uploaded transcript "came from" in the source's path: not a file on the bot's
 # disk (the temporary copy is gone), so a re-upload never counts as "another file".
 UPLOAD_PATH = "upload:"
@@ -133,9 +134,12 @@ async def ingest_upload(request: Request, services: Services) -> Reply:
 
 
 def _problem(error: str, path: Path, name: str) -> str:
-    """The ingest's error without the temporary file's path (the user knows the name)."""
+    """The ingest's error without the temporary file's path (the user knows the name), and
+    without naming another library that holds the slug."""
     for spelled in (str(path.resolve()), str(path)):
         error = error.replace(f"{spelled}: ", "").replace(spelled, name)
+    error = re.sub(r"already belongs to collection '[^']*'.*", "is taken in this bot; give "
+                   "the file another name, or a `slug:` in its front matter", error)
     return error.rstrip(".")
 
 
@@ -151,8 +155,14 @@ async def _ingest_bytes(store: QuoteStore, name: str, data: bytes,
             path.write_bytes(data)
             del data
             prepared = await asyncio.to_thread(prepare, path, known, overrides)
-        prepared = await _own_slug(store, _as_upload(prepared, name))
-        result = await store_prepared(store, prepared)
+        prepared = _as_upload(prepared, name)
+        for _ in range(SLUG_RACES):
+            prepared = await _own_slug(store, prepared)
+            result = await store_prepared(store, prepared)
+            # Another library may have taken the slug between the check and the write.
+            if result.status != "failed" or prepared.records is None \
+                    or not await store.slug_owner(prepared.records[0].slug):
+                break
         await store.rebuild_stale()
     return prepared, result
 
