@@ -118,7 +118,7 @@ def build_app(settings: SlackSettings, services: Services, registry: Registry) -
     )
     listeners = Listeners(registry, services, file_hosts(settings.api_url))
     app.command(COMMAND)(listeners.on_command)
-    app.shortcut(SHORTCUT)(listeners.on_shortcut)
+    app.message_shortcut(SHORTCUT)(listeners.on_add_transcript)  # … → Add transcript
     pressed = [action_id for kind, action_id in ACTION_IDS.items() if kind != LISTEN]
     app.action(re.compile("^(" + "|".join(map(re.escape, pressed)) + ")$"))(listeners.on_action)
     app.action(ACTION_IDS[LISTEN])(_acknowledge)

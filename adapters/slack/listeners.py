@@ -18,7 +18,7 @@ from quotebot.adapters.slack.files import (
     upload_file,
 )
 from quotebot.adapters.slack.render import KINDS, escape, render
-from quotebot.adapters.slack.requests import action_request, command_request, shortcut_request
+from quotebot.adapters.slack.requests import action_request, command_request, transcript_request
 from quotebot.adapters.slack.uploads import UPLOAD_FAILURES, upload_card
 from quotebot.bot.models import (
     ANSWERS,
@@ -78,7 +78,7 @@ class Listeners:
             reply, message = FAILED, render(FAILED)
         await _respond(respond, message, public=reply.public, replace=False)
 
-    async def on_shortcut(self, ack, body: Mapping[str, Any], respond,
+    async def on_add_transcript(self, ack, body: Mapping[str, Any], respond,
                           client: AsyncWebClient) -> None:
         """"Add transcript" on a message: each of its files (up to `FILES_MAX`) goes through
         `/quote ingest` as an attachment; progress and results reach the user alone."""
@@ -93,7 +93,7 @@ class Listeners:
             return
         try:
             # Asked of Slack once for all the files (users.info).
-            template = await with_admin(shortcut_request(body), self.registry.get("ingest"),
+            template = await with_admin(transcript_request(body), self.registry.get("ingest"),
                                         client)
         except Exception:
             log.exception("the Add transcript shortcut failed")

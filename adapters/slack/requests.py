@@ -90,7 +90,7 @@ def action_request(body: Mapping[str, Any], action: Mapping[str, Any]) -> Reques
     return Request(command, args, user, channel, raw=body)
 
 
-def shortcut_request(body: Mapping[str, Any]) -> Request:
+def transcript_request(body: Mapping[str, Any]) -> Request:
     """The "Add transcript" message shortcut as an `ingest` Request, from the user who
     used it, in the message's channel; the adapter adds each file as the `file` argument."""
     who = body.get("user") or {}
