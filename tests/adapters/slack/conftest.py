@@ -124,11 +124,11 @@ class Driver:
         return path
 
 
-    async def shortcut(self, files: list[dict[str, Any]], *, team: str = TEAM,
-                       channel: str = CHANNEL, user: str = CALLER,
-                       callback_id: str = "add_transcript") -> str:
-        """A message shortcut on a message carrying `files`; returns the path of its
-        response URL."""
+    async def add_transcript(self, files: list[dict[str, Any]], *, team: str = TEAM,
+                             channel: str = CHANNEL, user: str = CALLER,
+                             callback_id: str = "add_transcript") -> str:
+        """The message shortcut ⋯ → Add transcript on a message carrying `files`; returns
+        the path of its response URL (progress and results arrive there)."""
         path, url = self.new_response_url()
         payload = {
             "type": "message_action", "callback_id": callback_id, "token": "legacy",

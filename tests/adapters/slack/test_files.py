@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
+from quotebot.adapters.slack.app import BOT_SCOPES
+from quotebot.adapters.slack.files import SHORTCUT
 from quotebot.bot import files
 from quotebot.bot.exchange import apply_import, export_document, parse_import
 from quotebot.bot.ingest.runner import MAX_FILE_BYTES
@@ -15,6 +18,7 @@ from quotebot.bot.library import QuoteLibrary
 from quotebot.store.db import Database
 from tests.adapters.slack.conftest import CALLER, CHANNEL, block_text
 from tests.adapters.slack.fake_slack import BOT_TOKEN, TEAM
+from tests.adapters.slack.test_manifest import MANIFEST
 from tests.conftest import copy_database
 
 OTHER_TEAM = "T0OTHER"
@@ -49,7 +53,7 @@ def said(message: dict) -> str:
 async def add(slack, fake, name: str = "orchard.md", data: bytes = MARKDOWN.encode(),
               **kwargs) -> str:
     """Use "Add transcript" on a message with one file; the (last) answer's text."""
-    path = await slack.shortcut([fake.add_file(name, data, team=kwargs.get("team", TEAM))],
+    path = await slack.add_transcript([fake.add_file(name, data, team=kwargs.get("team", TEAM))],
                                 **kwargs)
     (answer,) = await answers(fake, path)
     assert answer["response_type"] == "ephemeral"
@@ -64,20 +68,13 @@ def downloads(fake) -> list:
 
 
 def test_the_manifest_declares_the_shortcut_and_files_read():
-    import yaml
-
-    from tests.adapters.slack.test_manifest import MANIFEST
     manifest = yaml.safe_load(MANIFEST.read_text())
-    (shortcut,) = manifest["features"]["shortcuts"]
-    assert shortcut == {**shortcut, "name": "Add transcript", "type": "message",
-                        "callback_id": files_callback()}
+    (shortcut,) = [s for s in manifest["features"]["shortcuts"]
+                   if s["callback_id"] == SHORTCUT]
+    assert (shortcut["name"], shortcut["type"]) == ("Add transcript", "message")
     assert len(shortcut["description"]) <= 80  # Slack's limit
     assert "files:read" in manifest["oauth_config"]["scopes"]["bot"]
-
-
-def files_callback() -> str:
-    from quotebot.adapters.slack.files import SHORTCUT
-    return SHORTCUT
+    assert "files:read" in BOT_SCOPES  # asked for by OAuth installs too
 
 
 # ---- Add transcript ------------------------------------------------------------------------
@@ -114,7 +111,7 @@ async def test_the_same_file_in_two_workspaces_stays_two_sources(slack, fake, ad
 
 async def test_a_long_file_gets_a_progress_message_first(slack, fake, admin, monkeypatch):
     monkeypatch.setattr(files, "PROGRESS_BYTES", 100)
-    path = await slack.shortcut([fake.add_file("orchard.md", MARKDOWN.encode())])
+    path = await slack.add_transcript([fake.add_file("orchard.md", MARKDOWN.encode())])
     first, last = await answers(fake, path, 2)
     assert first["text"].startswith("Got “orchard.md” (") and "parsing" in first["text"]
     assert first["response_type"] == "ephemeral"
@@ -128,7 +125,7 @@ async def test_members_cannot_add_transcripts_and_nothing_is_downloaded(slack, f
 
 
 async def test_a_message_without_a_file_is_told_so(slack, fake, admin):
-    path = await slack.shortcut([])
+    path = await slack.add_transcript([])
     (answer,) = await answers(fake, path)
     assert said(answer).startswith(":warning: That message has no file.")
 
@@ -139,7 +136,7 @@ async def test_a_message_without_a_file_is_told_so(slack, fake, admin):
     ("orchard.md", MARKDOWN.encode(), MAX_FILE_BYTES + 1, "“orchard.md” is too large: 64.0 MB"),
 ])
 async def test_refused_before_downloading(slack, fake, admin, name, data, size, expected):
-    path = await slack.shortcut([fake.add_file(name, data, size=size)])
+    path = await slack.add_transcript([fake.add_file(name, data, size=size)])
     (answer,) = await answers(fake, path)
     assert said(answer).startswith(f":warning: {expected}"), said(answer)
     assert downloads(fake) == []
@@ -167,7 +164,7 @@ async def test_download_failures_name_the_problem(slack, fake, admin):
     # A file the payload says lives elsewhere: the bot token is not sent there.
     file = {**fake.add_file("orchard.md", MARKDOWN.encode()),
             "url_private_download": "http://files.example.invalid/orchard.md"}
-    path = await slack.shortcut([file])
+    path = await slack.add_transcript([file])
     (answer,) = await answers(fake, path)
     assert said(answer).startswith(":warning: Could not download “orchard.md”: the file is "
                                    "not on Slack's file server")

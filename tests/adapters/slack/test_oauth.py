@@ -71,7 +71,7 @@ async def test_add_transcript_downloads_with_the_workspaces_own_token(oauth_app,
                                                                       services):
     assert (await _install(oauth_app))[0] == 200
     fake.admins.add("U0CALLER")
-    path = await oauth_app.shortcut(
+    path = await oauth_app.add_transcript(
         [fake.add_file("talk.md", b"**Ann:** A workspace token opens only its own files.\n",
                        team="T0OAUTH")], team="T0OAUTH")
     told = (await fake.wait_for(path)).data
