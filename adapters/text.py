@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from quotebot.bot.models import (
     ErrorReply,
+    FileReply,
     HelpReply,
     Hint,
     ListReply,
@@ -68,4 +69,8 @@ def render_text(reply: Reply) -> str:
         return "\n".join(lines)
     if isinstance(reply, TextReply):
         return str(reply.text)  # a channel as #id
+    if isinstance(reply, FileReply):
+        # A terminal shows no attachments; the CLI writes the same file where it is told.
+        return (f"{reply.text}\n(The file {reply.filename}, {len(reply.data):,} bytes, is not "
+                "shown here: quotebot export -o FILE writes it.)")
     raise TypeError(f"the console cannot show a {type(reply).__name__}")

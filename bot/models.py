@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -445,4 +445,36 @@ class ErrorReply:
         object.__setattr__(self, "suggestions", hints)
 
 
-Reply = QuoteReply | ListReply | TextReply | HelpReply | ErrorReply
+@dataclass(frozen=True)
+class FileReply:
+    """A file for the requester (a library export): a message, and the file's bytes, name
+    and media type. Discord attaches it to the answer, Slack uploads it to the channel, the
+    console names it; a platform that cannot carry it says so in `text`'s stead."""
+
+    text: str | Text
+    data: bytes = field(repr=False)
+    filename: str
+    media_type: str = "application/json"
+    public: bool = False
+
+
+class FetchFailed(Exception):
+    """An attached file could not be downloaded; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a user sent with a command (Discord's attachment option, Slack's "Add
+    transcript" message shortcut), as the adapter found it: the file's `name`, its `size`
+    in bytes as the platform reports it (checked before anything is downloaded), `fetch`
+    to download at most `limit` bytes (raising `FetchFailed`), and `progress` to tell the
+    sender how a long job goes (a follow-up message), if the platform can."""
+
+    name: str
+    size: int
+    fetch: Callable[[int], Awaitable[bytes]] = field(repr=False, compare=False)
+    progress: Callable[[str], Awaitable[None]] | None = field(default=None, repr=False,
+                                                               compare=False)
+
+
+Reply = QuoteReply | ListReply | TextReply | HelpReply | ErrorReply | FileReply

@@ -59,7 +59,9 @@ class Option:
         name: the argument name in `Request.args` (and the Discord option name).
         help: one line shown in help and in Discord's option description.
         type: `str`, `int`, `ChannelId` (a channel picker where the platform has one) or
-            `RoleId` (a role picker; Discord only).
+            `RoleId` (a role picker; Discord only), or `Attachment` (a file: only where slash
+            commands take files, Discord; give such an option `platforms={"discord"}`, and
+            other adapters leave it out).
         required: whether the command refuses to run without it.
         keyword: in the text grammar, the `key:value` prefix (`by`, `in`); None = positional.
         complete: an async completer for live suggestions, or None.
@@ -86,6 +88,8 @@ class Command:
     ("daily off"). `admin` marks commands whose handler decides by `user.is_admin` (the
     handler applies the rule, e.g. "admins or the subscription's creator"); adapters whose
     platform does not say who is an admin (Slack) look it up for these commands only.
+    `slow` marks commands that download or build a file: adapters acknowledge them at once
+    (Discord defers before running them) rather than racing the platform's deadline.
     """
 
     name: str
@@ -95,6 +99,7 @@ class Command:
     aliases: tuple[str, ...] = ()
     admin: bool = False
     examples: tuple[str, ...] = field(default=(), compare=False)
+    slow: bool = False
 
     @property
     def group(self) -> str | None:
@@ -201,7 +206,9 @@ def validate(command: Command, request: Request) -> str | None:
     for opt in command.options:
         value = request.args.get(opt.name)
         if value is None or value == "":
-            if opt.required:
+            # An option only some platforms have (a Discord file) is theirs to require:
+            # elsewhere the handler says how to give it.
+            if opt.required and "text" in opt.platforms:
                 return f"`{command.name}` needs {opt.name}: {opt.help}"
             continue
         if opt.type is int:

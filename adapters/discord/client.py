@@ -215,7 +215,7 @@ class QuoteBot(discord.AutoShardedClient):
         if command.admin and self.services is not None and args.get(ADMIN_ROLE) is None:
             role = await self.services.library.admin_role(channel_ref(interaction))
         request = to_request(interaction, command.name, args, role)
-        await self._answer(interaction, request, Mode.REPLY)
+        await self._answer(interaction, request, Mode.REPLY, slow=command.slow)
 
     async def on_button(self, interaction: discord.Interaction, pressed: Pressed) -> None:
         request = to_request(interaction, pressed.command, pressed.args)
@@ -242,7 +242,7 @@ class QuoteBot(discord.AutoShardedClient):
         return to_choices(choices, as_int=option.type is int)
 
     async def _answer(self, interaction: discord.Interaction, request: Request,
-                      mode: Mode) -> None:
+                      mode: Mode, *, slow: bool = False) -> None:
         started = time.monotonic()
         if self.services is None:
             await apologise(interaction, "quotebot is still starting up; try again in a moment.")
@@ -250,7 +250,7 @@ class QuoteBot(discord.AutoShardedClient):
         try:
             reply = await answer(
                 interaction, self.registry.dispatch(request, self.services), mode=mode,
-                defer_after=self.options.defer_after, registry=self.registry,
+                defer_after=0 if slow else self.options.defer_after, registry=self.registry,
             )
         except Exception:
             log.exception("could not answer %s (interaction %s)", request.command, interaction.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 import logging
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from quotebot.adapters.discord.files import to_attachment, within_filesize
 from quotebot.adapters.discord.render import NO_MENTIONS, Outgoing, render
 from quotebot.bot.models import ChannelRef, ErrorReply, Reply, Request, UserRef
 from quotebot.bot.registry import Choice, Registry
@@ -83,6 +85,9 @@ def to_request(interaction: discord.Interaction, command: str,
             continue
         if isinstance(value, app_commands.AppCommandChannel | app_commands.AppCommandThread):
             picked = value.permissions
+        if isinstance(value, discord.Attachment):
+            given[name] = to_attachment(interaction, value)
+            continue
         given[name] = plain(value)
     return Request(command, given, user_ref(interaction, picked, admin_role),
                    channel_ref(interaction), raw=interaction)
@@ -130,8 +135,20 @@ async def answer(
 
     If the reply is not ready after `defer_after` seconds the interaction is deferred first
     (a private "thinking" state for commands; a silent acknowledgement for buttons) and the
-    reply is delivered by editing the response or as a follow-up.
+    reply is delivered by editing the response or as a follow-up. With `defer_after` 0
+    (slow commands) it is deferred before the work starts, so the work may send follow-ups.
     """
+    if defer_after <= 0:
+        try:
+            await _defer(interaction, mode)
+        except BaseException:
+            if inspect.iscoroutine(work):
+                work.close()  # never started: no "was never awaited" warning
+            raise
+        reply = await work
+        await _deliver_deferred(interaction, reply, _out(interaction, reply, mode, registry),
+                                mode)
+        return reply
     task = asyncio.ensure_future(work)
     try:
         reply = await asyncio.wait_for(asyncio.shield(task), defer_after)
@@ -142,12 +159,18 @@ async def answer(
             task.cancel()
             raise
         reply = await task
-        out = render(reply, public=visibility(reply, mode), registry=registry)
+        out = _out(interaction, reply, mode, registry)
         await _deliver_deferred(interaction, reply, out, mode)
     else:
-        out = render(reply, public=visibility(reply, mode), registry=registry)
+        out = _out(interaction, reply, mode, registry)
         await _deliver(interaction, reply, out, mode)
     return reply
+
+
+def _out(interaction: discord.Interaction, reply: Reply, mode: Mode,
+         registry: Registry | None) -> Outgoing:
+    out = render(reply, public=visibility(reply, mode), registry=registry)
+    return within_filesize(out, interaction.filesize_limit, channel_ref(interaction))
 
 
 async def _defer(interaction: discord.Interaction, mode: Mode) -> None:

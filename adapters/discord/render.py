@@ -15,6 +15,7 @@ from quotebot.adapters.discord.custom_ids import Pressed, encode
 from quotebot.bot.models import (
     Card,
     ErrorReply,
+    FileReply,
     HelpEntry,
     HelpReply,
     Hint,
@@ -64,10 +65,14 @@ class Outgoing:
     view: discord.ui.View | None = None
     ephemeral: bool = True
     card: Card | None = None  # attached as a file, shown as the embed's image
+    document: FileReply | None = None  # a file the reply carries (an export), attached
 
     def file(self) -> discord.File | None:
-        """The card as an attachment, alt text as its description (a new File each call:
-        sending one consumes it)."""
+        """The card (alt text as its description) or the document as an attachment (a new
+        File each call: sending one consumes it)."""
+        if self.document is not None:
+            return discord.File(io.BytesIO(self.document.data),
+                                filename=self.document.filename)
         if self.card is None:
             return None
         return discord.File(io.BytesIO(self.card.png), filename=self.card.filename,
@@ -443,4 +448,7 @@ def _render(reply: Reply, *, public: bool | None, registry: Registry | None) -> 
         return Outgoing(embed=help_embed(reply, registry), ephemeral=not visible)
     if isinstance(reply, TextReply):
         return Outgoing(content=written(reply.text, CONTENT_MAX), ephemeral=not visible)
+    if isinstance(reply, FileReply):
+        return Outgoing(content=written(reply.text, CONTENT_MAX), ephemeral=not visible,
+                        document=reply)
     raise TypeError(f"Discord cannot show a {type(reply).__name__}")

@@ -10,6 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from quotebot.bot.models import Attachment
 from quotebot.bot.registry import ChannelId, Command, Option, Registry, RoleId
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,16 @@ def _annotation(option: Option) -> Any:
         return ChannelPicker
     if option.type is RoleId:
         return RolePicker
+    if option.type is Attachment:
+        return discord.Attachment
     if option.type is str:
         return str
     if option.type is int:
         if option.min_value is None and option.max_value is None:
             return int
         return app_commands.Range[int, option.min_value, option.max_value]
-    raise TypeError(f"option {option.name!r}: Discord options must be str, int, ChannelId "
-                    "or RoleId")
+    raise TypeError(f"option {option.name!r}: Discord options must be str, int, ChannelId, "
+                    "RoleId or Attachment")
 
 
 def _callback(command: Command, on_command: OnCommand) -> Callable[..., Awaitable[None]]:

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from quotebot.adapters.slack.door import Door
+from quotebot.adapters.slack.files import SHORTCUT, file_hosts
 from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
 from quotebot.adapters.slack.listeners import Listeners
 from quotebot.adapters.slack.poster import SlackPoster
@@ -39,7 +40,7 @@ EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "channels:read",
-              "groups:read", "files:write")
+              "groups:read", "files:write", "files:read")
 RATE_LIMIT_RETRIES = 3
 DAILY_STOP_WAIT = 10.0  # seconds a daily post in progress may take to finish at shutdown
 NOT_INSTALLED = ("quotebot is not installed in this workspace, or its installation was "
@@ -115,8 +116,9 @@ def build_app(settings: SlackSettings, services: Services, registry: Registry) -
         # Socket Mode has no signatures to check (and bolt refuses an empty secret).
         request_verification_enabled=not settings.socket_mode,
     )
-    listeners = Listeners(registry, services)
+    listeners = Listeners(registry, services, file_hosts(settings.api_url))
     app.command(COMMAND)(listeners.on_command)
+    app.message_shortcut(SHORTCUT)(listeners.on_add_transcript)  # … → Add transcript
     pressed = [action_id for kind, action_id in ACTION_IDS.items() if kind != LISTEN]
     app.action(re.compile("^(" + "|".join(map(re.escape, pressed)) + ")$"))(listeners.on_action)
     app.action(ACTION_IDS[LISTEN])(_acknowledge)

@@ -11,10 +11,26 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from quotebot.adapters.slack.admins import with_admin
-from quotebot.adapters.slack.render import KINDS, render
-from quotebot.adapters.slack.requests import action_request, command_request
+from quotebot.adapters.slack.files import (
+    FILES_MAX,
+    message_files,
+    to_attachment,
+    upload_file,
+)
+from quotebot.adapters.slack.render import KINDS, escape, render
+from quotebot.adapters.slack.requests import action_request, command_request, transcript_request
 from quotebot.adapters.slack.uploads import UPLOAD_FAILURES, upload_card
-from quotebot.bot.models import ANSWERS, PUBLIC, REPLACE, ErrorReply, QuoteReply, Reply, Request
+from quotebot.bot.models import (
+    ANSWERS,
+    PUBLIC,
+    REPLACE,
+    ErrorReply,
+    FileReply,
+    QuoteReply,
+    Reply,
+    Request,
+    TextReply,
+)
 from quotebot.bot.registry import Registry, Services
 
 log = logging.getLogger(__name__)
@@ -23,14 +39,19 @@ FAILED = ErrorReply("Something went wrong on our side; it has been logged. Try a
 CARD_FAILED = "The card (a picture of the quote) could not be uploaded here; here are the words."
 SHARE_FAILED = ErrorReply("Could not post the quote in this channel.",
                           ("Invite the app to the channel (/invite @quotebot) and try again.",))
+NO_FILE = ErrorReply("That message has no file. Use “Add transcript” on a message with a "
+                     "transcript file (txt, md, srt, vtt or json) attached.")
 
 
 class Listeners:
-    """`/quote` and its buttons over one registry and one set of services."""
+    """`/quote`, its buttons and the "Add transcript" shortcut over one registry and one
+    set of services; files are downloaded from `file_hosts` only (`files.file_hosts`)."""
 
-    def __init__(self, registry: Registry, services: Services) -> None:
+    def __init__(self, registry: Registry, services: Services,
+                 file_hosts: frozenset[str] = frozenset()) -> None:
         self.registry = registry
         self.services = services
+        self.file_hosts = file_hosts
 
     async def _run(self, request: Request | ErrorReply,
                    client: AsyncWebClient | None = None) -> Reply:
@@ -49,11 +70,52 @@ class Listeners:
         await ack()
         try:
             reply = await self._run(command_request(body, self.registry), client)
+            if isinstance(reply, FileReply):
+                reply = await _upload(reply, str(body.get("channel_id") or ""), client)
             message = render(reply)
         except Exception:
             log.exception("/quote %r failed", body.get("text"))
             reply, message = FAILED, render(FAILED)
         await _respond(respond, message, public=reply.public, replace=False)
+
+    async def on_add_transcript(self, ack, body: Mapping[str, Any], respond,
+                          client: AsyncWebClient) -> None:
+        """"Add transcript" on a message: each of its files (up to `FILES_MAX`) goes through
+        `/quote ingest` as an attachment; progress and results reach the user alone."""
+        await ack()
+
+        async def progress(text: str) -> None:
+            await _respond(respond, {"text": escape(text)}, public=False, replace=False)
+
+        files = message_files(body)
+        if not files:
+            await _respond(respond, render(NO_FILE), public=False, replace=False)
+            return
+        try:
+            # Asked of Slack once for all the files (users.info).
+            template = await with_admin(transcript_request(body), self.registry.get("ingest"),
+                                        client)
+        except Exception:
+            log.exception("the Add transcript shortcut failed")
+            await _respond(respond, render(FAILED), public=False, replace=False)
+            return
+        for file in files[:FILES_MAX]:
+            attachment = to_attachment(file, client, self.file_hosts, progress)
+            request = replace(template, args={"file": attachment})
+            try:
+                reply = await self.registry.dispatch(request, self.services)
+                message = render(reply)
+            except Exception:
+                log.exception("Add transcript of %r failed", file.get("name"))
+                reply, message = FAILED, render(FAILED)
+            await _respond(respond, message, public=False, replace=False)
+            if not (request.user and request.user.is_admin):
+                return  # refused once is enough
+        if len(files) > FILES_MAX:
+            skipped = TextReply(f"Only the first {FILES_MAX} files of a message are added; "
+                                f"use “Add transcript” on a message with the other "
+                                f"{len(files) - FILES_MAX}.")
+            await _respond(respond, render(skipped), public=False, replace=False)
 
     async def on_action(self, ack, body: Mapping[str, Any], action: Mapping[str, Any],
                         respond, client: AsyncWebClient) -> None:
@@ -102,6 +164,19 @@ class Listeners:
         if await _respond(respond, message, public=True, replace=False):
             return None
         return SHARE_FAILED
+
+
+async def _upload(reply: FileReply, channel: str, client: AsyncWebClient) -> Reply:
+    """Upload the reply's file to `channel`; the reply's words then say where it is, or
+    an error why it is not there."""
+    try:
+        await upload_file(client, channel, reply)
+    except UPLOAD_FAILURES as exc:  # not in a private channel, no files:write, Slack down
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+        log.info("upload of %s to %s failed (%s)", reply.filename, channel, error)
+        return ErrorReply(f"Could not upload {reply.filename} to this channel ({error}).",
+                          ("Invite the app to the channel (/invite @quotebot) and try again.",))
+    return TextReply(f"{reply.text} The file, {reply.filename}, is in this channel.")
 
 
 async def _respond(respond, message: dict[str, Any], *, public: bool, replace: bool) -> bool:

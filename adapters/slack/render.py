@@ -21,6 +21,7 @@ from quotebot.bot.models import (
     PREVIOUS_PAGE,
     SHARE,
     ErrorReply,
+    FileReply,
     HelpReply,
     Hint,
     ListReply,
@@ -129,7 +130,7 @@ def fallback(reply: Reply) -> str:
         credit = clip(f" — {q.speaker_name}, {q.source_label}{when} · #{q.id}",
                       FALLBACK_MAX // 3)
         return f"“{clip(q.text, FALLBACK_MAX - len(credit) - 2)}”{credit}"
-    if isinstance(reply, TextReply):
+    if isinstance(reply, TextReply | FileReply):
         return written(reply.text, FALLBACK_MAX)
     if isinstance(reply, ErrorReply):
         return written(reply.message, FALLBACK_MAX)
@@ -157,7 +158,8 @@ def render(reply: Reply) -> Message:
     elif isinstance(reply, ErrorReply):
         blocks = _list_blocks(f":warning: {written(reply.message, 1000)}",
                               [f"• {_hint(h)}" for h in reply.suggestions])
-    elif isinstance(reply, TextReply):
+    elif isinstance(reply, TextReply | FileReply):
+        # A file goes up on its own (`uploads.upload_file`); the message says what it is.
         blocks = [_section(written(reply.text, SECTION_MAX))]
     else:
         raise TypeError(f"Slack cannot show a {type(reply).__name__}")

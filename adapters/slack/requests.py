@@ -99,3 +99,15 @@ def action_request(body: Mapping[str, Any], action: Mapping[str, Any]) -> Reques
                          org_of(body.get("is_enterprise_install"),
                                 enterprise.get("id") if isinstance(enterprise, dict) else None))
     return Request(command, args, user, channel, raw=body)
+
+
+def transcript_request(body: Mapping[str, Any]) -> Request:
+    """The "Add transcript" message shortcut as an `ingest` Request, from the user who
+    used it, in the message's channel; the adapter adds each file as the `file` argument."""
+    who = body.get("user") or {}
+    team = body.get("team") or {}
+    where = body.get("channel") or {}
+    user = UserRef(PLATFORM, str(who.get("id", "")), who.get("username") or who.get("name"))
+    channel = ChannelRef(PLATFORM, str(team.get("id") or who.get("team_id") or ""),
+                         str(where.get("id") or ""))
+    return Request("ingest", {}, user, channel, raw=body)

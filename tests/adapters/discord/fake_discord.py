@@ -108,6 +108,19 @@ def role_json(role_id: int, name: str, permissions: str = MEMBER_PERMISSIONS) ->
             "color": 0, "hoist": False, "managed": False, "mentionable": True, "flags": 0}
 
 
+@dataclass(frozen=True)
+class Attached:
+    """A file given to an ATTACHMENT option: the fake serves `data` at the attachment's URL
+    (GET /attachments/{id}/{filename}), answering `status`; `size` is what Discord reports
+    (None: the real size)."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    content_type: str = "text/plain; charset=utf-8"
+    size: int | None = None
+    status: int = 200
+
+
 @dataclass
 class Refusal:
     """How the fake answers POST /channels/{id}/messages while it refuses (times None = always)."""
@@ -149,6 +162,8 @@ class FakeDiscord:
         self.refusals: dict[int, Refusal] = {}  # channel id -> how posting there fails
         self.nonces: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, nonce) -> message
         self.oversized: list[str] = []  # messages refused for breaking Discord's limits
+        self.files: dict[str, Attached] = {}  # attachment id -> the file the CDN serves
+        self.downloads: list[str] = []  # attachment ids the bot downloaded
         self._ids = itertools.count(100_000_000_000_000_001)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -160,6 +175,7 @@ class FakeDiscord:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{id}/{filename}", self._attachment)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -374,6 +390,16 @@ class FakeDiscord:
                 resolved.setdefault("roles", {})[str(value.id)] = role_json(value.id, value.name)
                 leaf_options.append({"type": 8, "name": name, "value": str(value.id)})
                 continue
+            if isinstance(value, Attached):
+                file_id = str(next(self._ids))
+                self.files[file_id] = value
+                url = f"http://127.0.0.1:{self.port}/attachments/{file_id}/{value.filename}"
+                resolved.setdefault("attachments", {})[file_id] = {
+                    "id": file_id, "filename": value.filename, "url": url, "proxy_url": url,
+                    "size": len(value.data) if value.size is None else value.size,
+                    "content_type": value.content_type, "ephemeral": True}
+                leaf_options.append({"type": 11, "name": name, "value": file_id})
+                continue
             if isinstance(value, Pick):
                 channel = self.channels.get(value.id) or self.channel_json(GUILD_ID, value.id, "x")
                 fields = {k: channel[k] for k in ("id", "name", "type", "guild_id",
@@ -400,7 +426,9 @@ class FakeDiscord:
                 guild_id: int = GUILD_ID, roles: tuple[int, ...] = (),
                 **options: Any) -> dict[str, Any]:
         """`/quote <path> …` from the caller: a member, an admin, or with explicit `perms`;
-        in guild `guild_id`, holding `roles`."""
+        in guild `guild_id` (another guild: a server the bot is in on another shard),
+        holding `roles`. An `Attached` value is an ATTACHMENT option, served by the fake's
+        CDN."""
         perms = perms or (ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS)
         return self.interaction(2, self.command_data(path, options, perms=perms), perms=perms,
                                 guild_id=guild_id, roles=roles)
@@ -464,6 +492,18 @@ class FakeDiscord:
         return message
 
     # ---- HTTP API --------------------------------------------------------------------------
+
+    async def _attachment(self, request: web.Request) -> web.StreamResponse:
+        """The CDN: an attached file's bytes (no token: Discord signs attachment URLs)."""
+        file_id = request.match_info["id"]
+        self.downloads.append(file_id)
+        await self._notify()
+        attached = self.files.get(file_id)
+        if attached is None or attached.filename != request.match_info["filename"]:
+            return web.Response(status=404, text="Not Found")
+        if attached.status != 200:
+            return web.Response(status=attached.status, text="CDN error")
+        return web.Response(body=attached.data, content_type="application/octet-stream")
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]

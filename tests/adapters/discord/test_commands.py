@@ -41,7 +41,8 @@ async def test_login_identify_and_command_sync(fake, bot: QuoteBot):
     assert (quote["name"], quote["type"]) == ("quote", 1)
     subs = {o["name"]: o for o in quote["options"]}
     assert set(subs) == {"search", "random", "show", "speakers", "sources", "help", "daily",
-                         "settings", "remove", "hide", "unhide", "edit", "library", "list"}
+                         "settings", "remove", "hide", "unhide", "edit", "library", "list",
+                         "ingest", "export"}
     assert all(o["type"] == 1 for name, o in subs.items()
                if name not in ("daily", "library", "sources"))
     sources = {o["name"]: o for o in subs["sources"]["options"]}

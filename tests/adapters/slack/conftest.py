@@ -126,6 +126,27 @@ class Driver:
         return path
 
 
+    async def add_transcript(self, files: list[dict[str, Any]], *, team: str = TEAM,
+                             channel: str = CHANNEL, user: str = CALLER,
+                             callback_id: str = "add_transcript") -> str:
+        """The message shortcut ⋯ → Add transcript on a message carrying `files`; returns
+        the path of its response URL (progress and results arrive there)."""
+        path, url = self.new_response_url()
+        payload = {
+            "type": "message_action", "callback_id": callback_id, "token": "legacy",
+            "action_ts": "1700000002.000400", "trigger_id": "123.456.ghi",
+            "team": {"id": team, "domain": "test"},
+            "user": {"id": user, "username": "caller", "team_id": team, "name": "caller"},
+            "channel": {"id": channel, "name": "general"}, "is_enterprise_install": False,
+            "enterprise": None, "message_ts": "1700000000.000500", "response_url": url,
+            "message": {"type": "message", "user": "U0POSTER", "ts": "1700000000.000500",
+                        "text": "here is the transcript", "files": files, "upload": True},
+        }
+        status, body = await self.post(urlencode({"payload": json.dumps(payload)}))
+        assert status == 200, body
+        return path
+
+
 def find_button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
     for block in message.get("blocks", []):
         for element in block.get("elements", []) if block["type"] == "actions" else []:

@@ -62,6 +62,9 @@ class FakeSlack:
     url: str = ""
     admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversations.info
+    files: dict[str, bytes] = field(default_factory=dict)  # /files-pri/... path -> bytes
+    # Bot tokens that may read files (files:read): the single workspace's, the OAuth one's.
+    file_tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, "xoxb-installed-token"})
 
     async def start(self) -> None:
         self._changed = asyncio.Condition()
@@ -104,6 +107,32 @@ class FakeSlack:
             if sent and file_id in by_id:
                 result.append((ask, sent[0], by_id[file_id]))
         return result
+
+    def add_file(self, name: str, data: bytes, *, team: str = TEAM, size: int | None = None
+                 ) -> dict[str, Any]:
+        """A file shared in a message, served (to a bot token that may read files) at its
+        `url_private_download`; returns the file object a message payload carries."""
+        file_id = f"F0FILE{len(self.files):04d}"
+        path = f"/files-pri/{team}-{file_id}/download/{name}"
+        self.files[path] = data
+        return {"id": file_id, "created": 1700000000, "name": name, "title": name,
+                "mimetype": "text/plain", "filetype": "text", "pretty_type": "Plain Text",
+                "user": "U0POSTER", "mode": "hosted", "is_external": False,
+                "size": len(data) if size is None else size,
+                "url_private": f"{self.url}/files-pri/{team}-{file_id}/{name}",
+                "url_private_download": f"{self.url}{path}"}
+
+    def _file(self, request: web.Request) -> web.Response:
+        """A file's bytes for a bot token with files:read; anyone else gets Slack's sign-in
+        page (status 200, HTML), as Slack answers."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.file_tokens:
+            return web.Response(text="<html><body>Sign in to Slack</body></html>",
+                                content_type="text/html")
+        data = self.files.get(request.path)
+        if data is None:
+            return web.Response(status=404, text="file_not_found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def _users_info(self, recorded: Recorded) -> dict[str, Any]:
         user = recorded.data.get("user", "")
@@ -195,6 +224,8 @@ class FakeSlack:
                                      headers=failure.headers)
         if request.path.startswith("/response/"):
             return web.json_response({"ok": True})
+        if request.path.startswith("/files-pri/"):
+            return self._file(request)
         method = request.path.removeprefix("/api/")
         answer = self.api_answers.get(method) or _ANSWERS.get(method, _default)
         return web.json_response(answer(recorded) if callable(answer) else answer)

@@ -41,7 +41,7 @@ async def _install(driver: Driver, code: str = "c0de") -> tuple[int, str]:
     state = re.search(r"slack-app-oauth-state=([^;]+)", cookie).group(1)
     assert f"state={state}" in page and f"client_id={CLIENT_ID}" in page
     assert ("scope=commands,chat:write,chat:write.public,users:read,channels:read,groups:read,"
-            "files:write&") in page
+            "files:write,files:read&") in page
     async with driver.session.get(
         driver.base + "/slack/oauth_redirect", params={"code": code, "state": state},
         headers={"Cookie": f"slack-app-oauth-state={state}"},
@@ -65,6 +65,21 @@ async def test_install_flow_stores_the_workspace_and_then_serves_it(oauth_app, f
     await oauth_app.click(message, "quote_share", team="T0OAUTH")
     posted = await fake.wait_for("chat.postMessage")
     assert posted.headers["Authorization"] == "Bearer xoxb-installed-token"
+
+
+async def test_add_transcript_downloads_with_the_workspaces_own_token(oauth_app, fake,
+                                                                      services):
+    assert (await _install(oauth_app))[0] == 200
+    fake.admins.add("U0CALLER")
+    path = await oauth_app.add_transcript(
+        [fake.add_file("talk.md", b"**Ann:** A workspace token opens only its own files.\n",
+                       team="T0OAUTH")], team="T0OAUTH")
+    told = (await fake.wait_for(path)).data
+    assert block_text(told).startswith("Added “Talk” [talk] in this library: 1 quote")
+    (download,) = [r for r in fake.requests if r.path.startswith("/files-pri/")]
+    assert download.headers["Authorization"] == "Bearer xoxb-installed-token"
+    scope = await services.library.scope_of("slack", "T0OAUTH")
+    assert [s.slug for s in scope.sources if s.collection_id == scope.own] == ["talk"]
 
 
 async def test_a_workspace_that_did_not_install_is_told_to_install(oauth_app, fake):
