@@ -30,6 +30,7 @@ from quotebot.store.libraries import (
     library_name,
 )
 from quotebot.store.quotes import RAND_KEY_MAX, QuoteRow, QuoteStore
+from quotebot.store.saved import SavedStore
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,7 @@ class QuoteLibrary:
         self.store = QuoteStore(db)
         self.curate = CurateStore(db)  # remove, hide, re-attribute, each with an audit row
         self.libraries = LibraryStore(db)
+        self.saved = SavedStore(db)  # quotes saved from chat: where each came from
         self.searcher = Searcher(self.store, Vocabulary())
         self.speakers: list[Speaker] = []
         self.rewrites = QueryRewrites({})
@@ -370,6 +372,11 @@ class QuoteLibrary:
         library's."""
         rows = await self.store.get_quotes([quote_id], _collections(scope))
         return quote_from_row(rows[0], style) if rows else None
+
+    async def with_origins(self, quotes: list[Quote]) -> list[Quote]:
+        """`quotes`, those saved from chat carrying the link back to their message."""
+        links = await self.saved.links([q.id for q in quotes])
+        return [replace(q, saved_from=links[q.id]) if q.id in links else q for q in quotes]
 
     async def get_highlight(self, highlight_id: int, style: str = CLEAN,
                             scope: Scope | None = None) -> Quote | None:

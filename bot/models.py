@@ -75,6 +75,9 @@ class Quote:
     speaker_role: str | None = field(default=None, compare=False)
     venue: str | None = field(default=None, compare=False)
     source_url: str | None = field(default=None, compare=False)
+    # A quote saved from chat: the link back to its message (Discord's jump URL, Slack's
+    # permalink), filled in where it is shown (`QuoteLibrary.with_origins`).
+    saved_from: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.verbatim:
@@ -126,6 +129,7 @@ class Quote:
             "quotability": round(self.quotability, 3),
             "highlight_id": self.highlight_id,
             "url": self.moment_url,
+            "saved_from": self.saved_from,
         }
 
 
@@ -227,6 +231,7 @@ class Action:
 
 
 NEXT, CONTEXT, SHARE, CARD, LISTEN = "next", "context", "share", "card", "listen"
+ORIGINAL = "original"  # a link to the chat message a saved quote came from
 ANSWERS = {NEXT: REPLACE, CONTEXT: PRIVATE, SHARE: PUBLIC, CARD: PUBLIC}
 
 
@@ -288,7 +293,8 @@ class QuoteReply:
     @property
     def actions(self) -> tuple[Action, ...]:
         """Next match (a search with more), Context (unless shown), Share and Card (unless
-        already public) and Listen (when the recording's moment has a link)."""
+        already public), Listen (when the recording's moment has a link) and Original
+        message (a quote saved from chat, linking back to the message)."""
         quote = self.quote
         actions = []
         if self.search is not None and self.has_more:
@@ -302,6 +308,8 @@ class QuoteReply:
             actions.append(Action(CARD, "Card", quote_request(CARD, quote), ANSWERS[CARD]))
         if quote.moment_url:
             actions.append(Action(LISTEN, f"Listen at {quote.timestamp}", url=quote.moment_url))
+        if quote.saved_from:
+            actions.append(Action(ORIGINAL, "Original message", url=quote.saved_from))
         return tuple(actions)
 
 
