@@ -25,7 +25,7 @@ from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLit
 from quotebot.adapters.slack.listeners import Listeners
 from quotebot.adapters.slack.poster import SlackPoster
 from quotebot.adapters.slack.render import ACTION_IDS, LINKS
-from quotebot.adapters.slack.requests import PLATFORM
+from quotebot.adapters.slack.requests import PLATFORM, shortcut_id
 from quotebot.adapters.slack.settings import SetupError, SlackSettings
 from quotebot.bot.daily import DailyService
 from quotebot.bot.registry import Registry, Services
@@ -120,6 +120,8 @@ def build_app(settings: SlackSettings, services: Services, registry: Registry) -
     app.action(re.compile("^(" + "|".join(map(re.escape, pressed)) + ")$"))(listeners.on_action)
     for kind in LINKS:
         app.action(ACTION_IDS[kind])(_acknowledge)
+    for command in registry.on_messages():  # … → Save as quote on a message
+        app.message_shortcut(shortcut_id(command.name))(listeners.on_shortcut(command))
     if oauth:
         app.enable_token_revocation_listeners()
     else:

@@ -62,6 +62,7 @@ class FakeSlack:
     url: str = ""
     admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # conversations.info
+    names: dict[str, str] = field(default_factory=dict)  # users.info display names
 
     async def start(self) -> None:
         self._changed = asyncio.Condition()
@@ -109,7 +110,9 @@ class FakeSlack:
         user = recorded.data.get("user", "")
         return {"ok": True, "user": {"id": user, "name": user.lower(), "deleted": False,
                                      "is_admin": user in self.admins, "is_owner": False,
-                                     "is_primary_owner": False, "is_bot": False}}
+                                     "is_primary_owner": False, "is_bot": False,
+                                     "profile": {"display_name": self.names.get(user, ""),
+                                                 "real_name": ""}}}
 
     def _conversations_info(self, recorded: Recorded) -> dict[str, Any]:
         """A public channel the bot is in, unless `channels` says otherwise."""
@@ -225,8 +228,16 @@ def _oauth_access(recorded: Recorded) -> dict[str, Any]:
     }
 
 
+def _permalink(recorded: Recorded) -> dict[str, Any]:
+    data = recorded.data
+    return {"ok": True, "channel": data.get("channel"),
+            "permalink": f"https://asked.slack.invalid/archives/{data.get('channel')}/"
+                         f"p{str(data.get('message_ts', '')).replace('.', '')}"}
+
+
 _ANSWERS: dict[str, Callable[[Recorded], dict[str, Any]]] = {
     "auth.test": _auth_test,
+    "chat.getPermalink": _permalink,
     "chat.postMessage": _post_message,
     "oauth.v2.access": _oauth_access,
 }
