@@ -23,7 +23,12 @@ def describe(entry: AuditEntry) -> str:
         else f"{entry.actor_platform}:{entry.actor_id}"
     target = f"{entry.target_kind} #{entry.target_id}"
     before, after = entry.before or {}, entry.after or {}
-    if after:
+    if entry.action in ("save", "add") and not before:  # a quote saved from chat, or added
+        origin = after.get("saved_from") or {}
+        where = origin.get("link") or f"{origin.get('platform')}:{origin.get('channel')}"
+        what = (f"“{clip_words(str(after.get('text', '')), 80)}” "
+                f"({after.get('speaker') or 'Unknown speaker'}) from {where}")
+    elif after:
         changed = [f"{key}: {json.dumps(before.get(key), ensure_ascii=False)} -> "
                    f"{json.dumps(value, ensure_ascii=False)}"
                    for key, value in after.items() if before.get(key) != value]
@@ -34,7 +39,8 @@ def describe(entry: AuditEntry) -> str:
     return f"{entry.at}  {entry.action:<6}  {target}  by {who}  {what}"
 
 
-@click.command("audit", short_help="List curating changes (remove, hide, edit), newest first.")
+@click.command("audit", short_help="List curating changes (save, remove, hide, edit), newest "
+               "first.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
               help="How many changes to list.")
 @click.option("--json", "as_json", is_flag=True,

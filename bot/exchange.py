@@ -49,7 +49,6 @@ from quotebot.bot.ingest.types import (
 )
 from quotebot.bot.ingest.yaml_loaders import StringsLoader
 from quotebot.store.exchange import ExchangeStore
-from quotebot.store.saved import SavedFrom
 from quotebot.store.quotes import (
     NewHighlight,
     NewQuote,
@@ -58,6 +57,7 @@ from quotebot.store.quotes import (
     SourceRecords,
     SpeakerInfo,
 )
+from quotebot.store.saved import SavedFrom
 
 log = logging.getLogger(__name__)
 

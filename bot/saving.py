@@ -31,8 +31,8 @@ from quotebot.bot.library import Scope
 from quotebot.bot.models import ErrorReply, Hint, Reply, Request, TextReply
 from quotebot.bot.registry import Command, Option, Services
 from quotebot.bot.tokens import fold, tokenize
-from quotebot.store.schema import GOOD_QUOTABILITY
 from quotebot.store.saved import ADDED, CHAT, NewSaved, SavedFrom
+from quotebot.store.schema import GOOD_QUOTABILITY
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,14 @@ collection, once per message, renames followed, removable by the saver, exported
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
+from quotebot.adapters.audit_cli import describe
 from quotebot.bot.exchange import apply_import, export_document, parse_import
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import ChannelRef, ErrorReply, QuoteReply, Request, TextReply, UserRef
 from quotebot.store.curate import CurateStore
+from quotebot.store.daily import DailyStore
 from quotebot.store.db import Database
 from tests.conftest import copy_database
 
@@ -76,6 +79,9 @@ async def test_a_message_is_saved_once_and_the_audit_says_who(registry, services
         "save", "7", "Saver", str(qid))
     assert entry.after["saved_from"]["message_id"] == "5001"
     assert entry.after["text"] == LINE
+    line = describe(entry)  # `quotebot audit`
+    assert "save" in line and "by Saver (discord:7)" in line and "“Shipping every week" in line
+    assert "(Ana) from https://discord.com/channels/111/900/5001" in line
 
 
 async def test_a_rename_follows_the_author_id(registry, services, library):
@@ -164,3 +170,19 @@ async def test_export_and_import_keep_where_a_quote_was_saved_from(
             row["saved_from"]]
     finally:
         await fresh.close()
+
+
+async def test_a_saved_message_is_posted_daily_in_its_server(registry, services, library):
+    qid = saved_id(await run(registry, services, "save", **message()))
+    speaker = library.resolve_speaker("Ana")
+    daily = DailyStore(library.db)
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    posted = {}
+    for workspace in (HERE.workspace, ELSEWHERE.workspace):
+        sub, _ = await daily.upsert(platform="discord", workspace=workspace, channel="c",
+                                    local_time="08:00", timezone="UTC", speaker_id=speaker.id,
+                                    source_id=None, created_by="7", now=now)
+        claim = await daily.claim(sub.id, "2026-12-01", now=now, process_id="p",
+                                  lease_until=now + timedelta(minutes=5), rand_key=12345)
+        posted[workspace] = claim and claim.quote and claim.quote.id
+    assert posted == {HERE.workspace: qid, ELSEWHERE.workspace: None}
