@@ -125,7 +125,7 @@ async def add(request: Request, services: Services) -> Reply:
     text = _text(request)
     if isinstance(text, ErrorReply):
         return text
-    name = " ".join(str(request.arg("by", "")).split())
+    name = " ".join(str(request.arg("speaker", "")).split())
     if not name:
         return ErrorReply("Say who said it: /quote add WORDS by:NAME.",
                           (Hint(command="add"),))
@@ -175,7 +175,8 @@ SAVE_COMMANDS: tuple[Command, ...] = (
     Command(
         "add", add.__doc__ or "", add,
         (Option("text", "The words, exactly as said.", required=True),
-         Option("by", "Who said it.", required=True, keyword="by"),
+         Option("speaker", "Who said it (an exact name or alias, else a new speaker).",
+                required=True, keyword="by"),
          Option("source", "Where it was said (a call, a meeting).", keyword="source")),
         examples=('/quote add ideas are cheap by:Ana source:"Monday call"',),
     ),

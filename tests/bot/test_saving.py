@@ -119,7 +119,7 @@ async def test_only_the_saver_or_an_admin_may_remove(registry, services, library
 
 async def test_quote_add_keeps_a_line_said_elsewhere(registry, services, library):
     reply = await run(registry, services, "add", text="text:We ship on Fridays, never Mondays.",
-                      by="Ilya", source="Monday call")
+                      speaker="Ilya", source="Monday call")
     qid = saved_id(reply)
     quote = await library.get(qid)
     assert (quote.text, quote.speaker, quote.source) == (

@@ -94,14 +94,14 @@ async def test_saving_and_showing_never_pings(fake, bot, services):
 
 async def test_quote_add_keeps_a_line_said_on_a_call(fake, bot):
     reply = await command(fake, "add", text="We ship on Fridays and never on Mondays, ever.",
-                          by="Greg", source="Monday call")
+                          speaker="Greg", source="Monday call")
     qid = saved_id(reply)
     assert "Greg Brockman" in content(reply) and "Monday call" in content(reply)
     shown = await command(fake, "show", id=qid)
     assert "ship on Fridays" in str(embed_of(shown)) and "Monday call" in str(embed_of(shown))
     assert f"There is no quote #{qid}." in content(
         await command(fake, "show", id=qid, guild_id=OTHER_GUILD))
-    missing = await command(fake, "add", text="No speaker given here.", by=" ")
+    missing = await command(fake, "add", text="No speaker given here.", speaker=" ")
     assert ephemeral(missing) and "who said it" in content(missing).lower()
 
 
