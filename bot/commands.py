@@ -244,7 +244,10 @@ async def show(request: Request, services: Services) -> Reply:
                               (Hint("Search for it instead:", command="search"),))
     (quote,) = await services.library.with_origins([quote])
     around = int(request.arg("context", 2))
-    context = await services.library.context(quote, around) if around else []
+    # Around a message saved from chat are other saved messages, not what was said next
+    # to it: none are shown (the Original message link leads to the conversation).
+    context = (await services.library.context(quote, around)
+               if around and not quote.saved_from else [])
     note = None
     if request.arg("why"):
         note = "\n".join(await services.library.explain(quote))

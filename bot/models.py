@@ -292,7 +292,8 @@ class QuoteReply:
 
     @property
     def actions(self) -> tuple[Action, ...]:
-        """Next match (a search with more), Context (unless shown), Share and Card (unless
+        """Next match (a search with more), Context (unless shown or saved from chat),
+        Share and Card (unless
         already public), Listen (when the recording's moment has a link) and Original
         message (a quote saved from chat, linking back to the message)."""
         quote = self.quote
@@ -300,7 +301,9 @@ class QuoteReply:
         if self.search is not None and self.has_more:
             actions.append(Action(NEXT, "Next match", self.search.next(len(self.quotes)),
                                   ANSWERS[NEXT]))
-        if not self.context:
+        # A message saved from chat has no transcript around it: its context is the
+        # conversation, which the Original message link opens.
+        if not self.context and not quote.saved_from:
             actions.append(Action(CONTEXT, "Context", quote_request(CONTEXT, quote),
                                   ANSWERS[CONTEXT]))
         if not self.public:

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from quotebot.adapters.audit_cli import describe
+from quotebot.adapters.console import Console
+from quotebot.adapters.text import render_text
 from quotebot.bot.exchange import apply_import, export_document, parse_import
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import ChannelRef, ErrorReply, QuoteReply, Request, TextReply, UserRef
@@ -48,9 +50,14 @@ async def test_a_saved_message_is_searchable_random_and_shown_only_in_its_librar
     assert isinstance(found, QuoteReply) and found.quote.id == qid
     assert found.quote.speaker == "Ana" and found.quote.source == "Saved from chat"
     assert found.quote.saved_from == "https://discord.com/channels/111/900/5001"
+    await run(registry, services, "save", **message(LINE.replace("month", "year"), "5009",
+                                                    author="Cy", author_id="44"))
     shown = await run(registry, services, "show", id=qid)
     assert shown.quote.to_json()["saved_from"] == "https://discord.com/channels/111/900/5001"
-    assert any(a.url == shown.quote.saved_from for a in shown.actions)
+    assert [(a.kind, a.url) for a in shown.actions if a.url] == [
+        ("original", "https://discord.com/channels/111/900/5001")]
+    # Its neighbours in "Saved from chat" are other messages: no context, no Context button.
+    assert shown.context == () and "context" not in [a.kind for a in shown.actions]
     by_speaker = await run(registry, services, "random", speaker="Ana")
     assert by_speaker.quote.id == qid and by_speaker.note is None  # a highlight, drawn
     # The FTS tags and the highlight are those of an ingested quote of its collection.
@@ -186,3 +193,16 @@ async def test_a_saved_message_is_posted_daily_in_its_server(registry, services,
                                   lease_until=now + timedelta(minutes=5), rand_key=12345)
         posted[workspace] = claim and claim.quote and claim.quote.id
     assert posted == {HERE.workspace: qid, ELSEWHERE.workspace: None}
+
+
+async def test_the_console_adds_a_line_and_shows_where_it_came_from(registry, services):
+    console = Console(registry, services)
+    reply = await console.run('/quote add The demo worked on the third try. by:Greg '
+                              'source:"Friday demo"')
+    qid = saved_id(reply)
+    shown = await console.run(f"/quote show {qid}")
+    assert "The demo worked on the third try." in render_text(shown)
+    assert "Greg Brockman, Friday demo" in render_text(shown)
+    saved = await run(registry, services, "save", **message())
+    text = render_text(await run(registry, services, "show", id=saved_id(saved)))
+    assert "Saved from: https://discord.com/channels/111/900/5001" in text
