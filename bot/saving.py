@@ -65,6 +65,8 @@ def _text(request: Request) -> str | ErrorReply:
     text = str(request.arg("text", "")).strip()
     if request.command == "add" and text.lower().startswith("text:"):
         text = text[len("text:"):].strip()  # typed as on Discord: /quote add text:… by:…
+    if not text and request.command == "add":
+        return ErrorReply("Give the words: /quote add WORDS by:NAME.", (Hint(command="add"),))
     if not text:
         return ErrorReply("There is no text to save (a message of only pictures, files or "
                           "embeds cannot be a quote).")
@@ -74,7 +76,7 @@ def _text(request: Request) -> str | ErrorReply:
     return text
 
 
-async def _store(request: Request, services: Services, scope: Scope, text: str,
+async def _store(services: Services, scope: Scope, text: str,
                  speaker: str | None, origin: SavedFrom, *, source_format: str,
                  title: str, slug: str) -> Reply:
     score, reasons, passage = _judged(speaker, text)
@@ -115,7 +117,7 @@ async def save_message(request: Request, services: Services) -> Reply:
         message_id=message_id, author_id=request.arg("author_id"), author_name=author,
         link=request.arg("link"), said_at=request.arg("said_at"), saved_by_id=user.id,
         saved_by_name=user.name, saved_at=_now())
-    return await _store(request, services, scope, text, author, origin, source_format=CHAT,
+    return await _store(services, scope, text, author, origin, source_format=CHAT,
                         title=SAVED_TITLE, slug=f"saved-{scope.own}")
 
 
@@ -152,7 +154,7 @@ async def add(request: Request, services: Services) -> Reply:
         saved_at=_now())
     title = where or ADDED_TITLE
     slug = f"added-{scope.own}-{slugify(title)[:40].strip('-') or 'lines'}"
-    return await _store(request, services, scope, text, speaker, origin,
+    return await _store(services, scope, text, speaker, origin,
                         source_format=ADDED, title=title, slug=slug)
 
 
