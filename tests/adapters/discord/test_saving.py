@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import discord
+
 from quotebot.store.curate import CurateStore
 from tests.adapters.discord.conftest import assert_no_pings, embed_of, ephemeral, message_texts
 from tests.adapters.discord.fake_discord import CALLER_ID, CHANNEL_ID, GUILD_ID, OWNER_ID
@@ -120,3 +122,20 @@ async def test_the_saver_or_an_admin_may_remove_a_saved_quote_nobody_else(fake, 
     actions = [(e.action, e.actor_id) for e in await CurateStore(services.library.db).audit()]
     assert actions == [("remove", str(OTHER_USER)), ("save", str(CALLER_ID)),
                        ("remove", str(CALLER_ID)), ("save", str(CALLER_ID))]
+
+
+async def test_the_speaker_is_the_server_nickname_and_a_rename_follows(fake, bot, services):
+    message = fake.user_message(LINE, author="ana_k", author_id=OWNER_ID)
+    message["member"] = {"nick": "Ana (PM)", "roles": [], "deaf": False, "mute": False,
+                         "joined_at": "2024-01-01T00:00:00+00:00", "flags": 0}
+    first = saved_id(await save(fake, message))
+    assert (await services.library.get(first)).speaker == "Ana (PM)"
+    renamed = fake.user_message("Good tests read like the way people use the thing, step by "
+                                "step.", author="Ana K", author_id=OWNER_ID)
+    second = saved_id(await save(fake, renamed))
+    for qid in (first, second):
+        assert (await services.library.get(qid)).speaker == "Ana K"
+    origin = await services.library.saved.origin(first)
+    sent = discord.utils.snowflake_time(int(message["id"]))  # Discord's ids carry the time
+    assert (origin.author_id, origin.author_name, origin.said_at) == (
+        str(OWNER_ID), "Ana K", sent.isoformat(timespec="seconds"))
