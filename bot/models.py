@@ -293,9 +293,8 @@ class QuoteReply:
     @property
     def actions(self) -> tuple[Action, ...]:
         """Next match (a search with more), Context (unless shown or saved from chat),
-        Share and Card (unless
-        already public), Listen (when the recording's moment has a link) and Original
-        message (a quote saved from chat, linking back to the message)."""
+        Share and Card (unless already public), Listen (when the recording's moment has a
+        link) and Original message (a quote saved from chat, linking back to it)."""
         quote = self.quote
         actions = []
         if self.search is not None and self.has_more:
