@@ -27,6 +27,11 @@ def describe(entry: AuditEntry) -> str:
     if entry.target_kind == "source":  # `/quote sources remove`: the slug names it
         target = f"source {entry.target_id}"
         what = f"was “{before.get('title')}” ({before.get('quotes')} quotes)"
+    elif entry.action in ("save", "add") and not before:  # a quote saved from chat, or added
+        origin = after.get("saved_from") or {}
+        where = origin.get("link") or f"{origin.get('platform')}:{origin.get('channel')}"
+        what = (f"“{clip_words(str(after.get('text', '')), 80)}” "
+                f"({after.get('speaker') or 'Unknown speaker'}) from {where}")
     elif after:
         changed = [f"{key}: {json.dumps(before.get(key), ensure_ascii=False)} -> "
                    f"{json.dumps(value, ensure_ascii=False)}"
@@ -38,7 +43,8 @@ def describe(entry: AuditEntry) -> str:
     return f"{entry.at}  {entry.action:<6}  {target}  by {who}  {what}"
 
 
-@click.command("audit", short_help="List curating changes (remove, hide, edit), newest first.")
+@click.command("audit", short_help="List curating changes (save, remove, hide, edit), newest "
+               "first.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True,
               help="How many changes to list.")
 @click.option("--json", "as_json", is_flag=True,

@@ -29,6 +29,8 @@ def attribution(quote: Quote) -> str:
 
 def render_quote(quote: Quote) -> str:
     listen = f"\n  Listen at {quote.timestamp}: {quote.moment_url}" if quote.moment_url else ""
+    if quote.saved_from:
+        listen += f"\n  Saved from: {quote.saved_from}"
     return f"“{quote.text}”\n  {attribution(quote)}{listen}"
 
 

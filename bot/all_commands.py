@@ -8,12 +8,13 @@ from quotebot.bot.files import FILE_COMMANDS
 from quotebot.bot.libraries import LIBRARY_COMMANDS
 from quotebot.bot.models import Reply, Request
 from quotebot.bot.registry import Command, Registry, Services
+from quotebot.bot.saving import SAVE_COMMANDS
 
 
 def build_registry(*groups: tuple[Command, ...]) -> Registry:
-    """The registry: quote, daily, library and file (ingest, export) commands, any extra
-    groups, and a generated `help`."""
-    groups = (DAILY_COMMANDS, LIBRARY_COMMANDS, FILE_COMMANDS, *groups)
+    """The registry: quote, saving, daily, library and file (ingest, export) commands, any
+    extra groups, and a generated `help`."""
+    groups = (SAVE_COMMANDS, DAILY_COMMANDS, LIBRARY_COMMANDS, FILE_COMMANDS, *groups)
     registry: Registry | None = None
 
     async def show_help(request: Request, services: Services) -> Reply:

@@ -210,7 +210,8 @@ async def search(request: Request, services: Services) -> Reply:
     state = SearchState(query, speaker.name if speaker else None,
                         source.slug if source else None, offset, total)
     style = await display_style(request, services)
-    return QuoteReply(tuple(styled(q, style) for q in quotes), search=state)
+    quotes = await services.library.with_origins([styled(q, style) for q in quotes])
+    return QuoteReply(tuple(quotes), search=state)
 
 
 async def display_style(request: Request, services: Services) -> str:
@@ -245,7 +246,8 @@ async def random_quote(request: Request, services: Services) -> Reply:
     if draw is None:
         return ErrorReply("There are no quotes to choose from yet.",
                           ("Ingest a transcript: quotebot ingest PATH",))
-    return QuoteReply((draw.quote,), note=draw.note)
+    (quote,) = await services.library.with_origins([draw.quote])
+    return QuoteReply((quote,), note=draw.note)
 
 
 async def show(request: Request, services: Services) -> Reply:
@@ -268,8 +270,12 @@ async def show(request: Request, services: Services) -> Reply:
         if quote is None:
             return ErrorReply(f"There is no quote #{quote_id}.",
                               (Hint("Search for it instead:", command="search"),))
+    (quote,) = await services.library.with_origins([quote])
     around = int(request.arg("context", 2))
-    context = await services.library.context(quote, around) if around else []
+    # Around a message saved from chat are other saved messages, not what was said next
+    # to it: none are shown (the Original message link leads to the conversation).
+    context = (await services.library.context(quote, around)
+               if around and not quote.saved_from else [])
     note = None
     if request.arg("why"):
         note = "\n".join(await services.library.explain(quote))
@@ -391,10 +397,11 @@ def _described(change: Change) -> str:
 
 
 async def remove(request: Request, services: Services) -> Reply:
-    """Delete a quote for good, e.g. one sentence of a transcript (admins)."""
-    if not _is_admin(request):
-        return ErrorReply("Only admins can remove quotes.")
+    """Delete a quote for good, e.g. one sentence of a transcript (admins, or whoever saved
+    it from chat)."""
     quote_id = int(request.arg("id"))
+    if not _is_admin(request) and not await _saved_by_caller(request, services, quote_id):
+        return ErrorReply("Only admins, or the person who saved the quote, can remove it.")
     scope = await services.library.scope(request.channel)
     change = await services.library.curate.remove_quote(quote_id, _actor(request),
                                                         collections=scope.editable)
@@ -403,6 +410,17 @@ async def remove(request: Request, services: Services) -> Reply:
     await services.library.reload()
     return TextReply(f"Removed quote {_described(change)}. Highlights that included it are "
                      "gone too; re-ingesting its transcript would bring it back.")
+
+
+async def _saved_by_caller(request: Request, services: Services, quote_id: int) -> bool:
+    """Whether the caller saved quote `quote_id` from chat (or added it), in this same
+    workspace: they may take back what they saved."""
+    user, channel = request.user, request.channel
+    if user is None or channel is None:
+        return False
+    origin = await services.library.saved.origin(quote_id)
+    return (origin is not None and origin.platform == user.platform == channel.platform
+            and origin.workspace == channel.workspace and origin.saved_by_id == user.id)
 
 
 async def hide(request: Request, services: Services) -> Reply:

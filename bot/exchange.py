@@ -8,7 +8,11 @@ library; ids stay behind, rows name their source by slug and their speaker by na
                   "content_hash", "meta", "ingested_at"}],
      "speakers": [{"name", "role", "aliases": [...]}],
      "quotes": [{"source", "speaker", "position", "start", "text", "quotability",
-                 "hidden": true (only on quotes hidden from random and daily)}],
+                 "hidden": true (only on quotes hidden from random and daily),
+                 "saved_from": {"platform", "workspace", "channel", "message_id",
+                                "author_id", "author_name", "link", "said_at",
+                                "saved_by_id", "saved_by_name", "saved_at"}
+                               (only on quotes saved from chat or added by hand)}],
      "highlights": [{"source", "speaker", "first_position", "last_position", "start",
                      "text", "score", "reasons": [...]}]}
 
@@ -53,6 +57,7 @@ from quotebot.store.quotes import (
     SourceRecords,
     SpeakerInfo,
 )
+from quotebot.store.saved import SavedFrom
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +113,9 @@ async def export_document(store: QuoteStore, collections: Sequence[int] | None =
         quotes += [
             {"source": slug, "speaker": q.speaker, "position": q.position, "start": q.start,
              "text": q.text, "quotability": q.quotability,
-             **({"hidden": True} if q.position in item.hidden else {})}
+             **({"hidden": True} if q.position in item.hidden else {}),
+             **({"saved_from": item.saved[q.position].to_json()}
+                if q.position in item.saved else {})}
             for q in item.quotes
         ]
         highlights += [
@@ -382,7 +389,7 @@ def _rows(document: dict, key: str) -> Iterator[_Row]:
 def _parse_document(document: dict) -> ImportPlan:
     speakers = _document_speakers(document)
     sources = _document_sources(document)
-    quotes, hidden = _document_quotes(document, sources, speakers)
+    quotes, hidden, saved = _document_quotes(document, sources, speakers)
     positions = {slug: {q.position for q in rows} for slug, rows in quotes.items()}
     highlights: dict[str, list[NewHighlight]] = {slug: [] for slug in sources}
     for row in _rows(document, "highlights"):
@@ -398,7 +405,8 @@ def _parse_document(document: dict) -> ImportPlan:
             row.strings("reasons", MAX_NAME_CHARS, MAX_REASONS)))
     return ImportPlan(
         "json", list(speakers.values()),
-        [SourceRecords(source, quotes[slug], highlights[slug], frozenset(hidden[slug]))
+        [SourceRecords(source, quotes[slug], highlights[slug], frozenset(hidden[slug]),
+                       saved[slug])
          for slug, source in sources.items()],
     )
 
@@ -447,12 +455,14 @@ def _document_sources(document: dict) -> dict[str, NewSource]:
 
 def _document_quotes(document: dict, sources: dict[str, NewSource],
                      speakers: dict[str, SpeakerInfo]
-                     ) -> tuple[dict[str, list[NewQuote]], dict[str, set[int]]]:
-    """The quotes of each source, and the positions of those hidden from random and daily
-    (`"hidden": true`; absent means shown)."""
+                     ) -> tuple[dict[str, list[NewQuote]], dict[str, set[int]],
+                                dict[str, dict[int, SavedFrom]]]:
+    """The quotes of each source, the positions of those hidden from random and daily
+    (`"hidden": true`; absent means shown), and where those saved from chat came from."""
     quotes: dict[str, list[NewQuote]] = {slug: [] for slug in sources}
     positions: dict[str, set[int]] = {slug: set() for slug in sources}
     hidden: dict[str, set[int]] = {slug: set() for slug in sources}
+    saved: dict[str, dict[int, SavedFrom]] = {slug: {} for slug in sources}
     for row in _rows(document, "quotes"):
         slug, speaker = _owner(row, sources, speakers)
         position = row.integer("position")
@@ -465,7 +475,27 @@ def _document_quotes(document: dict, sources: dict[str, NewSource],
             row.number("quotability", low=0, high=1)))
         if row.flag("hidden"):
             hidden[slug].add(position)
-    return quotes, hidden
+        if row.value.get("saved_from") is not None:
+            saved[slug][position] = _saved_from(_Row(row.value["saved_from"],
+                                                     f"{row.where}.saved_from"))
+    return quotes, hidden, saved
+
+
+def _saved_from(row: _Row) -> SavedFrom:
+    """A quote's `saved_from` object: the chat message it was saved from."""
+    def short(key: str, *, optional: bool = True) -> str | None:
+        return row.text(key, MAX_SHORT_CHARS, optional=optional)
+
+    return SavedFrom(
+        platform=short("platform", optional=False), workspace=short("workspace") or "",
+        channel=short("channel") or "", message_id=short("message_id"),
+        author_id=short("author_id"),
+        author_name=row.text("author_name", MAX_NAME_CHARS, optional=True),
+        link=row.text("link", MAX_URL_CHARS, optional=True), said_at=short("said_at"),
+        saved_by_id=short("saved_by_id", optional=False),
+        saved_by_name=row.text("saved_by_name", MAX_NAME_CHARS, optional=True),
+        saved_at=short("saved_at", optional=False),
+    )
 
 
 def _owner(row: _Row, sources: dict[str, NewSource],

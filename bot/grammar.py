@@ -70,10 +70,10 @@ def parse(
 def _command(words: list[str], registry: Registry) -> tuple[Command | str | None, list[str]]:
     """The command the words start with (and the rest), a near-miss verb's name, or None."""
     first = words[0].lower()
-    if len(words) > 1 and (cmd := registry.get(f"{first} {words[1].lower()}")):
+    if len(words) > 1 and (cmd := registry.typed(f"{first} {words[1].lower()}")):
         return cmd, words[1 + 1:]
     # A bare group alias ("daily") runs its command, but "daily 09:00" is the group's verb.
-    if (cmd := registry.get(first)) and not (len(words) > 1 and cmd.group == first):
+    if (cmd := registry.typed(first)) and not (len(words) > 1 and cmd.group == first):
         return cmd, words[1:]
     group = [c for c in registry if c.group == first]
     if group:

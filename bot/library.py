@@ -31,6 +31,7 @@ from quotebot.store.libraries import (
 )
 from quotebot.store.quotes import RAND_KEY_MAX, QuoteRow, QuoteStore
 from quotebot.store.server_settings import ServerSettings
+from quotebot.store.saved import SavedStore
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ class QuoteLibrary:
         self.store = QuoteStore(db)
         self.curate = CurateStore(db)  # remove, hide, re-attribute, each with an audit row
         self.libraries = LibraryStore(db)
+        self.saved = SavedStore(db)  # quotes saved from chat: where each came from
         self.searcher = Searcher(self.store, Vocabulary())
         self.speakers: list[Speaker] = []
         self.rewrites = QueryRewrites({})
@@ -403,6 +405,11 @@ class QuoteLibrary:
         else:
             total = sum(s.quotes for s in scope.sources)
         return [quote_from_row(r, style) for r in rows], hidden, total
+
+    async def with_origins(self, quotes: list[Quote]) -> list[Quote]:
+        """`quotes`, those saved from chat carrying the link back to their message."""
+        links = await self.saved.links([q.id for q in quotes])
+        return [replace(q, saved_from=links[q.id]) if q.id in links else q for q in quotes]
 
     async def get_highlight(self, highlight_id: int, style: str = CLEAN,
                             scope: Scope | None = None) -> Quote | None:

@@ -75,6 +75,9 @@ class Quote:
     speaker_role: str | None = field(default=None, compare=False)
     venue: str | None = field(default=None, compare=False)
     source_url: str | None = field(default=None, compare=False)
+    # A quote saved from chat: the link back to its message (Discord's jump URL, Slack's
+    # permalink), filled in where it is shown (`QuoteLibrary.with_origins`).
+    saved_from: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.verbatim:
@@ -126,6 +129,7 @@ class Quote:
             "quotability": round(self.quotability, 3),
             "highlight_id": self.highlight_id,
             "url": self.moment_url,
+            "saved_from": self.saved_from,
         }
 
 
@@ -235,6 +239,7 @@ NEXT, CONTEXT, SHARE, CARD, LISTEN = "next", "context", "share", "card", "listen
 # The Previous and Next buttons of a paged list (`/quote list`): two kinds, since a
 # platform may want each button of a message to have its own action id (Slack does).
 PREVIOUS_PAGE, NEXT_PAGE = "previous_page", "next_page"
+ORIGINAL = "original"  # a link to the chat message a saved quote came from
 ANSWERS = {NEXT: REPLACE, CONTEXT: PRIVATE, SHARE: PUBLIC, CARD: PUBLIC,
            PREVIOUS_PAGE: REPLACE, NEXT_PAGE: REPLACE}
 
@@ -296,14 +301,17 @@ class QuoteReply:
 
     @property
     def actions(self) -> tuple[Action, ...]:
-        """Next match (a search with more), Context (unless shown), Share and Card (unless
-        already public) and Listen (when the recording's moment has a link)."""
+        """Next match (a search with more), Context (unless shown or saved from chat),
+        Share and Card (unless already public), Listen (when the recording's moment has a
+        link) and Original message (a quote saved from chat, linking back to it)."""
         quote = self.quote
         actions = []
         if self.search is not None and self.has_more:
             actions.append(Action(NEXT, "Next match", self.search.next(len(self.quotes)),
                                   ANSWERS[NEXT]))
-        if not self.context:
+        # A message saved from chat has no transcript around it: its context is the
+        # conversation, which the Original message link opens.
+        if not self.context and not quote.saved_from:
             actions.append(Action(CONTEXT, "Context", quote_request(CONTEXT, quote),
                                   ANSWERS[CONTEXT]))
         if not self.public:
@@ -311,6 +319,8 @@ class QuoteReply:
             actions.append(Action(CARD, "Card", quote_request(CARD, quote), ANSWERS[CARD]))
         if quote.moment_url:
             actions.append(Action(LISTEN, f"Listen at {quote.timestamp}", url=quote.moment_url))
+        if quote.saved_from:
+            actions.append(Action(ORIGINAL, "Original message", url=quote.saved_from))
         return tuple(actions)
 
 

@@ -90,6 +90,9 @@ class Command:
     platform does not say who is an admin (Slack) look it up for these commands only.
     `slow` marks commands that download or build a file: adapters acknowledge them at once
     (Discord defers before running them) rather than racing the platform's deadline.
+    `menu` makes it a command run on a chat message, named so in the message's menu
+    (Discord's Apps menu, Slack's message shortcuts): the adapter fills its options from
+    the message, and it is neither a slash command nor typed, nor listed in help.
     """
 
     name: str
@@ -100,6 +103,7 @@ class Command:
     admin: bool = False
     examples: tuple[str, ...] = field(default=(), compare=False)
     slow: bool = False
+    menu: str | None = None
 
     @property
     def group(self) -> str | None:
@@ -133,13 +137,23 @@ class Registry:
                 self._by_name[name] = cmd
 
     def __iter__(self):
-        return iter(self.commands)
+        """The commands people type (slash and text commands), in order."""
+        return (c for c in self.commands if c.menu is None)
+
+    def on_messages(self) -> tuple[Command, ...]:
+        """The commands run on a chat message (`Command.menu`)."""
+        return tuple(c for c in self.commands if c.menu is not None)
 
     def get(self, name: str) -> Command | None:
         return self._by_name.get(name)
 
+    def typed(self, name: str) -> Command | None:
+        """The command `name` names if people can type it (not a message-menu command)."""
+        command = self._by_name.get(name)
+        return None if command is None or command.menu is not None else command
+
     def names(self) -> list[str]:
-        return list(self._by_name)
+        return [name for name, c in self._by_name.items() if c.menu is None]
 
     async def dispatch(self, request: Request, services: Services) -> Reply:
         """Run the request's command. Never raises: failures become friendly ErrorReplies."""
@@ -166,7 +180,7 @@ class Registry:
             word = " ".join(str(v) for k, v in request.args.items() if k == "query")
             return ErrorReply(f"Unknown command “{word}”.",
                               (Hint("Did you mean", command=verb),
-                               *(Hint(command=c.name) for c in self.commands if c.name != verb)))
+                               *(Hint(command=c.name) for c in self if c.name != verb)))
         return reply
 
     def spell(self, reply: ErrorReply) -> ErrorReply:

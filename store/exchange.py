@@ -16,6 +16,7 @@ from quotebot.store.quotes import (
     SpeakerInfo,
     in_collections,
 )
+from quotebot.store.saved import read_origins
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class ExchangeStore:
                     highlights.setdefault(source_id, []).append(NewHighlight(
                         speaker, first, last, text, start, score,
                         tuple(json.loads(reasons or "[]"))))
+        saved = await read_origins(conn, where, params)
         sources = []
         async with conn.execute(
             "SELECT id, slug, title, date, venue, url, path, format, content_hash, meta_json, "
@@ -104,7 +106,8 @@ class ExchangeStore:
                                    row[8], json.loads(row[9] or "{}"), row[10])
                 sources.append(SourceRecords(source, quotes.pop(row[0], []),
                                              highlights.pop(row[0], []),
-                                             frozenset(hidden.pop(row[0], ()))))
+                                             frozenset(hidden.pop(row[0], ())),
+                                             saved.pop(row[0], {})))
         if collections is not None:  # only the speakers these collections quote
             named = {q.speaker for item in sources for q in item.quotes} | {
                 h.speaker for item in sources for h in item.highlights}

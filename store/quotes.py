@@ -6,14 +6,15 @@ import json
 import logging
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from quotebot.store import derived, fts
 from quotebot.store.db import Database
 from quotebot.store.fts import TextQuery, filter_tags
+from quotebot.store.saved import SavedFrom, write_origins
 from quotebot.store.schema import GOOD_QUOTABILITY, OPERATOR_COLLECTION
 
 log = logging.getLogger(__name__)
@@ -206,12 +207,14 @@ class ReplaceResult:
 @dataclass(frozen=True)
 class SourceRecords:
     """One source with all its rows, as a library import hands them to the store;
-    `hidden` holds the positions of its quotes hidden from random and daily."""
+    `hidden` holds the positions of its quotes hidden from random and daily, `saved` the
+    chat messages its quotes were saved from, by position."""
 
     source: NewSource
     quotes: Sequence[NewQuote]
     highlights: Sequence[NewHighlight] = ()
     hidden: frozenset[int] = frozenset()
+    saved: Mapping[int, SavedFrom] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -489,6 +492,7 @@ class QuoteStore:
                 await conn.executemany(
                     "UPDATE quotes SET hidden = 1 WHERE source_id = ? AND position = ?",
                     [(result.source_id, position) for position in sorted(item.hidden)])
+                await write_origins(conn, result.source_id, item.saved)
                 results.append(result)
             return results
 

@@ -306,6 +306,35 @@ MIGRATIONS: tuple[str, ...] = (
     UNION ALL
     SELECT platform, workspace, 1 FROM collections WHERE kind = 'library' AND id <> 1;
     """,
+    # 7: quotes saved from chat (Discord's "Save as quote", Slack's message shortcut) and
+    # added by hand (`/quote add`). The quote itself is an ordinary row of quotes (in the
+    # library's own collection, in a source of format 'chat' or 'added'), so search, random,
+    # daily posts and curating treat it like any other; this table keeps where it came from.
+    # A message is saved once: unique on its platform, workspace, channel and id (Slack's
+    # message ts is unique only within a channel; Discord's ids are unique anyway). Lines
+    # added by hand have no message id (NULLs never collide). `author_id` is the platform's
+    # user id of who wrote the message: when another message of theirs is saved, their
+    # current display name becomes the speaker of all their saved quotes of that library.
+    # Removing the quote removes its row (ON DELETE CASCADE): the message can be saved again.
+    """
+    CREATE TABLE saved_quotes (
+        quote_id      INTEGER PRIMARY KEY REFERENCES quotes(id) ON DELETE CASCADE,
+        platform      TEXT NOT NULL,
+        workspace     TEXT NOT NULL DEFAULT '',
+        channel       TEXT NOT NULL DEFAULT '',
+        message_id    TEXT,
+        author_id     TEXT,
+        author_name   TEXT,
+        link          TEXT,
+        said_at       TEXT,
+        saved_by_id   TEXT NOT NULL,
+        saved_by_name TEXT,
+        saved_at      TEXT NOT NULL,
+        UNIQUE (platform, workspace, channel, message_id)
+    );
+    CREATE INDEX saved_quotes_by_author ON saved_quotes (platform, workspace, author_id)
+        WHERE author_id IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,11 +23,12 @@ from quotebot.adapters.discord.interactions import (
     answer,
     apologise,
     channel_ref,
+    message_request,
     to_choices,
     to_request,
 )
 from quotebot.adapters.discord.poster import DiscordPoster
-from quotebot.adapters.discord.tree import build_group
+from quotebot.adapters.discord.tree import build_group, build_menus
 from quotebot.bot.daily import DailyService
 from quotebot.bot.models import PRIVATE, PUBLIC, REPLACE, ErrorReply, Request
 from quotebot.bot.registry import Command, Option, Registry, Services
@@ -144,12 +145,15 @@ class QuoteBot(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         self._guard_interaction_parser()
         self.tree.add_command(build_group(self.registry, self.on_command, self.on_autocomplete))
+        for menu in build_menus(self.registry, self.on_message_command):
+            self.tree.add_command(menu)
         self.add_dynamic_items(QuoteButton)
         if self.options.sync:
             await self.sync_commands()
 
     async def sync_commands(self) -> list[app_commands.AppCommand]:
-        """Upload the `/quote` command to Discord: to one guild (instant) or globally."""
+        """Upload the `/quote` command and the message menu commands (Save as quote) to
+        Discord: to one guild (instant) or globally."""
         guild = discord.Object(self.options.guild_id) if self.options.guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
@@ -216,6 +220,15 @@ class QuoteBot(discord.AutoShardedClient):
             role = await self.services.library.admin_role(channel_ref(interaction))
         request = to_request(interaction, command.name, args, role)
         await self._answer(interaction, request, Mode.REPLY, slow=command.slow)
+
+    async def on_message_command(self, interaction: discord.Interaction, command: Command,
+                                 message: discord.Message) -> None:
+        """A message's context menu (Apps → Save as quote): the command runs on it."""
+        if not interaction.guild_id:
+            await apologise(interaction, "Quotes are saved in a server's channels.")
+            return
+        request = message_request(interaction, command.name, message)
+        await self._answer(interaction, request, Mode.REPLY)
 
     async def on_button(self, interaction: discord.Interaction, pressed: Pressed) -> None:
         request = to_request(interaction, pressed.command, pressed.args)

@@ -6,6 +6,7 @@ import asyncio
 import enum
 import inspect
 import logging
+import re
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
 
@@ -91,6 +92,36 @@ def to_request(interaction: discord.Interaction, command: str,
         given[name] = plain(value)
     return Request(command, given, user_ref(interaction, picked, admin_role),
                    channel_ref(interaction), raw=interaction)
+
+
+DISCORD_URL = "https://discord.com"
+_USER_MENTION = re.compile(r"<@!?(\d{1,20})>")
+
+
+def readable(message: discord.Message) -> str:
+    """The message's words as people read them: a user mention becomes `@their name`
+    (the names Discord sent with the message); other markup stays as typed, and is made
+    harmless wherever the quote is shown (no mentions are allowed in any reply)."""
+    names = {str(u.id): getattr(u, "display_name", None) or u.name for u in message.mentions}
+    return _USER_MENTION.sub(
+        lambda m: f"@{names[m.group(1)]}" if m.group(1) in names else m.group(0),
+        message.content or "")
+
+
+def message_request(interaction: discord.Interaction, command: str,
+                    message: discord.Message) -> Request:
+    """A Request for a command run on `message` (a message context menu): its words, id,
+    author, a jump link back to it and when it was sent."""
+    author = message.author
+    channel = channel_ref(interaction)
+    args = {
+        "text": readable(message), "message_id": str(message.id),
+        "author_id": str(author.id),
+        "author_name": getattr(author, "display_name", None) or author.name,
+        "link": f"{DISCORD_URL}/channels/{channel.workspace}/{message.channel.id}/{message.id}",
+        "said_at": message.created_at.isoformat(timespec="seconds"),
+    }
+    return Request(command, args, user_ref(interaction), channel, raw=interaction)
 
 
 def to_choices(choices: Iterable[Choice], *, as_int: bool = False) -> list[app_commands.Choice]:

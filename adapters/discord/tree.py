@@ -23,6 +23,7 @@ OnCommand = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[N
 OnAutocomplete = Callable[
     [discord.Interaction, Command, Option, str], Awaitable[list[app_commands.Choice]]
 ]
+OnMessageCommand = Callable[[discord.Interaction, Command, discord.Message], Awaitable[None]]
 
 
 def describe(text: str) -> str:
@@ -151,3 +152,22 @@ def build_group(registry: Registry, on_command: OnCommand,
                 groups[words[0]] = parent
         parent.add_command(build_command(command, on_command, on_autocomplete))
     return root
+
+
+def build_menus(registry: Registry, on_message: OnMessageCommand) -> list[app_commands.ContextMenu]:
+    """A message context-menu command (Apps → "Save as quote") per registry command run on
+    a message (`Command.menu`); servers only, since a library belongs to a server."""
+    menus = []
+    for command in registry.on_messages():
+        menu = app_commands.ContextMenu(name=command.menu, callback=_menu_callback(
+            command, on_message), extras={"registry_name": command.name})
+        menu.guild_only = True
+        menus.append(menu)
+    return menus
+
+
+def _menu_callback(command: Command, on_message: OnMessageCommand):
+    async def callback(interaction: discord.Interaction, message: discord.Message) -> None:
+        await on_message(interaction, command, message)
+
+    return callback

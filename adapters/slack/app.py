@@ -25,11 +25,10 @@ from quotebot.adapters.slack.files import SHORTCUT, file_hosts
 from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
 from quotebot.adapters.slack.listeners import Listeners
 from quotebot.adapters.slack.poster import SlackPoster
-from quotebot.adapters.slack.render import ACTION_IDS
-from quotebot.adapters.slack.requests import PLATFORM
+from quotebot.adapters.slack.render import ACTION_IDS, LINKS
+from quotebot.adapters.slack.requests import PLATFORM, shortcut_id
 from quotebot.adapters.slack.settings import SetupError, SlackSettings
 from quotebot.bot.daily import DailyService
-from quotebot.bot.models import LISTEN
 from quotebot.bot.registry import Registry, Services
 from quotebot.store.slack import SlackStore
 
@@ -119,9 +118,12 @@ def build_app(settings: SlackSettings, services: Services, registry: Registry) -
     listeners = Listeners(registry, services, file_hosts(settings.api_url))
     app.command(COMMAND)(listeners.on_command)
     app.message_shortcut(SHORTCUT)(listeners.on_add_transcript)  # … → Add transcript
-    pressed = [action_id for kind, action_id in ACTION_IDS.items() if kind != LISTEN]
+    pressed = [action_id for kind, action_id in ACTION_IDS.items() if kind not in LINKS]
     app.action(re.compile("^(" + "|".join(map(re.escape, pressed)) + ")$"))(listeners.on_action)
-    app.action(ACTION_IDS[LISTEN])(_acknowledge)
+    for kind in LINKS:
+        app.action(ACTION_IDS[kind])(_acknowledge)
+    for command in registry.on_messages():  # … → Save as quote on a message
+        app.message_shortcut(shortcut_id(command.name))(listeners.on_shortcut(command))
     if oauth:
         app.enable_token_revocation_listeners()
     else:

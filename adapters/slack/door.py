@@ -100,6 +100,18 @@ def check_shape(body: Any) -> None:
             raise Malformed("block_actions without a user id")
         if not isinstance(body.get("response_url"), str):
             raise Malformed("block_actions without a response_url")
+    elif kind == "message_action":
+        for name in ("user", "team", "channel", "message"):
+            if not isinstance(body.get(name), dict):
+                raise Malformed(f"a message shortcut whose {name} is not an object")
+        if not isinstance(body["user"].get("id"), str):
+            raise Malformed("a message shortcut without a user id")
+        for name in ("callback_id", "response_url"):
+            if not isinstance(body.get(name), str):
+                raise Malformed(f"a message shortcut without {name}")
+        if not isinstance(body["message"].get("ts"), str) or not isinstance(
+                body["message"].get("text", ""), str):
+            raise Malformed("a message shortcut whose message has no ts or text")
     elif kind == "event_callback" and not isinstance(body.get("event"), dict):
         raise Malformed("an event_callback without an event")
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,7 +19,14 @@ from quotebot.adapters.slack.files import (
     upload_file,
 )
 from quotebot.adapters.slack.render import KINDS, escape, render
-from quotebot.adapters.slack.requests import action_request, command_request, transcript_request
+from quotebot.adapters.slack.requests import (
+    action_request,
+    command_request,
+    mentioned_users,
+    permalink,
+    shortcut_request,
+    transcript_request,
+)
 from quotebot.adapters.slack.uploads import UPLOAD_FAILURES, upload_card
 from quotebot.bot.models import (
     ANSWERS,
@@ -31,7 +39,7 @@ from quotebot.bot.models import (
     Request,
     TextReply,
 )
-from quotebot.bot.registry import Registry, Services
+from quotebot.bot.registry import Command, Registry, Services
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +146,29 @@ class Listeners:
         await _respond(respond, message, public=reply.public and not errored,
                        replace=not errored and answer == REPLACE)
 
+    def on_shortcut(self, command: Command):
+        """The listener of `command`'s message shortcut (… → Save as quote): the command
+        runs on the message, and the answer goes to the one who used it."""
+
+        async def listener(ack, body: Mapping[str, Any], respond,
+                           client: AsyncWebClient) -> None:
+            await ack()
+            try:
+                message = body.get("message") or {}
+                wanted = [str(message.get("user") or ""), *mentioned_users(
+                    str(message.get("text") or ""))]
+                names = await _display_names(client, [u for u in wanted if u])
+                link = permalink(body) or await _asked_permalink(client, body)
+                request = shortcut_request(body, command.name, names=names, link=link)
+                reply = await self._run(request, client)
+                rendered = render(reply)
+            except Exception:
+                log.exception("message shortcut %s failed", command.name)
+                reply, rendered = FAILED, render(FAILED)
+            await _respond(respond, rendered, public=False, replace=False)
+
+        return listener
+
     async def _share(self, reply: Reply, body: Mapping[str, Any], client: AsyncWebClient,
                      respond) -> Reply | None:
         """Post `reply` for everyone: its card as an image upload (files_upload_v2) if it has
@@ -191,3 +222,39 @@ async def _respond(respond, message: dict[str, Any], *, public: bool, replace: b
         log.warning("response URL answered %s: %s", result.status_code, result.body)
         return False
     return True
+
+
+NAMES_ASKED_MAX = 10  # users.info calls for one saved message: its author and mentions
+_ASKING_FAILED = (SlackApiError, aiohttp.ClientError, TimeoutError, OSError)
+
+
+async def _display_names(client: AsyncWebClient, users: list[str]) -> dict[str, str]:
+    """user id -> the name Slack shows for them now (display name, else real name, else
+    handle); users Slack will not describe are left out (logged)."""
+    names: dict[str, str] = {}
+    for user in list(dict.fromkeys(users))[:NAMES_ASKED_MAX]:
+        try:
+            found = (await client.users_info(user=user)).get("user") or {}
+        except _ASKING_FAILED as exc:
+            log.info("users.info for %s failed (%s)", user, exc)
+            continue
+        profile = found.get("profile") or {}
+        name = (profile.get("display_name") or profile.get("real_name")
+                or found.get("real_name") or found.get("name"))
+        if name:
+            names[user] = str(name)
+    return names
+
+
+async def _asked_permalink(client: AsyncWebClient, body: Mapping[str, Any]) -> str | None:
+    """chat.getPermalink for the shortcut's message (when the payload has no domain)."""
+    channel = (body.get("channel") or {}).get("id")
+    ts = (body.get("message") or {}).get("ts") or body.get("message_ts")
+    if not channel or not ts:
+        return None
+    try:
+        link = (await client.chat_getPermalink(channel=channel, message_ts=ts)).get("permalink")
+    except _ASKING_FAILED as exc:
+        log.info("chat.getPermalink for %s/%s failed (%s)", channel, ts, exc)
+        return None
+    return str(link) if link else None

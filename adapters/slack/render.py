@@ -19,6 +19,7 @@ from quotebot.bot.models import (
     NEXT,
     NEXT_PAGE,
     PREVIOUS_PAGE,
+    ORIGINAL,
     SHARE,
     ErrorReply,
     FileReply,
@@ -47,8 +48,9 @@ URL_MAX = 3000  # a button's url
 # Each core action's Slack action_id. Listen is a link: Slack opens it, and tells the app,
 # which only acknowledges.
 ACTION_IDS = {NEXT: "quote_next", CONTEXT: "quote_context", SHARE: "quote_share",
-              CARD: "quote_card", LISTEN: "quote_listen",
+              CARD: "quote_card", LISTEN: "quote_listen", ORIGINAL: "quote_original",
               PREVIOUS_PAGE: "quote_page_previous", NEXT_PAGE: "quote_page_next"}
+LINKS = (LISTEN, ORIGINAL)  # buttons that open a url: Slack tells the app, which only acks
 KINDS = {action_id: kind for kind, action_id in ACTION_IDS.items()}
 BUTTON_STYLES = {SHARE: "primary"}
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from quotebot.bot.grammar import parse
@@ -111,3 +113,86 @@ def transcript_request(body: Mapping[str, Any]) -> Request:
     channel = ChannelRef(PLATFORM, str(team.get("id") or who.get("team_id") or ""),
                          str(where.get("id") or ""))
     return Request("ingest", {}, user, channel, raw=body)
+
+
+# Slack's markup in message text: <@U1|name>, <!channel>, <#C1|general>, <https://x|label>.
+_MARKUP = re.compile(r"<([^<>]*)>")
+# Shortcut callback ids name the registry command they run: "quote_save" runs `save`.
+SHORTCUT_PREFIX = "quote_"
+
+
+def shortcut_id(command: str) -> str:
+    """The callback id of the message shortcut running registry command `command`."""
+    return SHORTCUT_PREFIX + command.replace(" ", "_")
+
+
+def readable(text: str, names: Mapping[str, str]) -> str:
+    """A message's text as people read it in Slack: a user mention becomes `@name`
+    (`names`: user id -> display name; else the name in the markup, else the id), `<!here>`
+    `@here`, a channel `#name`, a link its label (or the address), entities characters.
+    What it reads like is kept; nothing of it can ping once shown again (every reply is
+    escaped, see render.py)."""
+    def plain(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            return "@" + (names.get(target[1:]) or label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!subteam^"):
+            return label if label.startswith("@") else "@" + (label or "group")
+        if target.startswith("!date^"):
+            return label
+        if target.startswith("!"):
+            return "@" + target[1:]
+        return label or target.removeprefix("mailto:")
+
+    return unescape(_MARKUP.sub(plain, text))
+
+
+def mentioned_users(text: str) -> list[str]:
+    """The user ids a message's text mentions (`<@U1>`), in order, once each."""
+    return list(dict.fromkeys(m.group(1).partition("|")[0][1:] for m in _MARKUP.finditer(text)
+                              if m.group(1).startswith("@")))
+
+
+def permalink(body: Mapping[str, Any]) -> str | None:
+    """The message's permalink built from the workspace's domain (Slack's own form:
+    https://DOMAIN.slack.com/archives/CHANNEL/pTS, with the thread for a reply); None
+    without a domain (then ask chat.getPermalink)."""
+    domain = (body.get("team") or {}).get("domain")
+    channel = (body.get("channel") or {}).get("id")
+    message = body.get("message") or {}
+    ts = str(message.get("ts") or body.get("message_ts") or "")
+    if not domain or not channel or not re.fullmatch(r"[a-z0-9-]+", str(domain)) \
+            or not re.fullmatch(r"\d+\.\d+", ts):
+        return None
+    link = f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    thread = str(message.get("thread_ts") or "")
+    if thread and thread != ts:
+        link += f"?thread_ts={thread}&cid={channel}"
+    return link
+
+
+def shortcut_request(body: Mapping[str, Any], command: str, *, names: Mapping[str, str],
+                     link: str | None) -> Request:
+    """A message shortcut on a message as the Request for `command`: the message's words
+    (made `readable` with `names`), its ts as its id, its author and `link` back to it."""
+    who = body.get("user") or {}
+    team = body.get("team") or {}
+    where = body.get("channel") or {}
+    message = body.get("message") or {}
+    ts = str(message.get("ts") or body.get("message_ts") or "")
+    author = str(message.get("user") or message.get("bot_id") or "")
+    said_at = None
+    try:
+        said_at = datetime.fromtimestamp(float(ts), UTC).isoformat(timespec="seconds")
+    except ValueError:
+        pass
+    args = {"text": readable(str(message.get("text") or ""), names), "message_id": ts,
+            "author_id": author or None,
+            "author_name": names.get(author) or message.get("username") or author or None,
+            "link": link, "said_at": said_at}
+    user = UserRef(PLATFORM, str(who.get("id", "")), who.get("username") or who.get("name"))
+    channel = ChannelRef(PLATFORM, str(team.get("id") or who.get("team_id") or ""),
+                         str(where.get("id") or ""))
+    return Request(command, args, user, channel, raw=body)

@@ -319,6 +319,12 @@ def broken(document: dict, path: tuple, value) -> bytes:
     (("highlights", 0, "first_position"), 9, "highlights[0].first_position"),
     (("highlights", 0, "last_position"), 0, "highlights[0].last_position"),
     (("quotes",), {"not": "a list"}, "quotes"),
+    (("quotes", 0, "saved_from"), "a link", "quotes[0].saved_from"),
+    (("quotes", 0, "saved_from"), {"platform": "discord", "saved_by_id": "7"},
+     "quotes[0].saved_from.saved_at"),
+    (("quotes", 0, "saved_from"), {"platform": "discord", "saved_by_id": "7",
+                                   "saved_at": "2026-12-01", "link": 5},
+     "quotes[0].saved_from.link"),
 ])
 async def test_a_bad_row_anywhere_is_named_and_nothing_is_written(
         good_document, fresh_db, path, value, named):

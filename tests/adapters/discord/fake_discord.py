@@ -350,9 +350,9 @@ class FakeDiscord:
     def interaction(self, type_: int, data: dict[str, Any] | None, *,
                     message: dict[str, Any] | None = None, admin: bool = False,
                     guild_id: int = GUILD_ID, perms: str | None = None,
-                    roles: tuple[int, ...] = ()) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload from the caller in #general (None data = left out);
-        `roles` are the ids of the caller's roles."""
+                    roles: tuple[int, ...] = (), caller: int = CALLER_ID) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload from `caller` (default: the caller) in #general
+        (None data = left out); `roles` are the ids of the caller's roles."""
         iid = next(self._ids)
         token = f"interaction-token-{iid}"
         perms = perms or (ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS)
@@ -360,7 +360,8 @@ class FakeDiscord:
             "id": str(iid), "application_id": str(APP_ID), "type": type_, "token": token,
             "version": 1, "guild_id": str(guild_id), "channel_id": str(CHANNEL_ID),
             "channel": {**self.channel_json(guild_id), "permissions": perms},
-            "member": {"user": user_json(CALLER_ID, "caller"),
+            "member": {"user": user_json(caller, "caller" if caller == CALLER_ID
+                                         else f"user{caller}"),
                        "roles": [str(r) for r in roles], "nick": None,
                        "avatar": None, "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False,
                        "mute": False, "flags": 0, "pending": False, "permissions": perms},
@@ -424,14 +425,39 @@ class FakeDiscord:
 
     def command(self, path: str, *, admin: bool = False, perms: str | None = None,
                 guild_id: int = GUILD_ID, roles: tuple[int, ...] = (),
-                **options: Any) -> dict[str, Any]:
+                caller: int = CALLER_ID, **options: Any) -> dict[str, Any]:
         """`/quote <path> …` from the caller: a member, an admin, or with explicit `perms`;
         in guild `guild_id` (another guild: a server the bot is in on another shard),
-        holding `roles`. An `Attached` value is an ATTACHMENT option, served by the fake's
-        CDN."""
+        holding `roles`, by another user when `caller` is given. An `Attached` value is an
+        ATTACHMENT option, served by the fake's CDN."""
         perms = perms or (ADMIN_PERMISSIONS if admin else MEMBER_PERMISSIONS)
         return self.interaction(2, self.command_data(path, options, perms=perms), perms=perms,
-                                guild_id=guild_id, roles=roles)
+                                guild_id=guild_id, roles=roles, caller=caller)
+
+    def user_message(self, content: str, *, author_id: int = OWNER_ID, author: str = "Ana",
+                     guild_id: int = GUILD_ID, mentions: tuple[tuple[int, str], ...] = ()
+                     ) -> dict[str, Any]:
+        """A message someone (not the bot) wrote in #general, as Discord resolves it for a
+        message command; `mentions` are (user id, name) of the users it mentions."""
+        mid = next(self._ids)
+        return {
+            "id": str(mid), "channel_id": str(CHANNEL_ID), "guild_id": str(guild_id),
+            "author": user_json(author_id, author), "content": content,
+            "timestamp": "2026-11-30T10:00:00+00:00", "edited_timestamp": None, "tts": False,
+            "mention_everyone": "@everyone" in content,
+            "mentions": [user_json(uid, name) for uid, name in mentions],
+            "mention_roles": [], "attachments": [], "embeds": [], "components": [],
+            "pinned": False, "type": 0, "flags": 0,
+        }
+
+    def message_command(self, message: dict[str, Any], name: str = "Save as quote", *,
+                        guild_id: int = GUILD_ID, caller: int = CALLER_ID,
+                        admin: bool = False) -> dict[str, Any]:
+        """A message context-menu command (Apps → `name`) on `message`: an APPLICATION_COMMAND
+        of type MESSAGE whose target is resolved, as Discord sends it."""
+        data = {"id": str(COMMAND_ID + 100), "name": name, "type": 3,
+                "target_id": message["id"], "resolved": {"messages": {message["id"]: message}}}
+        return self.interaction(2, data, guild_id=guild_id, caller=caller, admin=admin)
 
     def autocomplete(self, path: str, focused: str, **options: Any) -> dict[str, Any]:
         return self.interaction(4, self.command_data(path, options, focused))
@@ -548,7 +574,9 @@ class FakeDiscord:
                                                   "reset_after": 0, "max_concurrency": 1}})
         if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
-            synced = [{**cmd, "id": str(COMMAND_ID + i), "application_id": str(APP_ID),
+            # Discord answers a context-menu command (sent without one) with description "".
+            synced = [{"description": "", **cmd, "id": str(COMMAND_ID + i),
+                       "application_id": str(APP_ID),
                        "version": "1", **({"guild_id": scope} if scope != "global" else {})}
                       for i, cmd in enumerate(call.json or [])]
             self.commands[scope] = synced

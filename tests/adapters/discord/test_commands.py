@@ -37,12 +37,14 @@ async def test_login_identify_and_command_sync(fake, bot: QuoteBot):
 
     puts = fake.find_calls("PUT", "/commands")
     assert [c.path for c in puts] == [f"/applications/{APP_ID}/commands"]
-    (quote,) = puts[0].json
+    quote, menu = puts[0].json
     assert (quote["name"], quote["type"]) == ("quote", 1)
+    # The message context menu (Apps → Save as quote), servers only, synced with /quote.
+    assert (menu["name"], menu["type"], menu["dm_permission"]) == ("Save as quote", 3, False)
     subs = {o["name"]: o for o in quote["options"]}
     assert set(subs) == {"search", "random", "show", "speakers", "sources", "help", "daily",
                          "settings", "remove", "hide", "unhide", "edit", "library", "list",
-                         "ingest", "export"}
+                         "ingest", "export", "add"}
     assert all(o["type"] == 1 for name, o in subs.items()
                if name not in ("daily", "library", "sources"))
     sources = {o["name"]: o for o in subs["sources"]["options"]}

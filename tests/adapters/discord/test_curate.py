@@ -54,7 +54,7 @@ async def test_edit_and_remove_as_an_admin_unknown_ids_are_clear(fake, bot, serv
 
 
 async def test_the_curating_subcommands_are_synced_with_their_options(fake, bot):
-    (quote,) = fake.find_calls("PUT", "/commands")[0].json
+    (quote,) = [c for c in fake.find_calls("PUT", "/commands")[0].json if c["name"] == "quote"]
     subs = {o["name"]: o for o in quote["options"]}
     for verb in ("remove", "hide", "unhide"):
         (option,) = subs[verb]["options"]

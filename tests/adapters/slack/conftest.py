@@ -103,6 +103,25 @@ class Driver:
         assert status == 200, body
         return await self.fake.wait_for(path)
 
+    async def shortcut(self, message: dict[str, Any], callback_id: str = "quote_save", *,
+                       team: str = TEAM, domain: str | None = "test", channel: str = CHANNEL,
+                       user: str = CALLER) -> Recorded:
+        """A message shortcut (⋯ → Save as quote) on `message`, signed as Slack sends it;
+        returns what the app sent to the response URL."""
+        path, url = self.new_response_url()
+        payload = {
+            "type": "message_action", "token": "legacy", "action_ts": "1700000002.000400",
+            "team": {"id": team, **({"domain": domain} if domain else {})},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(),
+                     "team_id": team},
+            "channel": {"id": channel, "name": "general"}, "is_enterprise_install": False,
+            "enterprise": None, "callback_id": callback_id, "trigger_id": "123.456.ghi",
+            "response_url": url, "message_ts": message["ts"], "message": message,
+        }
+        status, body = await self.post(urlencode({"payload": json.dumps(payload)}))
+        assert status == 200, body
+        return await self.fake.wait_for(path)
+
     async def click(self, message: Recorded, action_id: str, *, team: str = TEAM,
                     channel: str = CHANNEL) -> str:
         """Click a button of `message`; returns the path of the click's response URL."""
@@ -125,7 +144,6 @@ class Driver:
         assert status == 200, body
         return path
 
-
     async def add_transcript(self, files: list[dict[str, Any]], *, team: str = TEAM,
                              channel: str = CHANNEL, user: str = CALLER,
                              callback_id: str = "add_transcript") -> str:
@@ -145,6 +163,12 @@ class Driver:
         status, body = await self.post(urlencode({"payload": json.dumps(payload)}))
         assert status == 200, body
         return path
+
+
+def chat_message(text: str, ts: str = "1700000100.000200", author: str = "U0ANA",
+                 **extra: Any) -> dict[str, Any]:
+    """A message someone wrote, as a shortcut payload carries it."""
+    return {"type": "message", "user": author, "ts": ts, "text": text, "team": TEAM, **extra}
 
 
 def find_button(message: dict[str, Any], action_id: str) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class FakeSlack:
     files: dict[str, bytes] = field(default_factory=dict)  # /files-pri/... path -> bytes
     # Bot tokens that may read files (files:read): the single workspace's, the OAuth one's.
     file_tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, "xoxb-installed-token"})
+    names: dict[str, str] = field(default_factory=dict)  # users.info display names
 
     async def start(self) -> None:
         self._changed = asyncio.Condition()
@@ -138,7 +139,9 @@ class FakeSlack:
         user = recorded.data.get("user", "")
         return {"ok": True, "user": {"id": user, "name": user.lower(), "deleted": False,
                                      "is_admin": user in self.admins, "is_owner": False,
-                                     "is_primary_owner": False, "is_bot": False}}
+                                     "is_primary_owner": False, "is_bot": False,
+                                     "profile": {"display_name": self.names.get(user, ""),
+                                                 "real_name": ""}}}
 
     def _conversations_info(self, recorded: Recorded) -> dict[str, Any]:
         """A public channel the bot is in, unless `channels` says otherwise."""
@@ -256,8 +259,16 @@ def _oauth_access(recorded: Recorded) -> dict[str, Any]:
     }
 
 
+def _permalink(recorded: Recorded) -> dict[str, Any]:
+    data = recorded.data
+    return {"ok": True, "channel": data.get("channel"),
+            "permalink": f"https://asked.slack.invalid/archives/{data.get('channel')}/"
+                         f"p{str(data.get('message_ts', '')).replace('.', '')}"}
+
+
 _ANSWERS: dict[str, Callable[[Recorded], dict[str, Any]]] = {
     "auth.test": _auth_test,
+    "chat.getPermalink": _permalink,
     "chat.postMessage": _post_message,
     "oauth.v2.access": _oauth_access,
 }

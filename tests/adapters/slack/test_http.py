@@ -120,6 +120,13 @@ MALFORMED = {
     "not UTF-8": "text=\udcff",
     "a command without response_url": urlencode({"command": "/quote", "team_id": "T0TEST",
                                                  "channel_id": "C1", "user_id": "U1"}),
+    "a message shortcut without its message": urlencode({"payload": json.dumps(
+        {"type": "message_action", "callback_id": "quote_save", "user": {"id": "U1"},
+         "team": {"id": "T0TEST"}, "channel": {"id": "C1"}, "response_url": "https://x"})}),
+    "a message shortcut whose text is a list": urlencode({"payload": json.dumps(
+        {"type": "message_action", "callback_id": "quote_save", "user": {"id": "U1"},
+         "team": {"id": "T0TEST"}, "channel": {"id": "C1"}, "response_url": "https://x",
+         "message": {"ts": "1.2", "text": ["x"]}})}),
 }
 
 

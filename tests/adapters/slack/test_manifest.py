@@ -7,6 +7,8 @@ from pathlib import Path
 import yaml
 
 from quotebot.adapters.slack.app import BOT_SCOPES, COMMAND, EVENTS_PATH, REDIRECT_PATH
+from quotebot.adapters.slack.requests import shortcut_id
+from quotebot.bot.all_commands import build_registry
 from quotebot.bot.commands import QUOTE_COMMANDS
 
 MANIFEST = Path(__file__).resolve().parents[3] / "adapters" / "slack" / "manifest.yaml"
@@ -33,3 +35,13 @@ def test_the_manifest_matches_the_app():
     assert set(settings["event_subscriptions"]["bot_events"]) == {"app_uninstalled",
                                                                   "tokens_revoked"}
     assert settings["socket_mode_enabled"] is False
+
+
+def test_the_manifest_declares_each_message_shortcut_the_app_handles():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    shortcuts = manifest["features"]["shortcuts"]
+    wanted = [(c.menu, "message", shortcut_id(c.name)) for c in build_registry().on_messages()]
+    assert wanted == [("Save as quote", "message", "quote_save")]
+    assert [(s["name"], s["type"], s["callback_id"]) for s in shortcuts] == wanted
+    assert all(1 <= len(s["description"]) <= 80 for s in shortcuts)
+    assert "add <words> by:<name>" in manifest["features"]["slash_commands"][0]["usage_hint"]
