@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -125,3 +126,23 @@ def registry():
 @pytest.fixture
 def services(library) -> Services:
     return Services(library=library)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server (tests/postgres.py), one per test process, stopped at exit."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer.create().start()
+    yield server
+    server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_db(postgres_server) -> str:
+    """The URL of a new, empty PostgreSQL database on the shared test server."""
+    return postgres_server.create_database(f"test_{next(_databases)}")
+
