@@ -12,6 +12,7 @@ from quotebot.adapters.cli_support import run_async
 from quotebot.bot.models import clip_words
 from quotebot.store.curate import AuditEntry, CurateStore
 from quotebot.store.db import Database
+from quotebot.store.libraries import LibraryStore
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,17 @@ def describe(entry: AuditEntry) -> str:
               help="Every field, with the quote before and after each change.")
 @click.pass_obj
 def audit_command(settings, limit: int, as_json: bool) -> None:
-    """List who removed, hid, unhid or re-attributed which quote, and when, newest first."""
+    """List who removed, hid, unhid or re-attributed which quote, and when, newest first:
+    every change, or with `quotebot --library NAME audit` the changes to that library's own
+    quotes."""
 
     async def main() -> int:
         db = await Database.open(settings.db)
         try:
-            entries = await CurateStore(db).audit(limit)
+            collection = None
+            if settings.library is not None:  # that library's own quotes' changes
+                collection = (await LibraryStore(db).library(*settings.library)).own
+            entries = await CurateStore(db).audit(limit, collection)
         finally:
             await db.close()
         if as_json:

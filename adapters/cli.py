@@ -21,7 +21,7 @@ from quotebot.adapters.cli_support import (
     registry,
     run_async,
 )
-from quotebot.adapters.console import Console, LineReader
+from quotebot.adapters.console import CONSOLE_CHANNEL, Console, LineReader
 from quotebot.adapters.ingest_view import IngestView, plural
 from quotebot.adapters.text import render_text
 from quotebot.bot.app import open_services
@@ -29,6 +29,7 @@ from quotebot.bot.ingest.prune import gone_sources
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.ingest.speakers import split_label
 from quotebot.bot.ingest.types import Participant, SourceOverrides
+from quotebot.bot.library import parse_library
 from quotebot.bot.models import ChannelRef, ErrorReply, QuoteReply, Reply, Request
 from quotebot.store.db import StoreError, database_path
 
@@ -60,22 +61,39 @@ def emit(reply: Reply, as_json: bool) -> int:
     return 1 if isinstance(reply, ErrorReply) else 0
 
 
-def cli_channel() -> ChannelRef:
-    """The terminal user's own "channel": random draws keep a no-repeat deck per user."""
+def cli_channel(library: tuple[str, str] | None = None) -> ChannelRef:
+    """The terminal user's own "channel": random draws keep a no-repeat deck per user.
+
+    In the operator's library unless `library` (`--library`) names another: then a
+    channel of that server or workspace no platform would use (`cli:USER`), so the core
+    reads that library, and the user's deck and settings there are their own.
+    """
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "user"
-    return ChannelRef("cli", "local", user)
+    if library is None:
+        return ChannelRef("cli", "local", user)
+    return ChannelRef(library[0], library[1], f"cli:{user}")
 
 
 async def run_command(settings: Settings, name: str, args: dict, as_json: bool) -> int:
     async with open_services(settings.db, bundled=settings.bundled,
                              progress=print_progress) as services:
         reply = await registry().dispatch(
-            Request(name, args, user=None, channel=cli_channel()), services
+            Request(name, args, user=None, channel=cli_channel(settings.library)), services
         )
         return emit(reply, as_json)
+
+
+def library_option(value: str | None) -> tuple[str, str] | None:
+    """--library as (platform, workspace); None for the operator's own (`local`)."""
+    if value is None or value.strip() == "local":
+        return None
+    try:
+        return parse_library(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--library") from exc
 
 
 EXACT_OPTION = click.option(
@@ -98,13 +116,24 @@ def db_option(value: str | Path) -> Path:
               help="SQLite database file or sqlite:///path URL (env QUOTEBOT_DB).")
 @click.option("--no-bundled", is_flag=True, envvar="QUOTEBOT_NO_BUNDLED",
               help="Do not ingest the bundled transcripts into an empty database.")
+@click.option("--library", "library", envvar="QUOTEBOT_LIBRARY", metavar="NAME",
+              callback=lambda _c, _p, value: library_option(value),
+              help="Work on this library: discord:SERVER_ID, slack:TEAM_ID (or ENTERPRISE_ID "
+                   "for an org-wide install) or local, yours (the default) (env "
+                   "QUOTEBOT_LIBRARY).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.pass_context
-def cli(ctx: click.Context, db: Path, no_bundled: bool, verbose: int) -> None:
-    """quotebot: find the exact words people said in interviews and podcasts."""
+def cli(ctx: click.Context, db: Path, no_bundled: bool, library, verbose: int) -> None:
+    """quotebot: find the exact words people said in interviews and podcasts.
+
+    Each Discord server and Slack workspace has its own library: its own quotes plus the
+    shared collections it enabled (`bundled`, the interviews shipped with quotebot, and
+    any you ingest with `ingest --collection NAME`). Commands work on your own library,
+    `local`, unless --library names another.
+    """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = Settings(db, not no_bundled)
+    ctx.obj = Settings(db, not no_bundled, library)
 
 
 @cli.command()
@@ -165,7 +194,7 @@ def card(settings: Settings, quote_id: int, output: Path, theme: str) -> None:
                                  progress=print_progress) as services:
             reply = await registry().dispatch(
                 Request("show", {"id": quote_id, "context": 0, "card": True, "theme": theme},
-                        user=None, channel=cli_channel()), services)
+                        user=None, channel=cli_channel(settings.library)), services)
         if isinstance(reply, ErrorReply):
             echo_error_reply(reply)
             return 1
@@ -239,7 +268,11 @@ def stats(settings: Settings, as_json: bool) -> None:
     async def main() -> int:
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
-            data = {"db": str(settings.db), **await services.library.store.stats()}
+            scope = await services.library.scope(cli_channel(settings.library))
+            # The library's counts (its own quotes and the collections it enabled); the
+            # search vocabulary (`terms`) and the file are the database's.
+            data = {"db": str(settings.db), "library": scope.name,
+                    **await services.library.store.stats(scope.collections)}
         if as_json:
             click.echo(json.dumps(data, indent=2))
         else:
@@ -263,10 +296,18 @@ def stats(settings: Settings, as_json: bool) -> None:
 @click.option("--url", help="Where the recording is (one file only).")
 @click.option("--speaker", "speakers", multiple=True, metavar="'NAME (ROLE)'",
               help="A speaker and their role; repeat for each person.")
+@click.option("--collection", metavar="NAME",
+              help="Into the shared collection NAME (created if new; servers enable it with "
+                   "/quote library enable NAME) instead of a library.")
 @click.pass_obj
 def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, prune: bool, title, date,
-           url, speakers) -> None:
-    """Ingest transcript files, folders or podcast feeds (txt, md, srt, vtt, json, RSS xml)."""
+           url, speakers, collection: str | None) -> None:
+    """Ingest transcript files, folders or podcast feeds (txt, md, srt, vtt, json, RSS xml).
+
+    New sources go into your own library (`local`) unless --library or --collection names
+    another; a source already stored is updated where it is. Into a named library or
+    collection, a file whose slug another collection holds is refused.
+    """
     if (title or date or url) and (
         len(paths) != 1 or paths[0].is_dir() or paths[0].suffix.lower() in (".xml", ".rss")
     ):
@@ -279,7 +320,12 @@ def ingest(settings: Settings, paths: tuple[Path, ...], force: bool, prune: bool
         view = IngestView(sys.stderr)
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
-            store = services.library.store
+            try:
+                store = await services.library.writer(library=settings.library,
+                                                      collection=collection)
+            except ValueError as exc:
+                echo_error(str(exc))
+                return 2
             report = await ingest_paths(store, paths, progress=view.progress,
                                         force=force, started=view.started,
                                         overrides=overrides or None, stop_on_sigterm=True)
@@ -320,7 +366,8 @@ def chat(settings: Settings) -> None:
     async def main() -> int:
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress, watch=True) as services:
-            console = Console(registry(), services)
+            console = Console(registry(), services, cli_channel(settings.library)
+                              if settings.library else CONSOLE_CHANNEL)
             lines = LineReader(sys.stdin.isatty(), settings.db.parent / "chat_history")
             if lines.interactive:
                 click.echo("quotebot chat — try `/quote help`; Ctrl-D or Ctrl-C to leave.")
@@ -343,10 +390,11 @@ def _add_platform_commands() -> None:
     from quotebot.adapters.daily_cli import daily
     from quotebot.adapters.discord.cli import discord_command
     from quotebot.adapters.exchange_cli import export_command, import_command
+    from quotebot.adapters.library_cli import library_command
     from quotebot.adapters.slack.cli import slack_command
 
     for command in (discord_command, slack_command, daily, export_command, import_command,
-                    audit_command):
+                    audit_command, library_command):
         cli.add_command(command)
     for entry in entry_points(group="quotebot.commands"):
         try:

@@ -20,11 +20,17 @@ from quotebot.store.db import StoreError
 
 
 class Settings:
-    """Global options, read once from arguments and the environment."""
+    """Global options, read once from arguments and the environment.
 
-    def __init__(self, db: Path, bundled: bool) -> None:
+    `library`: the (platform, workspace) of the library named by `--library`, or None for
+    the operator's own (`local`), which commands use when none is named.
+    """
+
+    def __init__(self, db: Path, bundled: bool, library: tuple[str, str] | None = None
+                 ) -> None:
         self.db = db
         self.bundled = bundled
+        self.library = library
 
 
 def registry() -> Registry:

@@ -21,12 +21,14 @@ CONSOLE_CHANNEL = ChannelRef("console", "local", "console")
 class Console:
     """Runs `/quote ...` lines through the registry, as a chat platform would."""
 
-    def __init__(self, registry: Registry, services: Services) -> None:
+    def __init__(self, registry: Registry, services: Services,
+                 channel: ChannelRef = CONSOLE_CHANNEL) -> None:
         self.registry = registry
         self.services = services
+        self.channel = channel  # the operator's library, unless `quotebot --library`
 
     async def run(self, line: str) -> Reply:
-        request = parse(line, self.registry, user=CONSOLE_USER, channel=CONSOLE_CHANNEL)
+        request = parse(line, self.registry, user=CONSOLE_USER, channel=self.channel)
         return await self.registry.dispatch(request, self.services)
 
 

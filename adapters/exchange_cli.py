@@ -21,6 +21,8 @@ from quotebot.bot.exchange import (
     write_csv,
     write_json,
 )
+from quotebot.bot.library import LookupFailed
+from quotebot.store.quotes import SlugTaken
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,16 @@ log = logging.getLogger(__name__)
               help="Where to write (default: standard output).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
               show_default=True)
+@click.option("--collection", metavar="NAME",
+              help="Only this collection (a shared one, or a library's own: discord:ID...).")
 @click.pass_obj
-def export_command(settings, output: Path | None, fmt: str) -> None:
+def export_command(settings, output: Path | None, fmt: str, collection: str | None) -> None:
     """Write the library to a file.
+
+    Without options, everything in the database (a backup: every library's and every
+    shared collection's sources). With `quotebot --library NAME export`, that library's
+    own quotes only: the shared collections it enabled are the operator's, exported with
+    --collection NAME. An import puts every source where its own options say.
 
     \b
     json  everything needed to rebuild the library elsewhere with `quotebot import`:
@@ -46,7 +55,13 @@ def export_command(settings, output: Path | None, fmt: str) -> None:
         started = time.monotonic()
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
-            document = await export_document(services.library.store)
+            try:
+                collections = await services.library.export_collections(
+                    library=settings.library, collection=collection)
+            except LookupFailed as exc:
+                echo_error(exc.message)
+                return 1
+            document = await export_document(services.library.store, collections)
         buffer = io.StringIO()
         (write_json if fmt == "json" else write_csv)(document, buffer)
         text = buffer.getvalue()
@@ -71,11 +86,13 @@ def export_command(settings, output: Path | None, fmt: str) -> None:
 @click.command("import", short_help="Add a library export, a CSV quote list or a NadekoBot "
                                     "quote export.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--collection", metavar="NAME",
+              help="Into the shared collection NAME (created if new) instead of a library.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "json", "csv", "nadeko"]),
               default="auto", show_default=True,
               help="auto: by the file's extension (.json, .csv, .yml), else its content.")
 @click.pass_obj
-def import_command(settings, file: Path, fmt: str) -> None:
+def import_command(settings, file: Path, fmt: str, collection: str | None) -> None:
     """Import FILE into the library: all of it, or (on any error) nothing.
 
     \b
@@ -115,7 +132,16 @@ def import_command(settings, file: Path, fmt: str) -> None:
             return 1
         # The file is the library's content: the bundled interviews are not added first.
         async with open_services(settings.db, bundled=False) as services:
-            report = await apply_import(services.library.store, plan)
+            try:
+                store = await services.library.writer(library=settings.library,
+                                                      collection=collection)
+                report = await apply_import(store, plan)
+            except SlugTaken as exc:
+                echo_error(f"{exc}; nothing was imported")
+                return 1
+            except ValueError as exc:
+                echo_error(str(exc))
+                return 2
         for slug in report.replaced:
             click.echo(f"replaced source '{slug}' (it was already in the library)", err=True)
         click.echo(f"imported {plural(report.sources, 'source')}, "

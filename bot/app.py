@@ -14,6 +14,7 @@ from quotebot.bot.library import WATCH_INTERVAL, QuoteLibrary
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
 from quotebot.store.quotes import QuoteStore
+from quotebot.store.schema import BUNDLED_COLLECTION
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ async def ensure_bundled(
     if stored is None and await store.count_sources():
         return None
     log.info("ingesting the bundled transcripts")
-    report = await ingest_paths(store, bundled_files(), progress=progress)
+    # Into the shared `bundled` collection, which libraries enable by default.
+    report = await ingest_paths(store.in_collection(BUNDLED_COLLECTION), bundled_files(),
+                                progress=progress)
     if not report.failed:
         await store.set_meta(BUNDLE_KEY, digest)
     return report

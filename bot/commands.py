@@ -7,7 +7,7 @@ import logging
 import re
 
 from quotebot.bot import cards
-from quotebot.bot.library import EXACT, STYLES, LookupFailed, Source, Speaker, styled
+from quotebot.bot.library import EXACT, STYLES, LookupFailed, Scope, Source, Speaker, styled
 from quotebot.bot.models import (
     ErrorReply,
     HelpEntry,
@@ -24,6 +24,7 @@ from quotebot.bot.registry import Choice, Command, Option, Registry, Services
 from quotebot.bot.search import MAX_QUERY_CHARS
 from quotebot.bot.tokens import fold
 from quotebot.store.curate import Actor, Change
+from quotebot.store.libraries import OPERATOR_PLATFORM
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,11 @@ async def complete_query(services: Services, partial: str, request: Request) -> 
     """Matching quotes as the user types; choosing one selects exactly that quote (`#id`)."""
     if len(partial.strip()) < 2:
         return []
-    speaker, source = await _filters_or_none(services, request)
+    scope = await services.library.scope(request.channel)
+    speaker, source = await _filters_or_none(services, request, scope)
     quotes = await services.library.search(
-        partial[:MAX_QUERY_CHARS], speaker=speaker, source=source, limit=25, prefix_last=True
+        partial[:MAX_QUERY_CHARS], speaker=speaker, source=source, limit=25, prefix_last=True,
+        scope=scope,
     )
     choices = []
     for q in quotes:
@@ -63,20 +66,22 @@ async def complete_query(services: Services, partial: str, request: Request) -> 
 
 
 async def complete_speaker(services: Services, partial: str, request: Request) -> list[Choice]:
+    scope = await services.library.scope(request.channel)
     return [
         Choice(shorten(s.name, CHOICE_NAME_MAX), shorten(s.name, CHOICE_NAME_MAX))
-        for s in await _off_loop(services.library.speaker_choices, partial[:FILTER_MAX])
+        for s in await _off_loop(services.library.speaker_choices, partial[:FILTER_MAX], scope)
     ]
 
 
 async def complete_source(services: Services, partial: str, request: Request) -> list[Choice]:
+    scope = await services.library.scope(request.channel)
     return [
         Choice(shorten(s.title, CHOICE_NAME_MAX), s.slug[:CHOICE_NAME_MAX])
-        for s in await _off_loop(services.library.source_choices, partial[:FILTER_MAX])
+        for s in await _off_loop(services.library.source_choices, partial[:FILTER_MAX], scope)
     ]
 
 
-async def _filters_or_none(services: Services, request: Request
+async def _filters_or_none(services: Services, request: Request, scope: Scope
                            ) -> tuple[Speaker | None, Source | None]:
     """Filters for autocomplete, where a half-typed filter must not abort the suggestions."""
     speaker = source = None
@@ -84,20 +89,23 @@ async def _filters_or_none(services: Services, request: Request
         return None, None
     try:
         if request.arg("speaker"):
-            speaker = await _off_loop(services.library.resolve_speaker, request.arg("speaker"))
+            speaker = await _off_loop(services.library.resolve_speaker, request.arg("speaker"),
+                                      scope)
     except LookupFailed:
         pass
     try:
         if request.arg("source"):
-            source = await _off_loop(services.library.resolve_source, request.arg("source"))
+            source = await _off_loop(services.library.resolve_source, request.arg("source"),
+                                     scope)
     except LookupFailed:
         pass
     return speaker, source
 
 
-async def _off_loop(resolve, name: str):
-    """Fuzzy name matching in a worker thread: the bot keeps answering while it runs."""
-    return await asyncio.to_thread(resolve, str(name))
+async def _off_loop(resolve, name: str, scope: Scope):
+    """Fuzzy name matching in a worker thread: the bot keeps answering while it runs.
+    Only names of `scope`'s library are matched."""
+    return await asyncio.to_thread(resolve, str(name), scope=scope)
 
 
 def _too_long(request: Request) -> str | None:
@@ -106,7 +114,7 @@ def _too_long(request: Request) -> str | None:
                  if len(str(request.arg(name, ""))) > FILTER_MAX), None)
 
 
-async def _filters(services: Services, request: Request
+async def _filters(services: Services, request: Request, scope: Scope
                    ) -> tuple[Speaker | None, Source | None]:
     speaker = source = None
     if name := _too_long(request):
@@ -114,9 +122,10 @@ async def _filters(services: Services, request: Request
         raise LookupFailed(f"That {name} is {size:,} characters long; a name is at most "
                            f"{FILTER_MAX}.")
     if request.arg("speaker"):
-        speaker = await _off_loop(services.library.resolve_speaker, request.arg("speaker"))
+        speaker = await _off_loop(services.library.resolve_speaker, request.arg("speaker"),
+                                  scope)
     if request.arg("source"):
-        source = await _off_loop(services.library.resolve_source, request.arg("source"))
+        source = await _off_loop(services.library.resolve_source, request.arg("source"), scope)
     return speaker, source
 
 
@@ -150,17 +159,23 @@ async def search(request: Request, services: Services) -> Reply:
     if ref := QUOTE_REF.match(query):
         return await show(Request("show", {"id": int(ref.group(1)), "context": 0},
                                   request.user, request.channel), services)
+    scope = await services.library.scope(request.channel)
     try:
-        speaker, source = await _filters(services, request)
+        speaker, source = await _filters(services, request, scope)
     except LookupFailed as exc:
         return ErrorReply(exc.message, exc.suggestions)
     offset = int(request.arg("offset", 0))
     limit = int(request.arg("limit", 1))
     # Ranked in the exact words; only the quotes shown are cleaned (cleaning costs).
     quotes, total = await services.library.search_page(
-        query, speaker=speaker, source=source, offset=offset, limit=limit, style=EXACT)
-    if not total and not services.library.sources:
-        return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
+        query, speaker=speaker, source=source, offset=offset, limit=limit, style=EXACT,
+        scope=scope)
+    if not total and not scope.sources:
+        if scope.platform == OPERATOR_PLATFORM:  # the terminal: the operator's own
+            return ErrorReply("The library is empty: add transcripts with quotebot ingest PATH")
+        return ErrorReply("This library is empty: admins can switch on a shared collection "
+                          "(/quote library), and the bot's operator can add transcripts.",
+                          (Hint(request=Request("library show")),))
     if not total:
         hints = [Hint("Try fewer words, or the words you are surest of.")]
         if speaker or source:
@@ -195,13 +210,14 @@ def deck_key(request: Request) -> str | None:
 
 async def random_quote(request: Request, services: Services) -> Reply:
     """A random highlight worth posting, optionally by one speaker or from one source."""
+    scope = await services.library.scope(request.channel)
     try:
-        speaker, source = await _filters(services, request)
+        speaker, source = await _filters(services, request, scope)
     except LookupFailed as exc:
         return ErrorReply(exc.message, exc.suggestions)
     draw = await services.library.random(
         speaker=speaker, source=source, deck=deck_key(request),
-        style=await display_style(request, services),
+        style=await display_style(request, services), scope=scope,
     )
     if draw is None:
         return ErrorReply("There are no quotes to choose from yet.",
@@ -212,8 +228,10 @@ async def random_quote(request: Request, services: Services) -> Reply:
 async def show(request: Request, services: Services) -> Reply:
     """A quote by its id, with the lines around it."""
     style = await display_style(request, services)
+    scope = await services.library.scope(request.channel)
     if request.arg("highlight") is not None:
-        quote = await services.library.get_highlight(int(request.arg("highlight")), style)
+        quote = await services.library.get_highlight(int(request.arg("highlight")), style,
+                                                     scope)
         if quote is None:
             return ErrorReply("That highlight is gone (its transcript was changed).",
                               (Hint(request=Request("random")),))
@@ -223,7 +241,7 @@ async def show(request: Request, services: Services) -> Reply:
         except (TypeError, ValueError):
             return ErrorReply("Give the quote's number.",
                               (Hint(request=Request("show", {"id": 42})),))
-        quote = await services.library.get(quote_id, style)
+        quote = await services.library.get(quote_id, style, scope)
         if quote is None:
             return ErrorReply(f"There is no quote #{quote_id}.",
                               (Hint("Search for it instead:", command="search"),))
@@ -308,6 +326,15 @@ def _no_quote(quote_id: int) -> ErrorReply:
                       (Hint("Search for it instead:", command="search"),))
 
 
+async def _not_changed(services: Services, scope: Scope, quote_id: int) -> ErrorReply:
+    """Why a curating change found no quote: none this library sees, or one of a shared
+    collection, which only the operator curates (a change would reach every library)."""
+    if await services.library.get(quote_id, scope=scope) is None:
+        return _no_quote(quote_id)
+    return ErrorReply(f"Quote #{quote_id} comes from a shared collection, which every server "
+                      "that enables it sees; only the bot's operator can change it.")
+
+
 def _described(change: Change) -> str:
     q = change.before
     return f"#{q.id} ({q.speaker or 'Unknown speaker'}, in {q.source}): “{shorten(q.text, 200)}”"
@@ -318,9 +345,11 @@ async def remove(request: Request, services: Services) -> Reply:
     if not _is_admin(request):
         return ErrorReply("Only admins can remove quotes.")
     quote_id = int(request.arg("id"))
-    change = await services.library.curate.remove_quote(quote_id, _actor(request))
+    scope = await services.library.scope(request.channel)
+    change = await services.library.curate.remove_quote(quote_id, _actor(request),
+                                                        collections=scope.editable)
     if change is None:
-        return _no_quote(quote_id)
+        return await _not_changed(services, scope, quote_id)
     await services.library.reload()
     return TextReply(f"Removed quote {_described(change)}. Highlights that included it are "
                      "gone too; re-ingesting its transcript would bring it back.")
@@ -340,10 +369,11 @@ async def _set_hidden(request: Request, services: Services, hidden: bool) -> Rep
     if not _is_admin(request):
         return ErrorReply(f"Only admins can {'hide' if hidden else 'unhide'} quotes.")
     quote_id = int(request.arg("id"))
-    change = await services.library.curate.set_hidden(quote_id, hidden,
-                                                               _actor(request))
+    scope = await services.library.scope(request.channel)
+    change = await services.library.curate.set_hidden(quote_id, hidden, _actor(request),
+                                                      collections=scope.editable)
     if change is None:
-        return _no_quote(quote_id)
+        return await _not_changed(services, scope, quote_id)
     if change.before.hidden == hidden:
         return TextReply(f"Quote #{quote_id} was already "
                          f"{'hidden from' if hidden else 'in'} random draws and daily posts.")
@@ -379,12 +409,15 @@ async def edit(request: Request, services: Services) -> Reply:
         return ErrorReply(f"“{name}” could be several speakers: give the full name.",
                           tuple(s.name for s in known[:5]))
     curate = services.library.curate
+    scope = await services.library.scope(request.channel)
     if known:
-        change = await curate.reattribute(quote_id, _actor(request), speaker_id=known[0].id)
+        change = await curate.reattribute(quote_id, _actor(request), speaker_id=known[0].id,
+                                          collections=scope.editable)
     else:
-        change = await curate.reattribute(quote_id, _actor(request), new_speaker=name)
+        change = await curate.reattribute(quote_id, _actor(request), new_speaker=name,
+                                          collections=scope.editable)
     if change is None:
-        return _no_quote(quote_id)
+        return await _not_changed(services, scope, quote_id)
     after = change.after
     if after.speaker_id == change.before.speaker_id:
         return TextReply(f"Quote #{quote_id} is already attributed to {after.speaker}.")
@@ -402,18 +435,20 @@ async def complete_card(services: Services, partial: str, request: Request) -> l
 
 async def speakers(request: Request, services: Services) -> Reply:
     """Who is quoted, with how many quotes each."""
+    scope = await services.library.scope(request.channel)
     items = tuple(
         f"{s.name}{f' ({s.role})' if s.role else ''} — {_count(s.quotes, 'quote')}"
-        for s in services.library.speakers if s.quotes
+        for s in scope.speakers if s.quotes
     )
     return ListReply("Speakers", items or ("No speakers yet.",))
 
 
 async def sources(request: Request, services: Services) -> Reply:
     """The interviews and episodes in the library."""
+    scope = await services.library.scope(request.channel)
     items = tuple(
         f"{s.title}{f' ({s.date})' if s.date else ''} [{s.slug}] — {_count(s.quotes, 'quote')}"
-        for s in services.library.sources
+        for s in scope.sources
     )
     return ListReply("Sources", items or ("No sources yet.",))
 

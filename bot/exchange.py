@@ -97,9 +97,11 @@ class ExchangeError(ValueError):
 # ---- export ------------------------------------------------------------------------------
 
 
-async def export_document(store: QuoteStore) -> dict:
-    """The quotebot JSON document of the library in `store`."""
-    dump = await ExchangeStore(store.db).dump()
+async def export_document(store: QuoteStore, collections: Sequence[int] | None = None
+                          ) -> dict:
+    """The quotebot JSON document of the library in `store`: every source of the
+    database, or only those of `collections` (a library's)."""
+    dump = await ExchangeStore(store.db).dump(collections)
     quotes, highlights = [], []
     for item in dump.sources:
         slug = item.source.slug

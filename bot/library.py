@@ -9,7 +9,7 @@ import random
 import re
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process
 
@@ -23,6 +23,12 @@ from quotebot.bot.tokens import fold, tokenize
 from quotebot.bot.vocabulary import Vocabulary
 from quotebot.store.curate import CurateStore
 from quotebot.store.db import Database
+from quotebot.store.libraries import (
+    OPERATOR_PLATFORM,
+    OPERATOR_PLATFORMS,
+    LibraryStore,
+    library_name,
+)
 from quotebot.store.quotes import RAND_KEY_MAX, QuoteRow, QuoteStore
 
 log = logging.getLogger(__name__)
@@ -61,6 +67,72 @@ class Source:
     date: str | None
     venue: str | None
     quotes: int
+    collection_id: int = 0
+    corrections: tuple = field(default=(), compare=False, repr=False)
+
+
+VIEWS = 256  # combinations of collections whose merged lists are kept (most share a few)
+
+
+def library_key(channel: ChannelRef | None) -> tuple[str, str]:
+    """The library a request or a post belongs to: its platform and workspace (a Discord
+    server, a Slack workspace), or the operator's own (`local`) for the terminal (the
+    command line names another by giving its platform and workspace: `--library`)."""
+    if channel is None or channel.platform in OPERATOR_PLATFORMS:
+        return OPERATOR_PLATFORM, ""
+    return channel.platform, channel.workspace
+
+
+def parse_library(name: str) -> tuple[str, str]:
+    """(platform, workspace) of a library named `local` or `platform:workspace`.
+
+    Raises:
+        ValueError: for any other name.
+    """
+    name = name.strip()
+    if name == OPERATOR_PLATFORM:
+        return OPERATOR_PLATFORM, ""
+    platform, _, workspace = name.partition(":")
+    if not platform or not workspace or platform in OPERATOR_PLATFORMS:
+        raise ValueError(f"no library called “{name}”: a library is `local` (yours) or "
+                         "platform:id, e.g. discord:123456789 or slack:T0123ABCD")
+    return platform, workspace
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One library as a request sees it: the collections it reads and what they hold.
+
+    `collections` are its own collection and the enabled ones; `editable` those its admins
+    may curate: all but the shared ones (`bundled`, `--collection`), which every library
+    enabling them sees and only the operator's library curates. (A library's own
+    collection enabled elsewhere, the operator's `local` say, is curated by both, as when
+    there was one library.) `speakers`, `sources` and `rewrites` are merged from the
+    per-collection lists loaded in memory.
+    """
+
+    platform: str
+    workspace: str
+    own: int
+    collections: tuple[int, ...]
+    speakers: tuple[Speaker, ...]
+    sources: tuple[Source, ...]
+    rewrites: QueryRewrites
+    shared: frozenset[int] = frozenset()
+
+    @property
+    def name(self) -> str:
+        return library_name(self.platform, self.workspace)
+
+    @property
+    def editable(self) -> tuple[int, ...]:
+        if self.platform == OPERATOR_PLATFORM:
+            return self.collections
+        return tuple(c for c in self.collections if c not in self.shared)
+
+
+def _collections(scope: Scope | None) -> tuple[int, ...] | None:
+    return None if scope is None else scope.collections
 
 
 CLEAN, EXACT = "clean", "exact"
@@ -109,10 +181,14 @@ class QuoteLibrary:
         self.rng = rng or random.Random()
         self.store = QuoteStore(db)
         self.curate = CurateStore(db)  # remove, hide, re-attribute, each with an audit row
+        self.libraries = LibraryStore(db)
         self.searcher = Searcher(self.store, Vocabulary())
         self.speakers: list[Speaker] = []
         self.rewrites = QueryRewrites({})
         self.sources: list[Source] = []
+        # Per collection: speaker id -> quotes there, and its sources; merged per library.
+        self._counts: dict[int, dict[int, int]] = {}
+        self._views: OrderedDict[tuple[int, ...], tuple] = OrderedDict()
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
         self._generations: tuple[int, int | None] = (-1, -1)  # what `load` last read
@@ -149,19 +225,107 @@ class QuoteLibrary:
                 vocab.store = self.store  # later lookups go through the serving connection
                 searcher = Searcher(self.store, vocab)
             if names:
-                speakers = [Speaker(r.id, r.name, r.role, r.aliases, r.quotes)
-                            for r in await store.speakers()]
+                counts = await store.speaker_counts()
+                totals: dict[int, int] = {}
+                for per_speaker in counts.values():
+                    for speaker_id, quotes in per_speaker.items():
+                        totals[speaker_id] = totals.get(speaker_id, 0) + quotes
+                speakers = sorted(
+                    (Speaker(r.id, r.name, r.role, r.aliases, totals.get(r.id, 0))
+                     for r in await store.speakers(counts=False)),
+                    key=lambda s: (-s.quotes, s.name))
                 rows = await store.sources()
-                sources = [Source(r.id, r.slug, r.title, r.date, r.venue, r.quotes)
+                sources = [Source(r.id, r.slug, r.title, r.date, r.venue, r.quotes,
+                                  r.collection_id, tuple(json.loads(r.corrections or "[]")))
                            for r in rows]
                 rewrites = QueryRewrites.from_corrections(
-                    c for r in rows for c in json.loads(r.corrections or "[]")
+                    c for s in sources for c in s.corrections
                 )
         # Swapped in together, after every await: a command never sees half a reload.
         self.searcher = searcher
         if names:
             self.speakers, self.sources, self.rewrites = speakers, sources, rewrites
+            self._counts = counts
+            self._views = OrderedDict()
         self._generations = generations
+
+    # ---- libraries ------------------------------------------------------------------------
+
+    async def scope(self, channel: ChannelRef | None) -> Scope:
+        """The library `channel` belongs to (created on first use with the operator's
+        default collections), with its speakers and sources."""
+        return await self.scope_of(*library_key(channel))
+
+    async def scope_of(self, platform: str, workspace: str) -> Scope:
+        """The library of (platform, workspace); see `scope`."""
+        row = await self.libraries.library(platform, workspace)
+        speakers, sources, rewrites = self._view(row.collections)
+        return Scope(platform, workspace, row.own, row.collections, speakers, sources,
+                     rewrites, row.shared)
+
+    async def writer(self, *, library: tuple[str, str] | None = None,
+                     collection: str | None = None) -> QuoteStore:
+        """Where an ingest or import writes: the shared collection `collection` (created if
+        new), else the own collection of `library` (created if new), else the default
+        store: new sources into the operator's library, stored ones updated where they are.
+
+        Raises:
+            ValueError: `collection` is not a valid shared collection name, or names a
+                library's own collection.
+        """
+        if collection is not None:
+            row = await self.libraries.create_shared(collection)
+            return self.store.in_collection(row.id)
+        if library is not None:
+            row = await self.libraries.library(*library)
+            return self.store.in_collection(row.own)
+        return self.store
+
+    async def export_collections(self, *, library: tuple[str, str] | None = None,
+                                 collection: str | None = None) -> tuple[int, ...] | None:
+        """What an export holds: one collection, one library's own collection, or (None)
+        the whole database.
+
+        Raises:
+            LookupFailed: no such collection.
+        """
+        if collection is not None:
+            row = await self.libraries.collection(collection)
+            if row is None:
+                raise LookupFailed(f"No collection called “{collection}”.")
+            return (row.id,)
+        if library is not None:
+            return ((await self.libraries.library(*library)).own,)
+        return None
+
+    def collection_counts(self, collection_id: int) -> tuple[int, int]:
+        """(sources, quotes) of a collection, from the lists loaded in memory."""
+        sources = [s for s in self.sources if s.collection_id == collection_id]
+        return len(sources), sum(s.quotes for s in sources)
+
+    def _view(self, collections: tuple[int, ...]):
+        """Speakers, sources and name corrections of these collections, merged from the
+        per-collection lists (kept for the most recent VIEWS combinations: most libraries
+        share one, their own plus `bundled`, differing only in the own collection)."""
+        key = tuple(sorted(collections))
+        view = self._views.get(key)
+        if view is not None:
+            self._views.move_to_end(key)
+            return view
+        wanted = set(key)
+        counts: dict[int, int] = {}
+        for c in key:
+            for speaker_id, quotes in self._counts.get(c, {}).items():
+                counts[speaker_id] = counts.get(speaker_id, 0) + quotes
+        speakers = tuple(sorted((replace(s, quotes=counts[s.id]) for s in self.speakers
+                                 if counts.get(s.id)), key=lambda s: (-s.quotes, s.name)))
+        sources = tuple(s for s in self.sources if s.collection_id in wanted)
+        rewrites = QueryRewrites.from_corrections(c for s in sources for c in s.corrections)
+        view = (speakers, sources, rewrites)
+        self._views[key] = view
+        while len(self._views) > VIEWS:
+            self._views.popitem(last=False)
+        return view
 
     async def watch(self, interval: float = WATCH_INTERVAL, *, sleep=asyncio.sleep) -> None:
         """Keep the library in step with the database until cancelled (run it as a task).
@@ -200,12 +364,16 @@ class QuoteLibrary:
 
     # ---- lookups --------------------------------------------------------------------------
 
-    async def get(self, quote_id: int, style: str = CLEAN) -> Quote | None:
-        rows = await self.store.get_quotes([quote_id])
+    async def get(self, quote_id: int, style: str = CLEAN, scope: Scope | None = None
+                  ) -> Quote | None:
+        """A quote by id; None when there is none, or (with `scope`) it is another
+        library's."""
+        rows = await self.store.get_quotes([quote_id], _collections(scope))
         return quote_from_row(rows[0], style) if rows else None
 
-    async def get_highlight(self, highlight_id: int, style: str = CLEAN) -> Quote | None:
-        row = await self.store.get_highlight(highlight_id)
+    async def get_highlight(self, highlight_id: int, style: str = CLEAN,
+                            scope: Scope | None = None) -> Quote | None:
+        row = await self.store.get_highlight(highlight_id, _collections(scope))
         return quote_from_row(row, style) if row else None
 
     async def context(self, quote: Quote, around: int) -> list[Quote]:
@@ -273,10 +441,11 @@ class QuoteLibrary:
         limit: int = 10,
         prefix_last: bool = False,
         style: str = CLEAN,
+        scope: Scope | None = None,
     ) -> list[Quote]:
-        """The best `limit` matches for `query`, best first."""
-        hits = await self._hits(query, speaker, source, limit, prefix_last)
-        return await self._quotes([h.id for h in hits], style)
+        """The best `limit` matches for `query` (in `scope`'s library), best first."""
+        hits = await self._hits(query, speaker, source, limit, prefix_last, scope)
+        return await self._quotes([h.id for h in hits], style, scope)
 
     async def search_page(
         self,
@@ -287,23 +456,25 @@ class QuoteLibrary:
         offset: int = 0,
         limit: int = 1,
         style: str = CLEAN,
+        scope: Scope | None = None,
     ) -> tuple[list[Quote], int]:
         """The matches `offset`..`offset + limit` for `query`, and how many there are in all
         (the same on every page: "match 2 of 7")."""
-        hits = await self._hits(query, speaker, source, MAX_MATCHES, False)
+        hits = await self._hits(query, speaker, source, MAX_MATCHES, False, scope)
         page = [h.id for h in hits[offset : offset + limit]]
-        return await self._quotes(page, style), len(hits)
+        return await self._quotes(page, style, scope), len(hits)
 
     async def _hits(self, query: str, speaker: Speaker | None, source: Source | None,
-                    limit: int, prefix_last: bool) -> list[Hit]:
+                    limit: int, prefix_last: bool, library: Scope | None = None) -> list[Hit]:
         scope = {
             "speaker_id": speaker.id if speaker else None,
             "source_id": source.id if source else None,
             "limit": limit,
             "prefix_last": prefix_last,
+            "collections": _collections(library),
         }
         hits = await self.searcher.search(query, **scope)
-        rewritten = self.rewrites.apply(query)
+        rewritten = (library.rewrites if library else self.rewrites).apply(query)
         if rewritten != query:
             # The user may type what the recording misheard ("dolly 2"): search the
             # corrected spelling too and keep the better score of each quote.
@@ -314,8 +485,9 @@ class QuoteLibrary:
             hits = sorted(best.values(), key=lambda h: (-h.score, h.id))[:limit]
         return hits
 
-    async def _quotes(self, ids: list[int], style: str) -> list[Quote]:
-        rows = await self.store.get_quotes(ids)
+    async def _quotes(self, ids: list[int], style: str, scope: Scope | None = None
+                      ) -> list[Quote]:
+        rows = await self.store.get_quotes(ids, _collections(scope))
         return [quote_from_row(r, style) for r in rows]
 
     async def random(
@@ -325,6 +497,7 @@ class QuoteLibrary:
         source: Source | None = None,
         deck: str | None = None,
         style: str = CLEAN,
+        scope: Scope | None = None,
     ) -> Draw | None:
         """A random highlight, weighted by its score, that `deck` has not been shown.
 
@@ -337,22 +510,24 @@ class QuoteLibrary:
         """
         speaker_id = speaker.id if speaker else None
         source_id = source.id if source else None
+        pool = (speaker_id, source_id, _collections(scope))
         key = None if deck is None else f"{deck}|s{speaker_id or ''}|o{source_id or ''}"
-        row = await self._draw_highlight(speaker_id, source_id, key)
-        if row is None and key is not None and await self.store.has_highlights(
-            speaker_id, source_id
-        ):
+        if key is not None and scope is not None:
+            # A deck per library too: one channel id could serve two (the CLI's --library).
+            key += f"|{scope.name}"
+        row = await self._draw_highlight(*pool, key)
+        if row is None and key is not None and await self.store.has_highlights(*pool):
             # The deck has seen the whole pool: a new round, never opening on the last draw.
             await self.store.restart_deck(key, await self.store.last_shown(key))
-            row = await self._draw_highlight(speaker_id, source_id, key)
+            row = await self._draw_highlight(*pool, key)
             if row is None:
                 await self.store.restart_deck(key, None)
-                row = await self._draw_highlight(speaker_id, source_id, key)
+                row = await self._draw_highlight(*pool, key)
         if row is not None:
             if key is not None:
                 await self.store.mark_shown(key, row.highlight_id)
             return Draw(quote_from_row(row, style))
-        fallback = await self._draw_quote(speaker_id, source_id, deck)
+        fallback = await self._draw_quote(*pool, deck)
         if fallback is None:
             return None
         who = speaker.name if speaker else source.title if source else "this library"
@@ -360,7 +535,7 @@ class QuoteLibrary:
                 if speaker or source else "No highlights yet: a quote worth reading instead.")
         return Draw(quote_from_row(fallback, style), note)
 
-    async def _draw_highlight(self, speaker_id, source_id, deck):
+    async def _draw_highlight(self, speaker_id, source_id, collections, deck):
         """Rejection sampling over highlights: accept a draw with probability = its score.
 
         Passages that stand alone come first; those that may need context (scored under
@@ -372,6 +547,7 @@ class QuoteLibrary:
                 candidate = await self.store.random_highlight(
                     speaker_id=speaker_id, source_id=source_id, deck=deck,
                     rand_key=self.rng.randint(0, RAND_KEY_MAX), min_score=floor,
+                    collections=collections,
                 )
                 if candidate is None:
                     break
@@ -383,25 +559,25 @@ class QuoteLibrary:
                 return row
         return None
 
-    async def _draw_quote(self, speaker_id, source_id, recent_key):
+    async def _draw_quote(self, speaker_id, source_id, collections, recent_key):
         """A quote worth reading (the fallback when there are no highlights)."""
         recent = list(self._recent.get(recent_key, ())) if recent_key else []
         chosen = None
         for avoid, good in ((recent, True), (recent[-1:], True), ([], False)):
-            chosen = await self._draw(speaker_id, source_id, avoid, good)
+            chosen = await self._draw(speaker_id, source_id, collections, avoid, good)
             if chosen is not None:
                 break
         if chosen is not None and recent_key:
             self._remember(recent_key, chosen.id)
         return chosen
 
-    async def _draw(self, speaker_id, source_id, avoid: list[int], good: bool):
+    async def _draw(self, speaker_id, source_id, collections, avoid: list[int], good: bool):
         """Rejection sampling: accept a uniform draw with probability equal to its score."""
         row = None
         for _ in range(DRAWS if good else 1):
             row = await self.store.random_quote(
                 speaker_id=speaker_id, source_id=source_id, good=good, exclude=avoid,
-                rand_key=self.rng.randint(0, RAND_KEY_MAX),
+                rand_key=self.rng.randint(0, RAND_KEY_MAX), collections=collections,
             )
             if row is None or self.rng.random() <= row.quotability:
                 break
@@ -418,24 +594,34 @@ class QuoteLibrary:
 
     # ---- names ----------------------------------------------------------------------------
 
-    def resolve_speaker(self, text: str) -> Speaker:
-        """The speaker a user means by `text` ("ilya", "Brockman", "greg brokman")."""
+    def resolve_speaker(self, text: str, scope: Scope | None = None) -> Speaker:
+        """The speaker a user means by `text` ("ilya", "Brockman", "greg brokman"), among
+        those quoted in `scope`'s library (everyone's without one)."""
         return _resolve(
-            text, self.speakers, lambda s: (s.name, *s.aliases), "speaker",
+            text, self._speakers(scope), lambda s: (s.name, *s.aliases), "speaker",
             lambda s: s.name,
         )
 
-    def resolve_source(self, text: str) -> Source:
+    def resolve_source(self, text: str, scope: Scope | None = None) -> Source:
         """The source a user means by `text` (slug, title or a fuzzy piece of the title)."""
         return _resolve(
-            text, self.sources, lambda s: (s.slug, s.title), "source", lambda s: s.title,
+            text, self._sources(scope), lambda s: (s.slug, s.title), "source",
+            lambda s: s.title,
         )
 
-    def speaker_choices(self, partial: str, limit: int = 25) -> list[Speaker]:
-        return _choices(partial, self.speakers, lambda s: (s.name, *s.aliases), limit)
+    def speaker_choices(self, partial: str, limit: int = 25, scope: Scope | None = None
+                        ) -> list[Speaker]:
+        return _choices(partial, self._speakers(scope), lambda s: (s.name, *s.aliases), limit)
 
-    def source_choices(self, partial: str, limit: int = 25) -> list[Source]:
-        return _choices(partial, self.sources, lambda s: (s.slug, s.title), limit)
+    def source_choices(self, partial: str, limit: int = 25, scope: Scope | None = None
+                       ) -> list[Source]:
+        return _choices(partial, self._sources(scope), lambda s: (s.slug, s.title), limit)
+
+    def _speakers(self, scope: Scope | None):
+        return self.speakers if scope is None else scope.speakers
+
+    def _sources(self, scope: Scope | None):
+        return self.sources if scope is None else scope.sources
 
 
 class QueryRewrites:

@@ -95,8 +95,10 @@ class Searcher:
         source_id: int | None = None,
         limit: int = 10,
         prefix_last: bool = False,
+        collections: tuple[int, ...] | None = None,
     ) -> list[Hit]:
-        """Best matches for `query`, best first, at most `limit`."""
+        """Best matches for `query`, best first, at most `limit`; only quotes of
+        `collections` (a library's) when given, narrowed inside the index."""
         words = tokenize(query[:MAX_QUERY_CHARS])[:MAX_WORDS]
         if not words:
             return []
@@ -106,7 +108,7 @@ class Searcher:
             return []
         pasted = sum(1 for t in terms if t.alternatives) > MAX_TERMS
         candidates = await self._candidates(usable, speaker_id, source_id, prefix_last,
-                                            phrase=not pasted)
+                                            phrase=not pasted, collections=collections)
         if not candidates:
             return []
         texts = await self.quotes.texts(list(candidates))
@@ -115,6 +117,7 @@ class Searcher:
     async def _candidates(
         self, terms: list[Term], speaker_id: int | None, source_id: int | None,
         prefix_last: bool = False, phrase: bool = True,
+        collections: tuple[int, ...] | None = None,
     ) -> dict[int, float]:
         """Candidate ids (with BM25 where it was affordable) from a few bounded FTS queries.
 
@@ -133,7 +136,7 @@ class Searcher:
         positions (24-37 ms at a million quotes), so a phrase runs only while its rarest
         word's quotes times its length stays under PHRASE_WORK.
         """
-        gather = _Gather(self.quotes, speaker_id, source_id)
+        gather = _Gather(self.quotes, speaker_id, source_id, collections)
         typed = terms
         terms = sorted(terms, key=lambda t: t.docs)
         common = max(50, int(self.vocabulary.documents * COMMON_SHARE))
@@ -221,11 +224,12 @@ def _index_terms(terms: list[Term], prefix_last: bool) -> list[Term]:
 class _Gather:
     """One search's bounded FTS queries, and the candidates (id -> best BM25) they found."""
 
-    def __init__(self, quotes: QuoteStore, speaker_id: int | None, source_id: int | None
-                 ) -> None:
+    def __init__(self, quotes: QuoteStore, speaker_id: int | None, source_id: int | None,
+                 collections: tuple[int, ...] | None = None) -> None:
         self.quotes = quotes
         self.speaker_id = speaker_id
         self.source_id = source_id
+        self.collections = None if collections is None else tuple(collections)
         self.found: dict[int, float] = {}
 
     async def run(self, selection: list[Term], *, ranked: bool = False, phrase: bool = False,
@@ -233,7 +237,7 @@ class _Gather:
         """Run one query and add its rows; the number of rows it returned."""
         mode = PHRASE if phrase else NEAR if near else ANY if any_of else ALL
         query = TextQuery(tuple(t.alternatives for t in selection), mode, near,
-                          self.speaker_id, self.source_id)
+                          self.speaker_id, self.source_id, self.collections)
         rows = await self.quotes.match(query, limit, ranked=ranked)
         for rowid, rank in rows:
             self.found[rowid] = min(rank, self.found.get(rowid, 0.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 _RECORD_SELECT = """
     SELECT q.id, q.source_id, so.slug AS source, q.position, q.speaker_id,
-           sp.name AS speaker, q.text, q.hidden
+           sp.name AS speaker, q.text, q.hidden, q.collection_id
     FROM quotes q
     JOIN sources so ON so.id = q.source_id
     LEFT JOIN speakers sp ON sp.id = q.speaker_id
@@ -45,6 +46,7 @@ class QuoteRecord:
     speaker: str | None
     text: str
     hidden: bool
+    collection_id: int = 0  # not in the audit's JSON: the audit row has its own column
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "position": self.position,
@@ -81,7 +83,16 @@ def _record(row) -> QuoteRecord | None:
     if row is None:
         return None
     return QuoteRecord(row["id"], row["source_id"], row["source"], row["position"],
-                       row["speaker_id"], row["speaker"], row["text"], bool(row["hidden"]))
+                       row["speaker_id"], row["speaker"], row["text"], bool(row["hidden"]),
+                       row["collection_id"])
+
+
+def _within(record: QuoteRecord | None, collections: Sequence[int] | None
+            ) -> QuoteRecord | None:
+    """`record` if it lies in `collections` (None: anywhere), else None (not found)."""
+    if record is None or collections is None or record.collection_id in collections:
+        return record
+    return None
 
 
 def _now(now: datetime | None) -> str:
@@ -89,25 +100,32 @@ def _now(now: datetime | None) -> str:
 
 
 class CurateStore:
-    """All SQL of curation. Every change and its audit row commit in one transaction."""
+    """All SQL of curation. Every change and its audit row commit in one transaction.
+
+    A change names the `collections` it may touch (a library's own, say): a quote of any
+    other is "no such quote", exactly as a missing one. None means any collection.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def quote(self, quote_id: int) -> QuoteRecord | None:
-        return _record(await self.db.fetchone(_RECORD_SELECT, (quote_id,)))
+    async def quote(self, quote_id: int, collections: Sequence[int] | None = None
+                    ) -> QuoteRecord | None:
+        record = _record(await self.db.fetchone(_RECORD_SELECT, (quote_id,)))
+        return _within(record, collections)
 
     async def is_hidden(self, quote_id: int) -> bool:
         return bool(await self.db.scalar("SELECT hidden FROM quotes WHERE id = ?",
                                          (quote_id,)))
 
     async def remove_quote(self, quote_id: int, actor: Actor, *,
+                           collections: Sequence[int] | None = None,
                            now: datetime | None = None) -> Change | None:
         """Delete one quote and the highlights spanning it (their words include it);
         None if there is no such quote. A re-ingest of its unchanged transcript brings it
         back, as it brings back any line the file still holds."""
         async with self.db.transaction() as conn:
-            before = await self._read(conn, quote_id)
+            before = _within(await self._read(conn, quote_id), collections)
             if before is None:
                 return None
             await conn.execute(
@@ -119,11 +137,12 @@ class CurateStore:
         return Change(before, None)
 
     async def set_hidden(self, quote_id: int, hidden: bool, actor: Actor, *,
+                         collections: Sequence[int] | None = None,
                          now: datetime | None = None) -> Change | None:
         """Hide a quote from random draws and daily posts, or show it again; None if there
         is no such quote. An unchanged flag changes nothing and writes no audit row."""
         async with self.db.transaction() as conn:
-            before = await self._read(conn, quote_id)
+            before = _within(await self._read(conn, quote_id), collections)
             if before is None:
                 return None
             if before.hidden == hidden:
@@ -136,13 +155,14 @@ class CurateStore:
 
     async def reattribute(self, quote_id: int, actor: Actor, *, speaker_id: int | None = None,
                           new_speaker: str | None = None,
+                          collections: Sequence[int] | None = None,
                           now: datetime | None = None) -> Change | None:
         """Attribute a quote to speaker `speaker_id`, or to `new_speaker` (created unless a
         speaker of that name exists); the words never change. None if there is no such
         quote. Highlights spanning it follow when every quote they span is now the new
         speaker's."""
         async with self.db.transaction() as conn:
-            before = await self._read(conn, quote_id)
+            before = _within(await self._read(conn, quote_id), collections)
             if before is None:
                 return None
             created = False
@@ -157,7 +177,8 @@ class CurateStore:
             if speaker_id == before.speaker_id:
                 return Change(before, before)
             await conn.execute("UPDATE quotes SET speaker_id = ?, tags = ? WHERE id = ?",
-                               (speaker_id, filter_tags(speaker_id, before.source_id),
+                               (speaker_id, filter_tags(speaker_id, before.source_id,
+                                                       before.collection_id),
                                 quote_id))
             await conn.execute(
                 """
@@ -174,12 +195,17 @@ class CurateStore:
             await self._audit(conn, actor, "edit", before, after, now)
         return Change(before, after, created)
 
-    async def audit(self, limit: int = 50) -> list[AuditEntry]:
-        """The newest `limit` audit rows, newest first."""
+    async def audit(self, limit: int = 50, collection_id: int | None = None
+                    ) -> list[AuditEntry]:
+        """The newest `limit` audit rows (of changes to one collection's quotes when
+        `collection_id` is given), newest first."""
+        where, params = "", (limit,)
+        if collection_id is not None:
+            where, params = "WHERE collection_id = ? ", (collection_id, limit)
         rows = await self.db.fetchall(
             "SELECT id, at, actor_platform, actor_id, actor_name, action, target_kind, "
-            "target_id, before_json, after_json FROM audit ORDER BY id DESC LIMIT ?",
-            (limit,))
+            f"target_id, before_json, after_json FROM audit {where}ORDER BY id DESC LIMIT ?",
+            params)
         return [AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
                            json.loads(r[8]) if r[8] else None,
                            json.loads(r[9]) if r[9] else None) for r in rows]
@@ -192,7 +218,9 @@ class CurateStore:
                      after: QuoteRecord | None, now: datetime | None) -> None:
         await conn.execute(
             "INSERT INTO audit (at, actor_platform, actor_id, actor_name, action, target_kind, "
-            "target_id, before_json, after_json) VALUES (?, ?, ?, ?, ?, 'quote', ?, ?, ?)",
+            "target_id, before_json, after_json, collection_id) "
+            "VALUES (?, ?, ?, ?, ?, 'quote', ?, ?, ?, ?)",
             (_now(now), actor.platform, actor.id, actor.name, action, str(before.id),
              json.dumps(before.to_json(), ensure_ascii=False),
-             None if after is None else json.dumps(after.to_json(), ensure_ascii=False)))
+             None if after is None else json.dumps(after.to_json(), ensure_ascii=False),
+             before.collection_id))

@@ -13,10 +13,12 @@ Timestamps are stored as UTC ISO-8601 strings with seconds (`2024-11-24T08:00:00
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from quotebot.store.db import Database
+from quotebot.store.libraries import collections_of
 from quotebot.store.quotes import (
     HIGHLIGHT_SELECT,
     QUOTE_SELECT,
@@ -235,16 +237,19 @@ class DailyStore:
             cur = await conn.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
             return cur.rowcount > 0
 
-    async def has_eligible(self, speaker_id: int | None, source_id: int | None) -> bool:
-        """Whether any good quote matches these filters (an index probe)."""
-        where, params = quote_filters(speaker_id, source_id)
+    async def has_eligible(self, speaker_id: int | None, source_id: int | None,
+                           collections: Sequence[int] | None = None) -> bool:
+        """Whether any good quote matches these filters (an index probe), in `collections`
+        (a library's) when given."""
+        where, params = quote_filters(speaker_id, source_id, collections=collections)
         sql = "SELECT 1 FROM quotes q WHERE " + " AND ".join(where) + " LIMIT 1"
         return await self.db.scalar(sql, tuple(params)) is not None
 
     async def _uses_highlights(self, conn, sub) -> bool:
         """Whether the subscription draws highlights (its filters match some); otherwise it
         falls back to good quotes, as `/quote random` does."""
-        where, params = highlight_filters(sub["speaker_id"], sub["source_id"])
+        where, params = highlight_filters(sub["speaker_id"], sub["source_id"],
+                                          collections=await self._library(conn, sub))
         where.append(VISIBLE_HIGHLIGHT)
         sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         async with conn.execute(sql + " LIMIT 1", tuple(params)) as cur:
@@ -286,7 +291,8 @@ class DailyStore:
     async def _claim(self, conn, subscription_id, local_date, *, now, lease_until, process_id,
                      rand_key) -> Claim | None:
         async with conn.execute(
-            "SELECT id, enabled, cycle, speaker_id, source_id FROM subscriptions WHERE id = ?",
+            "SELECT id, enabled, cycle, speaker_id, source_id, platform, workspace "
+            "FROM subscriptions WHERE id = ?",
             (subscription_id,),
         ) as cur:
             sub = await cur.fetchone()
@@ -439,8 +445,10 @@ class DailyStore:
 
     async def _seek_one(self, conn, sub, cycle: int, rand_key: int, *, avoid: int | None,
                         highlights: bool, floor: float | None = None):
+        library = await self._library(conn, sub)
         if highlights:
-            filters, values = highlight_filters(sub["speaker_id"], sub["source_id"])
+            filters, values = highlight_filters(sub["speaker_id"], sub["source_id"],
+                                                collections=library)
             filters.append(VISIBLE_HIGHLIGHT)
             if floor is not None:
                 filters.append("h.score >= ?")
@@ -456,7 +464,8 @@ class DailyStore:
             order = " ORDER BY h.rand_key LIMIT 1"
             exclude = "h.id != ?"
         else:
-            filters, values = quote_filters(sub["speaker_id"], sub["source_id"])
+            filters, values = quote_filters(sub["speaker_id"], sub["source_id"],
+                                            collections=library)
             where = [
                 "q.rand_key >= ?",
                 "q.id NOT IN (SELECT d.quote_id FROM daily_posts d WHERE d.subscription_id = ?"
@@ -478,6 +487,11 @@ class DailyStore:
             async with conn.execute(sql, tuple(params)) as cur:
                 row = await cur.fetchone()
         return None if row is None else (row[0], row[1])
+
+    @staticmethod
+    async def _library(conn, sub) -> tuple[int, ...]:
+        """The collections the subscription's library sees: posts come from them only."""
+        return await collections_of(conn, sub["platform"], sub["workspace"])
 
     async def _no_quote(self, conn, subscription_id, post_id, local_date, now) -> None:
         """Record a day with nothing to post: the day is abandoned and a failure counted."""
@@ -537,7 +551,8 @@ class DailyStore:
     async def pick(self, subscription_id: int, *, rand_key: int):
         """The quote row the subscription would get next, without claiming anything."""
         sub = await self.db.fetchone(
-            "SELECT id, enabled, cycle, speaker_id, source_id FROM subscriptions WHERE id = ?",
+            "SELECT id, enabled, cycle, speaker_id, source_id, platform, workspace "
+            "FROM subscriptions WHERE id = ?",
             (subscription_id,),
         )
         if sub is None:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from quotebot.store.db import Database
-from quotebot.store.quotes import NewHighlight, NewQuote, NewSource, SourceRecords, SpeakerInfo
+from quotebot.store.quotes import (
+    NewHighlight,
+    NewQuote,
+    NewSource,
+    SourceRecords,
+    SpeakerInfo,
+    in_collections,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +37,10 @@ class ExchangeStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def dump(self) -> LibraryDump:
-        """The whole library. Reads through one read transaction, so that an ingest
-        committing meanwhile is either wholly in the dump or not at all."""
+    async def dump(self, collections: Sequence[int] | None = None) -> LibraryDump:
+        """The whole database, or the sources of `collections` with the speakers their
+        quotes name. Reads through one read transaction, so that an ingest committing
+        meanwhile is either wholly in the dump or not at all."""
         async with self.db.side_reader() as view:
             conn = view.reader
             # A read transaction on the side connection: one snapshot for every query.
@@ -39,12 +48,15 @@ class ExchangeStore:
             if own:
                 await conn.execute("BEGIN")
             try:
-                return await self._dump(conn)
+                return await self._dump(conn, collections)
             finally:
                 if own:
                     await conn.execute("COMMIT")
 
-    async def _dump(self, conn) -> LibraryDump:
+    async def _dump(self, conn, collections: Sequence[int] | None) -> LibraryDump:
+        where, params = "", ()
+        if collections is not None:
+            where, params = "WHERE " + in_collections("x", collections), tuple(collections)
         aliases: dict[int, list[str]] = {}
         async with conn.execute(
             "SELECT speaker_id, alias FROM speaker_aliases ORDER BY speaker_id, alias"
@@ -59,10 +71,10 @@ class ExchangeStore:
         quotes: dict[int, list[NewQuote]] = {}
         hidden: dict[int, set[int]] = {}
         async with conn.execute(
-            "SELECT q.source_id, sp.name, q.text, q.start, q.position, q.quotability, "
-            "q.hidden "
-            "FROM quotes q LEFT JOIN speakers sp ON sp.id = q.speaker_id "
-            "ORDER BY q.source_id, q.position, q.id"
+            "SELECT x.source_id, sp.name, x.text, x.start, x.position, x.quotability, "
+            "x.hidden "
+            "FROM quotes x LEFT JOIN speakers sp ON sp.id = x.speaker_id "
+            f"{where} ORDER BY x.source_id, x.position, x.id", params
         ) as cur:
             while rows := await cur.fetchmany(5000):
                 for source_id, speaker, text, start, position, quotability, hide in rows:
@@ -72,10 +84,10 @@ class ExchangeStore:
                         hidden.setdefault(source_id, set()).add(position)
         highlights: dict[int, list[NewHighlight]] = {}
         async with conn.execute(
-            "SELECT h.source_id, sp.name, h.first_position, h.last_position, h.text, "
-            "h.start, h.score, h.reasons FROM highlights h "
-            "LEFT JOIN speakers sp ON sp.id = h.speaker_id "
-            "ORDER BY h.source_id, h.first_position, h.id"
+            "SELECT x.source_id, sp.name, x.first_position, x.last_position, x.text, "
+            "x.start, x.score, x.reasons FROM highlights x "
+            "LEFT JOIN speakers sp ON sp.id = x.speaker_id "
+            f"{where} ORDER BY x.source_id, x.first_position, x.id", params
         ) as cur:
             while rows := await cur.fetchmany(5000):
                 for source_id, speaker, first, last, text, start, score, reasons in rows:
@@ -85,7 +97,7 @@ class ExchangeStore:
         sources = []
         async with conn.execute(
             "SELECT id, slug, title, date, venue, url, path, format, content_hash, meta_json, "
-            "ingested_at FROM sources ORDER BY slug"
+            f"ingested_at FROM sources x {where} ORDER BY slug", params
         ) as cur:
             async for row in cur:
                 source = NewSource(row[1], row[2], row[3], row[4], row[5], row[6], row[7],
@@ -93,4 +105,8 @@ class ExchangeStore:
                 sources.append(SourceRecords(source, quotes.pop(row[0], []),
                                              highlights.pop(row[0], []),
                                              frozenset(hidden.pop(row[0], ()))))
+        if collections is not None:  # only the speakers these collections quote
+            named = {q.speaker for item in sources for q in item.quotes} | {
+                h.speaker for item in sources for h in item.highlights}
+            speakers = [s for s in speakers if s.name in named]
         return LibraryDump(speakers, sources)

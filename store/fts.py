@@ -21,8 +21,9 @@ class TextQuery:
     `words` holds one tuple per query word: the indexed terms that stand for it (the word
     itself, its typo fixes or completions). ALL wants a term of every word, ANY a term of
     one; PHRASE wants the first term of each word in this order, side by side; NEAR wants
-    them within `distance` words of each other. `speaker_id` and `source_id` narrow the
-    match inside the index (see `filter_tags`).
+    them within `distance` words of each other. `speaker_id`, `source_id` and
+    `collections` (a library's: any of them) narrow the match inside the index (see
+    `filter_tags`); None means no such filter.
     """
 
     words: tuple[tuple[str, ...], ...]
@@ -30,11 +31,12 @@ class TextQuery:
     distance: int = 0
     speaker_id: int | None = None
     source_id: int | None = None
+    collections: tuple[int, ...] | None = None
 
 
-def filter_tags(speaker_id: int | None, source_id: int) -> str:
+def filter_tags(speaker_id: int | None, source_id: int, collection_id: int) -> str:
     """The tokens FTS indexes in the `tags` column of a quote, for filtered searches."""
-    return f"s{speaker_id or 0} o{source_id}"
+    return f"s{speaker_id or 0} o{source_id} c{collection_id}"
 
 
 def literal(term: str) -> str:
@@ -63,4 +65,9 @@ def expression(query: TextQuery) -> str:
         parts.append(f"tags : {literal(f's{query.speaker_id}')}")
     if query.source_id is not None:
         parts.append(f"tags : {literal(f'o{query.source_id}')}")
+    if query.collections is not None:
+        if not query.collections:
+            parts.append(f"tags : {literal('c0')}")  # no collection: matches nothing
+        else:
+            parts.append(f"tags : {_any_of([f'c{c}' for c in query.collections])}")
     return " AND ".join(parts)

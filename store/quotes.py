@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from quotebot.store import derived, fts
 from quotebot.store.db import Database
 from quotebot.store.fts import TextQuery, filter_tags
-from quotebot.store.schema import GOOD_QUOTABILITY
+from quotebot.store.schema import GOOD_QUOTABILITY, OPERATOR_COLLECTION
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +22,11 @@ GOOD = GOOD_QUOTABILITY
 # Highlights scoring at least this stand alone; those under it may need context and are
 # drawn only after every highlight that stands alone (bot.highlights scores them).
 STANDALONE_SCORE = 0.45
-# Most quotes inserted by one statement: 8 bound values a row, within SQLite's limit on
+# Most quotes inserted by one statement: 9 bound values a row, within SQLite's limit on
 # variables (32766 since 3.32; 999 before).
 INSERT_CHUNK_ROWS = 2048 if sqlite3.sqlite_version_info >= (3, 32, 0) else 64
 _INSERT_QUOTES = ("INSERT INTO quotes (source_id, speaker_id, position, start, text, quotability, "
-                  "rand_key, tags) VALUES ")
+                  "rand_key, tags, collection_id) VALUES ")
 RAND_KEY_MAX = 2**31 - 1  # keys are getrandbits(31): 0..RAND_KEY_MAX, 6x cheaper than randint
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,7 @@ class SourceRow:
     venue: str | None
     corrections: str | None
     quotes: int
+    collection_id: int = OPERATOR_COLLECTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,24 +255,33 @@ VISIBLE_HIGHLIGHT = (
 
 
 def quote_filters(
-    speaker_id: int | None, source_id: int | None, *, good: bool = True
+    speaker_id: int | None, source_id: int | None, *, good: bool = True,
+    collections: Sequence[int] | None = None,
 ) -> tuple[list[str], list]:
     """WHERE terms (over alias `q`) and parameters for the speaker/source/quality filters.
 
     The literal `q.quotability >= GOOD` matches the partial indexes of schema.py, so SQLite
     can seek them.
     """
-    where, params = highlight_filters(speaker_id, source_id, alias="q")
+    where, params = highlight_filters(speaker_id, source_id, alias="q",
+                                      collections=collections)
     where.insert(0, VISIBLE_QUOTE)
     return ([f"q.quotability >= {GOOD}", *where] if good else where), params
 
 
-def highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: str = "h"
-                       ) -> tuple[list[str], list]:
-    """WHERE terms and parameters for the speaker and source filters of a table with those
-    columns (`alias` is one of our own table aliases, never user input)."""
+def highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: str = "h",
+                      collections: Sequence[int] | None = None) -> tuple[list[str], list]:
+    """WHERE terms and parameters for the speaker, source and collection filters of a table
+    with those columns (`alias` is one of our own table aliases, never user input).
+
+    `collections` (a library's, see store/libraries.py) first: a single one is an equality,
+    which the (collection_id, ...) random-key indexes seek.
+    """
     where: list[str] = []
     params: list = []
+    if collections is not None:
+        where.append(in_collections(alias, collections))
+        params.extend(collections)
     if speaker_id is not None:
         where.append(f"{alias}.speaker_id = ?")
         params.append(speaker_id)
@@ -281,31 +291,89 @@ def highlight_filters(speaker_id: int | None, source_id: int | None, *, alias: s
     return where, params
 
 
-class QuoteStore:
-    """All SQL about quotes. Every parameter is bound; nothing is string-formatted."""
+def in_collections(alias: str, collections: Sequence[int]) -> str:
+    """`alias.collection_id` in `collections` (bound: one `?` each), as one WHERE term."""
+    if not collections:
+        return "0 = 1"  # a library that sees nothing
+    if len(collections) == 1:
+        return f"{alias}.collection_id = ?"
+    return f"{alias}.collection_id IN ({','.join('?' * len(collections))})"
 
-    def __init__(self, db: Database) -> None:
+
+class SlugTaken(ValueError):
+    """A source's slug is already used by another collection (slugs are database-wide)."""
+
+    def __init__(self, slug: str, collection: str) -> None:
+        super().__init__(f"source '{slug}' already belongs to collection '{collection}'")
+        self.slug = slug
+        self.collection = collection
+
+
+class QuoteStore:
+    """All SQL about quotes. Every parameter is bound; nothing is string-formatted.
+
+    Writes (ingest, import) go into one collection. By default a new source goes into the
+    operator's own library and a stored one is updated where it is, whichever collection
+    that is (a slug names one source in the whole database): re-ingesting a folder does
+    what it did before libraries. `in_collection` names the collection: then only its
+    sources count as stored, and a slug another collection holds is refused (`SlugTaken`).
+    Reads that serve a library take its collections.
+    """
+
+    def __init__(self, db: Database, collection_id: int = OPERATOR_COLLECTION, *,
+                 strict: bool = False) -> None:
         self.db = db
+        self.collection_id = collection_id
+        self.strict = strict
+
+    def in_collection(self, collection_id: int) -> QuoteStore:
+        """This store, writing into (and checking slugs and hashes against) `collection_id`
+        only."""
+        return QuoteStore(self.db, collection_id, strict=True)
+
+    def _scoped(self, alias: str = "") -> tuple[str, tuple]:
+        """A WHERE term (" AND ...") keeping sources of this store's collection, if strict."""
+        if not self.strict:
+            return "", ()
+        return f" AND {alias}collection_id = ?", (self.collection_id,)
 
     # ---- ingest -------------------------------------------------------------------------
 
     async def source_hash(self, slug: str) -> str | None:
-        value = await self.db.scalar("SELECT content_hash FROM sources WHERE slug = ?", (slug,))
+        where, params = self._scoped()
+        value = await self.db.scalar(
+            f"SELECT content_hash FROM sources WHERE slug = ?{where}", (slug, *params))
+        return None if value is None else str(value)
+
+    async def slug_owner(self, slug: str) -> str | None:
+        """The name of the collection holding a source with this slug, if another one does
+        (slugs are unique across the database)."""
+        if not self.strict:
+            return None
+        value = await self.db.scalar(
+            "SELECT c.name FROM sources so JOIN collections c ON c.id = so.collection_id "
+            "WHERE so.slug = ? AND so.collection_id != ?", (slug, self.collection_id))
         return None if value is None else str(value)
 
     async def content_hashes(self) -> frozenset[str]:
-        """Hashes of every stored source file, to skip unchanged files before parsing."""
-        rows = await self.db.fetchall("SELECT content_hash FROM sources")
+        """Hashes of the stored source files (this collection's, if strict), to skip
+        unchanged files before parsing."""
+        where, params = self._scoped()
+        rows = await self.db.fetchall(f"SELECT content_hash FROM sources WHERE 1{where}",
+                                      params)
         return frozenset(r[0] for r in rows)
 
     async def slug_for_hash(self, digest: str) -> str | None:
         value = await self.db.scalar(
-            "SELECT slug FROM sources WHERE content_hash = ? LIMIT 1", (digest,)
+            f"SELECT slug FROM sources WHERE content_hash = ?{self._scoped()[0]} LIMIT 1",
+            (digest, *self._scoped()[1]),
         )
         return None if value is None else str(value)
 
     async def source_path(self, slug: str) -> str | None:
-        value = await self.db.scalar("SELECT path FROM sources WHERE slug = ?", (slug,))
+        where, params = self._scoped()
+        value = await self.db.scalar(
+            f"SELECT path FROM sources WHERE slug = ?{where}", (slug, *params))
         return None if value is None else str(value)
 
     async def replace_source(
@@ -358,13 +426,24 @@ class QuoteStore:
         """Upsert one source and replace its quotes and highlights, inside the caller's
         transaction."""
         now = source.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
-        async with conn.execute("SELECT 1 FROM sources WHERE slug = ?", (source.slug,)) as c:
-            existed = await c.fetchone() is not None
+        async with conn.execute(
+            "SELECT so.collection_id, c.name FROM sources so JOIN collections c "
+            "ON c.id = so.collection_id WHERE so.slug = ?", (source.slug,)
+        ) as c:
+            owner = await c.fetchone()
+        collection_id = self.collection_id
+        if owner is not None and owner[0] != collection_id:
+            if self.strict:
+                # Replacing it would move another library's source (and its quotes) into
+                # this one: refused, never done quietly.
+                raise SlugTaken(source.slug, owner[1])
+            collection_id = owner[0]  # updated where it is
+        existed = owner is not None
         await conn.execute(
             """
             INSERT INTO sources (slug, title, date, venue, url, path, format, content_hash,
-                                 meta_json, ingested_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 meta_json, ingested_at, collection_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (slug) DO UPDATE SET
                 title = excluded.title, date = excluded.date, venue = excluded.venue,
                 url = excluded.url, path = excluded.path, format = excluded.format,
@@ -375,6 +454,7 @@ class QuoteStore:
                 source.slug, source.title, source.date, source.venue, source.url,
                 source.path, source.format, source.content_hash,
                 json.dumps(source.meta, ensure_ascii=False, default=str), now,
+                collection_id,
             ),
         )
         async with conn.execute("SELECT id FROM sources WHERE slug = ?", (source.slug,)) as c:
@@ -382,12 +462,15 @@ class QuoteStore:
         # Marks the terms snapshot stale with the change itself: a crash before the
         # refresh at the end of the ingest leaves it marked, and it is rebuilt.
         await derived.mark_quotes_changed(conn)
-        counts = await self._replace_quotes(conn, source_id, speaker_ids, quotes)
-        await self._replace_highlights(conn, source_id, speaker_ids, highlights)
+        counts = await self._replace_quotes(conn, source_id, speaker_ids, quotes,
+                                            collection_id)
+        await self._replace_highlights(conn, source_id, speaker_ids, highlights,
+                                       collection_id)
         return ReplaceResult(source_id, *counts, replaced=existed)
 
     async def _replace_quotes(
         self, conn, source_id: int, speaker_ids: dict[str, int], quotes: Sequence[NewQuote],
+        collection_id: int,
     ) -> tuple[int, int, int]:
         """The source's quotes become `quotes`, an unchanged quote keeping its id:
         (kept, added, removed)."""
@@ -408,7 +491,8 @@ class QuoteStore:
             else:
                 inserts.append(
                     (source_id, sid, q.position, q.start, q.text, q.quotability,
-                     random.getrandbits(31), filter_tags(sid, source_id))
+                     random.getrandbits(31), filter_tags(sid, source_id, collection_id),
+                     collection_id)
                 )
         removed = [(qid,) for ids in old.values() for qid in ids]
         if removed:
@@ -428,14 +512,14 @@ class QuoteStore:
             chunk = inserts[begin : begin + size]
             begin += size
             await conn.execute(
-                _INSERT_QUOTES + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * size),
+                _INSERT_QUOTES + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * size),
                 [value for row in chunk for value in row],
             )
         return len(updates), len(inserts), len(removed)
 
     async def _replace_highlights(
         self, conn, source_id: int, speaker_ids: dict[str, int],
-        highlights: Sequence[NewHighlight],
+        highlights: Sequence[NewHighlight], collection_id: int,
     ) -> None:
         """The source's highlights become `highlights`; an unchanged passage keeps its id."""
         old: dict[tuple[int | None, str], list[int]] = {}
@@ -452,7 +536,8 @@ class QuoteStore:
             if ids:
                 updates.append((*row, ids.pop(0)))
             else:
-                inserts.append((source_id, sid, h.text, random.randint(0, RAND_KEY_MAX), *row))
+                inserts.append((source_id, sid, h.text, random.randint(0, RAND_KEY_MAX), *row,
+                                collection_id))
         removed = [(hid,) for ids in old.values() for hid in ids]
         if removed:
             await conn.executemany("DELETE FROM highlights WHERE id = ?", removed)
@@ -465,7 +550,8 @@ class QuoteStore:
         if inserts:
             await conn.executemany(
                 "INSERT INTO highlights (source_id, speaker_id, text, rand_key, first_position, "
-                "last_position, start, score, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "last_position, start, score, reasons, collection_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
 
@@ -523,7 +609,8 @@ class QuoteStore:
         prefix = folder.rstrip("/") + "/"
         # substr, not LIKE: a folder name may hold % or _.
         return await self._stored_sources(
-            "substr(so.path, 1, length(?)) = ?", (prefix, prefix)
+            "substr(so.path, 1, length(?)) = ?" + self._scoped("so.")[0],
+            (prefix, prefix, *self._scoped()[1])
         )
 
     async def _stored_sources(self, where: str, params: tuple) -> list[StoredSource]:
@@ -642,13 +729,19 @@ class QuoteStore:
     async def count_quotes(self) -> int:
         return int(await self.db.scalar("SELECT count(*) FROM quotes"))
 
-    async def get_quotes(self, ids: Sequence[int]) -> list[QuoteRow]:
-        """Rows for these ids, in the order given (missing ids are skipped)."""
+    async def get_quotes(self, ids: Sequence[int], collections: Sequence[int] | None = None
+                         ) -> list[QuoteRow]:
+        """Rows for these ids, in the order given (missing ids, and with `collections` the
+        ids of quotes in no collection of them, are skipped)."""
         if not ids:
             return []
         # One bound parameter per id; the placeholder string is built from a count only.
         marks = ",".join("?" * len(ids))
-        rows = await self.db.fetchall(QUOTE_SELECT + f" WHERE q.id IN ({marks})", tuple(ids))
+        sql, params = QUOTE_SELECT + f" WHERE q.id IN ({marks})", tuple(ids)
+        if collections is not None:
+            sql += " AND " + in_collections("q", collections)
+            params += tuple(collections)
+        rows = await self.db.fetchall(sql, params)
         by_id = {r["id"]: QuoteRow(*r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
@@ -696,18 +789,42 @@ class QuoteStore:
         good: bool = True,
         exclude: Sequence[int] = (),
         rand_key: int | None = None,
+        collections: Sequence[int] | None = None,
     ):
         """A uniformly keyed random quote matching the filters (None if there is none).
 
         Seeks `rand_key` (a random one when None) in a partial index, wrapping around once:
-        two index probes at most (plus a step past each excluded id met on the way).
+        two index probes at most (plus a step past each excluded id met on the way) per
+        collection of `collections` (a library's; None: the whole database). A source
+        lies in one collection: its caller resolved it within the library.
         """
         if rand_key is None:
             rand_key = random.randint(0, RAND_KEY_MAX)
         if source_id is not None and speaker_id is None:
             return await self._random_in_source(source_id, good, exclude, rand_key)
-        filters, values = quote_filters(speaker_id, source_id, good=good)
-        return await self._first_after("rand_key", rand_key, filters, values, exclude)
+        if source_id is not None or collections is None:
+            filters, values = quote_filters(speaker_id, source_id, good=good)
+            return await self._first_after("rand_key", rand_key, filters, values, exclude)
+        return await self._first_of_collections(
+            collections, rand_key,
+            lambda key, c: self._first_after(
+                "rand_key", key, *quote_filters(speaker_id, None, good=good, collections=(c,)),
+                exclude, wrap=False))
+
+    @staticmethod
+    async def _first_of_collections(collections: Sequence[int], rand_key: int, seek):
+        """The first row at or after `rand_key` over several collections, wrapping once.
+
+        One index seek per collection (`seek(key, collection)`), then the smallest key
+        wins: exactly the row one seek over their union would find, so draws stay uniform
+        over the library, and each costs O(collections x log n) with no scan.
+        """
+        for start in (rand_key, 0) if rand_key > 0 else (0,):
+            found = [row for c in dict.fromkeys(collections)
+                     if (row := await seek(start, c)) is not None]
+            if found:
+                return min(found, key=lambda pair: pair[0])[1]
+        return None
 
     async def _random_in_source(self, source_id: int, good: bool, exclude: Sequence[int],
                                 rand_key: int):
@@ -724,9 +841,10 @@ class QuoteStore:
 
     async def _first_after(
         self, column: str, start: int, filters: list[str], values: list,
-        exclude: Sequence[int],
+        exclude: Sequence[int], *, wrap: bool = True,
     ):
-        """The first matching quote at or after `start` in `column` order, wrapping once.
+        """The first matching quote at or after `start` in `column` order, wrapping once
+        (without `wrap`: (its key, the quote) or None, for `_first_of_collections`).
 
         `column` is one of our own column names, never user input.
         """
@@ -735,18 +853,26 @@ class QuoteStore:
         if exclude:
             where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
             params.extend(exclude)
-        sql = QUOTE_SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1"
+        sql = (QUOTE_SELECT.replace("SELECT ", f"SELECT q.{column} AS seek_key, ", 1)
+               + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1")
         row = await self.db.fetchone(sql, tuple(params))
+        if not wrap:
+            return None if row is None else (row[0], QuoteRow(*row[1:]))
         if row is None and start > 0:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
-        return quote_row(row)
+        return None if row is None else QuoteRow(*row[1:])
 
     # ---- highlights and decks -------------------------------------------------------------
 
-    async def get_highlight(self, highlight_id: int) -> QuoteRow | None:
-        return quote_row(await self.db.fetchone(HIGHLIGHT_SELECT + " WHERE h.id = ?",
-                                                (highlight_id,)))
+    async def get_highlight(self, highlight_id: int, collections: Sequence[int] | None = None
+                            ) -> QuoteRow | None:
+        """A highlight by id (None if gone, or in no collection of `collections`)."""
+        sql, params = HIGHLIGHT_SELECT + " WHERE h.id = ?", (highlight_id,)
+        if collections is not None:
+            sql += " AND " + in_collections("h", collections)
+            params += tuple(collections)
+        return quote_row(await self.db.fetchone(sql, params))
 
     async def highlight_at(self, source_id: int, position: int) -> QuoteRow | None:
         """The highlight whose span holds the quote at `position` of a source, if any."""
@@ -756,8 +882,9 @@ class QuoteStore:
             (source_id, position, position),
         ))
 
-    async def has_highlights(self, speaker_id: int | None, source_id: int | None) -> bool:
-        where, params = highlight_filters(speaker_id, source_id)
+    async def has_highlights(self, speaker_id: int | None, source_id: int | None,
+                             collections: Sequence[int] | None = None) -> bool:
+        where, params = highlight_filters(speaker_id, source_id, collections=collections)
         where.append(VISIBLE_HIGHLIGHT)
         sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         return await self.db.scalar(sql + " LIMIT 1", tuple(params)) is not None
@@ -765,11 +892,23 @@ class QuoteStore:
     async def random_highlight(
         self, *, speaker_id: int | None, source_id: int | None, deck: str | None,
         rand_key: int, min_score: float | None = None,
+        collections: Sequence[int] | None = None,
     ):
         """The first highlight at or after `rand_key` (wrapping once) that `deck` has not
         been shown, matching the filters and scoring at least `min_score`; None when the
-        deck has seen them all."""
-        where, params = highlight_filters(speaker_id, source_id)
+        deck has seen them all. Within `collections` (a library's): one index seek per
+        collection, as `random_quote`."""
+        if collections is not None and source_id is None:
+            return await self._first_of_collections(
+                collections, rand_key,
+                lambda key, c: self._highlight_after(speaker_id, None, deck, key, min_score,
+                                                     (c,), wrap=False))
+        return await self._highlight_after(speaker_id, source_id, deck, rand_key, min_score,
+                                           None)
+
+    async def _highlight_after(self, speaker_id, source_id, deck, rand_key, min_score,
+                               collections, *, wrap: bool = True):
+        where, params = highlight_filters(speaker_id, source_id, collections=collections)
         where.append(VISIBLE_HIGHLIGHT)
         if min_score is not None:
             where.append("h.score >= ?")
@@ -780,12 +919,15 @@ class QuoteStore:
             where.append("NOT EXISTS (SELECT 1 FROM decks d WHERE d.deck = ? "
                          "AND d.highlight_id = h.id)")
             params.append(deck)
-        sql = HIGHLIGHT_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1"
+        sql = (HIGHLIGHT_SELECT.replace("SELECT ", "SELECT h.rand_key AS seek_key, ", 1)
+               + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1")
         row = await self.db.fetchone(sql, tuple(params))
+        if not wrap:
+            return None if row is None else (row[0], QuoteRow(*row[1:]))
         if row is None and rand_key > 0:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
-        return quote_row(row)
+        return None if row is None else QuoteRow(*row[1:])
 
     async def mark_shown(self, deck: str, highlight_id: int) -> None:
         now = datetime.now(UTC).isoformat(timespec="microseconds")
@@ -841,8 +983,16 @@ class QuoteStore:
                 (platform, workspace, channel, value),
             )
 
-    async def speakers(self) -> list[SpeakerRow]:
-        """Speakers with their aliases and quote counts, most quoted first."""
+    async def speakers(self, counts: bool = True) -> list[SpeakerRow]:
+        """Speakers with their aliases and quote counts, most quoted first (without
+        `counts`: every count 0, by name, with no pass over the quotes)."""
+        if not counts:
+            rows = await self.db.fetchall(
+                "SELECT sp.id, sp.name, sp.role, (SELECT group_concat(alias, ',') FROM "
+                "speaker_aliases a WHERE a.speaker_id = sp.id) AS aliases, 0 FROM speakers sp "
+                "ORDER BY sp.name")
+            return [SpeakerRow(r[0], r[1], r[2],
+                               tuple(a for a in (r[3] or "").split(",") if a), 0) for r in rows]
         # One pass over the quotes (GROUP BY) rather than a count per speaker: there is no
         # index on speaker_id alone, and 400 speakers x 1M rows took 50 s.
         rows = await self.db.fetchall(
@@ -861,20 +1011,51 @@ class QuoteStore:
         return [SpeakerRow(r[0], r[1], r[2], tuple(a for a in (r[3] or "").split(",") if a),
                            r[4]) for r in rows]
 
+    async def speaker_counts(self) -> dict[int, dict[int, int]]:
+        """collection id -> speaker id -> how many quotes they have there (one pass).
+
+        With `speakers(counts=False)` this is what a library's speaker list is built from.
+        """
+        rows = await self.db.fetchall(
+            "SELECT collection_id, speaker_id, count(*) FROM quotes "
+            "WHERE speaker_id IS NOT NULL GROUP BY collection_id, speaker_id"
+        )
+        counts: dict[int, dict[int, int]] = {}
+        for collection, speaker, quotes in rows:
+            counts.setdefault(collection, {})[speaker] = quotes
+        return counts
+
     async def sources(self) -> list[SourceRow]:
         """Every source with its quote count, by title."""
         rows = await self.db.fetchall(
             """
             SELECT so.id, so.slug, so.title, so.date, so.venue,
                    so.meta_json ->> '$.corrections' AS corrections,
-                   (SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes
+                   (SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes,
+                   so.collection_id
             FROM sources so ORDER BY so.title
             """
         )
         return [SourceRow(*r) for r in rows]
 
-    async def stats(self) -> dict:
+    async def stats(self, collections: Sequence[int] | None = None) -> dict:
+        """Counts and the file's size; quotes, sources, speakers and highlights only of
+        `collections` (a library's) when given."""
+        where, params = "", ()
+        if collections is not None:
+            where = "WHERE " + in_collections("x", collections)
+            params = tuple(collections)
         row = await self.db.fetchone(
+            f"""
+            SELECT (SELECT count(*) FROM quotes x {where}) AS quotes,
+                   (SELECT count(*) FROM quotes x {where or 'WHERE 1'}
+                     AND quotability >= {GOOD}) AS good_quotes,
+                   (SELECT count(*) FROM sources x {where}) AS sources,
+                   (SELECT count(DISTINCT speaker_id) FROM quotes x {where}) AS speakers,
+                   (SELECT count(*) FROM terms) AS terms,
+                   (SELECT count(*) FROM highlights x {where}) AS highlights
+            """, params * 5
+        ) if collections is not None else await self.db.fetchone(
             f"""
             SELECT (SELECT count(*) FROM quotes) AS quotes,
                    (SELECT count(*) FROM quotes WHERE quotability >= {GOOD}) AS good_quotes,

@@ -223,6 +223,86 @@ MIGRATIONS: tuple[str, ...] = (
         after_json     TEXT
     );
     """,
+    # 6: libraries. Each community (a Discord server, a Slack workspace; the operator's own,
+    # `local`) sees its own collection of sources plus the shared collections it enabled
+    # (`bundled`, the transcripts shipped with quotebot, and any an operator ingests with
+    # `--collection`). A library exists once its own collection does (kind 'library',
+    # owned by platform + workspace); `library_collections` holds what else it enabled.
+    # Sources, quotes and highlights carry their collection (on quotes and highlights a
+    # copy, set at insert, so random draws seek (collection, rand_key) in one index and
+    # search narrows to `c<id>` inside the FTS index). Quote ids stay global: a library
+    # only cannot see the others'. What existed before stays seen: the sources become the
+    # operator's library `local` (id 1), the bundled ones `bundled` (id 2); every server
+    # and workspace known from subscriptions or channel settings becomes a library with
+    # both enabled. Slugs stay unique across the database (an ingest refuses a slug
+    # another collection holds). Rewriting the tags costs one FTS update per quote, once.
+    """
+    CREATE TABLE collections (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        kind       TEXT NOT NULL CHECK (kind IN ('shared', 'library')),
+        platform   TEXT,
+        workspace  TEXT,
+        created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE UNIQUE INDEX collections_by_owner ON collections (platform, workspace)
+        WHERE kind = 'library';
+    INSERT INTO collections (id, name, kind, platform, workspace)
+        VALUES (1, 'local', 'library', 'local', '');
+    INSERT INTO collections (id, name, kind) VALUES (2, 'bundled', 'shared');
+
+    CREATE TABLE library_collections (
+        platform      TEXT NOT NULL,
+        workspace     TEXT NOT NULL,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        PRIMARY KEY (platform, workspace, collection_id)
+    ) WITHOUT ROWID;
+
+    ALTER TABLE sources ADD COLUMN collection_id INTEGER NOT NULL DEFAULT 1;
+    UPDATE sources SET collection_id = 2
+    WHERE slug IN ('brockman-wang-interview', 'sutskever-patel-interview')
+      AND EXISTS (SELECT 1 FROM meta WHERE key = 'bundled_digest')
+      AND substr(replace(coalesce(path, ''), '\', '/'), -length(slug) - 17)
+          = '/transcripts/' || slug || '.txt';
+    CREATE INDEX sources_by_collection ON sources (collection_id);
+
+    ALTER TABLE quotes ADD COLUMN collection_id INTEGER NOT NULL DEFAULT 1;
+    UPDATE quotes SET collection_id = 2
+    WHERE source_id IN (SELECT id FROM sources WHERE collection_id = 2);
+    UPDATE quotes SET tags = tags || ' c' || collection_id;
+
+    ALTER TABLE highlights ADD COLUMN collection_id INTEGER NOT NULL DEFAULT 1;
+    UPDATE highlights SET collection_id = 2
+    WHERE source_id IN (SELECT id FROM sources WHERE collection_id = 2);
+    DROP INDEX highlights_random;
+    DROP INDEX highlights_by_speaker;
+    CREATE INDEX highlights_random ON highlights (collection_id, rand_key);
+    CREATE INDEX highlights_by_speaker ON highlights (collection_id, speaker_id, rand_key);
+
+    DROP INDEX IF EXISTS quotes_good;
+    DROP INDEX IF EXISTS quotes_good_by_speaker;
+    CREATE INDEX quotes_good ON quotes (collection_id, rand_key) WHERE quotability >= 0.5;
+    CREATE INDEX quotes_good_by_speaker ON quotes (collection_id, speaker_id, rand_key)
+        WHERE quotability >= 0.5;
+
+    ALTER TABLE audit ADD COLUMN collection_id INTEGER;
+    UPDATE audit SET collection_id = coalesce(
+        (SELECT q.collection_id FROM quotes q WHERE q.id = CAST(audit.target_id AS INTEGER)),
+        (SELECT so.collection_id FROM sources so
+          WHERE so.slug = json_extract(audit.before_json, '$.source')),
+        1)
+    WHERE target_kind = 'quote';
+
+    INSERT INTO collections (name, kind, platform, workspace)
+    SELECT platform || ':' || workspace, 'library', platform, workspace FROM (
+        SELECT platform, workspace FROM subscriptions
+        UNION SELECT platform, workspace FROM channel_settings
+    ) WHERE platform NOT IN ('cli', 'console', 'local');
+    INSERT INTO library_collections (platform, workspace, collection_id)
+    SELECT platform, workspace, 2 FROM collections WHERE kind = 'library'
+    UNION ALL
+    SELECT platform, workspace, 1 FROM collections WHERE kind = 'library' AND id <> 1;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -236,11 +316,16 @@ GOOD_QUOTABILITY = 0.5
 # empty library drops them and builds them once at the end, by sorting (1M quotes: about a
 # third of the writer's time saved). Database.open recreates any that are missing, so a
 # load killed half-way leaves a slower, never a wrong, database.
+# Every draw is within a library's collections (migration 6): keyed by collection first.
 RANDOM_INDEXES: dict[str, str] = {
     "quotes_good":
-        "CREATE INDEX IF NOT EXISTS quotes_good ON quotes (rand_key) "
+        "CREATE INDEX IF NOT EXISTS quotes_good ON quotes (collection_id, rand_key) "
         f"WHERE quotability >= {GOOD_QUOTABILITY}",
     "quotes_good_by_speaker":
-        "CREATE INDEX IF NOT EXISTS quotes_good_by_speaker ON quotes (speaker_id, rand_key) "
-        f"WHERE quotability >= {GOOD_QUOTABILITY}",
+        "CREATE INDEX IF NOT EXISTS quotes_good_by_speaker ON quotes "
+        f"(collection_id, speaker_id, rand_key) WHERE quotability >= {GOOD_QUOTABILITY}",
 }
+
+# Collections migration 6 creates: the operator's own library and the bundled transcripts.
+OPERATOR_COLLECTION = 1
+BUNDLED_COLLECTION = 2

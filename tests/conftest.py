@@ -15,6 +15,7 @@ from quotebot.bot.app import ensure_bundled
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
+from quotebot.store.libraries import LibraryStore
 from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
 
 ILYA = SpeakerInfo("Ilya Sutskever", "Chief Scientist", ("Ilya", "Sutskever"))
@@ -50,7 +51,16 @@ def quotes(rows) -> list[NewQuote]:
     ]
 
 
+async def share_operator_library(db: Database) -> None:
+    """The operator's setting that every new server and workspace sees the operator's own
+    library (`local`) besides `bundled`: one library for all, as before libraries existed.
+    The tests of features other than libraries run so; tests/bot/test_libraries.py and the
+    platform isolation tests do not."""
+    await LibraryStore(db).set_default_collections(["bundled", "local"])
+
+
 async def fill(library: QuoteLibrary) -> None:
+    await share_operator_library(library.db)
     await library.store.replace_source(
         source("podcast", "Ilya Sutskever on the Dwarkesh Podcast"), [ILYA, DWARKESH],
         quotes(PODCAST),

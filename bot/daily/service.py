@@ -188,17 +188,20 @@ class DailyService:
             raise DailyError(exc.message, exc.suggestions) from exc
         check_name("speaker", speaker)
         check_name("source", source)
+        # The channel's library: its names, and later its quotes (the store reads the
+        # subscription's library at every draw).
+        scope = await self.library.scope(channel)
         try:
             # Fuzzy matching in a worker thread: the bot keeps answering while it runs.
-            who = await asyncio.to_thread(self.library.resolve_speaker, speaker) \
+            who = await asyncio.to_thread(self.library.resolve_speaker, speaker, scope) \
                 if speaker else None
-            where = await asyncio.to_thread(self.library.resolve_source, source) \
+            where = await asyncio.to_thread(self.library.resolve_source, source, scope) \
                 if source else None
         except LookupFailed as exc:
             raise DailyError(exc.message, exc.suggestions) from exc
         speaker_id = who.id if who else None
         source_id = where.id if where else None
-        if not await self.store.has_eligible(speaker_id, source_id):
+        if not await self.store.has_eligible(speaker_id, source_id, scope.collections):
             what = " and ".join(filter(None, (
                 f"by {who.name}" if who else None, f"from {where.title}" if where else None)))
             raise DailyError(

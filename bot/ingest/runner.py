@@ -196,6 +196,14 @@ async def store_prepared(store: QuoteStore, prepared: Prepared) -> FileResult:
         slug = await store.slug_for_hash(prepared.digest)
         return FileResult(name, "unchanged", slug, bytes=prepared.size)
     source, speakers, quotes, passages = prepared.records
+    if owner := await store.slug_owner(source.slug):
+        # Slugs are unique in the database; storing it here would move another
+        # collection's source (an ingest into a named collection or library only).
+        return FileResult(
+            name, "failed", source.slug, bytes=prepared.size,
+            error=f"{name}: source '{source.slug}' already belongs to collection '{owner}'; "
+                  "rename this file or give it a `slug:` in its front matter",
+        )
     stored_path = await store.source_path(source.slug)
     if stored_path and stored_path != source.path and Path(stored_path).exists():
         # Two different files with one name ("a/ep1.txt", "b/ep1.txt"): replacing would

@@ -231,10 +231,10 @@ async def test_fuzzy_name_matching_leaves_the_event_loop_free(registry, services
             for name in ("resolve_speaker", "resolve_source", "speaker_choices")}
 
     def slow(name):
-        def resolve(value):
+        def resolve(value, scope=None):
             # Returns once the loop has run another callback: never, if this blocks the loop.
             resolve.free = loop_ran.wait(timeout=5)
-            return real[name](value)
+            return real[name](value, scope=scope)
         return resolve
 
     for name in real:

@@ -28,7 +28,7 @@ from quotebot.bot.models import ChannelRef, QuoteReply, Request
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
 from quotebot.store.quotes import NewQuote, NewSource, QuoteStore, SourceRecords, SpeakerInfo
-from tests.conftest import copy_database
+from tests.conftest import copy_database, share_operator_library
 
 NADEKO = Path(__file__).resolve().parents[1] / "data" / "exchange" / "quote-export.yml"
 CHANNEL = ChannelRef("discord", "g1", "c1")
@@ -37,16 +37,17 @@ CHANNEL = ChannelRef("discord", "g1", "c1")
 # added later (a hidden flag, a saved-from link) fails here until the export carries it.
 COLUMNS = {
     "sources": {"id", "slug", "title", "date", "venue", "url", "path", "format",
-                "content_hash", "meta_json", "ingested_at"},
+                "content_hash", "meta_json", "ingested_at", "collection_id"},
     "speakers": {"id", "name", "role"},
     "speaker_aliases": {"alias", "speaker_id"},
     "quotes": {"id", "source_id", "speaker_id", "position", "start", "text", "quotability",
-               "rand_key", "tags", "hidden"},
+               "rand_key", "tags", "hidden", "collection_id"},
     "highlights": {"id", "source_id", "speaker_id", "first_position", "last_position",
-                   "start", "text", "score", "reasons", "rand_key"},
+                   "start", "text", "score", "reasons", "rand_key", "collection_id"},
 }
 # Not carried, on purpose: ids are the new database's own (rows are compared by natural
-# keys), rand_key is drawn afresh (it only orders random draws) and tags hold ids.
+# keys), rand_key is drawn afresh (it only orders random draws), tags hold ids and the
+# collection is where the import is told to put the rows.
 
 
 async def library_rows(db: Database) -> dict[str, list[tuple]]:
@@ -87,6 +88,7 @@ async def fresh_db(empty_file, tmp_path):
     folder = tmp_path / "fresh"
     folder.mkdir()
     database = await Database.open(copy_database(empty_file, folder))
+    await share_operator_library(database)  # CHANNEL's server sees what is imported
     yield database
     await database.close()
 

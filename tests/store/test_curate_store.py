@@ -7,9 +7,15 @@ import sqlite3
 from quotebot.store.curate import Actor, CurateStore
 from quotebot.store.db import Database
 from quotebot.store.quotes import QUOTE_SELECT, VISIBLE_HIGHLIGHT, quote_filters
-from quotebot.store.schema import MIGRATIONS, RANDOM_INDEXES, SCHEMA_VERSION
+from quotebot.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 CURATE_VERSION = 5  # the migration that added `hidden` and `audit`
+# The random-key indexes as releases before libraries (migration 6) built them.
+V4_RANDOM_INDEXES = (
+    "CREATE INDEX quotes_good ON quotes (rand_key) WHERE quotability >= 0.5",
+    "CREATE INDEX quotes_good_by_speaker ON quotes (speaker_id, rand_key) "
+    "WHERE quotability >= 0.5",
+)
 
 
 def version_4_database(path) -> None:
@@ -17,7 +23,7 @@ def version_4_database(path) -> None:
     conn = sqlite3.connect(path)
     for script in MIGRATIONS[:CURATE_VERSION - 1]:
         conn.executescript(script)
-    for sql in RANDOM_INDEXES.values():
+    for sql in V4_RANDOM_INDEXES:
         conn.execute(sql)
     conn.execute("PRAGMA user_version = 4")
     conn.execute("INSERT INTO sources (slug, title, format, content_hash, ingested_at) "
@@ -53,7 +59,7 @@ async def test_a_version_4_database_migrates_and_keeps_every_quote_visible(tmp_p
 
 async def test_random_draws_that_skip_hidden_quotes_still_seek_the_partial_indexes(db):
     for speaker_id in (None, 7):
-        filters, values = quote_filters(speaker_id, None)
+        filters, values = quote_filters(speaker_id, None, collections=(1,))
         sql = (QUOTE_SELECT + " WHERE q.rand_key >= ? AND " + " AND ".join(filters)
                + " ORDER BY q.rand_key LIMIT 1")
         plan = " ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql,
@@ -65,8 +71,8 @@ async def test_random_draws_that_skip_hidden_quotes_still_seek_the_partial_index
 
 
 async def test_the_hidden_highlight_test_probes_an_index(db):
-    sql = "SELECT h.id FROM highlights h WHERE h.rand_key >= ? AND " + VISIBLE_HIGHLIGHT \
-        + " ORDER BY h.rand_key LIMIT 1"
-    plan = " ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, (0,)))
+    sql = "SELECT h.id FROM highlights h WHERE h.collection_id = ? AND h.rand_key >= ? AND " \
+        + VISIBLE_HIGHLIGHT + " ORDER BY h.rand_key LIMIT 1"
+    plan = " ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, (1, 0)))
     assert "highlights_random" in plan, plan
     assert "SCAN hq" not in plan, plan  # the correlated check is an index search

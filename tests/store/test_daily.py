@@ -9,7 +9,7 @@ import pytest
 
 from quotebot.store.daily import DISABLE_AFTER, NO_QUOTE, DailyStore, iso
 from quotebot.store.quotes import GOOD, RAND_KEY_MAX, NewHighlight, NewQuote, QuoteStore
-from tests.conftest import GREG, ILYA, PODCAST, STAGE, quotes, source
+from tests.conftest import GREG, ILYA, PODCAST, STAGE, quotes, share_operator_library, source
 
 MORNING = datetime(2024, 11, 20, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -79,6 +79,7 @@ GREG_LINES = [
 async def highlighted(db):
     """A talk with three highlights (two stand alone, one may need context), and a podcast
     without any."""
+    await share_operator_library(db)
     store = QuoteStore(db)
     talk = [NewQuote(GREG.name, text, float(i), i, 0.8) for i, text in enumerate(GREG_LINES)]
     passages = [NewHighlight(GREG.name, 0, 0, GREG_LINES[0], 0.0, 0.8),
@@ -328,6 +329,7 @@ async def test_a_new_cycle_avoids_the_quote_posted_last_even_when_the_key_lands_
 
 
 async def test_a_pool_of_one_quote_repeats_it_cycle_after_cycle(db):
+    await share_operator_library(db)
     store = DailyStore(db)
     await QuoteStore(db).replace_source(source("one", "One line"), [GREG],
                                         quotes([(GREG, GREG_LINES[0], None, 0.9)]))

@@ -41,8 +41,10 @@ async def test_login_identify_and_command_sync(fake, bot: QuoteBot):
     assert (quote["name"], quote["type"]) == ("quote", 1)
     subs = {o["name"]: o for o in quote["options"]}
     assert set(subs) == {"search", "random", "show", "speakers", "sources", "help", "daily",
-                         "settings", "remove", "hide", "unhide", "edit"}
-    assert all(o["type"] == 1 for name, o in subs.items() if name != "daily")
+                         "settings", "remove", "hide", "unhide", "edit", "library"}
+    assert all(o["type"] == 1 for name, o in subs.items() if name not in ("daily", "library"))
+    library = {o["name"]: o for o in subs["library"]["options"]}
+    assert subs["library"]["type"] == 2 and list(library) == ["show", "enable", "disable"]
     daily = {o["name"]: o for o in subs["daily"]["options"]}
     assert subs["daily"]["type"] == 2 and list(daily) == ["set", "stop", "list", "now"]
     assert all(o["type"] == 1 for o in daily.values())

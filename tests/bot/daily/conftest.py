@@ -15,6 +15,7 @@ from quotebot.bot.models import ChannelRef, QuoteReply, UserRef
 from quotebot.store.daily import DailyStore
 from quotebot.store.db import Database
 from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
+from tests.conftest import share_operator_library
 
 ADA = SpeakerInfo("Ada Lovelace", "Analyst", ("Ada",))
 BOB = SpeakerInfo("Bob Kahn", "Engineer", ("Bob",))
@@ -40,6 +41,7 @@ def utc(*args: int) -> datetime:
 
 
 async def fill(library: QuoteLibrary) -> None:
+    await share_operator_library(library.db)
     for slug, title, rows, speakers in (
         ("alpha", "Alpha Talks", ALPHA, [ADA, BOB]),
         ("beta", "Beta Interviews", BETA, [ADA, BOB, CY]),

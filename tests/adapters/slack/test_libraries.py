@@ -1,0 +1,72 @@
+"""Libraries through the fake Slack: two workspaces, each seeing its own quotes only;
+`/quote library enable` is for workspace admins (users.info is asked, as for curating)."""
+
+from __future__ import annotations
+
+import pytest
+
+from quotebot.bot.library import QuoteLibrary
+from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
+from tests.adapters.slack.conftest import CALLER, block_text
+from tests.adapters.slack.fake_slack import TEAM
+
+OTHER_TEAM = "T0OTHER"
+ZED = SpeakerInfo("Zed Alphason", None, ())
+LINES = ["The zebra plan was the first thing we built with the whole team.",
+         "Nobody expected the zebra idea to change how the company ran."]
+
+
+@pytest.fixture
+async def library(db) -> QuoteLibrary:
+    """A podcast in this workspace's library, and a shared collection `podcasts` (a
+    narwhal episode) that no workspace has enabled yet."""
+    lib = QuoteLibrary(db)
+    store = await lib.writer(library=("slack", TEAM))
+    await store.replace_source(
+        NewSource("alpha", "The Zebra Talk", None, None, None, None, "t", "h-a", {}), [ZED],
+        [NewQuote(ZED.name, text, float(i), i, 0.9) for i, text in enumerate(LINES)])
+    shared = await lib.writer(collection="podcasts")
+    await shared.replace_source(
+        NewSource("gamma", "The Narwhal Episode", None, None, None, None, "t", "h-g", {}),
+        [ZED], [NewQuote(ZED.name, "A narwhal tusk is a tooth that grows for years.", 0.0,
+                         0, 0.9)])
+    await lib.store.refresh_terms()
+    await lib.load()
+    return lib
+
+
+async def test_search_and_show_by_id_stay_in_their_workspace(slack, library):
+    mine = await slack.command("zebra plan")
+    assert "The zebra plan was the first thing" in block_text(mine.data)
+    qid = (await library.search("zebra plan", scope=await library.scope_of("slack", TEAM)))[0].id
+
+    other = await slack.command("zebra plan", team=OTHER_TEAM)
+    assert "This library is empty" in block_text(other.data)
+    assert "zebra plan was" not in block_text(other.data)
+    shown = await slack.command(f"show {qid}", team=OTHER_TEAM)
+    assert f"There is no quote #{qid}." in block_text(shown.data)
+    assert "Zed" not in block_text((await slack.command("speakers", team=OTHER_TEAM)).data)
+
+
+async def test_only_a_workspace_admin_enables_a_shared_collection(slack, fake):
+    before = await slack.command("narwhal tusk")
+    assert "No quote matches" in block_text(before.data)
+    listed = await slack.command("library")
+    assert "podcasts — off — 1 quote" in block_text(listed.data)
+
+    refused = await slack.command("library enable podcasts")
+    assert refused.data["response_type"] == "ephemeral"
+    assert "Only admins can enable collections in this library." in block_text(refused.data)
+    assert [c.data.get("user") for c in fake.calls("users.info")] == [CALLER]
+    assert "No quote matches" in block_text((await slack.command("narwhal tusk")).data)
+
+    fake.admins.add(CALLER)
+    done = await slack.command("library enable podcasts")
+    assert "podcasts is on" in block_text(done.data)
+    assert "narwhal tusk is a tooth" in block_text((await slack.command("narwhal tusk")).data)
+    # Only here: the other workspace still does not see it.
+    other = await slack.command("narwhal tusk", team=OTHER_TEAM)
+    assert "This library is empty" in block_text(other.data)
+    off = await slack.command("library disable podcasts")
+    assert "podcasts is off" in block_text(off.data)
+    assert "No quote matches" in block_text((await slack.command("narwhal tusk")).data)
