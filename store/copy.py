@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from quotebot.store.db import Database, StoreError, database_path
+from quotebot.store.pg_db import redacted
 from quotebot.store.pg_migrate import migrate
 from quotebot.store.pg_schema import PG_MIGRATIONS
 
@@ -193,7 +194,7 @@ class _Postgres:
         try:
             conn = await asyncpg.connect(url)
         except (OSError, asyncpg.PostgresError) as exc:
-            raise StoreError(f"cannot connect to {_redacted(url)}: {exc}") from exc
+            raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
         try:
             await migrate(conn, PG_MIGRATIONS)
         except BaseException:
@@ -266,12 +267,3 @@ _CASTS: dict[str, Callable] = {
     "bigint": int, "integer": int, "double precision": float, "text": str,
 }
 
-
-def _redacted(url: str) -> str:
-    """The URL without its password, for messages."""
-    scheme, _, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"
