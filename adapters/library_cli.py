@@ -6,9 +6,11 @@ import logging
 
 import click
 
-from quotebot.adapters.cli_support import echo_error, print_progress, run_async
+from quotebot.adapters.cli_support import echo_error, print_progress, registry, run_async
+from quotebot.adapters.text import render_text
 from quotebot.bot.app import open_services
 from quotebot.bot.library import library_key
+from quotebot.bot.models import ChannelRef, Request
 from quotebot.store.libraries import SHARED, library_name
 
 log = logging.getLogger(__name__)
@@ -64,9 +66,19 @@ def list_libraries(settings) -> None:
 @click.pass_obj
 def show_library(settings) -> None:
     """The library --library names (default: yours): its quotes and collections."""
-    from quotebot.adapters.cli import run_command
 
-    run_async(lambda: run_command(settings, "library show", {}, False))
+    async def main() -> int:
+        async with open_services(settings.db, bundled=settings.bundled,
+                                 progress=print_progress) as services:
+            platform, workspace = settings.library or library_key(None)
+            # As the terminal user in that library (a channel no platform uses).
+            channel = ChannelRef(platform, workspace, "cli")
+            reply = await registry().dispatch(Request("library show", {}, None, channel),
+                                              services)
+        click.echo(render_text(reply))
+        return 0
+
+    run_async(main)
 
 
 def _switch(settings, name: str, on: bool) -> None:

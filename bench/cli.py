@@ -52,14 +52,18 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
               help="Write the latency-vs-size plot here [default with --sizes: "
                    "bench-latency.png]. Needs matplotlib.")
 @click.option("--check", is_flag=True, help="Exit with status 1 when a target fails.")
-@click.option("--case", type=click.Choice(["quotes", "folder", "realistic", "card"]),
+@click.option("--case", type=click.Choice(["quotes", "folder", "realistic", "card",
+                                               "tenants"]),
               default="quotes", show_default=True,
               help="quotes: the million-quote serving benchmark; folder: ingest of a folder "
                    "of 300 transcripts of 40-100 KB in mixed formats (speed and memory); "
                    "realistic: search on a realistic 300-episode collection (exact, "
                    "half-remembered and 6-word queries, speakers, leaked markup; --queries "
                    "sets the sentences sampled [default: 1000]); card: drawing quote cards "
-                   "(p50/p99 per card; --queries sets the quotes drawn [default: 200]).")
+                   "(p50/p99 per card; --queries sets the quotes drawn [default: 200]); "
+                   "tenants: search, autocomplete and random inside one of many libraries "
+                   "(-n quotes over n/1000 libraries; --queries sets the requests of each "
+                   "kind [default: 300]; --keep reuses the database).")
 def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_profile,
           plot_path, check, case) -> None:
     """Benchmark ingest, search, autocomplete and random on a generated corpus."""
@@ -71,6 +75,9 @@ def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_
         return
     if case == "card":
         _card_case(keep, seed, per_category, as_json, check)
+        return
+    if case == "tenants":
+        _tenants_case(keep, quotes, seed, per_category, as_json, check)
         return
     from quotebot.bench.corpus import DEFAULT_SEED
     from quotebot.bench.queries import PER_CATEGORY
@@ -144,6 +151,20 @@ def _card_case(keep: Path | None, seed: int | None, samples: int | None, as_json
         lambda work, say: run_cards(work, DEFAULT_SEED if seed is None else seed, say,
                                     samples=samples or SAMPLES),
         render_cards, lambda summary: all(t["pass"] for t in summary["targets"]),
+    )
+
+
+def _tenants_case(keep: Path | None, quotes: int, seed: int | None, samples: int | None,
+                  as_json: bool, check: bool) -> None:
+    """`bench --case tenants`: latency inside one library of many (bench/tenants.py)."""
+    from quotebot.bench.corpus import DEFAULT_SEED
+    from quotebot.bench.tenants import render_tenants, run_tenants
+
+    _run_case(
+        "tenants", keep, as_json, check,
+        lambda work, say: run_tenants(work, quotes, DEFAULT_SEED if seed is None else seed,
+                                      say, samples=samples or 300),
+        render_tenants, lambda summary: all(t["pass"] for t in summary["targets"]),
     )
 
 

@@ -80,7 +80,7 @@ def library_key(channel: ChannelRef | None) -> tuple[str, str]:
     command line names another by giving its platform and workspace: `--library`)."""
     if channel is None or channel.platform in OPERATOR_PLATFORMS:
         return OPERATOR_PLATFORM, ""
-    return channel.platform, channel.workspace
+    return channel.platform, channel.org or channel.workspace
 
 
 def parse_library(name: str) -> tuple[str, str]:

@@ -141,11 +141,16 @@ class UserRef:
 
 @dataclass(frozen=True)
 class ChannelRef:
-    """Where a request came from or a post goes: platform, workspace/guild and channel ids."""
+    """Where a request came from or a post goes: platform, workspace/guild and channel ids.
+
+    `org`: the organisation an org-wide install serves (a Slack Enterprise Grid's id), else
+    empty; such an install's workspaces share one library, the org's.
+    """
 
     platform: str
     workspace: str
     channel: str
+    org: str = ""
 
 
 @dataclass(frozen=True)

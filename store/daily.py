@@ -162,12 +162,14 @@ class DailyStore:
         source_id: int | None,
         created_by: str,
         now: datetime,
+        org: str = "",
     ) -> tuple[Subscription, bool]:
         """Create the channel's subscription, or change it; return it and whether it is new.
 
         A change keeps the creator, the no-repeat cycle and the history, re-enables a
         disabled subscription and clears its errors. `active_from` becomes `now` either way,
-        so a time already past today first runs tomorrow.
+        so a time already past today first runs tomorrow. `org`: the org-wide install's
+        org, whose library the posts come from (else the workspace's).
         """
         async with self.db.transaction() as conn:
             async with conn.execute(
@@ -179,16 +181,17 @@ class DailyStore:
                 """
                 INSERT INTO subscriptions (platform, workspace, channel, local_time, timezone,
                                            speaker_id, source_id, created_by, created_at,
-                                           active_from)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           active_from, org)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (platform, workspace, channel) DO UPDATE SET
                     local_time = excluded.local_time, timezone = excluded.timezone,
+                    org = excluded.org,
                     speaker_id = excluded.speaker_id, source_id = excluded.source_id,
                     active_from = excluded.active_from, enabled = 1, failures = 0,
                     last_error = NULL, disabled_reason = NULL
                 """,
                 (platform, workspace, channel, local_time, timezone, speaker_id, source_id,
-                 created_by, iso(now), iso(now)),
+                 created_by, iso(now), iso(now), org),
             )
         sub = await self.find(platform, workspace, channel)
         assert sub is not None
@@ -291,7 +294,7 @@ class DailyStore:
     async def _claim(self, conn, subscription_id, local_date, *, now, lease_until, process_id,
                      rand_key) -> Claim | None:
         async with conn.execute(
-            "SELECT id, enabled, cycle, speaker_id, source_id, platform, workspace "
+            "SELECT id, enabled, cycle, speaker_id, source_id, platform, workspace, org "
             "FROM subscriptions WHERE id = ?",
             (subscription_id,),
         ) as cur:
@@ -491,7 +494,7 @@ class DailyStore:
     @staticmethod
     async def _library(conn, sub) -> tuple[int, ...]:
         """The collections the subscription's library sees: posts come from them only."""
-        return await collections_of(conn, sub["platform"], sub["workspace"])
+        return await collections_of(conn, sub["platform"], sub["org"] or sub["workspace"])
 
     async def _no_quote(self, conn, subscription_id, post_id, local_date, now) -> None:
         """Record a day with nothing to post: the day is abandoned and a failure counted."""
@@ -551,7 +554,7 @@ class DailyStore:
     async def pick(self, subscription_id: int, *, rand_key: int):
         """The quote row the subscription would get next, without claiming anything."""
         sub = await self.db.fetchone(
-            "SELECT id, enabled, cycle, speaker_id, source_id, platform, workspace "
+            "SELECT id, enabled, cycle, speaker_id, source_id, platform, workspace, org "
             "FROM subscriptions WHERE id = ?",
             (subscription_id,),
         )

@@ -300,6 +300,40 @@ def in_collections(alias: str, collections: Sequence[int]) -> str:
     return f"{alias}.collection_id IN ({','.join('?' * len(collections))})"
 
 
+def _seek_sql(column: str, filters: list[str], values: list, exclude: Sequence[int]
+              ) -> tuple[str, list]:
+    """The seek of a random draw of quotes: the first matching quote at or after a key in
+    `column` order (the key is the first parameter, left 0 here), with that key as
+    `seek_key` before `QuoteRow`'s columns. `column` is one of our own column names."""
+    where = [f"q.{column} >= ?", *filters]
+    params: list = [0, *values]
+    if exclude:
+        where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
+        params.extend(exclude)
+    sql = (QUOTE_SELECT.replace("SELECT ", f"SELECT q.{column} AS seek_key, ", 1)
+           + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1")
+    return sql, params
+
+
+def _highlight_seek_sql(speaker_id, source_id, deck, rand_key, min_score, collections
+                        ) -> tuple[str, list]:
+    """The seek of a random highlight draw, shaped as `_seek_sql`'s (key first)."""
+    where, params = highlight_filters(speaker_id, source_id, collections=collections)
+    where.append(VISIBLE_HIGHLIGHT)
+    if min_score is not None:
+        where.append("h.score >= ?")
+        params.append(min_score)
+    where.insert(0, "h.rand_key >= ?")
+    params.insert(0, rand_key)
+    if deck is not None:
+        where.append("NOT EXISTS (SELECT 1 FROM decks d WHERE d.deck = ? "
+                     "AND d.highlight_id = h.id)")
+        params.append(deck)
+    sql = (HIGHLIGHT_SELECT.replace("SELECT ", "SELECT h.rand_key AS seek_key, ", 1)
+           + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1")
+    return sql, params
+
+
 class SlugTaken(ValueError):
     """A source's slug is already used by another collection (slugs are database-wide)."""
 
@@ -806,24 +840,27 @@ class QuoteStore:
             filters, values = quote_filters(speaker_id, source_id, good=good)
             return await self._first_after("rand_key", rand_key, filters, values, exclude)
         return await self._first_of_collections(
-            collections, rand_key,
-            lambda key, c: self._first_after(
-                "rand_key", key, *quote_filters(speaker_id, None, good=good, collections=(c,)),
-                exclude, wrap=False))
+            rand_key,
+            [_seek_sql("rand_key", *quote_filters(speaker_id, None, good=good,
+                                                  collections=(c,)), exclude)
+             for c in dict.fromkeys(collections)])
 
-    @staticmethod
-    async def _first_of_collections(collections: Sequence[int], rand_key: int, seek):
+    async def _first_of_collections(self, rand_key: int, seeks: list[tuple[str, list]]):
         """The first row at or after `rand_key` over several collections, wrapping once.
 
-        One index seek per collection (`seek(key, collection)`), then the smallest key
-        wins: exactly the row one seek over their union would find, so draws stay uniform
-        over the library, and each costs O(collections x log n) with no scan.
+        One index seek per collection (each of `seeks` a query whose first parameter is
+        the key), run as one statement, and the smallest key wins: exactly the row one
+        seek over their union would find, so draws stay uniform over the library, and each
+        costs O(collections x log n) with no scan.
         """
+        sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS s{i}"
+                                 for i, (part, _) in enumerate(seeks))
+        sql += " ORDER BY seek_key LIMIT 1"
         for start in (rand_key, 0) if rand_key > 0 else (0,):
-            found = [row for c in dict.fromkeys(collections)
-                     if (row := await seek(start, c)) is not None]
-            if found:
-                return min(found, key=lambda pair: pair[0])[1]
+            params = tuple(v for _, values in seeks for v in (start, *values[1:]))
+            row = await self.db.fetchone(sql, params)
+            if row is not None:
+                return QuoteRow(*row[1:])
         return None
 
     async def _random_in_source(self, source_id: int, good: bool, exclude: Sequence[int],
@@ -841,23 +878,15 @@ class QuoteStore:
 
     async def _first_after(
         self, column: str, start: int, filters: list[str], values: list,
-        exclude: Sequence[int], *, wrap: bool = True,
+        exclude: Sequence[int],
     ):
-        """The first matching quote at or after `start` in `column` order, wrapping once
-        (without `wrap`: (its key, the quote) or None, for `_first_of_collections`).
+        """The first matching quote at or after `start` in `column` order, wrapping once.
 
         `column` is one of our own column names, never user input.
         """
-        where = [f"q.{column} >= ?", *filters]
-        params: list = [start, *values]
-        if exclude:
-            where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
-            params.extend(exclude)
-        sql = (QUOTE_SELECT.replace("SELECT ", f"SELECT q.{column} AS seek_key, ", 1)
-               + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1")
+        sql, params = _seek_sql(column, filters, values, exclude)
+        params[0] = start
         row = await self.db.fetchone(sql, tuple(params))
-        if not wrap:
-            return None if row is None else (row[0], QuoteRow(*row[1:]))
         if row is None and start > 0:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))
@@ -900,30 +929,11 @@ class QuoteStore:
         collection, as `random_quote`."""
         if collections is not None and source_id is None:
             return await self._first_of_collections(
-                collections, rand_key,
-                lambda key, c: self._highlight_after(speaker_id, None, deck, key, min_score,
-                                                     (c,), wrap=False))
-        return await self._highlight_after(speaker_id, source_id, deck, rand_key, min_score,
-                                           None)
-
-    async def _highlight_after(self, speaker_id, source_id, deck, rand_key, min_score,
-                               collections, *, wrap: bool = True):
-        where, params = highlight_filters(speaker_id, source_id, collections=collections)
-        where.append(VISIBLE_HIGHLIGHT)
-        if min_score is not None:
-            where.append("h.score >= ?")
-            params.append(min_score)
-        where.insert(0, "h.rand_key >= ?")
-        params.insert(0, rand_key)
-        if deck is not None:
-            where.append("NOT EXISTS (SELECT 1 FROM decks d WHERE d.deck = ? "
-                         "AND d.highlight_id = h.id)")
-            params.append(deck)
-        sql = (HIGHLIGHT_SELECT.replace("SELECT ", "SELECT h.rand_key AS seek_key, ", 1)
-               + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1")
+                rand_key, [_highlight_seek_sql(speaker_id, None, deck, rand_key, min_score,
+                                               (c,)) for c in dict.fromkeys(collections)])
+        sql, params = _highlight_seek_sql(speaker_id, source_id, deck, rand_key, min_score,
+                                          None)
         row = await self.db.fetchone(sql, tuple(params))
-        if not wrap:
-            return None if row is None else (row[0], QuoteRow(*row[1:]))
         if row is None and rand_key > 0:
             params[0] = 0
             row = await self.db.fetchone(sql, tuple(params))

@@ -285,6 +285,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX quotes_good_by_speaker ON quotes (collection_id, speaker_id, rand_key)
         WHERE quotability >= 0.5;
 
+    -- An org-wide install's channels draw from the org's library (ChannelRef.org).
+    ALTER TABLE subscriptions ADD COLUMN org TEXT NOT NULL DEFAULT '';
+
     ALTER TABLE audit ADD COLUMN collection_id INTEGER;
     UPDATE audit SET collection_id = coalesce(
         (SELECT q.collection_id FROM quotes q WHERE q.id = CAST(audit.target_id AS INTEGER)),

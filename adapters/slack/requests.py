@@ -19,6 +19,13 @@ NUMBER_MAX = 2**53  # the largest integer a button value may hold (JSON's safe i
 EXPIRED = ErrorReply("That button no longer works. Run the command again: /quote help")
 
 
+def org_of(is_enterprise_install: Any, enterprise_id: Any) -> str:
+    """The org a payload's library belongs to: its Enterprise Grid's id for an org-wide
+    install (one library for all its workspaces), else "" (the workspace's own)."""
+    org_wide = is_enterprise_install in (True, "true", "True", "1")
+    return str(enterprise_id) if org_wide and enterprise_id else ""
+
+
 def unescape(text: str) -> str:
     """Slack sends `&`, `<` and `>` as entities; the grammar wants the characters."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -28,7 +35,8 @@ def command_request(body: Mapping[str, Any], registry: Registry) -> Request:
     """A slash-command payload as a Request."""
     user = UserRef(PLATFORM, str(body.get("user_id", "")), body.get("user_name"))
     channel = ChannelRef(PLATFORM, str(body.get("team_id") or ""),
-                         str(body.get("channel_id") or ""))
+                         str(body.get("channel_id") or ""),
+                         org_of(body.get("is_enterprise_install"), body.get("enterprise_id")))
     return parse(unescape(str(body.get("text") or "")), registry, user=user, channel=channel,
                  raw=body)
 
@@ -85,6 +93,9 @@ def action_request(body: Mapping[str, Any], action: Mapping[str, Any]) -> Reques
     team = body.get("team") or {}
     where = body.get("channel") or {}
     user = UserRef(PLATFORM, str(who.get("id", "")), who.get("username") or who.get("name"))
+    enterprise = body.get("enterprise") or {}
     channel = ChannelRef(PLATFORM, str(team.get("id") or who.get("team_id") or ""),
-                         str(where.get("id") or ""))
+                         str(where.get("id") or ""),
+                         org_of(body.get("is_enterprise_install"),
+                                enterprise.get("id") if isinstance(enterprise, dict) else None))
     return Request(command, args, user, channel, raw=body)

@@ -35,7 +35,8 @@ def target_channel(request: Request) -> ChannelRef | None:
     if request.channel is None:
         return None
     text = channel_id(str(request.arg("channel") or request.channel.channel))
-    return ChannelRef(request.channel.platform, request.channel.workspace, text)
+    return ChannelRef(request.channel.platform, request.channel.workspace, text,
+                      request.channel.org)
 
 
 def _context(request: Request, services: Services

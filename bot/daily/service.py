@@ -214,7 +214,7 @@ class DailyService:
         sub, created = await self.store.upsert(
             platform=channel.platform, workspace=channel.workspace, channel=channel.channel,
             local_time=at, timezone=tz_name, speaker_id=speaker_id, source_id=source_id,
-            created_by=creator_key(actor), now=now,
+            created_by=creator_key(actor), now=now, org=channel.org,
         )
         self.scheduler.notify_changed()
         log.info("daily subscription %s %s by %s: %s %s", sub.id,

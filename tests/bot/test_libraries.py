@@ -329,3 +329,26 @@ async def test_an_ingest_into_a_library_refuses_a_slug_another_collection_holds(
     assert await store.slug_owner("alpha") == "discord:111"
     assert await store.slug_owner("nothing-like-it") is None
     assert store_prepared  # the runner reports it per file (see test_cli_libraries)
+
+
+async def test_an_org_wide_subscription_posts_from_the_org_library(tenants):
+    """A daily quote set in an org-wide install's channel draws from the org's library,
+    not from the workspace's it was typed in."""
+    store = DailyStore(tenants.library.db)
+    now = datetime(2025, 3, 1, 9, tzinfo=UTC)
+    # T1 as a workspace of the org-wide install of E1: E1's library, not T1's quokkas.
+    await tenants.library.libraries.library("slack", "E1")
+    sub, _ = await store.upsert(platform="slack", workspace="T1", channel="D", org="E1",
+                                local_time="09:00", timezone="UTC", speaker_id=None,
+                                source_id=None, created_by="u", now=now)
+    claim = await store.claim(sub.id, "2025-03-01", now=now,
+                              lease_until=now + timedelta(minutes=5), process_id="p",
+                              rand_key=0)
+    assert claim is None  # E1 sees `bundled` only, empty here: nothing of T1's quokkas
+    sub, _ = await store.upsert(platform="slack", workspace="T1", channel="D", org="",
+                                local_time="09:00", timezone="UTC", speaker_id=None,
+                                source_id=None, created_by="u", now=now)
+    claim = await store.claim(sub.id, "2025-03-02", now=now + timedelta(days=1),
+                              lease_until=now + timedelta(days=1, minutes=5), process_id="p",
+                              rand_key=0)
+    assert claim is not None and "quokka" in claim.quote.text

@@ -85,13 +85,15 @@ class Driver:
             return resp.status, await resp.text()
 
     def command_body(self, text: str, response_url: str, *, team: str = TEAM,
-                     channel: str = CHANNEL, user: str = CALLER) -> str:
+                     channel: str = CHANNEL, user: str = CALLER,
+                     **grid: str) -> str:
+        """`grid`: Enterprise Grid fields (`enterprise_id`, `is_enterprise_install`)."""
         return urlencode({
             "token": "legacy", "team_id": team, "team_domain": "test",
             "channel_id": channel, "channel_name": "general", "user_id": user,
             "user_name": user.lower(), "command": "/quote", "text": text,
             "api_app_id": "A0TEST", "response_url": response_url,
-            "trigger_id": "123.456.abc",
+            "trigger_id": "123.456.abc", **grid,
         })
 
     async def command(self, text: str, **kwargs: Any) -> Recorded:

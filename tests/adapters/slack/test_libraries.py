@@ -70,3 +70,25 @@ async def test_only_a_workspace_admin_enables_a_shared_collection(slack, fake):
     off = await slack.command("library disable podcasts")
     assert "podcasts is off" in block_text(off.data)
     assert "No quote matches" in block_text((await slack.command("narwhal tusk")).data)
+
+
+async def test_an_org_wide_install_serves_one_library_to_all_its_workspaces(slack, library):
+    """Enterprise Grid: with `is_enterprise_install`, the library is the org's (by its
+    enterprise id), whichever of its workspaces a command comes from."""
+    org = await library.writer(library=("slack", "E0ORG"))
+    await org.replace_source(
+        NewSource("org-talk", "The Org Talk", None, None, None, None, "t", "h-o", {}), [ZED],
+        [NewQuote(ZED.name, "The okapi program united every team in the org.", 0.0, 0, 0.9)])
+    await library.store.refresh_terms()
+    await library.load()
+
+    def grid(team: str, org_wide: bool) -> dict:
+        return {"team": team, "enterprise_id": "E0ORG",
+                "is_enterprise_install": "true" if org_wide else "false"}
+
+    for team in ("T0EAST", "T0WEST"):
+        reply = await slack.command("okapi program", **grid(team, True))
+        assert "okapi program united" in block_text(reply.data), team
+    # Installed per workspace inside the same org: each workspace is its own library.
+    reply = await slack.command("okapi program", **grid("T0EAST", False))
+    assert "okapi program united" not in block_text(reply.data)
