@@ -139,6 +139,7 @@ PG_MIGRATIONS: tuple[str, ...] = (
         last_error      text,
         disabled_reason text,
         active_from     text,
+        org             text NOT NULL DEFAULT '',
         UNIQUE (platform, workspace, channel)
     );
 

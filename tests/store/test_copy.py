@@ -145,3 +145,16 @@ async def test_a_failed_copy_leaves_the_postgresql_target_empty(filled, postgres
         assert await pg.fetchval("SELECT count(*) FROM collections") == 2  # as migrated
     finally:
         await pg.close()
+
+
+def test_every_sqlite_table_is_copied(empty_file):
+    """A table added by a new SQLite migration must be added to PostgreSQL's schema and to
+    the copy (the column check in the round trip then holds it to the same columns)."""
+    conn = sqlite3.connect(empty_file)
+    try:
+        names = {row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'quotes_fts%' AND name NOT IN ('sqlite_sequence', 'quotes_vocab')")}
+    finally:
+        conn.close()
+    assert names == set(TABLES)
