@@ -156,3 +156,16 @@ def postgres_db(postgres_server) -> str:
     """The URL of a new, empty PostgreSQL database on the shared test server."""
     return postgres_server.create_database(f"test_{next(_databases)}")
 
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_db(request, empty_file, tmp_path):
+    """A new, migrated database on each engine in turn: store tests that take it run twice."""
+    if request.param == "sqlite":
+        database = await Database.open(copy_database(empty_file, tmp_path))
+    else:
+        from quotebot.store.pg_db import PgDatabase
+
+        database = await PgDatabase.open(request.getfixturevalue("postgres_db"))
+    yield database
+    await database.close()
+
