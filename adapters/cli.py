@@ -388,13 +388,14 @@ def _add_platform_commands() -> None:
     ones installed by extras through the `quotebot.commands` entry point (`bench`)."""
     from quotebot.adapters.audit_cli import audit_command
     from quotebot.adapters.daily_cli import daily
+    from quotebot.adapters.db_cli import copy_command, migrate_command
     from quotebot.adapters.discord.cli import discord_command
     from quotebot.adapters.exchange_cli import export_command, import_command
     from quotebot.adapters.library_cli import library_command
     from quotebot.adapters.slack.cli import slack_command
 
     for command in (discord_command, slack_command, daily, export_command, import_command,
-                    audit_command, library_command):
+                    audit_command, library_command, migrate_command, copy_command):
         cli.add_command(command)
     for entry in entry_points(group="quotebot.commands"):
         try:

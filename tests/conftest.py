@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -135,3 +136,36 @@ def registry():
 @pytest.fixture
 def services(library) -> Services:
     return Services(library=library)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server (tests/postgres.py), one per test process, stopped at exit."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer.create().start()
+    yield server
+    server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_db(postgres_server) -> str:
+    """The URL of a new, empty PostgreSQL database on the shared test server."""
+    return postgres_server.create_database(f"test_{next(_databases)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_db(request, empty_file, tmp_path):
+    """A new, migrated database on each engine in turn: store tests that take it run twice."""
+    if request.param == "sqlite":
+        database = await Database.open(copy_database(empty_file, tmp_path))
+    else:
+        from quotebot.store.pg_db import PgDatabase
+
+        database = await PgDatabase.open(request.getfixturevalue("postgres_db"))
+    yield database
+    await database.close()
+

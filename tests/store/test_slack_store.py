@@ -12,6 +12,12 @@ T0 = datetime(2030, 1, 1, tzinfo=UTC)
 KEY = WorkspaceKey("app'; DROP TABLE quotes; --", "", "T1")
 
 
+@pytest.fixture
+def db(any_db):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
+
+
 async def test_a_reinstall_replaces_the_row_and_bots_are_kept_apart(db):
     store = SlackStore(db)
     await store.save(KEY, installed_at=T0, user_id="U1", installation={"v": 1}, bot={"b": 1})

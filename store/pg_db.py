@@ -1,0 +1,248 @@
+"""The connections to a PostgreSQL database: a pool, migrations, transactions and leases.
+
+`PgDatabase` offers what `store.db.Database` offers the store modules (`scalar`,
+`fetchall`, `fetchone`, `transaction()` yielding a connection with `execute` and
+`executemany`, the ingest leases), so one store module can run on either engine: SQL is
+written once, with `?` or `:name` parameters, in the subset both engines speak
+(`INSERT … ON CONFLICT`, `RETURNING`, no PRAGMAs), and `translate` turns the parameters
+into PostgreSQL's `$1, $2…`. What the engines do differently (full-text search, bulk
+loads) lives in modules of its own per engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from functools import lru_cache
+
+from quotebot.store.db import StoreError
+from quotebot.store.pg_migrate import MIGRATION_LOCK, migrate
+from quotebot.store.pg_schema import PG_MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+POOL_MIN = 1
+POOL_MAX = 10
+# Session advisory lock for ingests (shared) and repairs (exclusive): the lease the SQLite
+# backend keeps in a file beside the database.
+INGEST_LEASE = MIGRATION_LOCK + 1
+
+# A string literal, a quoted name, a comment, a `?`, a `:name` (not `::type`), in that order.
+_TOKENS = re.compile(
+    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|(\?)|(?<!:):([A-Za-z_]\w*)"
+)
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> tuple[str, tuple[str, ...] | int]:
+    """`sql` with `?` / `:name` parameters as `$n`; the names in order, or the `?` count.
+
+    >>> translate("SELECT * FROM t WHERE a = ? AND b = '?' AND c::text = ?")
+    ("SELECT * FROM t WHERE a = $1 AND b = '?' AND c::text = $2", 2)
+    """
+    names: list[str] = []
+    count = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal count
+        if match.group(1):
+            count += 1
+            return f"${count}"
+        if match.group(2):
+            name = match.group(2)
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+        return match.group(0)
+
+    out = _TOKENS.sub(replace, sql)
+    if names and count:
+        raise ValueError("a statement mixes ? and :name parameters")
+    return out, tuple(names) if names else count
+
+
+def _arguments(sql: str, params: Sequence | Mapping) -> tuple[str, list]:
+    text, shape = translate(sql)
+    if isinstance(shape, tuple):
+        if not isinstance(params, Mapping):
+            raise TypeError("named parameters need a mapping")
+        return text, [params[name] for name in shape]
+    values = list(params)
+    if len(values) != shape:
+        raise TypeError(f"the statement takes {shape} parameters; {len(values)} given")
+    return text, values
+
+
+class Cursor:
+    """What one statement returned, read like an sqlite3 cursor."""
+
+    def __init__(self, rows: list, rowcount: int) -> None:
+        self._rows = rows
+        self._next = 0
+        self.rowcount = rowcount
+
+    async def fetchone(self):
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    async def fetchall(self) -> list:
+        rest = self._rows[self._next:]
+        self._next = len(self._rows)
+        return rest
+
+    async def __aenter__(self) -> Cursor:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+class _Pending:
+    """`conn.execute(...)`, awaited or used with `async with`, as aiosqlite allows both."""
+
+    def __init__(self, run) -> None:
+        self._run = run
+        self._cursor: Cursor | None = None
+
+    def __await__(self):
+        return self._run().__await__()
+
+    async def __aenter__(self) -> Cursor:
+        self._cursor = await self._run()
+        return self._cursor
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+class PgConnection:
+    """One pooled connection inside a transaction, with aiosqlite's `execute` shape."""
+
+    def __init__(self, conn) -> None:
+        self.raw = conn  # the asyncpg connection, for engine-specific work (COPY)
+        self.in_transaction = True
+
+    def execute(self, sql: str, params: Sequence | Mapping = ()) -> _Pending:
+        async def run() -> Cursor:
+            text, values = _arguments(sql, params)
+            statement = await self.raw.prepare(text)
+            rows = await statement.fetch(*values)
+            status = statement.get_statusmsg() or ""
+            tail = status.rsplit(" ", 1)[-1]
+            return Cursor(rows, int(tail) if tail.isdigit() else -1)
+
+        return _Pending(run)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence | Mapping]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        text, _ = translate(sql)
+        await self.raw.executemany(text, [_arguments(sql, r)[1] for r in rows])
+
+
+class PgDatabase:
+    """An open quotebot database on PostgreSQL (the `store.db.Database` of that engine)."""
+
+    engine = "postgresql"
+
+    def __init__(self, pool, url: str) -> None:
+        self.pool = pool
+        self.path = url  # what messages name; `redacted` keeps passwords out of them
+
+    @classmethod
+    async def open(cls, url: str, *, min_size: int = POOL_MIN, max_size: int = POOL_MAX
+                   ) -> PgDatabase:
+        """Connect a pool to `url` and apply any migration it lacks (exactly once, however
+        many processes open it at the same moment)."""
+        import asyncpg  # the postgres extra; SQLite-only installs never import it
+
+        try:
+            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn, PG_MIGRATIONS)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, redacted(url))
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def scalar(self, sql: str, params: Sequence | Mapping = ()) -> object:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def fetchall(self, sql: str, params: Sequence | Mapping = ()) -> list:
+        text, values = _arguments(sql, params)
+        async with self.pool.acquire() as conn:
+            return await conn.fetch(text, *values)
+
+    async def fetchone(self, sql: str, params: Sequence | Mapping = ()):
+        text, values = _arguments(sql, params)
+        async with self.pool.acquire() as conn:
+            return await conn.fetchrow(text, *values)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgConnection]:
+        """Run the body as one transaction on one pooled connection: all of it or none."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield PgConnection(conn)
+
+    @asynccontextmanager
+    async def side_reader(self) -> AsyncIterator[PgDatabase]:
+        """Long reads need no connection of their own here: the pool gives each one."""
+        yield self
+
+    @asynccontextmanager
+    async def ingesting(self) -> AsyncIterator[None]:
+        """Hold the shared ingest lease (see `maintenance`) for the body."""
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock_shared($1)", INGEST_LEASE)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock_shared($1)", INGEST_LEASE)
+
+    @asynccontextmanager
+    async def maintenance(self) -> AsyncIterator[bool]:
+        """The exclusive lease, if no ingest holds the shared one; yields whether granted.
+
+        A session advisory lock: if the process dies, its connection closes and the server
+        lets go of the lock, as the kernel does with the SQLite backend's file lock.
+        """
+        async with self.pool.acquire() as conn:
+            granted = await conn.fetchval("SELECT pg_try_advisory_lock($1)", INGEST_LEASE)
+            try:
+                yield granted
+            finally:
+                if granted:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", INGEST_LEASE)
+
+    async def ingest_running(self) -> bool:
+        """Whether some process (this one included) is ingesting into this database."""
+        async with self.maintenance() as granted:
+            return not granted
+
+    async def create_random_indexes(self) -> None:
+        """Nothing to do: PostgreSQL's random-key indexes are never dropped for a bulk load."""
+
+    async def drop_random_indexes(self) -> None:
+        """Nothing to do (see `create_random_indexes`)."""
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
