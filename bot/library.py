@@ -30,8 +30,8 @@ from quotebot.store.libraries import (
     library_name,
 )
 from quotebot.store.quotes import RAND_KEY_MAX, QuoteRow, QuoteStore
-from quotebot.store.server_settings import ServerSettings
 from quotebot.store.saved import SavedStore
+from quotebot.store.server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
 

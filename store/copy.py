@@ -14,7 +14,7 @@ from quotebot.store.pg_schema import PG_MIGRATIONS
 # Parents before children, so foreign keys hold at every insert.
 TABLES = (
     "meta", "collections", "library_collections", "speakers", "speaker_aliases", "sources",
-    "quotes", "terms", "highlights", "subscriptions", "daily_posts", "decks",
+    "quotes", "saved_quotes", "terms", "highlights", "subscriptions", "daily_posts", "decks",
     "channel_settings", "slack_installations", "slack_oauth_states", "audit",
 )
 # Tables with an `id` counter: SQLite's INTEGER PRIMARY KEY (AUTOINCREMENT for some, whose

@@ -10,13 +10,13 @@ column. Differences are only in what each engine needs:
 - AUTOINCREMENT ids are identity columns: a sequence never hands out an id twice.
 
 Migration N here is `PG_MIGRATIONS[N - 1]` (store/pg_migrate.py applies them). The numbering
-is PostgreSQL's own: its first migration is SQLite's schema as of version 6.
+is PostgreSQL's own: its first migration is SQLite's schema as of version 7.
 """
 
 from __future__ import annotations
 
 PG_MIGRATIONS: tuple[str, ...] = (
-    # 1: every table of SQLite's schema version 6 (libraries).
+    # 1: every table of SQLite's schema version 7 (libraries, quotes saved from chat).
     """
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
@@ -99,6 +99,24 @@ PG_MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX quotes_good_by_speaker ON quotes (collection_id, speaker_id, rand_key)
         WHERE quotability >= 0.5;
     CREATE INDEX quotes_hidden ON quotes (source_id, position) WHERE hidden = 1;
+
+    CREATE TABLE saved_quotes (
+        quote_id      bigint PRIMARY KEY REFERENCES quotes(id) ON DELETE CASCADE,
+        platform      text NOT NULL,
+        workspace     text NOT NULL DEFAULT '',
+        channel       text NOT NULL DEFAULT '',
+        message_id    text,
+        author_id     text,
+        author_name   text,
+        link          text,
+        said_at       text,
+        saved_by_id   text NOT NULL,
+        saved_by_name text,
+        saved_at      text NOT NULL,
+        UNIQUE (platform, workspace, channel, message_id)
+    );
+    CREATE INDEX saved_quotes_by_author ON saved_quotes (platform, workspace, author_id)
+        WHERE author_id IS NOT NULL;
 
     CREATE TABLE terms (
         term text PRIMARY KEY,

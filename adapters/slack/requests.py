@@ -91,6 +91,13 @@ def action_request(body: Mapping[str, Any], action: Mapping[str, Any]) -> Reques
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         log.info("ignoring button %r: %s", action.get("action_id"), exc)
         return EXPIRED
+    user, channel = interaction_refs(body)
+    return Request(command, args, user, channel, raw=body)
+
+
+def interaction_refs(body: Mapping[str, Any]) -> tuple[UserRef, ChannelRef]:
+    """Who acted and where, from an interaction payload (a button, a message shortcut):
+    the library is the org's for an org-wide install, as for slash commands."""
     who = body.get("user") or {}
     team = body.get("team") or {}
     where = body.get("channel") or {}
@@ -100,18 +107,13 @@ def action_request(body: Mapping[str, Any], action: Mapping[str, Any]) -> Reques
                          str(where.get("id") or ""),
                          org_of(body.get("is_enterprise_install"),
                                 enterprise.get("id") if isinstance(enterprise, dict) else None))
-    return Request(command, args, user, channel, raw=body)
+    return user, channel
 
 
 def transcript_request(body: Mapping[str, Any]) -> Request:
     """The "Add transcript" message shortcut as an `ingest` Request, from the user who
     used it, in the message's channel; the adapter adds each file as the `file` argument."""
-    who = body.get("user") or {}
-    team = body.get("team") or {}
-    where = body.get("channel") or {}
-    user = UserRef(PLATFORM, str(who.get("id", "")), who.get("username") or who.get("name"))
-    channel = ChannelRef(PLATFORM, str(team.get("id") or who.get("team_id") or ""),
-                         str(where.get("id") or ""))
+    user, channel = interaction_refs(body)
     return Request("ingest", {}, user, channel, raw=body)
 
 
@@ -177,9 +179,6 @@ def shortcut_request(body: Mapping[str, Any], command: str, *, names: Mapping[st
                      link: str | None) -> Request:
     """A message shortcut on a message as the Request for `command`: the message's words
     (made `readable` with `names`), its ts as its id, its author and `link` back to it."""
-    who = body.get("user") or {}
-    team = body.get("team") or {}
-    where = body.get("channel") or {}
     message = body.get("message") or {}
     ts = str(message.get("ts") or body.get("message_ts") or "")
     author = str(message.get("user") or message.get("bot_id") or "")
@@ -192,7 +191,5 @@ def shortcut_request(body: Mapping[str, Any], command: str, *, names: Mapping[st
             "author_id": author or None,
             "author_name": names.get(author) or message.get("username") or author or None,
             "link": link, "said_at": said_at}
-    user = UserRef(PLATFORM, str(who.get("id", "")), who.get("username") or who.get("name"))
-    channel = ChannelRef(PLATFORM, str(team.get("id") or who.get("team_id") or ""),
-                         str(where.get("id") or ""))
+    user, channel = interaction_refs(body)
     return Request(command, args, user, channel, raw=body)

@@ -46,6 +46,11 @@ INSERT INTO audit (at, actor_platform, actor_id, actor_name, action, target_kind
     VALUES ('2026-11-30T10:00:00+00:00', 'discord', 'u1', 'Zoë', 'hide', 'quote', '12',
             '{"hidden": 0}', '{"hidden": 1}', 2);
 UPDATE quotes SET hidden = 1 WHERE id = 12;
+INSERT INTO saved_quotes VALUES (20, 'slack', 'T1', 'C1', '1700000100.000200', 'U0ANA', 'Ana',
+    'https://test.slack.com/archives/C1/p1700000100000200', '2023-11-14T22:15:00+00:00',
+    'U2', 'caller', '2026-11-30T10:05:00+00:00'),
+    (21, 'discord', '111', '', NULL, NULL, NULL, NULL, NULL, 'u1', NULL,
+     '2026-11-30T10:06:00+00:00');
 """
 
 

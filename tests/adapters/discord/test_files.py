@@ -65,7 +65,7 @@ async def search_text(fake, query: str, guild_id: int = GUILD_ID) -> str:
 
 
 async def test_ingest_takes_a_required_attachment_and_a_title(fake, bot):
-    (quote,) = fake.find_calls("PUT", "/commands")[0].json
+    (quote,) = [c for c in fake.find_calls("PUT", "/commands")[0].json if c["name"] == "quote"]
     subs = {o["name"]: o for o in quote["options"]}
     ingest = {o["name"]: o for o in subs["ingest"]["options"]}
     assert list(ingest) == ["file", "title"]

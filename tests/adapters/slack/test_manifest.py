@@ -42,6 +42,8 @@ def test_the_manifest_declares_each_message_shortcut_the_app_handles():
     shortcuts = manifest["features"]["shortcuts"]
     wanted = [(c.menu, "message", shortcut_id(c.name)) for c in build_registry().on_messages()]
     assert wanted == [("Save as quote", "message", "quote_save")]
-    assert [(s["name"], s["type"], s["callback_id"]) for s in shortcuts] == wanted
+    # The registry's message commands, and the adapter's own Add transcript (files).
+    assert [(s["name"], s["type"], s["callback_id"]) for s in shortcuts] == [
+        ("Add transcript", "message", "add_transcript"), *wanted]
     assert all(1 <= len(s["description"]) <= 80 for s in shortcuts)
     assert "add <words> by:<name>" in manifest["features"]["slash_commands"][0]["usage_hint"]

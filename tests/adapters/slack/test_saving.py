@@ -121,3 +121,19 @@ async def test_the_saver_or_an_admin_may_remove_a_saved_quote_nobody_else(slack,
     actions = [(e.action, e.actor_id) for e in await CurateStore(library.db).audit()]
     assert actions == [("remove", OTHER_USER), ("save", CALLER), ("remove", CALLER),
                        ("save", CALLER)]
+
+
+def test_an_org_wide_installs_shortcuts_act_in_the_orgs_library():
+    """Save as quote and Add transcript on an Enterprise Grid install reach the org's
+    library, as its slash commands and buttons do (not the one workspace's)."""
+    from quotebot.adapters.slack.requests import shortcut_request, transcript_request
+
+    body = {"type": "message_action", "team": {"id": "T1"}, "channel": {"id": "C1"},
+            "user": {"id": "U1", "team_id": "T1"}, "is_enterprise_install": True,
+            "enterprise": {"id": "E1"},
+            "message": {"ts": "1700000100.000200", "user": "U2", "text": "words"}}
+    for request in (shortcut_request(body, "save", names={}, link=None),
+                    transcript_request(body)):
+        assert (request.channel.workspace, request.channel.org) == ("T1", "E1")
+    body["is_enterprise_install"] = False
+    assert shortcut_request(body, "save", names={}, link=None).channel.org == ""
