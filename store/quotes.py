@@ -1058,7 +1058,7 @@ class QuoteStore:
         row = await self.db.fetchone(
             f"""
             SELECT (SELECT count(*) FROM quotes x {where}) AS quotes,
-                   (SELECT count(*) FROM quotes x {where or 'WHERE 1'}
+                   (SELECT count(*) FROM quotes x {where}
                      AND quotability >= {GOOD}) AS good_quotes,
                    (SELECT count(*) FROM sources x {where}) AS sources,
                    (SELECT count(DISTINCT speaker_id) FROM quotes x {where}) AS speakers,
