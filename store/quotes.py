@@ -223,6 +223,7 @@ class StoredSource:
     title: str
     path: str | None
     quotes: int
+    collection_id: int = OPERATOR_COLLECTION
 
 
 @dataclass(frozen=True)
@@ -650,11 +651,11 @@ class QuoteStore:
     async def _stored_sources(self, where: str, params: tuple) -> list[StoredSource]:
         rows = await self.db.fetchall(
             "SELECT so.id, so.slug, so.title, so.path, "
-            "(SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes "
-            f"FROM sources so WHERE {where} ORDER BY so.slug",
+            "(SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes, "
+            f"so.collection_id FROM sources so WHERE {where} ORDER BY so.slug",
             params,
         )
-        return [StoredSource(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [StoredSource(*r) for r in rows]
 
     async def remove_sources(self, ids: Sequence[int]) -> RemoveResult:
         """Delete these sources and their quotes in one transaction, with the term snapshot.
