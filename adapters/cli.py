@@ -230,13 +230,17 @@ def sources(ctx: click.Context) -> None:
 @click.argument("slugs", nargs=-1, required=True)
 @click.pass_obj
 def remove_sources(settings: Settings, slugs: tuple[str, ...]) -> None:
-    """Remove sources and all their quotes, by slug (as `quotebot sources` shows them)."""
+    """Remove sources and all their quotes, by slug (as `quotebot sources` shows them); with
+    --library, only that library's own."""
 
     async def main() -> int:
         async with open_services(settings.db, bundled=settings.bundled,
                                  progress=print_progress) as services:
             store = services.library.store
             found = await store.sources_by_slug(list(dict.fromkeys(slugs)))
+            if settings.library is not None:  # only that library's own sources
+                own = (await services.library.scope_of(*settings.library)).own
+                found = [s for s in found if s.collection_id == own]
             unknown = sorted(set(slugs) - {s.slug for s in found})
             for slug in unknown:
                 echo_error(f"no source with the slug '{slug}' (`quotebot sources` lists them)")

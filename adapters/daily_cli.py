@@ -123,15 +123,23 @@ def list_command(settings, as_json: bool) -> None:
 @click.option("--timezone", help="IANA timezone (default UTC, or the current one).")
 @click.option("--speaker", help="Only quotes by this person.")
 @click.option("--source", help="Only quotes from this source.")
+@click.option("--org", default="", metavar="ENTERPRISE_ID",
+              help="Slack org-wide (Enterprise Grid) install: quotes come from the org's "
+                   "library, slack:ENTERPRISE_ID, not the workspace's.")
 @click.pass_obj
-def add_command(settings, platform, workspace, channel, at, timezone, speaker, source) -> None:
-    """Subscribe a channel, or change its subscription (the bot's access is not checked)."""
+def add_command(settings, platform, workspace, channel, at, timezone, speaker, source,
+                org) -> None:
+    """Subscribe a channel, or change its subscription (the bot's access is not checked).
+
+    Its quotes (and the speaker and source named) come from the library of its server or
+    workspace."""
 
     async def main(service: DailyService) -> int:
         try:
             # `<#C9|general>` (pasted from chat) is taken as C9; the service refuses the rest.
             result = await service.set(
-                ChannelRef(platform, workspace.strip(), channel_id(channel)), time=at,
+                ChannelRef(platform, workspace.strip(), channel_id(channel), org.strip()),
+                time=at,
                 timezone=timezone,
                 speaker=speaker, source=source, actor=OPERATOR,
             )

@@ -226,6 +226,7 @@ class StoredSource:
     title: str
     path: str | None
     quotes: int
+    collection_id: int = OPERATOR_COLLECTION
 
 
 @dataclass(frozen=True)
@@ -693,11 +694,11 @@ class QuoteStore:
     async def _stored_sources(self, where: str, params: tuple) -> list[StoredSource]:
         rows = await self.db.fetchall(
             "SELECT so.id, so.slug, so.title, so.path, "
-            "(SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes "
-            f"FROM sources so WHERE {where} ORDER BY so.slug",
+            "(SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes, "
+            f"so.collection_id FROM sources so WHERE {where} ORDER BY so.slug",
             params,
         )
-        return [StoredSource(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [StoredSource(*r) for r in rows]
 
     async def remove_sources(self, ids: Sequence[int]) -> RemoveResult:
         """Delete these sources and their quotes in one transaction (`delete_sources`)."""
@@ -1120,7 +1121,7 @@ class QuoteStore:
         row = await self.db.fetchone(
             f"""
             SELECT (SELECT count(*) FROM quotes x {where}) AS quotes,
-                   (SELECT count(*) FROM quotes x {where or 'WHERE 1'}
+                   (SELECT count(*) FROM quotes x {where}
                      AND quotability >= {GOOD}) AS good_quotes,
                    (SELECT count(*) FROM sources x {where}) AS sources,
                    (SELECT count(DISTINCT speaker_id) FROM quotes x {where}) AS speakers,

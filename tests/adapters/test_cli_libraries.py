@@ -96,3 +96,22 @@ def test_export_and_audit_of_one_library(run, files):
 def test_an_unknown_library_name_is_a_usage_error(run):
     result = run("--library", "nowhere", "search", "x")
     assert result.exit_code == 2 and "no library called" in result.output
+
+
+def test_sources_remove_in_a_library_removes_only_its_own(run, files):
+    run("--library", "discord:1", "ingest", str(files / "zebra.txt"))
+    result = run("--library", "discord:2", "sources", "remove", "zebra")
+    assert result.exit_code == 1 and "no source with the slug 'zebra'" in result.stderr
+    assert found(run("--library", "discord:1", "search", "zebra plan", "--json"))
+    assert run("--library", "discord:1", "sources", "remove", "zebra").exit_code == 0
+    assert not found(run("--library", "discord:1", "search", "zebra plan", "--json"))
+
+
+def test_a_daily_quote_of_an_org_wide_install_draws_from_the_org_library(run, files):
+    run("--library", "slack:E1", "ingest", str(files / "narwhal.txt"))
+    result = run("daily", "add", "--platform", "slack", "--workspace", "T1", "--channel",
+                 "C1", "--time", "09:00", "--org", "E1", "--speaker", "Nora")
+    assert result.exit_code == 0, result.output
+    refused = run("daily", "add", "--platform", "slack", "--workspace", "T1", "--channel",
+                  "C2", "--time", "09:00", "--speaker", "Nora")
+    assert refused.exit_code == 1 and "No speaker called" in refused.stderr
