@@ -73,8 +73,7 @@ async def _switch(request: Request, services: Services, on: bool) -> Reply:
     if on and found.kind != SHARED:
         return ErrorReply(f"“{found.name}” is not a shared collection; only the bot's "
                           "operator can share it.")
-    changed = await services.library.libraries.set_enabled(scope.platform, scope.workspace,
-                                                           found.id, on)
+    changed = await services.library.set_enabled(scope, found.id, on)
     if not changed:
         return TextReply(f"{found.name} is already {'on' if on else 'off'} in this library.")
     log.info("library %s: %s %sd by %s", scope.name, found.name, verb,

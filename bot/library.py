@@ -26,6 +26,7 @@ from quotebot.store.db import Database
 from quotebot.store.libraries import (
     OPERATOR_PLATFORM,
     OPERATOR_PLATFORMS,
+    LibraryRow,
     LibraryStore,
     library_name,
 )
@@ -198,10 +199,26 @@ class QuoteLibrary:
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
         self._generations: tuple[int, int | None] = (-1, -1)  # what `load` last read
+        # Every library's collections, by (platform, workspace): read at load and again
+        # when the libraries generation moves (another process switched a collection), so
+        # no request reads them from the database (1,000 libraries: a few hundred KB).
+        self._libraries: dict[tuple[str, str], LibraryRow] = {}
+        self._libraries_generation = -1
 
     async def load(self) -> None:
-        """Read the vocabulary, speakers, sources and corrections from the database."""
+        """Read the vocabulary, speakers, sources, corrections and libraries."""
+        await self._reload_libraries()
         await self._load(vocabulary=True, names=True)
+
+    async def _reload_libraries(self) -> bool:
+        """Read every library's collections again if they changed since; whether they did."""
+        generation = await self.libraries.generation()
+        if generation == self._libraries_generation:
+            return False
+        # The generation first: a change committed while reading is seen at the next look.
+        self._libraries_generation = generation
+        self._libraries = await self.libraries.every_library()
+        return True
 
     async def reload(self) -> bool:
         """Reload what another process (or task) changed since the last load.
@@ -210,10 +227,11 @@ class QuoteLibrary:
         follows the terms snapshot, which an ingest refreshes at its end. Returns whether
         anything was reloaded.
         """
+        libraries = await self._reload_libraries()
         quotes, terms = await self.store.generations()
         old_quotes, old_terms = self._generations
         if (quotes, terms) == (old_quotes, old_terms):
-            return False
+            return libraries
         await self._load(vocabulary=terms != old_terms, names=quotes != old_quotes)
         log.info("reloaded the library (quotes generation %s, terms generation %s)",
                  quotes, terms)
@@ -267,11 +285,24 @@ class QuoteLibrary:
         return await self.scope_of(*library_key(channel))
 
     async def scope_of(self, platform: str, workspace: str) -> Scope:
-        """The library of (platform, workspace); see `scope`."""
-        row = await self.libraries.library(platform, workspace)
+        """The library of (platform, workspace); see `scope`. From memory, except for a
+        library this process has not seen yet (read, or created, once)."""
+        row = self._libraries.get((platform, workspace))
+        if row is None:
+            row = await self.libraries.library(platform, workspace)
+            self._libraries[(platform, workspace)] = row
         speakers, sources, rewrites = self._view(row.collections)
         return Scope(platform, workspace, row.own, row.collections, speakers, sources,
                      rewrites, row.shared)
+
+    async def set_enabled(self, scope: Scope, collection_id: int, on: bool) -> bool:
+        """Switch a collection on or off for `scope`'s library; whether anything changed.
+        This process sees the change at once; others at their next reload."""
+        changed = await self.libraries.set_enabled(scope.platform, scope.workspace,
+                                                   collection_id, on)
+        self._libraries[(scope.platform, scope.workspace)] = await self.libraries.library(
+            scope.platform, scope.workspace)
+        return changed
 
     async def writer(self, *, library: tuple[str, str] | None = None,
                      collection: str | None = None) -> QuoteStore:

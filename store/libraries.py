@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 SHARED, LIBRARY = "shared", "library"
 # meta key: JSON list of the collection names a new library starts with enabled.
 DEFAULT_COLLECTIONS = "default_collections"
+# meta key: bumped whenever a library's collections change, so serving processes, which
+# keep every library's collections in memory, reload them (QuoteLibrary.reload).
+LIBRARIES_GENERATION = "libraries_generation"
 OPERATOR_PLATFORM = "local"  # the operator's own library: ("local", ""), named "local"
 # Platforms of the operator's own terminal (the command line, the console chat): their
 # requests and posts belong to the operator's library.
@@ -122,6 +125,29 @@ class LibraryStore:
         async with self.db.transaction() as conn:
             await self._create(conn, platform, workspace)
             return await self._read(_fetchall_on(conn), platform, workspace)
+
+    async def every_library(self) -> dict[tuple[str, str], LibraryRow]:
+        """Every library, by (platform, workspace): one read of two small tables."""
+        rows = await self.db.fetchall(
+            "SELECT platform, workspace, id, 1, kind FROM collections WHERE kind = 'library' "
+            "UNION ALL SELECT l.platform, l.workspace, l.collection_id, 0, c.kind "
+            "FROM library_collections l JOIN collections c ON c.id = l.collection_id")
+        own: dict[tuple[str, str], int] = {}
+        enabled: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for platform, workspace, collection_id, is_own, kind in rows:
+            if is_own:
+                own[(platform, workspace)] = collection_id
+            else:
+                enabled.setdefault((platform, workspace), []).append((collection_id, kind))
+        return {key: LibraryRow(*key, mine, tuple(sorted(c for c, _ in enabled.get(key, ()))),
+                                frozenset(c for c, k in enabled.get(key, ()) if k == SHARED))
+                for key, mine in own.items()}
+
+    async def generation(self) -> int:
+        """The libraries generation (see `LIBRARIES_GENERATION`); 0 before any change."""
+        value = await self.db.scalar("SELECT value FROM meta WHERE key = ?",
+                                     (LIBRARIES_GENERATION,))
+        return 0 if value is None else int(value)
 
     async def _read(self, fetchall, platform: str, workspace: str) -> LibraryRow | None:
         rows = await fetchall(
@@ -241,8 +267,9 @@ class LibraryStore:
                           enabled: bool) -> bool:
         """Enable or disable a collection for a library; whether anything changed.
 
-        Serving processes read a library's collections at every request, so the change
-        holds everywhere at once."""
+        Serving processes keep every library's collections in memory: the process that
+        made the change at once, the others at their next look (QuoteLibrary.watch,
+        every few seconds), through the libraries generation bumped here."""
         async with self.db.transaction() as conn:
             if enabled:
                 cur = await conn.execute(
@@ -253,7 +280,17 @@ class LibraryStore:
                 cur = await conn.execute(
                     "DELETE FROM library_collections WHERE platform = ? AND workspace = ? "
                     "AND collection_id = ?", (platform, workspace, collection_id))
-            return cur.rowcount == 1
+            changed = cur.rowcount == 1
+            if changed:
+                await _bump_generation(conn)
+            return changed
+
+
+async def _bump_generation(conn) -> None:
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, '1') "
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        (LIBRARIES_GENERATION,))
 
 
 def _fetchall_on(conn):
