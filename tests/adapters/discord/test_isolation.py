@@ -24,7 +24,11 @@ OTHER_GUILD = 929292929292929292
 SAVED = "pangolin"
 UPLOADED = "okapi"
 ENABLED = "narwhal"
-MARKERS = (SAVED, UPLOADED, ENABLED, "Pia Quillfeather", "Okonkwo Vantablack", "Nyx Harrow")
+# What server A holds, as only A's quotes, speakers and sources would show it (queries
+# below name single words, which an answer may echo back).
+MARKERS = ("nobody ships on a Friday", "described by science", "cleans its own ears",
+           "tooth that keeps growing", "Pia Quillfeather", "Okonkwo Vantablack", "Nyx Harrow",
+           "Narwhal Episode", "Okapi Notes")
 SRT = """1
 00:00:01,000 --> 00:00:04,500
 OKONKWO VANTABLACK: The okapi was described by science only in 1901, long after the giraffe.
@@ -103,7 +107,7 @@ async def test_what_one_server_saves_uploads_or_enables_never_reaches_another(
     saved = await fake.callback(await fake.send(fake.message_command(message)))
     saved_id = int(re.search(r"#(\d+)", saved["data"]["content"]).group(1))
     upload = await deferred(fake, "ingest", guild=GUILD_ID,
-                            file=Attached("okapi-notes.srt", SRT.encode()))
+                            file=Attached("okapi-notes.srt", SRT.encode()), title="Okapi Notes")
     assert "Added" in upload.json["content"], upload.json
     assert "deepsea is on" in await answer(fake, "library enable", guild=GUILD_ID, admin=True,
                                            name="deepsea")
