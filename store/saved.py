@@ -151,7 +151,10 @@ class SavedStore:
                 if found is not None:
                     return SaveResult(found[0], False)
             source_id = await _source(conn, collection_id, item)
-            speaker_id = await _speaker(conn, item.speaker)
+            # A message's author is a chat user, whoever their name says; a line added by
+            # hand names its speaker (`by:`), who may well be the interviewee.
+            speaker_id = await _speaker(conn, item.speaker, origin.platform,
+                                        qualify=origin.message_id is not None)
             async with conn.execute(
                 "SELECT coalesce(max(position), -1) + 1 FROM quotes WHERE source_id = ?",
                 (source_id,),
@@ -259,9 +262,29 @@ async def _source(conn, collection_id: int, item: NewSaved) -> int:
     raise ValueError(f"no free slug for {item.source_slug!r}")
 
 
-async def _speaker(conn, name: str | None) -> int | None:
+# How a chat user's name is told apart from a transcript's speaker of the same name.
+_PLATFORM_LABELS = {"discord": "Discord", "slack": "Slack"}
+
+
+def chat_speaker_name(name: str, platform: str) -> str:
+    """The speaker name of a chat user called like a transcript's speaker: "Ana (Discord)"."""
+    return f"{name} ({_PLATFORM_LABELS.get(platform, platform)})"
+
+
+async def _speaker(conn, name: str | None, platform: str, *, qualify: bool) -> int | None:
+    """The speaker row of a chat author called `name`. Speakers are unique by name, so a
+    name that a transcript's speaker holds (one with a role or aliases, such as the bundled
+    interviewees) gets the platform after it when `qualify`: a Discord user called "Ilya
+    Sutskever" must never be shown with the interviewee's role, or drawn as him."""
     if not name:
         return None
+    async with conn.execute(
+        "SELECT role IS NOT NULL OR EXISTS (SELECT 1 FROM speaker_aliases a "
+        "WHERE a.speaker_id = speakers.id) FROM speakers WHERE name = ?", (name,),
+    ) as cur:
+        taken = await cur.fetchone()
+    if qualify and taken is not None and taken[0]:
+        name = chat_speaker_name(name, platform)
     await conn.execute("INSERT INTO speakers (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
                        (name,))
     async with conn.execute("SELECT id FROM speakers WHERE name = ?", (name,)) as cur:
@@ -278,8 +301,10 @@ async def _follow_rename(conn, origin: SavedFrom, speaker_id: int | None,
         "SELECT q.id, q.source_id, q.position, q.collection_id FROM saved_quotes s "
         "JOIN quotes q ON q.id = s.quote_id LEFT JOIN speakers sp ON sp.id = q.speaker_id "
         "WHERE s.platform = ? AND s.workspace = ? AND s.author_id = ? "
-        "AND q.speaker_id IS NOT ? AND sp.name = s.author_name COLLATE NOCASE",
-        (origin.platform, origin.workspace, origin.author_id, speaker_id),
+        "AND q.speaker_id IS NOT ? AND (sp.name = s.author_name COLLATE NOCASE "
+        "OR sp.name = s.author_name || ' (' || ? || ')' COLLATE NOCASE)",
+        (origin.platform, origin.workspace, origin.author_id, speaker_id,
+         _PLATFORM_LABELS.get(origin.platform, origin.platform)),
     ) as cur:
         moving = await cur.fetchall()
     for quote_id, source_id, position, collection_id in moving:

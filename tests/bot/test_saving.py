@@ -206,3 +206,24 @@ async def test_the_console_adds_a_line_and_shows_where_it_came_from(registry, se
     saved = await run(registry, services, "save", **message())
     text = render_text(await run(registry, services, "show", id=saved_id(saved)))
     assert "Saved from: https://discord.com/channels/111/900/5001" in text
+
+
+async def test_a_chat_user_named_like_an_interviewee_is_never_shown_as_them(
+        registry, services, library):
+    """The bundled Ilya Sutskever has a role ("Chief Scientist"); a Discord user who calls
+    themself that is a different person: their saved line must not carry his role, nor be
+    drawn as his."""
+    qid = saved_id(await run(registry, services, "save", **message(author="Ilya Sutskever")))
+    shown = await run(registry, services, "show", id=qid)
+    assert shown.quote.speaker == "Ilya Sutskever (Discord)"
+    assert shown.quote.speaker_role is None
+    podcast = await run(registry, services, "search", query="sucked out all the air")
+    assert podcast.quote.speaker == "Ilya Sutskever"
+    assert podcast.quote.speaker_role == "Chief Scientist"
+    # The author renames: the earlier line follows, as for anyone else.
+    second = saved_id(await run(registry, services, "save", **message(
+        "Review the diff before lunch and the afternoon is yours to think in.", "5002",
+        author="Ilya S.")))
+    names = {q: (await run(registry, services, "show", id=q)).quote.speaker
+             for q in (qid, second)}
+    assert names == {qid: "Ilya S.", second: "Ilya S."}
