@@ -409,7 +409,8 @@ async def remove(request: Request, services: Services) -> Reply:
         return await _not_changed(services, scope, quote_id)
     await services.library.reload()
     return TextReply(f"Removed quote {_described(change)}. Highlights that included it are "
-                     "gone too; re-ingesting its transcript would bring it back.")
+                     "gone too; if it came from a transcript file, ingesting that file again "
+                     "would bring it back.")
 
 
 async def _saved_by_caller(request: Request, services: Services, quote_id: int) -> bool:
