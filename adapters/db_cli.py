@@ -57,15 +57,15 @@ async def _migrate_sqlite(path: str) -> tuple[int, int]:
 
 
 async def _migrate_postgres(url: str) -> tuple[int, int]:
-    import asyncpg
-
+    from quotebot.store.pg_db import driver, redacted
     from quotebot.store.pg_migrate import migrate, schema_version
     from quotebot.store.pg_schema import PG_MIGRATIONS
 
+    asyncpg = driver()
     try:
         conn = await asyncpg.connect(url)
     except (OSError, asyncpg.PostgresError) as exc:
-        raise StoreError(f"cannot connect to the PostgreSQL database: {exc}") from exc
+        raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
     try:
         applied = await migrate(conn, PG_MIGRATIONS)
         return applied, await schema_version(conn)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from quotebot.store.db import Database, StoreError, database_path
-from quotebot.store.pg_db import redacted
+from quotebot.store.pg_db import driver, redacted
 from quotebot.store.pg_migrate import migrate
 from quotebot.store.pg_schema import PG_MIGRATIONS
 
@@ -189,8 +189,7 @@ class _Postgres:
 
     @classmethod
     async def open(cls, url: str) -> _Postgres:
-        import asyncpg  # the postgres extra; SQLite-only installs never import it
-
+        asyncpg = driver()  # the postgres extra; SQLite-only installs never import it
         try:
             conn = await asyncpg.connect(url)
         except (OSError, asyncpg.PostgresError) as exc:

@@ -159,8 +159,7 @@ class PgDatabase:
                    ) -> PgDatabase:
         """Connect a pool to `url` and apply any migration it lacks (exactly once, however
         many processes open it at the same moment)."""
-        import asyncpg  # the postgres extra; SQLite-only installs never import it
-
+        asyncpg = driver()  # the postgres extra; SQLite-only installs never import it
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
         except (OSError, asyncpg.PostgresError) as exc:
@@ -236,6 +235,15 @@ class PgDatabase:
 
     async def drop_random_indexes(self) -> None:
         """Nothing to do (see `create_random_indexes`)."""
+
+
+def driver():
+    """The asyncpg module (the `postgres` extra), or a StoreError that says how to get it."""
+    try:
+        import asyncpg
+    except ImportError:
+        raise StoreError("PostgreSQL needs its driver: pip install 'quotebot[postgres]'") from None
+    return asyncpg
 
 
 def redacted(url: str) -> str:

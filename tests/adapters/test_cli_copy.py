@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,12 @@ def test_an_unreachable_postgresql_server_is_one_clear_line_without_the_password
     assert failed.exit_code == 1
     assert "cannot connect to postgresql://bot@127.0.0.1:1/quotes" in failed.stderr
     assert "s3cret" not in failed.output
+
+
+def test_without_the_postgres_extra_the_error_says_how_to_install_it(bundled, monkeypatch):
+    monkeypatch.setitem(sys.modules, "asyncpg", None)  # what an install without it has
+    for args in (["copy", "--from", str(bundled), "--to", "postgresql://bot@127.0.0.1/q"],
+                 ["migrate", "postgresql://bot@127.0.0.1/q"]):
+        failed = run(*args)
+        assert failed.exit_code == 1, failed.output
+        assert "PostgreSQL needs its driver: pip install 'quotebot[postgres]'" in failed.stderr
