@@ -556,6 +556,7 @@ class QuoteLibrary:
             "limit": limit,
             "prefix_last": prefix_last,
             "collections": _collections(library),
+            "collections_in_index": not self._most_of_it(library),
         }
         hits = await self.searcher.search(query, **scope)
         rewritten = (library.rewrites if library else self.rewrites).apply(query)
@@ -568,6 +569,19 @@ class QuoteLibrary:
                     best[hit.id] = hit
             hits = sorted(best.values(), key=lambda h: (-h.score, h.id))[:limit]
         return hits
+
+    def _most_of_it(self, scope: Scope | None) -> bool:
+        """Whether `scope`'s library holds most of the database's quotes (as last loaded:
+        this only picks the cheaper of two exact ways to narrow a search)."""
+        if scope is None:
+            return False
+        mine = total = 0
+        for collection_id, sources in self._sources_in.items():
+            count = sum(s.quotes for s in sources)
+            total += count
+            if collection_id in scope.collections:
+                mine += count
+        return 2 * mine >= total
 
     async def _quotes(self, ids: list[int], style: str, scope: Scope | None = None
                       ) -> list[Quote]:

@@ -96,9 +96,12 @@ class Searcher:
         limit: int = 10,
         prefix_last: bool = False,
         collections: tuple[int, ...] | None = None,
+        collections_in_index: bool = True,
     ) -> list[Hit]:
         """Best matches for `query`, best first, at most `limit`; only quotes of
-        `collections` (a library's) when given, narrowed inside the index."""
+        `collections` (a library's) when given. The index narrows to them too, unless
+        `collections_in_index` is False (a library that is most of the database, where that
+        narrowing costs more than it saves); the candidates are checked either way."""
         words = tokenize(query[:MAX_QUERY_CHARS])[:MAX_WORDS]
         if not words:
             return []
@@ -108,16 +111,19 @@ class Searcher:
             return []
         pasted = sum(1 for t in terms if t.alternatives) > MAX_TERMS
         candidates = await self._candidates(usable, speaker_id, source_id, prefix_last,
-                                            phrase=not pasted, collections=collections)
+                                            phrase=not pasted, collections=collections,
+                                            in_index=collections_in_index)
         if not candidates:
             return []
-        texts = await self.quotes.texts(list(candidates))
+        # Only the library's quotes are scored (whatever the index narrowed): exact, for
+        # counts ("match 2 of 7") as much as for what is shown.
+        texts = await self.quotes.texts(list(candidates), collections)
         return self._rerank(words, terms, texts, candidates)[:limit]
 
     async def _candidates(
         self, terms: list[Term], speaker_id: int | None, source_id: int | None,
         prefix_last: bool = False, phrase: bool = True,
-        collections: tuple[int, ...] | None = None,
+        collections: tuple[int, ...] | None = None, in_index: bool = True,
     ) -> dict[int, float]:
         """Candidate ids (with BM25 where it was affordable) from a few bounded FTS queries.
 
@@ -136,7 +142,7 @@ class Searcher:
         positions (24-37 ms at a million quotes), so a phrase runs only while its rarest
         word's quotes times its length stays under PHRASE_WORK.
         """
-        gather = _Gather(self.quotes, speaker_id, source_id, collections)
+        gather = _Gather(self.quotes, speaker_id, source_id, collections, in_index)
         typed = terms
         terms = sorted(terms, key=lambda t: t.docs)
         common = max(50, int(self.vocabulary.documents * COMMON_SHARE))
@@ -225,11 +231,12 @@ class _Gather:
     """One search's bounded FTS queries, and the candidates (id -> best BM25) they found."""
 
     def __init__(self, quotes: QuoteStore, speaker_id: int | None, source_id: int | None,
-                 collections: tuple[int, ...] | None = None) -> None:
+                 collections: tuple[int, ...] | None = None, in_index: bool = True) -> None:
         self.quotes = quotes
         self.speaker_id = speaker_id
         self.source_id = source_id
         self.collections = None if collections is None else tuple(collections)
+        self.in_index = in_index
         self.found: dict[int, float] = {}
 
     async def run(self, selection: list[Term], *, ranked: bool = False, phrase: bool = False,
@@ -237,7 +244,7 @@ class _Gather:
         """Run one query and add its rows; the number of rows it returned."""
         mode = PHRASE if phrase else NEAR if near else ANY if any_of else ALL
         query = TextQuery(tuple(t.alternatives for t in selection), mode, near,
-                          self.speaker_id, self.source_id, self.collections)
+                          self.speaker_id, self.source_id, self.collections, self.in_index)
         rows = await self.quotes.match(query, limit, ranked=ranked)
         for rowid, rank in rows:
             self.found[rowid] = min(rank, self.found.get(rowid, 0.0))

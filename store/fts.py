@@ -32,6 +32,11 @@ class TextQuery:
     speaker_id: int | None = None
     source_id: int | None = None
     collections: tuple[int, ...] | None = None
+    # Narrow to `collections` inside the index (a `c<id>` term: cheap when the library is a
+    # small part of the database). False leaves the match wider (intersecting with a term
+    # most quotes hold costs a seek per match); the caller then checks each candidate's
+    # collection (Searcher.search), so a library still sees only its own quotes.
+    collections_in_index: bool = True
 
 
 def filter_tags(speaker_id: int | None, source_id: int, collection_id: int) -> str:
@@ -65,7 +70,7 @@ def expression(query: TextQuery) -> str:
         parts.append(f"tags : {literal(f's{query.speaker_id}')}")
     if query.source_id is not None:
         parts.append(f"tags : {literal(f'o{query.source_id}')}")
-    if query.collections is not None:
+    if query.collections is not None and query.collections_in_index:
         if not query.collections:
             parts.append(f"tags : {literal('c0')}")  # no collection: matches nothing
         else:

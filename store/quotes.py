@@ -866,16 +866,22 @@ class QuoteStore:
             )
         else:
             sql = "SELECT rowid, 0.0 FROM quotes_fts WHERE quotes_fts MATCH ? LIMIT ?"
-        rows = await self.db.fetchall(sql, (fts.expression(query), limit))
+        params = (fts.expression(query), limit)
+        rows = await self.db.fetchall(sql, params)
         return [(r[0], r[1]) for r in rows]
 
-    async def texts(self, ids: Sequence[int]) -> dict[int, str]:
+    async def texts(self, ids: Sequence[int], collections: Sequence[int] | None = None
+                    ) -> dict[int, str]:
+        """The text of each of `ids` that is in `collections` (a library's; None: any)."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = await self.db.fetchall(
-            f"SELECT id, text FROM quotes WHERE id IN ({marks})", tuple(ids)
-        )
+        sql = f"SELECT id, text FROM quotes WHERE id IN ({marks})"
+        params = tuple(ids)
+        if collections is not None:
+            sql += f" AND collection_id IN ({','.join('?' * len(collections)) or 'NULL'})"
+            params += tuple(collections)
+        rows = await self.db.fetchall(sql, params)
         return {r[0]: r[1] for r in rows}
 
     async def random_quote(
