@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,6 +67,12 @@ async def open_services(
         if bundled:
             await ensure_bundled(library.store, progress)
         await library.load()
+        # What was just loaded (the vocabulary: hundreds of thousands of objects at 1M
+        # quotes) lives as long as the process: out of the collector's way, so its full
+        # collections stop pausing requests for milliseconds (garbage collected first, so
+        # none of it is kept for good).
+        gc.collect()
+        gc.freeze()
         if watch:
             async with watching(library):
                 yield Services(library=library)

@@ -194,6 +194,8 @@ class QuoteLibrary:
         # Per collection: speaker id -> quotes there, and its sources; merged per library.
         self._counts: dict[int, dict[int, int]] = {}
         self._sources_in: dict[int, list[Source]] = {}
+        self._quotes_in: dict[int, int] = {}  # collection id -> its quotes, as loaded
+        self._quotes_total = 0
         self._speakers_by_id: dict[int, Speaker] = {}
         self._views: OrderedDict[tuple[int, ...], tuple] = OrderedDict()
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
@@ -272,8 +274,12 @@ class QuoteLibrary:
             self._counts = counts
             self._speakers_by_id = {s.id: s for s in speakers}
             self._sources_in = {}
+            self._quotes_in = {}
             for source in sources:
                 self._sources_in.setdefault(source.collection_id, []).append(source)
+                self._quotes_in[source.collection_id] = (
+                    self._quotes_in.get(source.collection_id, 0) + source.quotes)
+            self._quotes_total = sum(self._quotes_in.values())
             self._views = OrderedDict()
         self._generations = generations
 
@@ -575,13 +581,8 @@ class QuoteLibrary:
         this only picks the cheaper of two exact ways to narrow a search)."""
         if scope is None:
             return False
-        mine = total = 0
-        for collection_id, sources in self._sources_in.items():
-            count = sum(s.quotes for s in sources)
-            total += count
-            if collection_id in scope.collections:
-                mine += count
-        return 2 * mine >= total
+        mine = sum(self._quotes_in.get(c, 0) for c in scope.collections)
+        return 2 * mine >= self._quotes_total
 
     async def _quotes(self, ids: list[int], style: str, scope: Scope | None = None
                       ) -> list[Quote]:
