@@ -21,7 +21,7 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from quotebot.bot import cards
@@ -83,7 +83,10 @@ async def channel_reply(library: QuoteLibrary, channel: ChannelRef, quote_row) -
     card = None
     if await library.card_for(channel):
         card, _ = await cards.draw_card(quote_from_row(quote_row, CLEAN))
-    return daily_reply(quote_row, style, card)
+    reply = daily_reply(quote_row, style, card)
+    # A quote saved from chat links back to its message, as it does when searched.
+    quotes = await library.with_origins(list(reply.quotes))
+    return replace(reply, quotes=tuple(quotes))
 
 
 @dataclass(frozen=True)

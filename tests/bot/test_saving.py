@@ -227,3 +227,15 @@ async def test_a_chat_user_named_like_an_interviewee_is_never_shown_as_them(
     names = {q: (await run(registry, services, "show", id=q)).quote.speaker
              for q in (qid, second)}
     assert names == {qid: "Ilya S.", second: "Ilya S."}
+
+
+async def test_a_saved_messages_daily_post_links_back_to_the_message(registry, services,
+                                                                      library):
+    from quotebot.bot.daily.scheduler import channel_reply
+
+    qid = saved_id(await run(registry, services, "save", **message()))
+    row = (await library.store.get_quotes([qid]))[0]
+    reply = await channel_reply(library, HERE, row)
+    assert reply.public and reply.quotes[0].id == qid
+    assert [(a.kind, a.url) for a in reply.actions if a.url] == [
+        ("original", "https://discord.com/channels/111/900/5001")]
