@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from quotebot.store.db import Database, StoreError, database_path
-from quotebot.store.pg_db import driver, redacted
+from quotebot.store.pg_db import driver, redacted, register_types
 from quotebot.store.pg_migrate import migrate
 from quotebot.store.pg_schema import PG_MIGRATIONS
 
@@ -196,6 +196,7 @@ class _Postgres:
             raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
         try:
             await migrate(conn, PG_MIGRATIONS)
+            await register_types(conn)
         except BaseException:
             await conn.close()
             raise
@@ -242,6 +243,13 @@ class _Postgres:
         casts = [_CASTS.get(self._types[table][c], _same) for c in columns]
         records = [tuple(None if v is None else cast(v) for cast, v in zip(casts, row, strict=True))
                    for row in batch]
+        if any(self._types[table][c] == "USER-DEFINED" for c in columns):
+            # citext has no binary COPY encoder: these small tables (speakers, aliases) go
+            # row by row, as text.
+            marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+            await self.conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", records)
+            return
         await self.conn.copy_records_to_table(table, records=records, columns=list(columns))
 
     async def set_next_id(self, table: str, next_id: int) -> None:
@@ -263,6 +271,6 @@ def _same(value):
 
 # SQLite hands back what was stored; PostgreSQL's COPY wants the column's own type.
 _CASTS: dict[str, Callable] = {
-    "bigint": int, "integer": int, "double precision": float, "text": str,
+    "bigint": int, "integer": int, "double precision": float, "text": str, "USER-DEFINED": str,
 }
 

@@ -245,7 +245,7 @@ class CurateStore:
                   AND NOT EXISTS (SELECT 1 FROM quotes q WHERE q.source_id = highlights.source_id
                                   AND q.position BETWEEN highlights.first_position
                                                      AND highlights.last_position
-                                  AND q.speaker_id IS NOT ?)
+                                  AND q.speaker_id IS DISTINCT FROM ?)
                 """,
                 (speaker_id, before.source_id, before.position, before.position, speaker_id))
             await derived.mark_quotes_changed(conn)

@@ -293,9 +293,12 @@ class DailyStore:
 
     async def _claim(self, conn, subscription_id, local_date, *, now, lease_until, process_id,
                      rand_key) -> Claim | None:
+        # Locked (PostgreSQL) for the whole claim: processes on other hosts claiming the
+        # same subscription wait here, then see this claim, so a day is claimed, or taken
+        # over, by exactly one of them.
         async with conn.execute(
             "SELECT id, enabled, cycle, speaker_id, source_id, platform, workspace, org "
-            "FROM subscriptions WHERE id = ?",
+            "FROM subscriptions WHERE id = ?" + self.db.row_lock,
             (subscription_id,),
         ) as cur:
             sub = await cur.fetchone()
@@ -361,14 +364,16 @@ class DailyStore:
                                      claimed_by, claimed_at, lease_until)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (subscription_id, local_date) DO NOTHING
+            RETURNING id
             """,
             (sub["id"], local_date, ref[0], ref[1], cycle, process_id, iso(now),
              iso(lease_until)),
         )
-        if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; the constraint holds
-            return None
+        inserted = await cur.fetchone()
+        if inserted is None:  # cannot happen while the subscription is locked; the
+            return None       # constraint holds regardless
         quote = await self._quote(conn, ref)
-        return Claim(cur.lastrowid, sub["id"], local_date, cycle, quote, 0, process_id,
+        return Claim(inserted[0], sub["id"], local_date, cycle, quote, 0, process_id,
                      lease_until, taken_over=False)
 
     async def _quote(self, conn, ref: tuple[int, int | None]):

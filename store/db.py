@@ -85,6 +85,11 @@ class Database:
     database.)
     """
 
+    engine = "sqlite"  # store modules branch on it only where the engines differ
+    # What a read-then-write transaction adds to the SELECT of the row it is about to
+    # change: nothing here, where BEGIN IMMEDIATE already serialises every writer.
+    row_lock = ""
+
     def __init__(self, conn: aiosqlite.Connection, path: str,
                  reader: aiosqlite.Connection | None = None) -> None:
         self.conn = conn

@@ -31,7 +31,7 @@ async def mark_quotes_changed(conn: aiosqlite.Connection) -> None:
     """Bump the quotes generation. Call inside the transaction that changes the quotes."""
     await conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, '1') "
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
         (QUOTES_GENERATION,),
     )
 
@@ -84,6 +84,9 @@ async def refresh_terms(db: Database) -> None:
     transaction then only applies the difference, so other writers, and the readers'
     snapshot, wait for the changed rows only (1M quotes: see docs/concurrency.md).
     """
+    if db.engine == "postgresql":
+        await _refresh_terms_postgres(db)
+        return
     started = time.monotonic()
     async with db.writer() as conn:
         # Read before the scan: the scan sees at least this generation, so recording it
@@ -123,6 +126,23 @@ async def refresh_terms(db: Database) -> None:
     done = time.monotonic()
     log.info("refreshed the terms snapshot: %.2f s reading the index, %.2f s holding the "
              "write lock", scanned - started, done - scanned)
+
+
+async def _refresh_terms_postgres(db) -> None:
+    """`refresh_terms` on PostgreSQL: ts_stat counts each lexeme's quotes, in one
+    transaction (MVCC: readers keep their snapshot meanwhile)."""
+    async with db.transaction() as conn:
+        async with conn.execute("SELECT value FROM meta WHERE key = ?",
+                                (QUOTES_GENERATION,)) as cur:
+            row = await cur.fetchone()
+        generation = 0 if row is None else int(row[0])
+        await conn.execute("DELETE FROM terms")
+        await conn.execute("INSERT INTO terms (term, docs) "
+                           "SELECT word, ndoc FROM ts_stat('SELECT words FROM quotes')")
+        await conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (TERMS_GENERATION, str(generation)))
 
 
 async def repair(db: Database) -> bool:

@@ -289,7 +289,7 @@ class LibraryStore:
 async def _bump_generation(conn) -> None:
     await conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, '1') "
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
         (LIBRARIES_GENERATION,))
 
 

@@ -94,6 +94,20 @@ class Cursor:
         self._next = len(self._rows)
         return rest
 
+    async def fetchmany(self, size: int) -> list:
+        batch = self._rows[self._next:self._next + size]
+        self._next += len(batch)
+        return batch
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        row = await self.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
     async def __aenter__(self) -> Cursor:
         return self
 
@@ -117,6 +131,21 @@ class _Pending:
 
     async def __aexit__(self, *exc) -> None:
         return None
+
+
+class _PoolReader:
+    """`Database.reader`'s shape over the pool: each statement on a pooled connection."""
+
+    def __init__(self, pool) -> None:
+        self.pool = pool
+
+    def execute(self, sql: str, params: Sequence | Mapping = ()) -> _Pending:
+        async def run() -> Cursor:
+            text, values = _arguments(sql, params)
+            async with self.pool.acquire() as conn:
+                return Cursor(await conn.fetch(text, *values), -1)
+
+        return _Pending(run)
 
 
 class PgConnection:
@@ -149,9 +178,13 @@ class PgDatabase:
     """An open quotebot database on PostgreSQL (the `store.db.Database` of that engine)."""
 
     engine = "postgresql"
+    # Writers run side by side here: a read-then-write transaction locks the row it read
+    # (the second claimer of a day waits, then sees the first's claim).
+    row_lock = " FOR UPDATE"
 
     def __init__(self, pool, url: str) -> None:
         self.pool = pool
+        self.reader = _PoolReader(pool)  # reads outside any transaction, as SQLite's
         self.path = url  # what messages name; `redacted` keeps passwords out of them
 
     @classmethod
@@ -161,15 +194,18 @@ class PgDatabase:
         many processes open it at the same moment)."""
         asyncpg = driver()  # the postgres extra; SQLite-only installs never import it
         try:
-            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+            conn = await asyncpg.connect(url)
         except (OSError, asyncpg.PostgresError) as exc:
             raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
         try:
-            async with pool.acquire() as conn:
-                await migrate(conn, PG_MIGRATIONS)
-        except BaseException:
-            await pool.close()
-            raise
+            await migrate(conn, PG_MIGRATIONS)  # before the pool: its types exist after
+        finally:
+            await conn.close()
+        try:
+            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size,
+                                             init=register_types)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
         return cls(pool, redacted(url))
 
     async def close(self) -> None:
@@ -235,6 +271,11 @@ class PgDatabase:
 
     async def drop_random_indexes(self) -> None:
         """Nothing to do (see `create_random_indexes`)."""
+
+
+async def register_types(conn) -> None:
+    """Teach a connection the schema's extension types: `citext` travels as plain text."""
+    await conn.set_type_codec("citext", encoder=str, decoder=str, format="text")
 
 
 def driver():

@@ -103,6 +103,15 @@ def _setting_column(name: str) -> str:
     return name
 
 
+def _corrections(meta_json: str | None) -> str | None:
+    """A source's corrections as JSON text (None when it has none), from its meta_json."""
+    try:
+        corrections = json.loads(meta_json or "{}").get("corrections")
+    except (ValueError, AttributeError):
+        return None
+    return None if corrections is None else json.dumps(corrections, ensure_ascii=False)
+
+
 def quote_row(row) -> QuoteRow | None:
     """A `QuoteRow` from a row of `QUOTE_SELECT` or `HIGHLIGHT_SELECT` (None stays None)."""
     return None if row is None else QuoteRow(*row)
@@ -653,7 +662,8 @@ class QuoteStore:
             async with conn.execute("SELECT id FROM speakers WHERE name = ?", (info.name,)) as c:
                 ids[key] = (await c.fetchone())[0]
             await conn.executemany(
-                "INSERT OR IGNORE INTO speaker_aliases (alias, speaker_id) VALUES (?, ?)",
+                "INSERT INTO speaker_aliases (alias, speaker_id) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [(alias, ids[key]) for alias in info.aliases if alias.strip()],
             )
         return ids
@@ -1012,7 +1022,8 @@ class QuoteStore:
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO decks (deck, highlight_id, shown_at) VALUES (?, ?, ?)",
+                "INSERT INTO decks (deck, highlight_id, shown_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (deck, highlight_id) DO UPDATE SET shown_at = excluded.shown_at",
                 (deck, highlight_id, now),
             )
 
@@ -1021,7 +1032,8 @@ class QuoteStore:
         last one shown), so a new round never opens with the draw that closed the old."""
         async with self.db.transaction() as conn:
             await conn.execute(
-                "DELETE FROM decks WHERE deck = ? AND highlight_id IS NOT ?", (deck, keep)
+                "DELETE FROM decks WHERE deck = ? AND highlight_id IS DISTINCT FROM ?",
+                (deck, keep)
             )
 
     async def last_shown(self, deck: str) -> int | None:
@@ -1065,30 +1077,28 @@ class QuoteStore:
     async def speakers(self, counts: bool = True) -> list[SpeakerRow]:
         """Speakers with their aliases and quote counts, most quoted first (without
         `counts`: every count 0, by name, with no pass over the quotes)."""
+        aliases: dict[int, list[str]] = {}
+        for speaker_id, alias in await self.db.fetchall(
+                "SELECT speaker_id, alias FROM speaker_aliases ORDER BY speaker_id, alias"):
+            aliases.setdefault(speaker_id, []).append(alias)
         if not counts:
             rows = await self.db.fetchall(
-                "SELECT sp.id, sp.name, sp.role, (SELECT group_concat(alias, ',') FROM "
-                "speaker_aliases a WHERE a.speaker_id = sp.id) AS aliases, 0 FROM speakers sp "
-                "ORDER BY sp.name")
-            return [SpeakerRow(r[0], r[1], r[2],
-                               tuple(a for a in (r[3] or "").split(",") if a), 0) for r in rows]
-        # One pass over the quotes (GROUP BY) rather than a count per speaker: there is no
-        # index on speaker_id alone, and 400 speakers x 1M rows took 50 s.
-        rows = await self.db.fetchall(
-            """
-            WITH counts AS (
-                SELECT speaker_id, count(*) AS quotes FROM quotes GROUP BY speaker_id
+                "SELECT sp.id, sp.name, sp.role, 0 FROM speakers sp ORDER BY sp.name")
+        else:
+            # One pass over the quotes (GROUP BY) rather than a count per speaker: there is
+            # no index on speaker_id alone, and 400 speakers x 1M rows took 50 s.
+            rows = await self.db.fetchall(
+                """
+                WITH counts AS (
+                    SELECT speaker_id, count(*) AS quotes FROM quotes GROUP BY speaker_id
+                )
+                SELECT sp.id, sp.name, sp.role, coalesce(c.quotes, 0) AS quotes
+                FROM speakers sp LEFT JOIN counts c ON c.speaker_id = sp.id
+                ORDER BY quotes DESC, sp.name
+                """
             )
-            SELECT sp.id, sp.name, sp.role,
-                   (SELECT group_concat(alias, ',') FROM speaker_aliases a
-                     WHERE a.speaker_id = sp.id) AS aliases,
-                   coalesce(c.quotes, 0) AS quotes
-            FROM speakers sp LEFT JOIN counts c ON c.speaker_id = sp.id
-            ORDER BY quotes DESC, sp.name
-            """
-        )
-        return [SpeakerRow(r[0], r[1], r[2], tuple(a for a in (r[3] or "").split(",") if a),
-                           r[4]) for r in rows]
+        return [SpeakerRow(r[0], r[1], r[2], tuple(aliases.get(r[0], ())), r[3])
+                for r in rows]
 
     async def speaker_counts(self) -> dict[int, dict[int, int]]:
         """collection id -> speaker id -> how many quotes they have there (one pass).
@@ -1108,14 +1118,15 @@ class QuoteStore:
         """Every source with its quote count, by title."""
         rows = await self.db.fetchall(
             """
-            SELECT so.id, so.slug, so.title, so.date, so.venue,
-                   so.meta_json ->> '$.corrections' AS corrections,
+            SELECT so.id, so.slug, so.title, so.date, so.venue, so.meta_json,
                    (SELECT count(*) FROM quotes q WHERE q.source_id = so.id) AS quotes,
                    so.collection_id
             FROM sources so ORDER BY so.title
             """
         )
-        return [SourceRow(*r) for r in rows]
+        # The corrections are read from the JSON here, not by SQL: the engines spell JSON
+        # paths differently.
+        return [SourceRow(*r[:5], _corrections(r[5]), *r[6:]) for r in rows]
 
     async def stats(self, collections: Sequence[int] | None = None) -> dict:
         """Counts and the file's size; quotes, sources, speakers and highlights only of

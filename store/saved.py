@@ -204,8 +204,13 @@ async def write_origin(conn, quote_id: int, origin: SavedFrom) -> None:
 
     An import may bring a message already saved as another quote here: the imported quote
     takes the message over (the last write wins), as the file says."""
+    # What INSERT OR REPLACE does, in SQL both engines speak: the rows either key names go.
     await conn.execute(
-        f"INSERT OR REPLACE INTO saved_quotes (quote_id, {_ORIGIN_COLUMNS}) "
+        "DELETE FROM saved_quotes WHERE quote_id = ? OR (platform = ? AND workspace = ? "
+        "AND channel = ? AND message_id = ?)",
+        (quote_id, origin.platform, origin.workspace, origin.channel, origin.message_id))
+    await conn.execute(
+        f"INSERT INTO saved_quotes (quote_id, {_ORIGIN_COLUMNS}) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (quote_id, origin.platform, origin.workspace, origin.channel, origin.message_id,
          origin.author_id, origin.author_name, origin.link, origin.said_at,
@@ -301,8 +306,8 @@ async def _follow_rename(conn, origin: SavedFrom, speaker_id: int | None,
         "SELECT q.id, q.source_id, q.position, q.collection_id FROM saved_quotes s "
         "JOIN quotes q ON q.id = s.quote_id LEFT JOIN speakers sp ON sp.id = q.speaker_id "
         "WHERE s.platform = ? AND s.workspace = ? AND s.author_id = ? "
-        "AND q.speaker_id IS NOT ? AND (sp.name = s.author_name COLLATE NOCASE "
-        "OR sp.name = s.author_name || ' (' || ? || ')' COLLATE NOCASE)",
+        "AND q.speaker_id IS DISTINCT FROM ? AND (lower(sp.name) = lower(s.author_name) "
+        "OR lower(sp.name) = lower(s.author_name || ' (' || ? || ')'))",
         (origin.platform, origin.workspace, origin.author_id, speaker_id,
          _PLATFORM_LABELS.get(origin.platform, origin.platform)),
     ) as cur:

@@ -61,10 +61,16 @@ async def source_id(db, slug: str) -> int:
     return await db.scalar("SELECT id FROM sources WHERE slug = ?", (slug,))
 
 
-async def good_ids(db, where: str = "1", params: tuple = ()) -> set[int]:
+async def good_ids(db, where: str = "TRUE", params: tuple = ()) -> set[int]:
     rows = await db.fetchall(f"SELECT id FROM quotes WHERE quotability >= ? AND {where}",
                              (GOOD, *params))
     return {row[0] for row in rows}
+
+
+@pytest.fixture
+def db(any_db):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_db
 
 
 GREG_LINES = [
