@@ -1,9 +1,9 @@
-"""Full-text queries as data: the only place FTS5 query syntax is written.
+"""Full-text queries as data: the only place FTS5 (and PostgreSQL tsquery) syntax is written.
 
 The search planner (`quotebot.bot.search`) says what it wants — which words, with which
 alternatives, as a phrase, near each other, all or any of them, within a speaker or a
-source — and `QuoteStore.match` runs it. Every word reaches FTS5 as a quoted string, so
-nothing a user types is ever syntax.
+source — and `QuoteStore.match` runs it. Every word reaches the engine as a quoted string,
+so nothing a user types is ever syntax.
 """
 
 from __future__ import annotations
@@ -76,3 +76,23 @@ def expression(query: TextQuery) -> str:
         else:
             parts.append(f"tags : {_any_of([f'c{c}' for c in query.collections])}")
     return " AND ".join(parts)
+
+
+def ts_literal(term: str) -> str:
+    """One term as a tsquery operand: quoted, so it is never an operator."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery(query: TextQuery) -> str:
+    """The PostgreSQL tsquery text for `query` (for `to_tsquery('simple', …)`).
+
+    NEAR has no tsquery form: all the words are asked for, and the reranker (which scores
+    how close and in what order they stand) orders them, as it does for FTS5's matches.
+    Filters are columns there, not index terms (see `pg_filters`).
+    """
+    if query.mode == PHRASE:
+        return " <-> ".join(ts_literal(terms[0]) for terms in query.words)
+    joiner = " | " if query.mode == ANY else " & "
+    return joiner.join(
+        "(" + " | ".join(ts_literal(t) for t in terms) + ")" for terms in query.words)
+

@@ -445,7 +445,7 @@ class QuoteStore:
         """Hashes of the stored source files (this collection's, if strict), to skip
         unchanged files before parsing."""
         where, params = self._scoped()
-        rows = await self.db.fetchall(f"SELECT content_hash FROM sources WHERE 1{where}",
+        rows = await self.db.fetchall(f"SELECT content_hash FROM sources WHERE TRUE{where}",
                                       params)
         return frozenset(r[0] for r in rows)
 
@@ -674,6 +674,9 @@ class QuoteStore:
         MB/s) and, for a large load into an empty library, build the random-key indexes
         once at the end instead of row by row. Everything is restored on the way out, and
         indexes a killed earlier load left missing are built too."""
+        if self.db.engine != "sqlite":  # PostgreSQL: no WAL knobs, no indexes dropped
+            yield
+            return
         defer = large and await self.count_quotes() == 0
         await self.db.conn.execute("PRAGMA wal_autocheckpoint = 16384")
         if defer:
@@ -869,6 +872,8 @@ class QuoteStore:
         when the terms are common; ranked computes BM25 for every match, so callers use it only
         for selective expressions.
         """
+        if self.db.engine == "postgresql":
+            return await self._match_postgres(query, limit, ranked=ranked)
         if ranked:
             sql = (
                 "SELECT rowid, rank FROM quotes_fts WHERE quotes_fts MATCH ? "
@@ -879,6 +884,27 @@ class QuoteStore:
         params = (fts.expression(query), limit)
         rows = await self.db.fetchall(sql, params)
         return [(r[0], r[1]) for r in rows]
+
+    async def _match_postgres(self, query: TextQuery, limit: int, *, ranked: bool
+                              ) -> list[tuple[int, float]]:
+        """`match` on PostgreSQL: the words column's GIN index; rank is -ts_rank, so that
+        lower is better, as FTS5's bm25 rank."""
+        where, params = ["q.words @@ to_tsquery('simple', ?)"], [fts.tsquery(query)]
+        if query.speaker_id is not None:
+            where.append("q.speaker_id = ?")
+            params.append(query.speaker_id)
+        if query.source_id is not None:
+            where.append("q.source_id = ?")
+            params.append(query.source_id)
+        if query.collections is not None and query.collections_in_index:
+            where.append(in_collections("q", query.collections))
+            params.extend(query.collections)
+        rank = "-ts_rank(q.words, to_tsquery('simple', ?))" if ranked else "0.0"
+        sql = (f"SELECT q.id, {rank} AS rank FROM quotes q WHERE " + " AND ".join(where)
+               + (" ORDER BY rank" if ranked else "") + " LIMIT ?")
+        values = ([params[0]] if ranked else []) + params + [limit]
+        rows = await self.db.fetchall(sql, tuple(values))
+        return [(r[0], float(r[1])) for r in rows]
 
     async def texts(self, ids: Sequence[int], collections: Sequence[int] | None = None
                     ) -> dict[int, str]:

@@ -98,10 +98,11 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """A new, empty database on this server; its URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database on this server (empty, or a copy of `template`); its URL."""
+        copy = ["-T", template] if template else []
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER,
-                  name)
+                  *copy, name)
         return self.url(name)
 
     def stop(self) -> None:

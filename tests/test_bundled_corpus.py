@@ -45,9 +45,42 @@ LINES = [
 ]
 
 
-@pytest.fixture
-async def bundled(bundled_file, tmp_path) -> QuoteLibrary:
-    db = await Database.open(copy_database(bundled_file, tmp_path))
+@pytest.fixture(scope="session")
+def bundled_template(postgres_server) -> str:
+    """A PostgreSQL database holding the bundled interviews, ingested once per test process;
+    tests get copies of it (CREATE DATABASE … TEMPLATE)."""
+    import asyncio
+
+    from quotebot.bot.app import ensure_bundled
+    from quotebot.store.pg_db import PgDatabase
+
+    async def fill(url: str) -> None:
+        db = await PgDatabase.open(url)
+        try:
+            report = await ensure_bundled(QuoteLibrary(db).store)
+            assert report is not None and not report.failed
+        finally:
+            await db.close()
+
+    postgres_server.create_database("bundled_template")
+    asyncio.run(fill(postgres_server.url("bundled_template")))
+    return "bundled_template"
+
+
+_copies = iter(range(1, 10**6))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def bundled(request, bundled_file, bundled_template, postgres_server,
+                  tmp_path) -> QuoteLibrary:
+    """The bundled interviews, ingested, on each engine in turn."""
+    if request.param == "sqlite":
+        db = await Database.open(copy_database(bundled_file, tmp_path))
+    else:
+        from quotebot.store.pg_db import PgDatabase
+
+        db = await PgDatabase.open(postgres_server.create_database(
+            f"bundled_{next(_copies)}", bundled_template))
     library = QuoteLibrary(db)
     await library.load()
     yield library

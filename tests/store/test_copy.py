@@ -163,3 +163,31 @@ def test_every_sqlite_table_is_copied(empty_file):
     finally:
         conn.close()
     assert names == set(TABLES)
+
+
+async def test_a_new_postgresql_database_starts_as_a_new_sqlite_one(empty_file, postgres_db):
+    """What the migrations seed (the operator's library seeing `bundled`) is the same on
+    both engines: a drift here once left the operator's library empty on PostgreSQL."""
+    conn = sqlite3.connect(empty_file)
+    try:
+        sqlite_rows = {
+            "collections": sorted(conn.execute(
+                "SELECT id, name, kind, platform, workspace FROM collections").fetchall()),
+            "library_collections": sorted(conn.execute(
+                "SELECT * FROM library_collections").fetchall()),
+        }
+    finally:
+        conn.close()
+    from quotebot.store.pg_db import PgDatabase
+
+    pg = await PgDatabase.open(postgres_db)
+    try:
+        pg_rows = {
+            "collections": sorted(tuple(r) for r in await pg.fetchall(
+                "SELECT id, name, kind, platform, workspace FROM collections")),
+            "library_collections": sorted(tuple(r) for r in await pg.fetchall(
+                "SELECT * FROM library_collections")),
+        }
+    finally:
+        await pg.close()
+    assert pg_rows == sqlite_rows
