@@ -91,10 +91,7 @@ async def refresh_terms(db: Database) -> None:
     async with db.writer() as conn:
         # Read before the scan: the scan sees at least this generation, so recording it
         # can only err towards "stale" (and another refresh), never towards "fresh".
-        async with conn.execute("SELECT value FROM meta WHERE key = ?",
-                                (QUOTES_GENERATION,)) as cur:
-            row = await cur.fetchone()
-        generation = 0 if row is None else int(row[0])
+        generation = await _quotes_generation(conn)
         await conn.execute("DROP TABLE IF EXISTS temp.fresh_terms")
         await conn.execute(
             "CREATE TEMP TABLE fresh_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) "
@@ -116,11 +113,7 @@ async def refresh_terms(db: Database) -> None:
                     "SELECT f.term, f.docs FROM temp.fresh_terms f "
                     "LEFT JOIN terms t ON t.term = f.term WHERE t.docs IS NOT f.docs"
                 )
-                await conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (TERMS_GENERATION, str(generation)),
-                )
+                await _record_terms_generation(conn, generation)
         finally:
             await conn.execute("DROP TABLE IF EXISTS temp.fresh_terms")
     done = time.monotonic()
@@ -132,17 +125,26 @@ async def _refresh_terms_postgres(db) -> None:
     """`refresh_terms` on PostgreSQL: ts_stat counts each lexeme's quotes, in one
     transaction (MVCC: readers keep their snapshot meanwhile)."""
     async with db.transaction() as conn:
-        async with conn.execute("SELECT value FROM meta WHERE key = ?",
-                                (QUOTES_GENERATION,)) as cur:
-            row = await cur.fetchone()
-        generation = 0 if row is None else int(row[0])
+        generation = await _quotes_generation(conn)
         await conn.execute("DELETE FROM terms")
         await conn.execute("INSERT INTO terms (term, docs) "
                            "SELECT word, ndoc FROM ts_stat('SELECT words FROM quotes')")
-        await conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (TERMS_GENERATION, str(generation)))
+        await _record_terms_generation(conn, generation)
+
+
+async def _quotes_generation(conn) -> int:
+    async with conn.execute("SELECT value FROM meta WHERE key = ?",
+                            (QUOTES_GENERATION,)) as cur:
+        row = await cur.fetchone()
+    return 0 if row is None else int(row[0])
+
+
+async def _record_terms_generation(conn, generation: int) -> None:
+    """The terms snapshot now matches quotes generation `generation`."""
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (TERMS_GENERATION, str(generation)))
 
 
 async def repair(db: Database) -> bool:
