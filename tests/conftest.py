@@ -169,3 +169,14 @@ async def any_db(request, empty_file, tmp_path):
     yield database
     await database.close()
 
+
+async def add_lines(library: QuoteLibrary, slug: str, title: str, who: SpeakerInfo,
+                    lines: list[str], *, owner: tuple[str, str] | None = None,
+                    collection: str | None = None) -> None:
+    """A source `slug` of `lines` said by `who`, one a second, into the own collection of
+    library `owner` or the shared `collection` (for the libraries' tests)."""
+    store = await library.writer(library=owner, collection=collection)
+    await store.replace_source(
+        NewSource(slug, title, None, None, None, None, "t", f"h-{slug}", {}), [who],
+        [NewQuote(who.name, text, float(i), i, 0.9) for i, text in enumerate(lines)])
+

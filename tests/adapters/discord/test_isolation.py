@@ -9,7 +9,7 @@ import re
 import pytest
 
 from quotebot.bot.library import QuoteLibrary
-from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
+from quotebot.store.quotes import SpeakerInfo
 from tests.adapters.discord.fake_discord import (
     ADMIN_PERMISSIONS,
     APP_ID,
@@ -18,6 +18,7 @@ from tests.adapters.discord.fake_discord import (
     OWNER_ID,
     Attached,
 )
+from tests.conftest import add_lines
 
 OTHER_GUILD = 929292929292929292
 # One word per way a quote arrives in server A, found nowhere else in the database.
@@ -44,13 +45,10 @@ async def library(db) -> QuoteLibrary:
     """A shared collection `deepsea` (a narwhal episode) that no server has enabled yet."""
     lib = QuoteLibrary(db)
     nyx = SpeakerInfo("Nyx Harrow", None, ())
-    shared = await lib.writer(collection="deepsea")
-    await shared.replace_source(
-        NewSource("tusks", "The Narwhal Episode", None, None, None, None, "t", "h-t", {}),
-        [nyx], [NewQuote(nyx.name, "A narwhal tusk is a tooth that keeps growing for years.",
-                         0.0, 0, 0.9),
-                NewQuote(nyx.name, "Every narwhal we tagged dove deeper than a kilometre.",
-                         9.0, 1, 0.9)])
+    await add_lines(lib, "tusks", "The Narwhal Episode", nyx,
+                    ["A narwhal tusk is a tooth that keeps growing for years.",
+                     "Every narwhal we tagged dove deeper than a kilometre."],
+                    collection="deepsea")
     await lib.store.refresh_terms()
     await lib.load()
     return lib

@@ -8,12 +8,13 @@ import json
 import pytest
 
 from quotebot.bot.library import QuoteLibrary
-from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
+from quotebot.store.quotes import SpeakerInfo
 from tests.adapters.discord.fake_discord import (
     ADMIN_PERMISSIONS,
     GUILD_ID,
     MEMBER_PERMISSIONS,
 )
+from tests.conftest import add_lines
 
 OTHER_GUILD = 747474747474747474
 ZED = SpeakerInfo("Zed Alphason", None, ())
@@ -26,15 +27,9 @@ async def library(db) -> QuoteLibrary:
     """A podcast in this server's library, and a shared collection `podcasts` (a narwhal
     episode) that no server has enabled yet."""
     lib = QuoteLibrary(db)
-    store = await lib.writer(library=("discord", str(GUILD_ID)))
-    await store.replace_source(
-        NewSource("alpha", "The Zebra Talk", None, None, None, None, "t", "h-a", {}), [ZED],
-        [NewQuote(ZED.name, text, float(i), i, 0.9) for i, text in enumerate(LINES)])
-    shared = await lib.writer(collection="podcasts")
-    await shared.replace_source(
-        NewSource("gamma", "The Narwhal Episode", None, None, None, None, "t", "h-g", {}),
-        [ZED], [NewQuote(ZED.name, "A narwhal tusk is a tooth that grows for years.", 0.0,
-                         0, 0.9)])
+    await add_lines(lib, "alpha", "The Zebra Talk", ZED, LINES, owner=("discord", str(GUILD_ID)))
+    await add_lines(lib, "gamma", "The Narwhal Episode", ZED,
+                    ["A narwhal tusk is a tooth that grows for years."], collection="podcasts")
     await lib.store.refresh_terms()
     await lib.load()
     return lib

@@ -12,9 +12,10 @@ import pytest
 from quotebot.adapters.slack.requests import encode_button
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import Request
-from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
+from quotebot.store.quotes import SpeakerInfo
 from tests.adapters.slack.conftest import CALLER, block_text, chat_message
 from tests.adapters.slack.fake_slack import TEAM
+from tests.conftest import add_lines
 
 OTHER_TEAM = "T0OTHER"
 # What workspace A holds, as only A's quotes, speakers and sources would show it (the
@@ -35,11 +36,9 @@ async def library(db) -> QuoteLibrary:
     """A shared collection `deepsea` (a narwhal episode) that no workspace has enabled."""
     lib = QuoteLibrary(db)
     nyx = SpeakerInfo("Nyx Harrow", None, ())
-    shared = await lib.writer(collection="deepsea")
-    await shared.replace_source(
-        NewSource("tusks", "The Narwhal Episode", None, None, None, None, "t", "h-t", {}),
-        [nyx], [NewQuote(nyx.name, "A narwhal tusk is a tooth that keeps growing for years.",
-                         0.0, 0, 0.9)])
+    await add_lines(lib, "tusks", "The Narwhal Episode", nyx,
+                    ["A narwhal tusk is a tooth that keeps growing for years."],
+                    collection="deepsea")
     await lib.store.refresh_terms()
     await lib.load()
     return lib

@@ -9,6 +9,7 @@ from quotebot.bot.library import QuoteLibrary
 from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
 from tests.adapters.slack.conftest import CALLER, block_text
 from tests.adapters.slack.fake_slack import TEAM
+from tests.conftest import add_lines
 
 OTHER_TEAM = "T0OTHER"
 ZED = SpeakerInfo("Zed Alphason", None, ())
@@ -21,15 +22,9 @@ async def library(db) -> QuoteLibrary:
     """A podcast in this workspace's library, and a shared collection `podcasts` (a
     narwhal episode) that no workspace has enabled yet."""
     lib = QuoteLibrary(db)
-    store = await lib.writer(library=("slack", TEAM))
-    await store.replace_source(
-        NewSource("alpha", "The Zebra Talk", None, None, None, None, "t", "h-a", {}), [ZED],
-        [NewQuote(ZED.name, text, float(i), i, 0.9) for i, text in enumerate(LINES)])
-    shared = await lib.writer(collection="podcasts")
-    await shared.replace_source(
-        NewSource("gamma", "The Narwhal Episode", None, None, None, None, "t", "h-g", {}),
-        [ZED], [NewQuote(ZED.name, "A narwhal tusk is a tooth that grows for years.", 0.0,
-                         0, 0.9)])
+    await add_lines(lib, "alpha", "The Zebra Talk", ZED, LINES, owner=("slack", TEAM))
+    await add_lines(lib, "gamma", "The Narwhal Episode", ZED,
+                    ["A narwhal tusk is a tooth that grows for years."], collection="podcasts")
     await lib.store.refresh_terms()
     await lib.load()
     return lib
