@@ -185,7 +185,7 @@ class CurateStore:
             if before is None or (collections is not None
                                   and before.collection_id not in collections):
                 return None
-            result = await delete_sources(conn, [before.id])
+            result = await delete_sources(conn, [before.id], engine=self.db.engine)
             await conn.execute(
                 "INSERT INTO audit (at, actor_platform, actor_id, actor_name, action, "
                 "target_kind, target_id, before_json, after_json, collection_id) "

@@ -126,10 +126,21 @@ async def _refresh_terms_postgres(db) -> None:
     transaction (MVCC: readers keep their snapshot meanwhile)."""
     async with db.transaction() as conn:
         generation = await _quotes_generation(conn)
-        await conn.execute("DELETE FROM terms")
+        await recount_terms(conn, db.engine)
+        await _record_terms_generation(conn, generation)
+
+
+async def recount_terms(conn, engine: str) -> None:
+    """Count every term of the index afresh into `terms`, inside the caller's transaction
+    (a removal, whose words must leave the snapshot with its quotes). `engine` is the
+    database's: SQLite reads the FTS5 vocabulary, PostgreSQL ts_stat over `words`."""
+    await conn.execute("DELETE FROM terms")
+    if engine == "postgresql":
         await conn.execute("INSERT INTO terms (term, docs) "
                            "SELECT word, ndoc FROM ts_stat('SELECT words FROM quotes')")
-        await _record_terms_generation(conn, generation)
+    else:
+        await conn.execute("INSERT INTO terms (term, docs) "
+                           "SELECT term, doc FROM quotes_vocab WHERE col = 'text'")
 
 
 async def _quotes_generation(conn) -> int:

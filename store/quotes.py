@@ -356,7 +356,7 @@ class SlugTaken(ValueError):
         self.collection = collection
 
 
-async def delete_sources(conn, ids: Sequence[int]) -> RemoveResult:
+async def delete_sources(conn, ids: Sequence[int], *, engine: str) -> RemoveResult:
     """Delete these sources with their quotes, inside the caller's transaction on `conn`
     (`quotebot sources remove`, `/quote sources remove`), and rebuild the term snapshot.
 
@@ -364,7 +364,8 @@ async def delete_sources(conn, ids: Sequence[int]) -> RemoveResult:
     ON DELETE CASCADE). A daily subscription limited to a removed source is disabled, not
     widened to the whole library (the foreign key alone would set its source to NULL).
     The quotes generation is bumped, so running bots reload their speaker and source
-    lists, and the snapshot rebuilt here is recorded as matching it.
+    lists, and the snapshot rebuilt here is recorded as matching it. `engine` is the
+    database's (`Database.engine`): each counts the index's words its own way.
     """
     marks = ",".join("?" * len(ids))
     params = tuple(ids)
@@ -381,11 +382,7 @@ async def delete_sources(conn, ids: Sequence[int]) -> RemoveResult:
     sources = cur.rowcount
     # The term snapshot in the same transaction: no moment sees the quotes gone but
     # their words still counted (or a crash leave it so).
-    await conn.execute("DELETE FROM terms")
-    await conn.execute(
-        "INSERT INTO terms (term, docs) "
-        "SELECT term, doc FROM quotes_vocab WHERE col = 'text'"
-    )
+    await derived.recount_terms(conn, engine)
     await derived.mark_quotes_changed(conn)
     await conn.execute(
         "INSERT INTO meta (key, value) SELECT ?, value FROM meta WHERE key = ? "
@@ -718,7 +715,7 @@ class QuoteStore:
         if not ids:
             return RemoveResult(0, 0, 0)
         async with self.db.transaction() as conn:
-            return await delete_sources(conn, ids)
+            return await delete_sources(conn, ids, engine=self.db.engine)
 
     async def refresh_terms(self) -> None:
         """Rebuild the term -> document-frequency snapshot the search planner reads."""
@@ -1181,6 +1178,12 @@ class QuoteStore:
                    (SELECT count(*) FROM highlights) AS highlights
             """
         )
+        return {**dict(row), "bytes": await self._size()}
+
+    async def _size(self) -> int:
+        """The database's size on disk, in bytes (the whole database, whatever the scope)."""
+        if self.db.engine == "postgresql":
+            return int(await self.db.scalar("SELECT pg_database_size(current_database())"))
         page_count = await self.db.scalar("PRAGMA page_count")
         page_size = await self.db.scalar("PRAGMA page_size")
-        return {**dict(row), "bytes": int(page_count) * int(page_size)}
+        return int(page_count) * int(page_size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import shutil
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -114,9 +115,48 @@ def empty_file(tmp_path_factory) -> Path:
     return build_database(tmp_path_factory.mktemp("empty") / "quotes.db", _nothing)
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    """Run a test marked `both_engines` (most often by its module's `pytestmark`) once per
+    engine when its fixtures reach `engine` (through `db` or `library`); a test marked
+    `sqlite_only` besides stays on SQLite (it reads SQLite's internals)."""
+    if ("engine" in metafunc.fixturenames
+            and metafunc.definition.get_closest_marker("both_engines") is not None
+            and metafunc.definition.get_closest_marker("sqlite_only") is None):
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
 @pytest.fixture
-async def db(empty_file, tmp_path):
-    database = await Database.open(copy_database(empty_file, tmp_path))
+def engine(request) -> str:
+    """The engine `db` opens: SQLite, or each engine in turn for `both_engines` tests."""
+    return getattr(request, "param", "sqlite")
+
+
+async def open_any(target: str | Path):
+    """Open a database by SQLite path or PostgreSQL URL (a second connection to the same
+    database, as another host or process would open it)."""
+    if str(target).startswith("postgresql://"):
+        from quotebot.store.pg_db import PgDatabase
+
+        return await PgDatabase.open(str(target))
+    return await Database.open(target)
+
+
+@pytest.fixture
+def db_target(engine, request, empty_file, tmp_path) -> Path | str:
+    """Where `db` opens: a copy of the migrated SQLite file, or a migrated PostgreSQL
+    database's URL. (A plain fixture: `db` cannot resolve PostgreSQL's from its loop.)"""
+    if engine == "sqlite":
+        return copy_database(empty_file, tmp_path)
+    return request.getfixturevalue("postgres_migrated_db")
+
+
+@pytest.fixture
+async def db(db_target):
+    """A new, migrated database: SQLite unless the test runs on both engines (`engine`)."""
+    database = await open_any(db_target)
     yield database
     await database.close()
 
@@ -157,7 +197,68 @@ def postgres_db(postgres_server) -> str:
     return postgres_server.create_database(f"test_{next(_databases)}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+class PostgresAdmin:
+    """One connection to the test server's `postgres` database, on an event loop of its own
+    thread, for creating and dropping databases from any fixture (inside a test's event loop
+    or not) without a process or a connection each time."""
+
+    def __init__(self, url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.conn = self.run(self._connect(url))
+
+    @staticmethod
+    async def _connect(url: str):
+        import asyncpg
+
+        return await asyncpg.connect(url)
+
+    def run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def execute(self, sql: str) -> None:
+        self.run(self.conn.execute(sql))
+
+    def close(self) -> None:
+        self.run(self.conn.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin(postgres_server):
+    admin = PostgresAdmin(postgres_server.url())
+    yield admin
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server, postgres_admin) -> str:
+    """A PostgreSQL database with every migration applied, made once per test process, to
+    copy (`postgres_migrated_db`): copying is much cheaper than migrating each time."""
+    from quotebot.store.pg_db import PgDatabase
+
+    async def migrate(url: str) -> None:
+        await (await PgDatabase.open(url, min_size=0)).close()
+
+    postgres_admin.execute('CREATE DATABASE "empty_template"')
+    postgres_admin.run(migrate(postgres_server.url("empty_template")))
+    return "empty_template"
+
+
+@pytest.fixture
+def postgres_migrated_db(postgres_server, postgres_admin, postgres_template) -> str:
+    """The URL of a new, migrated PostgreSQL database (a copy of the template), dropped
+    after the test so that a long run does not fill the disk."""
+    name = f"test_{next(_databases)}"
+    postgres_admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    yield postgres_server.url(name)
+    postgres_admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=ENGINES)
 async def any_db(request, empty_file, tmp_path):
     """A new, migrated database on each engine in turn: store tests that take it run twice."""
     if request.param == "sqlite":
@@ -165,7 +266,7 @@ async def any_db(request, empty_file, tmp_path):
     else:
         from quotebot.store.pg_db import PgDatabase
 
-        database = await PgDatabase.open(request.getfixturevalue("postgres_db"))
+        database = await PgDatabase.open(request.getfixturevalue("postgres_migrated_db"))
     yield database
     await database.close()
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from quotebot.store.curate import Actor, CurateStore
 from quotebot.store.db import Database
 from quotebot.store.quotes import QUOTE_SELECT, VISIBLE_HIGHLIGHT, quote_filters
 from quotebot.store.schema import MIGRATIONS, SCHEMA_VERSION
 
+pytestmark = pytest.mark.both_engines
 CURATE_VERSION = 5  # the migration that added `hidden` and `audit`
 # The random-key indexes as releases before libraries (migration 6) built them.
 V4_RANDOM_INDEXES = (
@@ -57,6 +60,7 @@ async def test_a_version_4_database_migrates_and_keeps_every_quote_visible(tmp_p
         await db.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans
 async def test_random_draws_that_skip_hidden_quotes_still_seek_the_partial_indexes(db):
     for speaker_id in (None, 7):
         filters, values = quote_filters(speaker_id, None, collections=(1,))
@@ -70,6 +74,7 @@ async def test_random_draws_that_skip_hidden_quotes_still_seek_the_partial_index
         assert "TEMP B-TREE" not in plan, plan
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans
 async def test_the_hidden_highlight_test_probes_an_index(db):
     sql = "SELECT h.id FROM highlights h WHERE h.collection_id = ? AND h.rand_key >= ? AND " \
         + VISIBLE_HIGHLIGHT + " ORDER BY h.rand_key LIMIT 1"

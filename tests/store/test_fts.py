@@ -6,6 +6,8 @@ import pytest
 
 from quotebot.store.fts import ALL, ANY, NEAR, PHRASE, TextQuery, expression, literal
 
+pytestmark = pytest.mark.both_engines
+
 
 async def texts_of(library, query: TextQuery) -> set[str]:
     rows = await library.store.match(query, 50, ranked=False)

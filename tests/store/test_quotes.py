@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from quotebot.store.quotes import NewHighlight, NewQuote, QuoteStore
 from tests.conftest import GREG, source
 
+pytestmark = pytest.mark.both_engines
 SAUCE = "We just make payments really good, and that was the secret sauce for us."
 INPUTS = "You can only control your inputs, you can control the experiments you run."
 
@@ -60,3 +63,4 @@ async def test_stats_count_what_was_stored(db):
     stats = await store.stats()
     assert (stats["quotes"], stats["good_quotes"], stats["sources"], stats["speakers"]) == (
         2, 2, 1, 1)
+    assert stats["bytes"] > 0

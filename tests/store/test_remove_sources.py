@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from quotebot.store.daily import DailyStore
 from quotebot.store.quotes import NewQuote, QuoteStore, SpeakerInfo
 from tests.conftest import source
 
+pytestmark = pytest.mark.both_engines
 ADA = SpeakerInfo("Ada Lovelace", None, ())
 
 
