@@ -234,28 +234,72 @@ def postgres_admin(postgres_server):
     admin.close()
 
 
+def _postgres_build(server, admin, name: str, fill_with) -> str:
+    """Create database `name`, migrate it and fill it (on the admin's loop); its name."""
+    from quotebot.store.pg_db import PgDatabase
+
+    async def build(url: str) -> None:
+        database = await PgDatabase.open(url, min_size=0)
+        try:
+            await fill_with(database)
+        finally:
+            await database.close()
+
+    admin.execute(f'CREATE DATABASE "{name}"')
+    admin.run(build(server.url(name)))
+    return name
+
+
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server, postgres_admin) -> str:
     """A PostgreSQL database with every migration applied, made once per test process, to
     copy (`postgres_migrated_db`): copying is much cheaper than migrating each time."""
-    from quotebot.store.pg_db import PgDatabase
+    return _postgres_build(postgres_server, postgres_admin, "empty_template", _nothing)
 
-    async def migrate(url: str) -> None:
-        await (await PgDatabase.open(url, min_size=0)).close()
 
-    postgres_admin.execute('CREATE DATABASE "empty_template"')
-    postgres_admin.run(migrate(postgres_server.url("empty_template")))
-    return "empty_template"
+@pytest.fixture(scope="session")
+def postgres_bundled_template(postgres_server, postgres_admin) -> str:
+    """The bundled interviews ingested into PostgreSQL once per test process (the
+    `bundled_file` of that engine), to copy."""
+    return _postgres_build(postgres_server, postgres_admin, "bundled_template",
+                           _ingest_bundle)
 
 
 @pytest.fixture
-def postgres_migrated_db(postgres_server, postgres_admin, postgres_template) -> str:
-    """The URL of a new, migrated PostgreSQL database (a copy of the template), dropped
-    after the test so that a long run does not fill the disk."""
-    name = f"test_{next(_databases)}"
-    postgres_admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
-    yield postgres_server.url(name)
-    postgres_admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def postgres_copy(postgres_server, postgres_admin):
+    """`copy(template)`: the URL of a new database copied from `template` (CREATE DATABASE
+    … TEMPLATE); every copy is dropped after the test, so a long run does not fill the
+    disk."""
+    made: list[str] = []
+
+    def copy(template: str) -> str:
+        name = f"test_{next(_databases)}"
+        # FILE_COPY: copying the files (after a checkpoint) beats writing them through the
+        # WAL, PostgreSQL 15's default, for these small databases.
+        postgres_admin.execute(
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        made.append(name)
+        return postgres_server.url(name)
+
+    yield copy
+    for name in made:
+        postgres_admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_migrated_db(postgres_copy, postgres_template) -> str:
+    """The URL of a new, migrated PostgreSQL database (a copy of the template)."""
+    return postgres_copy(postgres_template)
+
+
+@pytest.fixture
+def bundled_target(engine, request, bundled_file, tmp_path) -> Path | str:
+    """A private copy of the bundled interviews, ingested, on `engine`: a SQLite file's
+    path or a PostgreSQL database's URL (open it with `open_any`)."""
+    if engine == "sqlite":
+        return copy_database(bundled_file, tmp_path)
+    return request.getfixturevalue("postgres_copy")(
+        request.getfixturevalue("postgres_bundled_template"))
 
 
 @pytest.fixture(params=ENGINES)

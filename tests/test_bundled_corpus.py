@@ -9,9 +9,8 @@ from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import QuoteReply, Request
 from quotebot.bot.registry import Services
-from quotebot.store.db import Database
 from quotebot.transcripts import bundled_files
-from tests.conftest import copy_database
+from tests.conftest import open_any
 
 # (query, words the top quote must contain, who said it)
 LINES = [
@@ -44,43 +43,13 @@ LINES = [
     ("sumer camp called spark", "summer camp called Spark", "Alexandr Wang"),
 ]
 
-
-@pytest.fixture(scope="session")
-def bundled_template(postgres_server) -> str:
-    """A PostgreSQL database holding the bundled interviews, ingested once per test process;
-    tests get copies of it (CREATE DATABASE … TEMPLATE)."""
-    import asyncio
-
-    from quotebot.bot.app import ensure_bundled
-    from quotebot.store.pg_db import PgDatabase
-
-    async def fill(url: str) -> None:
-        db = await PgDatabase.open(url)
-        try:
-            report = await ensure_bundled(QuoteLibrary(db).store)
-            assert report is not None and not report.failed
-        finally:
-            await db.close()
-
-    postgres_server.create_database("bundled_template")
-    asyncio.run(fill(postgres_server.url("bundled_template")))
-    return "bundled_template"
+pytestmark = pytest.mark.both_engines
 
 
-_copies = iter(range(1, 10**6))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def bundled(request, bundled_file, bundled_template, postgres_server,
-                  tmp_path) -> QuoteLibrary:
+@pytest.fixture
+async def bundled(bundled_target) -> QuoteLibrary:
     """The bundled interviews, ingested, on each engine in turn."""
-    if request.param == "sqlite":
-        db = await Database.open(copy_database(bundled_file, tmp_path))
-    else:
-        from quotebot.store.pg_db import PgDatabase
-
-        db = await PgDatabase.open(postgres_server.create_database(
-            f"bundled_{next(_copies)}", bundled_template))
+    db = await open_any(bundled_target)
     library = QuoteLibrary(db)
     await library.load()
     yield library

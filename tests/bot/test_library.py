@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from quotebot.bot.library import CLEAN, EXACT, QuoteLibrary
 from quotebot.bot.models import ChannelRef
 
+pytestmark = pytest.mark.both_engines
 
 async def test_a_page_of_matches_counts_every_match(library):
     everything = await library.search("that", limit=100)

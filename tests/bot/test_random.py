@@ -13,15 +13,17 @@ from quotebot.bot.library import EXACT, QuoteLibrary
 from quotebot.bot.models import ChannelRef, QuoteReply, Request, UserRef
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
-from tests.conftest import copy_database
+from tests.conftest import open_any
+
+pytestmark = pytest.mark.both_engines
 
 CHANNEL = ChannelRef("discord", "g1", "c1")
 OTHER = ChannelRef("discord", "g1", "c2")
 ADMIN = UserRef("discord", "u1", "admin", is_admin=True)
 
 
-async def bundled_library(path, seed: int = 1) -> tuple[Database, QuoteLibrary]:
-    db = await Database.open(path)
+async def bundled_library(target, seed: int = 1) -> tuple[Database, QuoteLibrary]:
+    db = await open_any(target)
     library = QuoteLibrary(db, rng=random.Random(seed))
     await ensure_bundled(library.store)
     await library.load()
@@ -29,8 +31,8 @@ async def bundled_library(path, seed: int = 1) -> tuple[Database, QuoteLibrary]:
 
 
 @pytest.fixture
-async def bundled(bundled_file, tmp_path):
-    db, library = await bundled_library(copy_database(bundled_file, tmp_path))
+async def bundled(bundled_target):
+    db, library = await bundled_library(bundled_target)
     yield library
     await db.close()
 
@@ -39,10 +41,8 @@ async def pool_size(library: QuoteLibrary) -> int:
     return int(await library.db.scalar("SELECT count(*) FROM highlights"))
 
 
-async def test_200_draws_in_a_channel_never_repeat_before_the_pool_is_used_up(
-    bundled_file, tmp_path
-):
-    path = copy_database(bundled_file, tmp_path)
+async def test_200_draws_in_a_channel_never_repeat_before_the_pool_is_used_up(bundled_target):
+    path = bundled_target
     db, library = await bundled_library(path, seed=7)
     pool = await pool_size(library)
     assert pool >= 38
@@ -116,11 +116,11 @@ async def test_filters_draw_matching_highlights(bundled):
         assert draw.quote.speaker == "Ilya Sutskever" and draw.quote.highlight_id
 
 
-async def test_highlight_ids_are_stable_across_reingest(tmp_path):
-    db, library = await bundled_library(tmp_path / "q.db")
+async def test_highlight_ids_are_stable_across_reingest(bundled_target):
+    db, library = await bundled_library(bundled_target)
     before = await db.fetchall("SELECT id, text FROM highlights ORDER BY id")
     await db.close()
-    db, library = await bundled_library(tmp_path / "q.db")  # unchanged files: nothing moves
+    db, library = await bundled_library(bundled_target)  # unchanged files: nothing moves
     assert await db.fetchall("SELECT id, text FROM highlights ORDER BY id") == before
     from quotebot.bot.ingest.runner import ingest_paths
     from quotebot.transcripts import bundled_files

@@ -13,9 +13,8 @@ from quotebot.bot.daily.service import DailyService
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import ChannelRef, QuoteReply, UserRef
 from quotebot.store.daily import DailyStore
-from quotebot.store.db import Database
 from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
-from tests.conftest import share_operator_library
+from tests.conftest import open_any, share_operator_library
 
 ADA = SpeakerInfo("Ada Lovelace", "Analyst", ("Ada",))
 BOB = SpeakerInfo("Bob Kahn", "Engineer", ("Bob",))
@@ -57,8 +56,9 @@ async def fill(library: QuoteLibrary) -> None:
     await library.load()
 
 
-async def open_library(path) -> QuoteLibrary:
-    db = await Database.open(path)
+async def open_library(target) -> QuoteLibrary:
+    """Another process's library over the same database (a SQLite path or a URL)."""
+    db = await open_any(target)
     library = QuoteLibrary(db)
     await library.load()
     return library
@@ -109,6 +109,9 @@ class ScriptedPoster:
     owned: set[str] | None = None  # workspaces this "shard" serves; None = all
     check_error: Exception | None = None
     failing: Exception | None = None  # raised on every attempt when set
+    # channel -> the error its next attempt raises, whatever order concurrent posts come
+    # in (`script` is by order: on PostgreSQL, concurrent posts finish in any order).
+    fail_next: dict[str, Exception] = field(default_factory=dict)
 
     def owns(self, channel: ChannelRef) -> bool:
         return self.owned is None or channel.workspace in self.owned
@@ -124,6 +127,8 @@ class ScriptedPoster:
         await asyncio.sleep(0)  # let a concurrent scheduler run in between
         if self.failing is not None:
             raise self.failing
+        if channel.channel in self.fail_next:
+            raise self.fail_next.pop(channel.channel)
         if self.script:
             error = self.script.pop(0)
             if error is not None:
@@ -133,8 +138,8 @@ class ScriptedPoster:
 
 
 @pytest.fixture
-async def lib(tmp_path):
-    db = await Database.open(tmp_path / "daily.db")
+async def lib(db_target):
+    db = await open_any(db_target)
     library = QuoteLibrary(db)
     await fill(library)
     yield library

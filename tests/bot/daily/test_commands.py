@@ -22,6 +22,8 @@ from quotebot.bot.models import (
 from quotebot.bot.registry import Services
 from tests.bot.daily.conftest import ADMIN, GUILD, MEMBER, chan, utc
 
+pytestmark = pytest.mark.both_engines
+
 HERE = ChannelRef("discord", GUILD, "C9")  # where the commands are typed
 
 
@@ -136,7 +138,7 @@ async def test_list_shows_next_last_post_and_last_error(registry, services, serv
     await run(registry, services, "daily set", channel="C2", time="09:00")
     await service.set(ChannelRef("discord", "OTHER", "C3"), time="09:00", actor=ADMIN)
     clock.set(utc(2024, 11, 21, 9, 0))
-    poster.script = [None, TransientPostError("HTTP 502 from Discord")]
+    poster.fail_next["C2"] = TransientPostError("HTTP 502 from Discord")
     await service.scheduler.run_once()
     reply = await run(registry, services, "daily list")
     assert isinstance(reply, ListReply) and reply.title == "Daily quotes"

@@ -26,6 +26,8 @@ from tests.bot.daily.conftest import (
     utc,
 )
 
+pytestmark = pytest.mark.both_engines
+
 
 def make(lib, clock, poster, name="a", seed=1, **posters) -> DailyService:
     return DailyService(lib, DailyStore(lib.db), posters={"discord": poster, **posters},
@@ -247,7 +249,8 @@ async def test_a_quote_deleted_after_the_claim_is_replaced_on_takeover(lib, cloc
     clock.set(utc(2024, 11, 21, 9, 0))
     (sub,) = await first.list()
     claim = await first.scheduler.claim(sub, clock())
-    await lib.db.conn.execute("DELETE FROM quotes WHERE id = ?", (claim.quote.id,))
+    async with lib.db.transaction() as conn:
+        await conn.execute("DELETE FROM quotes WHERE id = ?", (claim.quote.id,))
     poster = ScriptedPoster(clock)
     second = make(lib, clock, poster, "b", seed=3)
     clock.set(claim.lease_until)
@@ -329,8 +332,9 @@ async def test_a_success_resets_the_permanent_failure_count(service, clock, post
 async def test_no_quote_left_for_the_filters_abandons_the_day_without_spinning(
         service, clock, poster, lib):
     await service.set(chan(), time="09:00", speaker="Bob", actor=ADMIN)
-    await lib.db.conn.execute("DELETE FROM quotes WHERE speaker_id = "
-                              "(SELECT id FROM speakers WHERE name = 'Bob Kahn')")
+    async with lib.db.transaction() as conn:
+        await conn.execute("DELETE FROM quotes WHERE speaker_id = "
+                           "(SELECT id FROM speakers WHERE name = 'Bob Kahn')")
     for day in range(3):
         clock.set(utc(2024, 11, 21, 9, 0) + timedelta(days=day))
         out = await service.scheduler.run_once()
