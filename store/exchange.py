@@ -42,6 +42,12 @@ class ExchangeStore:
         """The whole database, or the sources of `collections` with the speakers their
         quotes name. Reads through one read transaction, so that an ingest committing
         meanwhile is either wholly in the dump or not at all."""
+        if self.db.engine == "postgresql":
+            # The same one snapshot: a read-only REPEATABLE READ transaction on one pooled
+            # connection (SET TRANSACTION must come first in it).
+            async with self.db.transaction() as conn:
+                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                return await self._dump(conn, collections)
         async with self.db.side_reader() as view:
             conn = view.reader
             # A read transaction on the side connection: one snapshot for every query.

@@ -160,13 +160,15 @@ class SavedStore:
                 (source_id,),
             ) as cur:
                 position = (await cur.fetchone())[0]
+            # RETURNING, not the cursor's lastrowid: PostgreSQL has no rowid to report.
             cur = await conn.execute(
                 "INSERT INTO quotes (source_id, speaker_id, position, start, text, quotability, "
-                "rand_key, tags, collection_id) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+                "rand_key, tags, collection_id) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (source_id, speaker_id, position, item.text, item.quotability,
                  random.getrandbits(31), filter_tags(speaker_id, source_id, collection_id),
                  collection_id))
-            quote_id = cur.lastrowid
+            quote_id = (await cur.fetchone())[0]
             if item.highlight_score is not None:
                 await conn.execute(
                     "INSERT INTO highlights (source_id, speaker_id, first_position, "
@@ -183,7 +185,7 @@ class SavedStore:
             # rebuilds it exactly later, as after any curating change.
             await conn.executemany(
                 "INSERT INTO terms (term, docs) VALUES (?, 1) "
-                "ON CONFLICT (term) DO UPDATE SET docs = docs + 1",
+                "ON CONFLICT (term) DO UPDATE SET docs = terms.docs + 1",  # qualified for PostgreSQL
                 [(t,) for t in dict.fromkeys(item.tokens)])
             await derived.mark_quotes_changed(conn)
             after = {"id": quote_id, "source_id": source_id, "position": position,
@@ -245,8 +247,9 @@ async def read_origins(conn, where: str, params: tuple) -> dict[int, dict[int, S
 async def _source(conn, collection_id: int, item: NewSaved) -> int:
     """The collection's source of this format and title, created if new."""
     async with conn.execute(
+        # lower(), not COLLATE NOCASE (SQLite's alone): both fold ASCII letters in SQLite.
         "SELECT id FROM sources WHERE collection_id = ? AND format = ? "
-        "AND title = ? COLLATE NOCASE ORDER BY id LIMIT 1",
+        "AND lower(title) = lower(?) ORDER BY id LIMIT 1",
         (collection_id, item.source_format, item.source_title),
     ) as cur:
         row = await cur.fetchone()
@@ -257,13 +260,15 @@ async def _source(conn, collection_id: int, item: NewSaved) -> int:
         slug = item.source_slug if attempt == 0 else f"{item.source_slug}-{attempt + 1}"
         cur = await conn.execute(
             "INSERT INTO sources (slug, title, format, content_hash, meta_json, ingested_at, "
-            "collection_id) VALUES (?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (slug) DO NOTHING",
+            "collection_id) VALUES (?, ?, ?, ?, '{}', ?, ?) ON CONFLICT (slug) DO NOTHING "
+            "RETURNING id",
             # No file behind it: the format stands in for the hash (never a file's digest,
             # so an ingest never takes a file for this source).
             (slug, item.source_title, item.source_format, item.source_format, now,
              collection_id))
-        if cur.rowcount == 1:
-            return cur.lastrowid
+        inserted = await cur.fetchone()  # None: the slug is taken
+        if inserted is not None:
+            return inserted[0]
     raise ValueError(f"no free slug for {item.source_slug!r}")
 
 

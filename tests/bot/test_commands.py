@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from quotebot.adapters.console import Console
 from quotebot.adapters.text import render_text
 from quotebot.bot.models import (
@@ -15,6 +17,7 @@ from quotebot.bot.models import (
     UserRef,
 )
 
+pytestmark = pytest.mark.both_engines
 
 async def run(registry, services, line):
     return await Console(registry, services).run(line)

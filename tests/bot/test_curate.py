@@ -16,6 +16,8 @@ from quotebot.store.daily import DailyStore
 from quotebot.store.quotes import RAND_KEY_MAX, NewHighlight, NewQuote, SpeakerInfo
 from tests.conftest import source
 
+pytestmark = pytest.mark.both_engines
+
 ADMIN = UserRef("discord", "100", "Ada", is_admin=True)
 MEMBER = UserRef("discord", "200", "Bob", is_admin=False)
 SAM = SpeakerInfo("Sam Altman", "CEO", ("Sam",))

@@ -20,6 +20,8 @@ from quotebot.store.db import Database
 from quotebot.store.quotes import RAND_KEY_MAX, NewHighlight, NewQuote, NewSource, SpeakerInfo
 from tests.conftest import build_database, copy_database
 
+pytestmark = pytest.mark.both_engines
+
 GUILD_A = ChannelRef("discord", "111", "c-a")
 GUILD_B = ChannelRef("discord", "222", "c-b")
 TEAM_1 = ChannelRef("slack", "T1", "C1")

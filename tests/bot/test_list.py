@@ -3,6 +3,8 @@ libraries kept apart, and a removal that takes highlights and decks with it, aud
 
 from __future__ import annotations
 
+import pytest
+
 from quotebot.adapters.console import Console
 from quotebot.adapters.text import render_text
 from quotebot.bot.models import ChannelRef, ErrorReply, ListReply, Request, UserRef
@@ -10,6 +12,7 @@ from quotebot.store.curate import CurateStore
 from quotebot.store.quotes import NewHighlight, NewQuote, SpeakerInfo
 from tests.conftest import source
 
+pytestmark = pytest.mark.both_engines
 ANA = SpeakerInfo("Ana Lovelace", None, ("Ana",))
 GUILD = ChannelRef("discord", "G1", "C1")
 OTHER = ChannelRef("discord", "G2", "C2")

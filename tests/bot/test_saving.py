@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from quotebot.adapters.audit_cli import describe
 from quotebot.adapters.console import Console
 from quotebot.adapters.text import render_text
@@ -17,6 +19,7 @@ from quotebot.store.daily import DailyStore
 from quotebot.store.db import Database
 from tests.conftest import copy_database
 
+pytestmark = pytest.mark.both_engines
 HERE = ChannelRef("discord", "111", "900")
 ELSEWHERE = ChannelRef("discord", "222", "901")
 SAVER = UserRef("discord", "7", "Saver")
