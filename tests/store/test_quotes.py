@@ -64,3 +64,15 @@ async def test_stats_count_what_was_stored(db):
     assert (stats["quotes"], stats["good_quotes"], stats["sources"], stats["speakers"]) == (
         2, 2, 1, 1)
     assert stats["bytes"] > 0
+
+
+async def test_repair_rebuilds_stale_words_once_and_waits_for_a_running_ingest(db):
+    store = QuoteStore(db)
+    await store.replace_source(source("stage", "On stage"), [GREG], talk(SAUCE, INPUTS))
+    assert await store.terms_stale()
+    async with db.ingesting():  # an ingest rebuilds at its end: a repair keeps out
+        assert not await store.repair()
+    assert await store.repair()
+    assert not await store.terms_stale()
+    assert await store.term_frequencies(["sauce", "inputs"]) == {"sauce": 1, "inputs": 1}
+    assert not await store.repair()  # nothing stale: nothing done
