@@ -183,9 +183,10 @@ class SavedStore:
             # Count the new words now (searches plan with the snapshot's frequencies); the
             # generation bump leaves the snapshot marked stale, so the library watcher
             # rebuilds it exactly later, as after any curating change.
+            # `terms.docs`: PostgreSQL finds a bare `docs` ambiguous (the row or excluded).
             await conn.executemany(
                 "INSERT INTO terms (term, docs) VALUES (?, 1) "
-                "ON CONFLICT (term) DO UPDATE SET docs = terms.docs + 1",  # qualified for PostgreSQL
+                "ON CONFLICT (term) DO UPDATE SET docs = terms.docs + 1",
                 [(t,) for t in dict.fromkeys(item.tokens)])
             await derived.mark_quotes_changed(conn)
             after = {"id": quote_id, "source_id": source_id, "position": position,

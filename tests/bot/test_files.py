@@ -21,6 +21,8 @@ from quotebot.bot.models import (
 )
 from quotebot.bot.registry import Services
 
+pytestmark = pytest.mark.both_engines
+
 GUILD = ChannelRef("discord", "G1", "C1")
 ADMIN = UserRef("discord", "U1", "ada", is_admin=True)
 TALK = b"**Ann:** The tide tables were printed wrong for a whole summer, and nobody sailed.\n"

@@ -9,6 +9,8 @@ import quotebot.store.quotes as store_quotes
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.store.quotes import QuoteStore
 
+pytestmark = pytest.mark.both_engines
+
 TALK = """---
 title: "Talk {n}"
 participants:
@@ -109,6 +111,7 @@ async def test_a_moved_file_replaces_its_source(db, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only  # SQLite drops its random-key indexes for a large load
 async def test_a_large_first_load_rebuilds_the_random_indexes(db, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "PROCESS_POOL_BYTES", 1)  # every batch counts as large
     await ingest_paths(QuoteStore(db), [write_talks(tmp_path / "talks", 3)])
