@@ -160,7 +160,6 @@ class SavedStore:
                 (source_id,),
             ) as cur:
                 position = (await cur.fetchone())[0]
-            # RETURNING, not the cursor's lastrowid: PostgreSQL has no rowid to report.
             cur = await conn.execute(
                 "INSERT INTO quotes (source_id, speaker_id, position, start, text, quotability, "
                 "rand_key, tags, collection_id) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?) "
