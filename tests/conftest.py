@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import shutil
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -197,39 +196,12 @@ def postgres_db(postgres_server) -> str:
     return postgres_server.create_database(f"test_{next(_databases)}")
 
 
-class PostgresAdmin:
-    """One connection to the test server's `postgres` database, on an event loop of its own
-    thread, for creating and dropping databases from any fixture (inside a test's event loop
-    or not) without a process or a connection each time."""
-
-    def __init__(self, url: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.conn = self.run(self._connect(url))
-
-    @staticmethod
-    async def _connect(url: str):
-        import asyncpg
-
-        return await asyncpg.connect(url)
-
-    def run(self, coroutine):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
-
-    def execute(self, sql: str) -> None:
-        self.run(self.conn.execute(sql))
-
-    def close(self) -> None:
-        self.run(self.conn.close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join()
-        self.loop.close()
-
-
 @pytest.fixture(scope="session")
 def postgres_admin(postgres_server):
-    admin = PostgresAdmin(postgres_server.url())
+    """Creates, copies and empties the test server's databases (tests/postgres_pool.py)."""
+    from tests.postgres_pool import Admin
+
+    admin = Admin(postgres_server.url())
     yield admin
     admin.close()
 
@@ -251,16 +223,30 @@ def _postgres_build(server, admin, name: str, fill_with) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server, postgres_admin) -> str:
-    """A PostgreSQL database with every migration applied, made once per test process, to
-    copy (`postgres_migrated_db`): copying is much cheaper than migrating each time."""
-    return _postgres_build(postgres_server, postgres_admin, "empty_template", _nothing)
+def postgres_databases(postgres_server, postgres_admin):
+    """Migrated databases, copied from a template made once per test process and reused
+    after each test, emptied (`postgres_migrated_db`)."""
+    from tests.postgres_pool import Databases
+
+    template = _postgres_build(postgres_server, postgres_admin, "empty_template", _nothing)
+    databases = Databases(postgres_admin, postgres_server, template)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def postgres_migrated_db(postgres_server, postgres_databases) -> str:
+    """The URL of a migrated PostgreSQL database holding nothing but what migrating put
+    there, for this test alone."""
+    name = postgres_databases.take()
+    yield postgres_server.url(name)
+    postgres_databases.give_back(name)
 
 
 @pytest.fixture(scope="session")
 def postgres_bundled_template(postgres_server, postgres_admin) -> str:
     """The bundled interviews ingested into PostgreSQL once per test process (the
-    `bundled_file` of that engine), to copy."""
+    `bundled_file` of that engine), to copy (`postgres_copy`)."""
     return _postgres_build(postgres_server, postgres_admin, "bundled_template",
                            _ingest_bundle)
 
@@ -268,14 +254,15 @@ def postgres_bundled_template(postgres_server, postgres_admin) -> str:
 @pytest.fixture
 def postgres_copy(postgres_server, postgres_admin):
     """`copy(template)`: the URL of a new database copied from `template` (CREATE DATABASE
-    … TEMPLATE); every copy is dropped after the test, so a long run does not fill the
-    disk."""
+    … TEMPLATE), dropped after the test so that a long run does not fill the disk."""
+    from tests.postgres_pool import new_name
+
     made: list[str] = []
 
     def copy(template: str) -> str:
-        name = f"test_{next(_databases)}"
+        name = new_name("copy")
         # FILE_COPY: copying the files (after a checkpoint) beats writing them through the
-        # WAL, PostgreSQL 15's default, for these small databases.
+        # WAL, PostgreSQL 15's default, for databases this small.
         postgres_admin.execute(
             f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         made.append(name)
@@ -284,12 +271,6 @@ def postgres_copy(postgres_server, postgres_admin):
     yield copy
     for name in made:
         postgres_admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def postgres_migrated_db(postgres_copy, postgres_template) -> str:
-    """The URL of a new, migrated PostgreSQL database (a copy of the template)."""
-    return postgres_copy(postgres_template)
 
 
 @pytest.fixture
