@@ -226,6 +226,10 @@ class PgDatabase:
                 await self._listener
         await self.pool.close()
 
+    async def ping(self) -> None:
+        """Raise unless the server answers (health checks)."""
+        await self.scalar("SELECT 1")
+
     # ---- changes made by other processes ------------------------------------------------
 
     async def data_version(self) -> int:
