@@ -53,6 +53,18 @@ class Failure:
 
 
 @dataclass
+class Stall:
+    """Holds the next chat.postMessage to a channel until `release` is set, after posting the
+    message first (`commit`: the post went through, only its answer is late) or not at all
+    (the request is dropped). `arrived` is set when the app's request comes in."""
+
+    commit: bool
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    message: dict[str, Any] | None = None
+
+
+@dataclass
 class FakeSlack:
     """`api_url` for the Web API client, `response_url(name)` for payloads."""
 
@@ -66,6 +78,11 @@ class FakeSlack:
     # Bot tokens that may read files (files:read): the single workspace's, the OAuth one's.
     file_tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, "xoxb-installed-token"})
     names: dict[str, str] = field(default_factory=dict)  # users.info display names
+    # Messages chat.postMessage made (channel, ts, text, blocks, metadata), in order; each
+    # gets its own ts when `unique_ts` is set (else every answer carries the same ts).
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    unique_ts: bool = False
+    stalls: dict[str, Stall] = field(default_factory=dict)  # channel -> post held (stall_posts)
 
     async def start(self) -> None:
         self._changed = asyncio.Condition()
@@ -191,6 +208,36 @@ class FakeSlack:
     def response_url(self, name: str) -> str:
         return f"{self.url}/response/{name}"
 
+    def stall_posts(self, channel: str, *, commit: bool) -> Stall:
+        """Hold the next chat.postMessage to `channel` (see `Stall`) until it is released."""
+        stall = self.stalls[channel] = Stall(commit)
+        return stall
+
+    async def _post_message(self, recorded: Recorded) -> web.Response:
+        """chat.postMessage: the message recorded in `posted` (unless a stall drops it)."""
+        data = recorded.data
+        stall = self.stalls.pop(str(data.get("channel")), None)
+        answer = None
+        if stall is None or stall.commit:
+            answer = _post_message(recorded)
+            if self.unique_ts:
+                answer["ts"] = f"1700000000.{len(self.posted) + 100:06d}"
+            metadata = data.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            message = {"channel": data.get("channel"), "ts": answer["ts"],
+                       "text": data.get("text"), "blocks": data.get("blocks"),
+                       "metadata": metadata}
+            self.posted.append(message)
+            if stall is not None:
+                stall.message = message
+        if stall is not None:
+            async with self._changed:
+                stall.arrived.set()
+                self._changed.notify_all()
+            await stall.release.wait()
+        return web.json_response(answer or {"ok": False, "error": "fatal_error"})
+
     def fail_once(self, method: str, status: int = 429, retry_after: int = 1,
                   error: str = "ratelimited") -> None:
         """The next call of Web API `method` is answered with `status` (429: Retry-After)."""
@@ -230,6 +277,8 @@ class FakeSlack:
         if request.path.startswith("/files-pri/"):
             return self._file(request)
         method = request.path.removeprefix("/api/")
+        if method == "chat.postMessage" and method not in self.api_answers:
+            return await self._post_message(recorded)
         answer = self.api_answers.get(method) or _ANSWERS.get(method, _default)
         return web.json_response(answer(recorded) if callable(answer) else answer)
 
