@@ -102,6 +102,7 @@ class FakeSlack:
         self.api_answers.setdefault("conversations.info", self._conversations_info)
         self.api_answers.setdefault("files.getUploadURLExternal", self._upload_url)
         self.api_answers.setdefault("files.completeUploadExternal", self._complete_upload)
+        self.api_answers.setdefault("conversations.history", self._history)
 
     def _upload_url(self, recorded: Recorded) -> dict[str, Any]:
         """files.getUploadURLExternal: a file id and where to POST its bytes (here)."""
@@ -237,6 +238,18 @@ class FakeSlack:
                 self._changed.notify_all()
             await stall.release.wait()
         return web.json_response(answer or {"ok": False, "error": "fatal_error"})
+
+    def _history(self, recorded: Recorded) -> dict[str, Any]:
+        """conversations.history: what chat.postMessage made in the channel, newest first,
+        with metadata only when asked for (include_all_metadata)."""
+        data = recorded.data
+        with_metadata = str(data.get("include_all_metadata")).lower() in ("1", "true")
+        limit = int(data.get("limit") or 100)
+        messages = [{"type": "message", "user": BOT_USER, "bot_id": "B0TEST", "ts": m["ts"],
+                     "text": m["text"] or "",
+                     **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {})}
+                    for m in reversed(self.posted) if m["channel"] == data.get("channel")]
+        return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
 
     def fail_once(self, method: str, status: int = 429, retry_after: int = 1,
                   error: str = "ratelimited") -> None:
