@@ -5,13 +5,12 @@ SIGKILLed mid-post, and find a quote saved through one process through another w
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -106,7 +105,8 @@ class Cluster:
             process.kill()
             await process.wait()
             raise AssertionError(f"{name} did not start:\n{self.log(name)}")
-        proc = self.procs[name] = Proc(name, args, process, line.decode().split(maxsplit=1)[1])
+        ready = line.decode().split(maxsplit=1)[1].strip()
+        proc = self.procs[name] = Proc(name, args, process, ready)
         return proc
 
     async def kill(self, name: str) -> None:
