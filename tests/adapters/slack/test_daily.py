@@ -22,7 +22,7 @@ import pytest
 from slack_sdk.oauth.installation_store.models.bot import Bot
 
 from quotebot.adapters.slack.app import DAILY_STOP_WAIT, daily_running
-from quotebot.adapters.slack.install_store import SQLiteInstallationStore
+from quotebot.adapters.slack.install_store import DatabaseInstallationStore
 from quotebot.adapters.slack.poster import SlackPoster
 from quotebot.bot.daily import DailyService, PermanentPostError
 from quotebot.bot.daily.scheduler import LEASE, PassResult, daily_reply, idempotency_key
@@ -411,7 +411,7 @@ async def test_a_stop_before_the_loop_first_runs_is_not_lost(library, clock):
 
 
 async def test_multi_workspace_posts_use_that_workspace_bot_token(fake, db, library):
-    store = SQLiteInstallationStore(SlackStore(db), "111.222")
+    store = DatabaseInstallationStore(SlackStore(db), "111.222")
     await store.async_save_bot(Bot(team_id="T0OAUTH", bot_token="xoxb-installed-token",
                                    bot_id="B1", bot_user_id="UB",
                                    installed_at=datetime.now(UTC)))
