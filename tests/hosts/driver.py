@@ -2,14 +2,16 @@
 
     python -m tests.hosts.driver discord --db URL --clock FILE --api URL --gateway URL \
         --shard-count 4 --shard-ids 1
-    python -m tests.hosts.driver slack --db URL --clock FILE --api URL --port 0
+    python -m tests.hosts.driver slack --db URL --clock FILE --api URL --port 0 \
+        --client-id ID --signing-secret S
 
 `discord` runs what `quotebot discord --shard-count N --shard-ids I` runs (`QuoteBot` and
 `serve` of quotebot.adapters.discord.client), `slack` what `quotebot slack` runs in HTTP mode
 (`serve` of quotebot.adapters.slack.app), both over the services `open_services` gives the
 CLI (the library watcher on). Only three things differ, all outside the product code:
 discord.py's API base and gateway URL point at the fake Discord (as the platform tests do),
-the Slack API URL at the fake Slack (SLACK_API_URL), and the daily scheduler gets the test's
+the Slack API URL at the fake Slack (SLACK_API_URL; multi-workspace installs, their tokens
+in the database), and the daily scheduler gets the test's
 clock: the time written in the `--clock` file (ISO 8601), with a `sleep` that returns once
 that clock has passed its deadline (polling the file), or after at most `REAL_SLEEP_CAP` real
 seconds (an extra pass is harmless). Its process id (who holds a claim) starts with the
@@ -106,9 +108,11 @@ async def run_slack(args: argparse.Namespace, clock: FileClock) -> None:
     from quotebot.bot.all_commands import build_registry
     from quotebot.bot.daily import DailyService
 
+    # Multi-workspace (OAuth) installs: each workspace's bot token from the database.
     settings = replace(SlackSettings.from_env({
-        "SLACK_BOT_TOKEN": args.token, "SLACK_SIGNING_SECRET": args.signing_secret,
-        "SLACK_API_URL": args.api}, host="127.0.0.1", port=args.port))
+        "SLACK_CLIENT_ID": args.client_id, "SLACK_CLIENT_SECRET": "client-secret",
+        "SLACK_SIGNING_SECRET": args.signing_secret, "SLACK_API_URL": args.api},
+        host="127.0.0.1", port=args.port))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with services(args.db) as opened:
@@ -125,7 +129,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--db", required=True)
     parser.add_argument("--clock", type=Path, required=True)
     parser.add_argument("--api", required=True)
-    parser.add_argument("--token", required=True)
+    parser.add_argument("--token", help="Discord: the bot token")
+    parser.add_argument("--client-id", help="Slack: the OAuth client id of the installs")
     parser.add_argument("--gateway")
     parser.add_argument("--shard-count", type=int, default=1)
     parser.add_argument("--shard-ids", default="0")

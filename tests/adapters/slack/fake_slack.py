@@ -78,7 +78,8 @@ class FakeSlack:
     # Bot tokens that may read files (files:read): the single workspace's, the OAuth one's.
     file_tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, "xoxb-installed-token"})
     names: dict[str, str] = field(default_factory=dict)  # users.info display names
-    # Messages chat.postMessage made (channel, ts, text, blocks, metadata), in order; each
+    # Messages chat.postMessage made (channel, ts, text, blocks, metadata, the bot token
+    # that posted it), in order; each
     # gets its own ts when `unique_ts` is set (else every answer carries the same ts).
     posted: list[dict[str, Any]] = field(default_factory=list)
     unique_ts: bool = False
@@ -226,9 +227,10 @@ class FakeSlack:
             metadata = data.get("metadata")
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
+            token = recorded.headers.get("Authorization", "").removeprefix("Bearer ")
             message = {"channel": data.get("channel"), "ts": answer["ts"],
                        "text": data.get("text"), "blocks": data.get("blocks"),
-                       "metadata": metadata}
+                       "metadata": metadata, "token": token}
             self.posted.append(message)
             if stall is not None:
                 stall.message = message
