@@ -41,7 +41,7 @@ EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "channels:read",
-              "groups:read", "files:write", "files:read")
+              "groups:read", "files:write", "files:read", "channels:history", "groups:history")
 RATE_LIMIT_RETRIES = 3
 DAILY_STOP_WAIT = 10.0  # seconds a daily post in progress may take to finish at shutdown
 NOT_INSTALLED = ("quotebot is not installed in this workspace, or its installation was "

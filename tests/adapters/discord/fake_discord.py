@@ -133,6 +133,18 @@ class Refusal:
 
 
 @dataclass
+class Stall:
+    """Holds POST /channels/{id}/messages to a channel until `release` is set, after making
+    the message first (`commit`: the send went through, only its answer is late) or not at
+    all (the request is dropped). `arrived` is set when the bot's request comes in."""
+
+    commit: bool
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    message: dict[str, Any] | None = None
+
+
+@dataclass
 class Shard:
     """One gateway connection after IDENTIFY."""
 
@@ -151,6 +163,8 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.unexpected: list[Call] = []  # requests to routes a real bot should not need
         self.shards: dict[int, Shard] = {}
+        self.guild_ids: list[int] = [GUILD_ID]  # the servers the bot is in (add_guild)
+        self.stalls: dict[int, Stall] = {}  # channel id -> a post held there (stall_posts)
         self.messages: dict[int, dict[str, Any]] = {}
         self.interactions: dict[str, dict[str, Any]] = {}  # by interaction token
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> synced
@@ -263,7 +277,7 @@ class FakeDiscord:
             return shard_id
         shard = Shard(ws, (shard_id, count), data)
         self.shards[shard_id] = shard
-        guilds = [g for g in (GUILD_ID,) if (g >> 22) % count == shard_id]
+        guilds = [g for g in self.guild_ids if (g >> 22) % count == shard_id]
         await self._send(shard, "READY", {
             "v": 10,
             "user": user_json(BOT_ID, "quotebot", bot=True),
@@ -324,14 +338,27 @@ class FakeDiscord:
                 "nick": None, "avatar": None, "joined_at": "2024-01-01T00:00:00+00:00",
                 "deaf": False, "mute": False, "flags": 0, "pending": False}
 
-    def add_channel(self, channel_id: int, name: str, *, deny_bot: int = 0) -> None:
-        """A text channel in the guild; `deny_bot` permission bits are denied to the bot's role.
+    def add_channel(self, channel_id: int, name: str, *, deny_bot: int = 0,
+                    guild_id: int = GUILD_ID) -> None:
+        """A text channel in the guild (another one added by `add_guild`); `deny_bot`
+        permission bits are denied to the bot's role.
 
         Add channels before the bot connects: they arrive with the guild (GUILD_CREATE).
         """
         overwrites = [{"id": str(BOT_ROLE_ID), "type": 0, "allow": "0",
                        "deny": str(deny_bot)}] if deny_bot else []
-        self.channels[channel_id] = self.channel_json(GUILD_ID, channel_id, name, overwrites)
+        self.channels[channel_id] = self.channel_json(guild_id, channel_id, name, overwrites)
+
+    def add_guild(self, guild_id: int) -> None:
+        """Another server the bot is in, sent (with its channels) to the shard that serves it
+        (`(guild_id >> 22) % shard_count`). Add it before the bot connects."""
+        if guild_id not in self.guild_ids:
+            self.guild_ids.append(guild_id)
+
+    def stall_posts(self, channel_id: int, *, commit: bool) -> Stall:
+        """Hold the next post to `channel_id` (see `Stall`) until `stall.release` is set."""
+        stall = self.stalls[channel_id] = Stall(commit)
+        return stall
 
     def refuse_posts(self, channel_id: int, status: int = 403, code: int = 50013,
                      message: str = "Missing Permissions", *, times: int | None = None,
@@ -500,7 +527,8 @@ class FakeDiscord:
                      flags: int = 0, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
         mid = message_id or next(self._ids)
         message = {
-            "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
+            "id": str(mid), "channel_id": str(channel_id),
+            "guild_id": (self.channels.get(channel_id) or {}).get("guild_id", str(GUILD_ID)),
             "author": user_json(BOT_ID, "quotebot", bot=True), "content": body.get("content") or "",
             "timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mentions": [], "mention_roles": [],
@@ -586,6 +614,8 @@ class FakeDiscord:
         if parts[0] == "webhooks" and len(parts) >= 3:
             return self._webhook(method, parts, call)
         if (method, parts[0], parts[-1]) == ("POST", "channels", "messages"):
+            if int(parts[1]) in self.stalls:
+                return await self._stalled(int(parts[1]), call.json or {})
             return self._channel_message(int(parts[1]), call.json or {})
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             return self._get_channel(int(parts[1]))
@@ -624,6 +654,17 @@ class FakeDiscord:
         if body.get("enforce_nonce"):
             self.nonces[key] = message
         return _json(message)
+
+    async def _stalled(self, channel_id: int, body: dict[str, Any]) -> web.Response:
+        """A post held by `stall_posts`: made first (commit) or never, answered on release."""
+        stall = self.stalls.pop(channel_id)
+        response = self._channel_message(channel_id, body) if stall.commit else None
+        if response is not None:
+            stall.message = json.loads(response.body)
+        stall.arrived.set()
+        await self._notify()
+        await stall.release.wait()
+        return response or _json({"message": "Service Unavailable", "code": 0}, 503)
 
     def application_json(self) -> dict[str, Any]:
         return {"id": str(APP_ID), "name": "quotebot", "description": "", "icon": None,

@@ -41,7 +41,7 @@ async def _install(driver: Driver, code: str = "c0de") -> tuple[int, str]:
     state = re.search(r"slack-app-oauth-state=([^;]+)", cookie).group(1)
     assert f"state={state}" in page and f"client_id={CLIENT_ID}" in page
     assert ("scope=commands,chat:write,chat:write.public,users:read,channels:read,groups:read,"
-            "files:write,files:read&") in page
+            "files:write,files:read,channels:history,groups:history&") in page
     async with driver.session.get(
         driver.base + "/slack/oauth_redirect", params={"code": code, "state": state},
         headers={"Cookie": f"slack-app-oauth-state={state}"},
