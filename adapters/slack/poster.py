@@ -153,7 +153,8 @@ class SlackPoster:
                             post_error(exc).reason)
         return str(response.get("ts"))
 
-    async def find_sent(self, channel: ChannelRef, *, idempotency_key: str) -> str | None:
+    async def find_sent(self, channel: ChannelRef, reply: QuoteReply, *,
+                        idempotency_key: str) -> str | None:
         """The `ts` of a message of ours carrying `idempotency_key` among the channel's recent
         messages (conversations.history, which needs channels:history / groups:history), or
         None. The scheduler asks before it retries a post, whose earlier attempt may have gone

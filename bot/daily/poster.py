@@ -88,14 +88,17 @@ class Poster(Protocol):
 class FindsSent(Protocol):
     """A Poster that can tell whether a post already went out (optional).
 
-    For platforms without a server-side idempotency key (Slack), a retry of a post whose
-    sender died (or timed out) after the platform had made the message would post it twice.
+    For platforms without a lasting server-side idempotency key (Slack has none; Discord
+    forgets a nonce after a few minutes), a retry of a post whose sender died (or timed out)
+    after the platform had made the message would post it twice.
     The scheduler asks `find_sent` first whenever it retries a claim (taken over after a
     crash, or after a failure), and records the message found instead of posting again.
     """
 
-    async def find_sent(self, channel: ChannelRef, *, idempotency_key: str) -> str | None:
+    async def find_sent(self, channel: ChannelRef, reply: QuoteReply, *,
+                        idempotency_key: str) -> str | None:
         """The reference of a message posted under `idempotency_key` in `channel`, or None.
+        `reply` is what that message showed (for platforms that keep no key with it).
 
         Raises:
             PostError: the platform could not be asked (the scheduler then posts anyway, as

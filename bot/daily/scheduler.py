@@ -373,15 +373,15 @@ class Scheduler:
         poster = self.posters[sub.platform]
         key = idempotency_key(claim.subscription_id, claim.local_date)
         quote_id = claim.quote.id
+        reply = await channel_reply(self.library, channel_of(sub), claim.quote)
         if claim.taken_over or claim.attempts:
             # A retry: the last attempt may have gone out before its sender died or timed out.
-            found = await self._already_sent(poster, sub, key)
+            found = await self._already_sent(poster, sub, key, reply)
             if found is not None:
                 await self.store.mark_sent(claim, now=self.clock(), message_ref=found)
                 log.info("daily subscription %s: quote for %s was already posted (%s)",
                          sub.id, claim.local_date, found)
                 return Outcome(sub.id, claim.local_date, "sent", quote_id, found)
-        reply = await channel_reply(self.library, channel_of(sub), claim.quote)
         try:
             ref = await asyncio.wait_for(
                 poster.post(channel_of(sub), reply, idempotency_key=key),
@@ -403,13 +403,15 @@ class Scheduler:
                  claim.local_date)
         return Outcome(sub.id, claim.local_date, "sent", quote_id, str(ref))
 
-    async def _already_sent(self, poster: Poster, sub: Subscription, key: str) -> str | None:
+    async def _already_sent(self, poster: Poster, sub: Subscription, key: str,
+                            reply: QuoteReply) -> str | None:
         """The message a previous attempt posted, if the poster can find it (`FindsSent`)."""
         if not isinstance(poster, FindsSent):
             return None
         try:
             found = await asyncio.wait_for(
-                poster.find_sent(channel_of(sub), idempotency_key=key), self.send_timeout)
+                poster.find_sent(channel_of(sub), reply, idempotency_key=key),
+                self.send_timeout)
         except (PostError, TimeoutError) as exc:
             reason = getattr(exc, "reason", None) or type(exc).__name__
             log.warning("daily subscription %s: cannot tell whether %s went out (%s); "

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -32,6 +33,7 @@ CALLER_ID = 737373737373737373
 OWNER_ID = 848484848484848484
 COMMAND_ID = 959595959595959595
 EPHEMERAL = 64
+DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01, where Discord's snowflake clocks start
 ADMIN_PERMISSIONS = str((1 << 41) - 1)
 MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x80000000)  # view channel, send messages, use commands
 MANAGE_CHANNELS = 0x10
@@ -173,6 +175,7 @@ class FakeDiscord:
             QUOTES_ID: self.channel_json(GUILD_ID, QUOTES_ID, "quotes"),
         }
         self.hidden: set[int] = set()  # channels the bot cannot see (403 Missing Access)
+        self.no_history: set[int] = set()  # channels whose history the bot may not read
         self.refusals: dict[int, Refusal] = {}  # channel id -> how posting there fails
         self.nonces: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, nonce) -> message
         self.oversized: list[str] = []  # messages refused for breaking Discord's limits
@@ -619,6 +622,8 @@ class FakeDiscord:
             return self._channel_message(int(parts[1]), call.json or {})
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             return self._get_channel(int(parts[1]))
+        if (method, parts[0], parts[-1]) == ("GET", "channels", "messages") and len(parts) == 3:
+            return self._history(int(parts[1]), call.query)
         log.warning("fake discord: unexpected %s %s", method, call.path)
         self.unexpected.append(call)
         return _json({"message": "404: Not Found", "code": 0}, 404)
@@ -650,10 +655,33 @@ class FakeDiscord:
         key = (str(channel_id), str(body.get("nonce")))
         if body.get("enforce_nonce") and key in self.nonces:
             return _json(self.nonces[key])  # Discord returns the message already sent
-        message = self.message_json(body, channel_id=channel_id)
+        # A bot's own channel message: type 0, no webhook, its id a snowflake of now.
+        message = self.message_json(body, channel_id=channel_id, message_id=self._snowflake())
+        message.pop("webhook_id")
+        message["type"] = 0
         if body.get("enforce_nonce"):
             self.nonces[key] = message
         return _json(message)
+
+    def _snowflake(self) -> int:
+        """An id as Discord makes them: milliseconds since its epoch, then 22 other bits."""
+        return (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22 | next(self._ids) % (1 << 22)
+
+    def forget_nonces(self) -> None:
+        """What Discord does a few minutes after a send: a retried nonce makes a new message."""
+        self.nonces.clear()
+
+    def _history(self, channel_id: int, query: dict[str, str]) -> web.Response:
+        """GET /channels/{id}/messages: the newest first, as Discord keeps them (no nonce)."""
+        if channel_id in self.hidden or channel_id in self.no_history:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        limit = min(int(query.get("limit", 50)), 100)
+        before = int(query["before"]) if "before" in query else None
+        mine = sorted((m for m in self.messages.values()
+                       if m["channel_id"] == str(channel_id)
+                       and (before is None or int(m["id"]) < before)),
+                      key=lambda m: int(m["id"]), reverse=True)
+        return _json([{k: v for k, v in m.items() if k != "nonce"} for m in mine[:limit]])
 
     async def _stalled(self, channel_id: int, body: dict[str, Any]) -> web.Response:
         """A post held by `stall_posts`: made first (commit) or never, answered on release."""
