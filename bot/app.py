@@ -13,7 +13,7 @@ from pathlib import Path
 from quotebot.bot.ingest.runner import IngestReport, Progress, ingest_paths
 from quotebot.bot.library import WATCH_INTERVAL, QuoteLibrary
 from quotebot.bot.registry import Services
-from quotebot.store.db import Database
+from quotebot.store.engine import open_database
 from quotebot.store.quotes import QuoteStore
 from quotebot.store.schema import BUNDLED_COLLECTION
 
@@ -55,13 +55,15 @@ async def open_services(
     bundled: bool = True,
     progress: Progress | None = None,
     watch: bool = False,
+    pool_size: int | None = None,
 ) -> AsyncIterator[Services]:
-    """Services over the database at `db_path`, closed on exit.
+    """Services over the database `db_path` names (a SQLite file or a PostgreSQL URL),
+    closed on exit.
 
     `watch` (for long-running bots): the library follows ingests made by other processes
-    while the services are open; see `watching`.
+    while the services are open; see `watching`. `pool_size`: see `open_database`.
     """
-    db = await Database.open(db_path)
+    db = await open_database(db_path, pool_size=pool_size)
     try:
         library = QuoteLibrary(db)
         if bundled:
