@@ -15,6 +15,7 @@ from quotebot.bot.app import ensure_bundled
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.registry import Services
 from quotebot.store.db import Database
+from quotebot.store.engine import open_database
 from quotebot.store.libraries import LibraryStore
 from quotebot.store.quotes import NewQuote, NewSource, SpeakerInfo
 
@@ -136,11 +137,7 @@ def engine(request) -> str:
 async def open_any(target: str | Path):
     """Open a database by SQLite path or PostgreSQL URL (a second connection to the same
     database, as another host or process would open it)."""
-    if str(target).startswith("postgresql://"):
-        from quotebot.store.pg_db import PgDatabase
-
-        return await PgDatabase.open(str(target))
-    return await Database.open(target)
+    return await open_database(target)
 
 
 @pytest.fixture

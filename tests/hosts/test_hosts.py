@@ -332,12 +332,7 @@ async def test_six_processes_post_every_daily_quote_once_through_a_week_and_two_
     print(numbers)
 
 
-@pytest.mark.parametrize("world", [
-    pytest.param("postgresql", marks=pytest.mark.xfail(
-        strict=True, reason="saving a quote fails on PostgreSQL until store/saved.py runs "
-        "there (COLLATE NOCASE; the pg-store branch): remove this mark when it does")),
-    "sqlite",
-], indirect=True)
+@pytest.mark.parametrize("world", ["postgresql", "sqlite"], indirect=True)
 async def test_a_quote_saved_through_one_worker_is_found_through_the_other_within_5_s(world):
     await fill(QuoteLibrary(world.db))
     await asyncio.gather(world.start("slack-1"), world.start("slack-2"))
