@@ -221,8 +221,8 @@ def _postgres_build(server, admin, name: str, fill_with) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_databases(postgres_server, postgres_admin):
-    """Migrated databases, copied from a template made once per test process and reused
-    after each test, emptied (`postgres_migrated_db`)."""
+    """Migrated databases, copied from a template made once per test process and put back
+    to its rows after each test (`postgres_migrated_db`)."""
     from tests.postgres_pool import Databases
 
     template = _postgres_build(postgres_server, postgres_admin, "empty_template", _nothing)
@@ -241,33 +241,24 @@ def postgres_migrated_db(postgres_server, postgres_databases) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_bundled_template(postgres_server, postgres_admin) -> str:
+def postgres_bundled_databases(postgres_server, postgres_admin):
     """The bundled interviews ingested into PostgreSQL once per test process (the
-    `bundled_file` of that engine), to copy (`postgres_copy`)."""
-    return _postgres_build(postgres_server, postgres_admin, "bundled_template",
-                           _ingest_bundle)
+    `bundled_file` of that engine), then copies of it as `postgres_databases`."""
+    from tests.postgres_pool import Databases
+
+    template = _postgres_build(postgres_server, postgres_admin, "bundled_template",
+                               _ingest_bundle)
+    databases = Databases(postgres_admin, postgres_server, template)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
-def postgres_copy(postgres_server, postgres_admin):
-    """`copy(template)`: the URL of a new database copied from `template` (CREATE DATABASE
-    … TEMPLATE), dropped after the test so that a long run does not fill the disk."""
-    from tests.postgres_pool import new_name
-
-    made: list[str] = []
-
-    def copy(template: str) -> str:
-        name = new_name("copy")
-        # FILE_COPY: copying the files (after a checkpoint) beats writing them through the
-        # WAL, PostgreSQL 15's default, for databases this small.
-        postgres_admin.execute(
-            f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-        made.append(name)
-        return postgres_server.url(name)
-
-    yield copy
-    for name in made:
-        postgres_admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def postgres_bundled_db(postgres_server, postgres_bundled_databases) -> str:
+    """The URL of a PostgreSQL database holding the bundled interviews, for this test alone."""
+    name = postgres_bundled_databases.take()
+    yield postgres_server.url(name)
+    postgres_bundled_databases.give_back(name)
 
 
 @pytest.fixture
@@ -276,8 +267,7 @@ def bundled_target(engine, request, bundled_file, tmp_path) -> Path | str:
     path or a PostgreSQL database's URL (open it with `open_any`)."""
     if engine == "sqlite":
         return copy_database(bundled_file, tmp_path)
-    return request.getfixturevalue("postgres_copy")(
-        request.getfixturevalue("postgres_bundled_template"))
+    return request.getfixturevalue("postgres_bundled_db")
 
 
 @pytest.fixture(params=ENGINES)

@@ -1,9 +1,9 @@
-"""Cheap PostgreSQL databases for tests: made by copying a template, reused once emptied.
+"""Cheap PostgreSQL databases for tests: copies of a template, put back to its rows and reused.
 
 `CREATE DATABASE … TEMPLATE` copies a whole database (its catalogs are most of it) and
-took 0.3-0.5 s on the two-core CI machine under load; a test's database emptied back to
-the template's rows takes about 0.02 s. `Databases` keeps the emptied ones for the next
-test of the same process. Everything runs on `Admin`'s own event loop and thread, so
+took 0.3-0.5 s on the two-core CI machine under load; putting back the template's rows of
+the few tables a test changed takes about 0.02 s. `Databases` keeps the restored ones for
+the next test of the same process. Everything runs on `Admin`'s own event loop and thread, so
 fixtures can call it whether or not a test's loop is running.
 """
 
@@ -53,11 +53,13 @@ def new_name(kind: str) -> str:
 
 @dataclass
 class _Snapshot:
-    """What an emptied database is brought back to: the template's rows and sequences."""
+    """What a used database is brought back to: the template's rows and sequences, and per
+    table what tells whether a test changed it (`_marks`)."""
 
     tables: list[str]
     rows: dict[str, tuple[list[str], list[tuple]]]
     sequences: list[tuple[str, int | None]]
+    marks: dict[str, tuple[int, int]]
 
 
 def _name(name: str) -> str:
@@ -66,6 +68,16 @@ def _name(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+async def _marks(conn, tables: list[str]) -> dict[str, tuple[int, int]]:
+    """table -> (rows, newest xmin): a row inserted or updated since has a newer xmin (no
+    test run comes near the wraparound of transaction ids), a row deleted lowers the count;
+    so a table whose mark is the template's holds the template's rows."""
+    found = await conn.fetch(" UNION ALL ".join(
+        f"SELECT {_literal(t)}, count(*), coalesce(max(xmin::text::bigint), 0) "
+        f"FROM {_name(t)}" for t in tables))
+    return {r[0]: (r[1], r[2]) for r in found}
 
 
 async def _snapshot(conn) -> _Snapshot:
@@ -79,17 +91,17 @@ async def _snapshot(conn) -> _Snapshot:
             "AND table_name = $1 AND is_generated = 'NEVER' ORDER BY ordinal_position", table)]
         found = await conn.fetch(
             f"SELECT {', '.join(_name(c) for c in columns)} FROM {_name(table)}")
-        if found:
-            rows[table] = (columns, [tuple(r) for r in found])
+        rows[table] = (columns, [tuple(r) for r in found])
     sequences = [(r[0], r[1]) for r in await conn.fetch(
         "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences "
         "WHERE schemaname = 'public'")]
-    return _Snapshot(tables, rows, sequences)
+    return _Snapshot(tables, rows, sequences, await _marks(conn, tables))
 
 
 @dataclass
 class Databases:
-    """Migrated databases for tests: copies of `template`, emptied and reused after each."""
+    """Databases for tests holding `template`'s rows: copies of it, put back to its rows
+    after each test and reused."""
 
     admin: Admin
     server: object  # tests.postgres.PostgresServer
@@ -109,28 +121,28 @@ class Databases:
         return name
 
     def give_back(self, name: str) -> None:
-        """Empty `name` back to the template's rows for the next test (or drop it, if that
+        """Put `name` back to the template's rows for the next test (or drop it, if that
         fails: a test may have left it in any state)."""
         try:
-            self.admin.run(self._empty(name))
+            self.admin.run(self._restore(name))
         except Exception:
             self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         else:
             self.free.append(name)
 
-    async def _empty(self, name: str) -> None:
+    async def _restore(self, name: str) -> None:
         # Whatever the test left connected (a pool it never closed) goes first.
         await self.admin.conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
             name)
-        conn = await _connect(self.server.url(name))
+        if self.snapshot is None:
+            template = await _connect_typed(self.server.url(self.template))
+            try:
+                self.snapshot = await _snapshot(template)
+            finally:
+                await template.close()
+        conn = await _connect_typed(self.server.url(name))
         try:
-            if self.snapshot is None:
-                template = await _connect(self.server.url(self.template))
-                try:
-                    self.snapshot = await _snapshot(template)
-                finally:
-                    await template.close()
             await _restore(conn, self.snapshot)
         finally:
             await conn.close()
@@ -141,20 +153,33 @@ class Databases:
         self.free.clear()
 
 
-async def _restore(conn, snapshot: _Snapshot) -> None:
-    """Delete every row and put the template's back, with its sequences, in one transaction.
+async def _connect_typed(url: str):
+    """A connection that reads and writes the schema's `citext` columns as text."""
+    from quotebot.store.pg_db import register_types
 
-    DELETE, not TRUNCATE: these tables hold a few rows, and TRUNCATE makes new files for
-    every table and index (0.12 s against 0.02). Replica mode skips the foreign keys' checks
-    (the order of the deletes does not matter) and the tables' triggers.
+    conn = await _connect(url)
+    await register_types(conn)
+    return conn
+
+
+async def _restore(conn, snapshot: _Snapshot) -> None:
+    """Put back the template's rows of every table a test changed, and every sequence.
+
+    DELETE, not TRUNCATE: TRUNCATE makes new files for every table and index (0.12 s for
+    all of them against 0.02). Replica mode skips the foreign keys' checks (the order of
+    the tables does not matter) and the tables' triggers.
     """
+    now = await _marks(conn, snapshot.tables)
+    changed = [t for t in snapshot.tables if now[t] != snapshot.marks[t]]
     async with conn.transaction():
         # A sequence never used (no last value) starts again at its first, 1.
         await conn.execute(
             "SET LOCAL session_replication_role = replica; "
-            + " ".join(f"DELETE FROM {_name(t)};" for t in snapshot.tables)
+            + " ".join(f"DELETE FROM {_name(t)};" for t in changed)
             + " SELECT " + ", ".join(
                 f"setval({_literal(seq)}, {int(last)})" if last is not None
                 else f"setval({_literal(seq)}, 1, false)" for seq, last in snapshot.sequences))
-        for table, (columns, rows) in snapshot.rows.items():
-            await conn.copy_records_to_table(table, records=rows, columns=columns)
+        for table in changed:
+            columns, rows = snapshot.rows[table]
+            if rows:
+                await conn.copy_records_to_table(table, records=rows, columns=columns)
