@@ -121,11 +121,19 @@ ENGINES = ("sqlite", "postgresql")
 def pytest_generate_tests(metafunc):
     """Run a test marked `both_engines` (most often by its module's `pytestmark`) once per
     engine when its fixtures reach `engine` (through `db` or `library`); a test marked
-    `sqlite_only` besides stays on SQLite (it reads SQLite's internals)."""
-    if ("engine" in metafunc.fixturenames
-            and metafunc.definition.get_closest_marker("both_engines") is not None
+    `sqlite_only` besides stays on SQLite (it reads SQLite's internals).
+
+    `both_engines(postgresql="slow")` puts the PostgreSQL run in the slow tier (CI runs
+    both): for suites beyond the store, search and daily ones, whose second run would
+    lengthen the quick suite more than it tells there.
+    """
+    marker = metafunc.definition.get_closest_marker("both_engines")
+    if ("engine" in metafunc.fixturenames and marker is not None
             and metafunc.definition.get_closest_marker("sqlite_only") is None):
-        metafunc.parametrize("engine", ENGINES, indirect=True)
+        postgresql = "postgresql"
+        if marker.kwargs.get("postgresql") == "slow":
+            postgresql = pytest.param("postgresql", marks=pytest.mark.slow)
+        metafunc.parametrize("engine", ["sqlite", postgresql], indirect=True)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from quotebot.bot.models import (
     UserRef,
 )
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 
 async def run(registry, services, line):
     return await Console(registry, services).run(line)

@@ -16,7 +16,7 @@ from quotebot.store.daily import DailyStore
 from quotebot.store.quotes import RAND_KEY_MAX, NewHighlight, NewQuote, SpeakerInfo
 from tests.conftest import source
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 
 ADMIN = UserRef("discord", "100", "Ada", is_admin=True)
 MEMBER = UserRef("discord", "200", "Bob", is_admin=False)

@@ -30,7 +30,7 @@ from quotebot.store.db import Database
 from quotebot.store.quotes import NewQuote, NewSource, QuoteStore, SourceRecords, SpeakerInfo
 from tests.conftest import open_any, share_operator_library
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 
 NADEKO = Path(__file__).resolve().parents[1] / "data" / "exchange" / "quote-export.yml"
 CHANNEL = ChannelRef("discord", "g1", "c1")

@@ -21,7 +21,7 @@ from quotebot.bot.models import (
 )
 from quotebot.bot.registry import Services
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 
 GUILD = ChannelRef("discord", "G1", "C1")
 ADMIN = UserRef("discord", "U1", "ada", is_admin=True)

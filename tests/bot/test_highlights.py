@@ -10,7 +10,7 @@ from quotebot.bot.ingest.formats import parse_transcript
 from quotebot.bot.ingest.sentences import build_quotes, split_sentences
 from quotebot.transcripts import bundled_files
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 
 
 def verdict(text: str, *, speaker: str = "Greg Brockman", role: str | None = None) -> Verdict:

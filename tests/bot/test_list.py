@@ -12,7 +12,7 @@ from quotebot.store.curate import CurateStore
 from quotebot.store.quotes import NewHighlight, NewQuote, SpeakerInfo
 from tests.conftest import source
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 ANA = SpeakerInfo("Ana Lovelace", None, ("Ana",))
 GUILD = ChannelRef("discord", "G1", "C1")
 OTHER = ChannelRef("discord", "G2", "C2")

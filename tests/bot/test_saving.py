@@ -19,7 +19,7 @@ from quotebot.store.daily import DailyStore
 from quotebot.store.db import Database
 from tests.conftest import copy_database
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 HERE = ChannelRef("discord", "111", "900")
 ELSEWHERE = ChannelRef("discord", "222", "901")
 SAVER = UserRef("discord", "7", "Saver")

@@ -9,7 +9,7 @@ import quotebot.store.quotes as store_quotes
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.store.quotes import QuoteStore
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 
 TALK = """---
 title: "Talk {n}"
