@@ -228,45 +228,55 @@ def _postgres_build(server, admin, name: str, fill_with) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_databases(postgres_server, postgres_admin):
-    """Migrated databases, copied from a template made once per test process and put back
-    to its rows after each test (`postgres_migrated_db`)."""
+def postgres_pools(postgres_server, postgres_admin):
+    """`pool(name, fill_with)`: the reusable databases (tests/postgres_pool.py) of a
+    template made once per test process by `fill_with` (migrated, then filled)."""
     from tests.postgres_pool import Databases
 
-    template = _postgres_build(postgres_server, postgres_admin, "empty_template", _nothing)
-    databases = Databases(postgres_admin, postgres_server, template)
-    yield databases
-    databases.close()
+    pools: dict[str, Databases] = {}
+
+    def pool(name: str, fill_with: Callable[[Database], Awaitable[None]]) -> Databases:
+        if name not in pools:
+            template = _postgres_build(postgres_server, postgres_admin, f"{name}_template",
+                                       fill_with)
+            pools[name] = Databases(postgres_admin, postgres_server, template)
+        return pools[name]
+
+    yield pool
+    for databases in pools.values():
+        databases.close()
 
 
 @pytest.fixture
-def postgres_migrated_db(postgres_server, postgres_databases) -> str:
+def postgres_filled(postgres_server, postgres_pools):
+    """`take(name, fill_with)`: the URL of a PostgreSQL database holding what `fill_with`
+    put in a migrated one (the template `name`), for this test alone: the PostgreSQL twin
+    of a `copy_database` of a `build_database` file."""
+    taken = []
+
+    def take(name: str, fill_with: Callable[[Database], Awaitable[None]]) -> str:
+        databases = postgres_pools(name, fill_with)
+        database = databases.take()
+        taken.append((databases, database))
+        return postgres_server.url(database)
+
+    yield take
+    for databases, database in taken:
+        databases.give_back(database)
+
+
+@pytest.fixture
+def postgres_migrated_db(postgres_filled) -> str:
     """The URL of a migrated PostgreSQL database holding nothing but what migrating put
     there, for this test alone."""
-    name = postgres_databases.take()
-    yield postgres_server.url(name)
-    postgres_databases.give_back(name)
-
-
-@pytest.fixture(scope="session")
-def postgres_bundled_databases(postgres_server, postgres_admin):
-    """The bundled interviews ingested into PostgreSQL once per test process (the
-    `bundled_file` of that engine), then copies of it as `postgres_databases`."""
-    from tests.postgres_pool import Databases
-
-    template = _postgres_build(postgres_server, postgres_admin, "bundled_template",
-                               _ingest_bundle)
-    databases = Databases(postgres_admin, postgres_server, template)
-    yield databases
-    databases.close()
+    return postgres_filled("empty", _nothing)
 
 
 @pytest.fixture
-def postgres_bundled_db(postgres_server, postgres_bundled_databases) -> str:
-    """The URL of a PostgreSQL database holding the bundled interviews, for this test alone."""
-    name = postgres_bundled_databases.take()
-    yield postgres_server.url(name)
-    postgres_bundled_databases.give_back(name)
+def postgres_bundled_db(postgres_filled) -> str:
+    """The URL of a PostgreSQL database holding the bundled interviews (the `bundled_file`
+    of that engine), for this test alone."""
+    return postgres_filled("bundled", _ingest_bundle)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quotebot.store.libraries import LibraryStore
 from quotebot.store.pg_db import PgDatabase
 from quotebot.store.quotes import QuoteStore
-from tests.conftest import GREG, quotes, source
+from tests.conftest import GREG, _nothing, quotes, source
 
 TABLES = ("meta", "collections", "library_collections", "sources", "speakers",
           "speaker_aliases", "quotes", "terms")
@@ -17,7 +17,8 @@ async def rows(db: PgDatabase) -> dict[str, list[tuple]]:
 
 
 async def test_a_database_given_back_is_the_templates_again_ids_included(
-        postgres_server, postgres_databases):
+        postgres_server, postgres_pools):
+    postgres_databases = postgres_pools("empty", _nothing)
     name = postgres_databases.take()
     db = await PgDatabase.open(postgres_server.url(name))
     fresh = await rows(db)

@@ -18,9 +18,9 @@ from quotebot.bot.registry import Services
 from quotebot.store.daily import DailyStore
 from quotebot.store.db import Database
 from quotebot.store.quotes import RAND_KEY_MAX, NewHighlight, NewQuote, NewSource, SpeakerInfo
-from tests.conftest import build_database, copy_database
+from tests.conftest import build_database, copy_database, open_any
 
-pytestmark = pytest.mark.both_engines
+pytestmark = pytest.mark.both_engines(postgresql="slow")
 
 GUILD_A = ChannelRef("discord", "111", "c-a")
 GUILD_B = ChannelRef("discord", "222", "c-b")
@@ -77,8 +77,12 @@ def tenants_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-async def tenants(tenants_file, tmp_path):
-    db = await Database.open(copy_database(tenants_file, tmp_path))
+async def tenants(engine, request, tenants_file, tmp_path):
+    if engine == "sqlite":
+        target = copy_database(tenants_file, tmp_path)
+    else:
+        target = request.getfixturevalue("postgres_filled")("tenants", _fill)
+    db = await open_any(target)
     library = QuoteLibrary(db, rng=random.Random(5))
     await library.load()
     yield Services(library=library)
