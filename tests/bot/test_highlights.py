@@ -10,8 +10,6 @@ from quotebot.bot.ingest.formats import parse_transcript
 from quotebot.bot.ingest.sentences import build_quotes, split_sentences
 from quotebot.transcripts import bundled_files
 
-pytestmark = pytest.mark.both_engines(postgresql="slow")
-
 
 def verdict(text: str, *, speaker: str = "Greg Brockman", role: str | None = None) -> Verdict:
     """The verdict on `text`, all of its sentences, as one passage of one turn."""

@@ -1,4 +1,5 @@
-"""Migration 5 (hidden quotes, the audit table) and the query plans of draws that skip hidden."""
+"""Curating quotes with their audit rows (both engines); migration 5 (hidden quotes, the audit
+table) and the query plans of draws that skip hidden (SQLite's)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,19 @@ import pytest
 
 from quotebot.store.curate import Actor, CurateStore
 from quotebot.store.db import Database
-from quotebot.store.quotes import QUOTE_SELECT, VISIBLE_HIGHLIGHT, quote_filters
+from quotebot.store.quotes import (
+    QUOTE_SELECT,
+    VISIBLE_HIGHLIGHT,
+    NewHighlight,
+    NewQuote,
+    QuoteStore,
+    quote_filters,
+)
 from quotebot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.conftest import GREG, ILYA, source
 
 pytestmark = pytest.mark.both_engines
+
 CURATE_VERSION = 5  # the migration that added `hidden` and `audit`
 # The random-key indexes as releases before libraries (migration 6) built them.
 V4_RANDOM_INDEXES = (
@@ -81,3 +91,38 @@ async def test_the_hidden_highlight_test_probes_an_index(db):
     plan = " ".join(r[3] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, (1, 0)))
     assert "highlights_random" in plan, plan
     assert "SCAN hq" not in plan, plan  # the correlated check is an index search
+
+
+async def test_hide_reattribute_and_remove_each_write_one_audit_row(db):
+    store = QuoteStore(db)
+    lines = ["Ship it on Friday.", "Then rest on Saturday.", "Plan on Sunday."]
+    await store.replace_source(
+        source("week", "The week"), [GREG, ILYA],
+        [NewQuote(GREG.name, text, float(i), i, 0.9) for i, text in enumerate(lines)],
+        [NewHighlight(GREG.name, 0, 1, " ".join(lines[:2]), 0.0, 0.8)])
+    ids = [r[0] for r in await db.fetchall("SELECT id FROM quotes ORDER BY position")]
+    curate, me = CurateStore(db), Actor("discord", "u1", "Ana")
+
+    hidden = await curate.set_hidden(ids[0], True, me)
+    assert hidden.after.hidden and await curate.is_hidden(ids[0])
+    assert (await curate.set_hidden(ids[0], True, me)).after == hidden.after  # no change
+    moved = await curate.reattribute(ids[2], me, new_speaker="Sam Altman")
+    assert moved.new_speaker and moved.after.speaker == "Sam Altman"
+    again = await curate.reattribute(ids[1], me, speaker_id=moved.after.speaker_id)
+    assert not again.new_speaker and again.after.speaker == "Sam Altman"
+    removed = await curate.remove_quote(ids[0], me)
+    assert removed.after is None and await curate.quote(ids[0]) is None
+    assert await db.scalar("SELECT count(*) FROM highlights") == 0  # it spanned the quote
+    assert await curate.remove_quote(ids[0], me) is None
+    assert await curate.quote(ids[1], collections=(2,)) is None  # another collection's
+
+    gone = await curate.remove_source("week", me)
+    assert (gone.before.quotes, gone.result.quotes) == (2, 2)
+    assert await curate.source("week") is None
+    audit = await curate.audit()
+    assert [(e.action, e.target_kind) for e in audit] == [
+        ("remove", "source"), ("remove", "quote"), ("edit", "quote"), ("edit", "quote"),
+        ("hide", "quote")]
+    assert audit[2].before["speaker"] == GREG.name and audit[2].after["speaker"] == "Sam Altman"
+    assert [e.action for e in await curate.audit(collection_id=1, limit=2)] == [
+        "remove", "remove"]
