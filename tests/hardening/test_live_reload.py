@@ -14,7 +14,7 @@ from quotebot.bot.all_commands import build_registry
 from quotebot.bot.app import open_services
 from quotebot.bot.ingest.runner import ingest_paths
 from quotebot.bot.models import ErrorReply, ListReply, QuoteReply
-from quotebot.store.db import Database
+from quotebot.store.engine import open_database
 from quotebot.store.quotes import QuoteStore
 from tests.hardening.conftest import ROOT, driver_command, spawn
 
@@ -24,7 +24,7 @@ QUOTEBOT = [sys.executable, "-c", "from quotebot.adapters.cli import main; main(
 
 
 async def first_library(path, files) -> None:
-    db = await Database.open(path)
+    db = await open_database(path)
     try:
         await ingest_paths(QuoteStore(db), files)
     finally:
@@ -40,10 +40,12 @@ async def until(check, seconds: float) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 async def test_a_running_console_bot_sees_another_process_ingest_within_5_s(
-        tmp_path, corpus):
+        tmp_path, corpus, engine, request):
     files = sorted(corpus)
-    path = tmp_path / "q.db"
+    # PostgreSQL: the other process's commit is heard by NOTIFY, not read from a file.
+    path = tmp_path / "q.db" if engine == "sqlite" else request.getfixturevalue("postgres_db")
     await first_library(path, files[:1])
     new_file = files[1]
     speaker = "Grace Hopper"  # only in the second file (see corpus.py)
