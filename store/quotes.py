@@ -1181,6 +1181,9 @@ class QuoteStore:
                    (SELECT count(*) FROM highlights) AS highlights
             """
         )
+        if self.db.engine == "postgresql":
+            size = await self.db.scalar("SELECT pg_database_size(current_database())")
+            return {**dict(row), "bytes": int(size)}
         page_count = await self.db.scalar("PRAGMA page_count")
         page_size = await self.db.scalar("PRAGMA page_size")
         return {**dict(row), "bytes": int(page_count) * int(page_size)}
