@@ -12,7 +12,7 @@ import click
 from quotebot.adapters.cli_support import run_async
 from quotebot.bot.models import clip_words
 from quotebot.store.curate import AuditEntry, CurateStore
-from quotebot.store.db import Database
+from quotebot.store.engine import open_database
 from quotebot.store.libraries import LibraryStore
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def audit_command(settings, limit: int, as_json: bool) -> None:
     quotes."""
 
     async def main() -> int:
-        db = await Database.open(settings.db)
+        db = await open_database(settings.db)
         try:
             collection = None
             if settings.library is not None:  # that library's own quotes' changes

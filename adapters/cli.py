@@ -32,6 +32,7 @@ from quotebot.bot.ingest.types import Participant, SourceOverrides
 from quotebot.bot.library import parse_library
 from quotebot.bot.models import ChannelRef, ErrorReply, QuoteReply, Reply, Request
 from quotebot.store.db import StoreError, database_path
+from quotebot.store.engine import describe, is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,19 @@ EXACT_OPTION = click.option(
 )
 
 
-def db_option(value: str | Path) -> Path:
-    """--db as a path: `sqlite:///path` is read as the path; other URLs are a usage error."""
+def chat_history(db: Path | str) -> Path:
+    """Where `quotebot chat` keeps its line history: beside a SQLite file, else in the user
+    data directory (a PostgreSQL database has no folder of ours)."""
+    if isinstance(db, Path):
+        return db.parent / "chat_history"
+    return default_db_path().parent / "chat_history"
+
+
+def db_option(value: str | Path) -> Path | str:
+    """--db as a SQLite path (`sqlite:///path` is read as the path) or a PostgreSQL URL,
+    kept whole; other URLs are a usage error."""
+    if is_postgres(value):
+        return str(value)
     try:
         return Path(database_path(value))
     except StoreError as exc:
@@ -113,7 +125,8 @@ def db_option(value: str | Path) -> Path:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="QUOTEBOT_DB", callback=lambda _c, _p, value: db_option(value),
               default=default_db_path, show_default="the user data directory",
-              help="SQLite database file or sqlite:///path URL (env QUOTEBOT_DB).")
+              help="SQLite database file (or sqlite:///path), or a postgresql://user@host/dbname "
+                   "URL for a database shared by several processes (env QUOTEBOT_DB).")
 @click.option("--no-bundled", is_flag=True, envvar="QUOTEBOT_NO_BUNDLED",
               help="Do not ingest the bundled transcripts into an empty database.")
 @click.option("--library", "library", envvar="QUOTEBOT_LIBRARY", metavar="NAME",
@@ -123,7 +136,7 @@ def db_option(value: str | Path) -> Path:
                    "QUOTEBOT_LIBRARY).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.pass_context
-def cli(ctx: click.Context, db: Path, no_bundled: bool, library, verbose: int) -> None:
+def cli(ctx: click.Context, db: Path | str, no_bundled: bool, library, verbose: int) -> None:
     """quotebot: find the exact words people said in interviews and podcasts.
 
     Each Discord server and Slack workspace has its own library: its own quotes plus the
@@ -275,7 +288,7 @@ def stats(settings: Settings, as_json: bool) -> None:
             scope = await services.library.scope(cli_channel(settings.library))
             # The library's counts (its own quotes and the collections it enabled); the
             # search vocabulary (`terms`) and the file are the database's.
-            data = {"db": str(settings.db), "library": scope.name,
+            data = {"db": describe(settings.db), "library": scope.name,
                     **await services.library.store.stats(scope.collections)}
         if as_json:
             click.echo(json.dumps(data, indent=2))
@@ -372,7 +385,7 @@ def chat(settings: Settings) -> None:
                                  progress=print_progress, watch=True) as services:
             console = Console(registry(), services, cli_channel(settings.library)
                               if settings.library else CONSOLE_CHANNEL)
-            lines = LineReader(sys.stdin.isatty(), settings.db.parent / "chat_history")
+            lines = LineReader(sys.stdin.isatty(), chat_history(settings.db))
             if lines.interactive:
                 click.echo("quotebot chat — try `/quote help`; Ctrl-D or Ctrl-C to leave.")
             try:

@@ -22,11 +22,12 @@ from quotebot.store.db import StoreError
 class Settings:
     """Global options, read once from arguments and the environment.
 
+    `db`: a SQLite file's path, or a PostgreSQL URL (str).
     `library`: the (platform, workspace) of the library named by `--library`, or None for
     the operator's own (`local`), which commands use when none is named.
     """
 
-    def __init__(self, db: Path, bundled: bool, library: tuple[str, str] | None = None
+    def __init__(self, db: Path | str, bundled: bool, library: tuple[str, str] | None = None
                  ) -> None:
         self.db = db
         self.bundled = bundled

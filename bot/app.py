@@ -13,7 +13,7 @@ from pathlib import Path
 from quotebot.bot.ingest.runner import IngestReport, Progress, ingest_paths
 from quotebot.bot.library import WATCH_INTERVAL, QuoteLibrary
 from quotebot.bot.registry import Services
-from quotebot.store.db import Database
+from quotebot.store.engine import open_database
 from quotebot.store.quotes import QuoteStore
 from quotebot.store.schema import BUNDLED_COLLECTION
 
@@ -56,12 +56,13 @@ async def open_services(
     progress: Progress | None = None,
     watch: bool = False,
 ) -> AsyncIterator[Services]:
-    """Services over the database at `db_path`, closed on exit.
+    """Services over the database `db_path` names (a SQLite file or a PostgreSQL URL),
+    closed on exit.
 
     `watch` (for long-running bots): the library follows ingests made by other processes
     while the services are open; see `watching`.
     """
-    db = await Database.open(db_path)
+    db = await open_database(db_path)
     try:
         library = QuoteLibrary(db)
         if bundled:

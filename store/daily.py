@@ -13,7 +13,7 @@ Timestamps are stored as UTC ISO-8601 strings with seconds (`2024-11-24T08:00:00
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -149,6 +149,16 @@ class DailyStore:
         self.db = db
 
     # ---- subscriptions ------------------------------------------------------------------
+
+    async def follow(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` when another process may have added, removed or rescheduled a
+        subscription (on PostgreSQL, at once; SQLite cannot tell: see `Database.on_change`).
+        Returns what stops the calls."""
+        def changed(table: str) -> None:
+            if table in ("subscriptions", "*"):
+                callback()
+
+        return await self.db.on_change(changed)
 
     async def upsert(
         self,

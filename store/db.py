@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -46,8 +46,8 @@ def database_path(target: str | Path) -> str:
     slashes and a relative path, or four and an absolute one).
 
     Raises:
-        StoreError: for any other URL (a PostgreSQL one included): this store is SQLite
-            only, and such a URL read as a path made a folder named "postgresql:".
+        StoreError: for any other URL (PostgreSQL's are opened by `store.engine`): read as a
+            path, such a URL would make a folder named after its scheme.
     """
     text = str(target)
     match = _URL.match(text)
@@ -55,8 +55,8 @@ def database_path(target: str | Path) -> str:
         return text
     if match["scheme"].lower() == "sqlite" and match["rest"].startswith("/"):
         return match["rest"][1:]  # as SQLAlchemy reads it: sqlite:///rel.db, sqlite:////abs.db
-    raise StoreError(f"{match['scheme']}:// databases are not supported; quotebot stores its "
-                     "library in SQLite: give a file path or sqlite:///path/to/quotes.db")
+    raise StoreError(f"{match['scheme']}:// databases are not supported: give a SQLite file "
+                     "path, sqlite:///path/to/quotes.db or postgresql://user@host/dbname")
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -325,6 +325,16 @@ class Database:
         except OSError as exc:  # a read-only folder: nobody can ingest here either
             log.debug("no ingest lease for %s: %s", self.path, exc)
             return None
+
+    async def data_version(self) -> int:
+        """SQLite's counter of commits by other connections: a cheap "anything changed?"."""
+        return int(await self.scalar("PRAGMA data_version"))
+
+    async def on_change(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Nothing calls `callback` here: SQLite cannot notify other processes of a
+        commit. They poll instead (`data_version`; the daily schedulers re-read their
+        subscriptions every few minutes). PostgreSQL's `on_change` notifies at once."""
+        return lambda: None
 
     async def scalar(self, sql: str, params: tuple = ()) -> object:
         row = await self.fetchone(sql, params)

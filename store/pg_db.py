@@ -11,20 +11,26 @@ loads) lives in modules of its own per engine.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 
 from quotebot.store.db import StoreError
 from quotebot.store.pg_migrate import MIGRATION_LOCK, migrate
-from quotebot.store.pg_schema import PG_MIGRATIONS
+from quotebot.store.pg_schema import CHANGES_CHANNEL, PG_MIGRATIONS
 
 log = logging.getLogger(__name__)
 
 POOL_MIN = 1
 POOL_MAX = 10
+# The change listener checks its connection this often, and waits at most RECONNECT_MAX
+# between attempts to get it back.
+LISTEN_PING = 30.0
+RECONNECT_MAX = 30.0
 # Session advisory lock for ingests (shared) and repairs (exclusive): the lease the SQLite
 # backend keeps in a file beside the database.
 INGEST_LEASE = MIGRATION_LOCK + 1
@@ -185,7 +191,12 @@ class PgDatabase:
     def __init__(self, pool, url: str) -> None:
         self.pool = pool
         self.reader = _PoolReader(pool)  # reads outside any transaction, as SQLite's
-        self.path = url  # what messages name; `redacted` keeps passwords out of them
+        self.path = redacted(url)  # what messages name: no password
+        self._url = url
+        self._changes = 0
+        self._callbacks: list[Callable[[str], None]] = []
+        self._listener: asyncio.Task | None = None
+        self._listening = asyncio.Event()
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = POOL_MIN, max_size: int = POOL_MAX
@@ -206,10 +217,83 @@ class PgDatabase:
                                              init=register_types)
         except (OSError, asyncpg.PostgresError) as exc:
             raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
-        return cls(pool, redacted(url))
+        return cls(pool, url)
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
         await self.pool.close()
+
+    # ---- changes made by other processes ------------------------------------------------
+
+    async def data_version(self) -> int:
+        """A number that moves when any process commits a change others must hear of (the
+        `meta` generations, subscriptions: PG migration 2's NOTIFY triggers), as SQLite's
+        `PRAGMA data_version` does for any commit. Starts listening on the first call."""
+        await self._listen()
+        return self._changes
+
+    async def on_change(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call `callback(table)` whenever a process commits a change to `table` (see
+        `data_version`); `table` is "*" when changes may have been missed (the listening
+        connection was lost and is back). Returns what stops the calls."""
+        await self._listen()
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    async def _listen(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._keep_listening(), name="pg-listener")
+        await self._listening.wait()
+
+    async def _keep_listening(self) -> None:
+        """LISTEN on a connection of its own (a pooled one would be handed to others), and
+        reconnect when it is lost, for as long as the database is open."""
+        asyncpg = driver()
+        delay = 0.5
+        while True:
+            try:
+                await self._listen_once(asyncpg)
+                delay = 0.5  # it listened, then was lost: try again soon
+                log.warning("PostgreSQL change listener lost its connection; reconnecting")
+            except (TimeoutError, OSError, asyncpg.PostgresError,
+                    asyncpg.InterfaceError) as exc:
+                log.warning("PostgreSQL change listener cannot connect (%s); "
+                            "retrying in %.1f s", exc, delay)
+            # Not listening is better than hanging: callers see no change until it is back.
+            self._listening.set()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+
+    async def _listen_once(self, asyncpg) -> None:
+        """Listen on one connection until it is lost."""
+        conn = await asyncpg.connect(self._url)
+        try:
+            lost = asyncio.Event()
+            conn.add_termination_listener(lambda _conn: lost.set())
+            await conn.add_listener(CHANGES_CHANNEL, self._heard)
+            # Whatever was committed before LISTEN took effect went unheard: tell everyone
+            # to look (on the first connection too: changes since they loaded).
+            self._heard(conn, 0, CHANGES_CHANNEL, "*")
+            self._listening.set()
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), LISTEN_PING)
+                if not lost.is_set():
+                    await conn.fetchval("SELECT 1")  # a dead peer shows up here
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.close(timeout=2))
+
+    def _heard(self, _conn, _pid: int, _channel: str, table: str) -> None:
+        self._changes += 1
+        for callback in list(self._callbacks):
+            try:
+                callback(table)
+            except Exception:  # one broken follower must not deafen the others
+                log.exception("change callback failed")
 
     async def scalar(self, sql: str, params: Sequence | Mapping = ()) -> object:
         row = await self.fetchone(sql, params)

@@ -234,4 +234,28 @@ PG_MIGRATIONS: tuple[str, ...] = (
         collection_id  bigint
     );
     """,
+    # 2: changes other processes must hear of at once, by NOTIFY on `CHANGES_CHANNEL`,
+    # the payload naming the table. `meta` holds the generations every cached view follows
+    # (quotes, terms, libraries); `subscriptions` is what the daily schedulers plan from,
+    # so only changes to when and whether a channel posts (not the bookkeeping each post
+    # writes) wake them. Statement-level: one notification per change, however many rows;
+    # PostgreSQL also folds identical ones within a transaction and sends them at commit.
+    """
+    CREATE FUNCTION quotebot_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('quotebot_changes', TG_TABLE_NAME);
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER meta_changed AFTER INSERT OR UPDATE OR DELETE ON meta
+        FOR EACH STATEMENT EXECUTE FUNCTION quotebot_notify_change();
+    CREATE TRIGGER subscriptions_added AFTER INSERT OR DELETE ON subscriptions
+        FOR EACH STATEMENT EXECUTE FUNCTION quotebot_notify_change();
+    CREATE TRIGGER subscriptions_rescheduled
+        AFTER UPDATE OF local_time, timezone, enabled, active_from ON subscriptions
+        FOR EACH STATEMENT EXECUTE FUNCTION quotebot_notify_change();
+    """,
 )
+
+# The NOTIFY channel of migration 2's triggers.
+CHANGES_CHANNEL = "quotebot_changes"

@@ -743,8 +743,9 @@ class QuoteStore:
         return await derived.generations(self.db)
 
     async def data_version(self) -> int:
-        """SQLite's counter of commits by other connections: a cheap "anything changed?"."""
-        return int(await self.db.scalar("PRAGMA data_version"))
+        """A counter that moves when another process commits: a cheap "anything changed?"
+        (SQLite's `PRAGMA data_version`; PostgreSQL's change notifications)."""
+        return await self.db.data_version()
 
     async def set_meta(self, key: str, value: str) -> None:
         async with self.db.transaction() as conn:

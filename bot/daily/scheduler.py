@@ -228,11 +228,14 @@ class Scheduler:
     async def run(self) -> None:
         """Run passes until `stop()` (or cancellation), sleeping until the next due time."""
         log.info("daily scheduler %s started", self.process_id)
+        # Subscriptions other processes add or change wake this one too (PostgreSQL).
+        unfollow = await self.store.follow(self.notify_changed)
         # `_stopped` is reset on the way out, not on the way in: a stop() that comes before
         # this task first runs (a bot shut down as it becomes ready) must not be lost.
         try:
             await self._loop()
         finally:
+            unfollow()
             self._stopped = False
         log.info("daily scheduler %s stopped", self.process_id)
 

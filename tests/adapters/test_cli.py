@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -108,11 +109,38 @@ def test_every_error_line_has_clicks_prefix(run, tmp_path):
         assert "Error: " in first and "error: " not in result.stderr, result.stderr
 
 
-def test_a_postgresql_url_is_a_usage_error_not_a_folder(tmp_path, monkeypatch):
+def test_a_url_of_another_database_is_a_usage_error_not_a_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["--db", "postgresql://bot@localhost/quotes", "stats"])
-    assert result.exit_code == 2 and "postgresql:// databases are not supported" in result.stderr
+    result = CliRunner().invoke(cli, ["--db", "mysql://bot@localhost/quotes", "stats"])
+    assert result.exit_code == 2 and "mysql:// databases are not supported" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # it once made a folder named "mysql:"
+
+
+def test_an_unreachable_postgresql_database_is_one_error_line_without_the_password(
+        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql://bot:s3cret@127.0.0.1:{port}/quotes"
+    result = CliRunner().invoke(cli, ["--db", url, "search", "scale"])
+    assert result.exit_code == 2, result.output
+    assert f"Error: cannot connect to postgresql://bot@127.0.0.1:{port}/quotes" \
+        in result.stderr
+    assert "s3cret" not in result.output and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_postgresql_database_serves_the_commands(postgres_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUOTEBOT_DB", postgres_db)  # the environment names it, as deploys do
+    found = CliRunner().invoke(cli, ["search", "--json", "age of scaling"])
+    assert found.exit_code == 0, found.output
+    first = json.loads(found.stdout)[0]
+    assert first["speaker"] == "Ilya Sutskever" and "age of scaling" in first["text"]
+    shown = CliRunner().invoke(cli, ["show", str(first["id"])])
+    assert shown.exit_code == 0 and "age of scaling" in shown.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing written beside it
 
 
 def test_the_guides_help_points_at_are_readable_from_the_command_line(run):

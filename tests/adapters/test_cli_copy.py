@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from quotebot.adapters.cli import cli
+from quotebot.store.pg_schema import PG_MIGRATIONS
 from quotebot.store.schema import SCHEMA_VERSION
 from tests.conftest import copy_database
 
@@ -28,8 +29,9 @@ def bundled(bundled_file, tmp_path) -> Path:
 def test_migrate_applies_the_schema_once_on_postgresql_and_on_sqlite(postgres_db, tmp_path):
     first = run("migrate", postgres_db)
     assert first.exit_code == 0, first.output
-    assert "1 migration applied; schema version 1" in first.stdout
-    assert "0 migrations applied; schema version 1" in run("migrate", postgres_db).stdout
+    latest = len(PG_MIGRATIONS)
+    assert f"{latest} migrations applied; schema version {latest}" in first.stdout
+    assert f"0 migrations applied; schema version {latest}" in run("migrate", postgres_db).stdout
     new = tmp_path / "new.db"
     made = run("--db", str(new), "migrate")
     assert f"{SCHEMA_VERSION} migrations applied; schema version {SCHEMA_VERSION}" \
