@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from quotebot.store.copy import USER_TABLES, copy_database, is_postgres
@@ -22,37 +20,17 @@ MIN_QUOTES = 200  # a database holding fewer cannot give the query mix its targe
 
 async def open_database(target: str | Path):
     """The open database at `target`: a SQLite path, or a `postgresql://` URL."""
-    if is_postgres(str(target)):
-        from quotebot.store.pg_db import PgDatabase
+    from quotebot.store.engine import open_database as open_target
 
-        return await PgDatabase.open(str(target))
-    from quotebot.store.db import Database
-
-    return await Database.open(target)
+    return await open_target(target)
 
 
-@asynccontextmanager
-async def open_services(target: str | Path) -> AsyncIterator:
-    """The bot's services over `target`, opened as `bot.app.open_services(bundled=False)`
-    opens a SQLite file (load the library, then keep it out of the collector's way)."""
-    if not is_postgres(str(target)):
-        from quotebot.bot.app import open_services as open_sqlite
+def open_services(target: str | Path):
+    """The bot's services over `target`, as the bot opens them (the bundled interviews
+    left out: the corpus is the bench's own)."""
+    from quotebot.bot.app import open_services as open_bot_services
 
-        async with open_sqlite(target, bundled=False) as services:
-            yield services
-        return
-    from quotebot.bot.library import QuoteLibrary
-    from quotebot.bot.registry import Services
-
-    db = await open_database(target)
-    try:
-        library = QuoteLibrary(db)
-        await library.load()
-        gc.collect()
-        gc.freeze()
-        yield Services(library=library)
-    finally:
-        await db.close()
+    return open_bot_services(target, bundled=False)
 
 
 async def size_bytes(target: str | Path) -> int:

@@ -890,7 +890,19 @@ class QuoteStore:
                               ) -> list[tuple[int, float]]:
         """`match` on PostgreSQL: the words column's GIN index; rank is -ts_rank, so that
         lower is better, as FTS5's bm25 rank."""
-        where, params = ["q.words @@ to_tsquery('simple', ?)"], [fts.tsquery(query)]
+        where, params = self._pg_filters(query, ["q.words @@ to_tsquery('simple', ?)"],
+                                         [fts.tsquery(query)])
+        rank = "-ts_rank(q.words, to_tsquery('simple', ?))" if ranked else "0.0"
+        sql = (f"SELECT q.id, {rank} AS rank FROM quotes q WHERE " + " AND ".join(where)
+               + (" ORDER BY rank" if ranked else "") + " LIMIT ?")
+        values = ([params[0]] if ranked else []) + params + [limit]
+        rows = await self.db.fetchall(sql, tuple(values))
+        return [(r[0], float(r[1])) for r in rows]
+
+    @staticmethod
+    def _pg_filters(query: TextQuery, where: list[str], params: list
+                    ) -> tuple[list[str], list]:
+        """`where` and `params` with `query`'s speaker, source and collection filters."""
         if query.speaker_id is not None:
             where.append("q.speaker_id = ?")
             params.append(query.speaker_id)
@@ -900,10 +912,25 @@ class QuoteStore:
         if query.collections is not None and query.collections_in_index:
             where.append(in_collections("q", query.collections))
             params.extend(query.collections)
-        rank = "-ts_rank(q.words, to_tsquery('simple', ?))" if ranked else "0.0"
-        sql = (f"SELECT q.id, {rank} AS rank FROM quotes q WHERE " + " AND ".join(where)
-               + (" ORDER BY rank" if ranked else "") + " LIMIT ?")
-        values = ([params[0]] if ranked else []) + params + [limit]
+        return where, params
+
+    async def similar(self, query: TextQuery, limit: int) -> list[tuple[int, float]]:
+        """(id, -similarity) of quotes holding words spelled like each of `query`'s words
+        (the first term of each), best first: pg_trgm's word similarity on the trigram
+        index of the text, for words the vocabulary cannot correct. PostgreSQL only: on
+        SQLite, which has no trigram index, nothing.
+        """
+        if self.db.engine != "postgresql" or not query.words:
+            return []
+        where, params = [], []
+        for terms in query.words:  # `<%`: word_similarity at least pg_trgm's threshold (0.6)
+            where.append("? <% q.text")
+            params.append(terms[0])
+        where, params = self._pg_filters(query, where, params)
+        score = " + ".join("word_similarity(?, q.text)" for _ in query.words)
+        sql = (f"SELECT q.id, -({score}) AS rank FROM quotes q WHERE " + " AND ".join(where)
+               + " ORDER BY rank LIMIT ?")
+        values = [terms[0] for terms in query.words] + params + [limit]
         rows = await self.db.fetchall(sql, tuple(values))
         return [(r[0], float(r[1])) for r in rows]
 
