@@ -288,7 +288,8 @@ class _Gather:
         """Run one query and add its rows; the number of rows it returned."""
         mode = PHRASE if phrase else NEAR if near else ANY if any_of else ALL
         query = TextQuery(tuple(t.alternatives for t in selection), mode, near,
-                          self.speaker_id, self.source_id, self.collections, self.in_index)
+                          self.speaker_id, self.source_id, self.collections, self.in_index,
+                          0 if mode == ANY else min(t.docs for t in selection))
         rows = await self.quotes.match(query, limit, ranked=ranked)
         for rowid, rank in rows:
             self.found[rowid] = min(rank, self.found.get(rowid, 0.0))

@@ -195,11 +195,17 @@ async def test_a_new_postgresql_database_starts_as_a_new_sqlite_one(empty_file, 
 
 
 async def _indexes(url: str) -> list[tuple[str, str, str]]:
+    """Every index and constraint of the database at `url`, with its definition."""
     conn = await asyncpg.connect(url)
     try:
-        return [tuple(r) for r in await conn.fetch(
+        indexes = [tuple(r) for r in await conn.fetch(
             "SELECT tablename, indexname, indexdef FROM pg_indexes"
             " WHERE schemaname = current_schema() ORDER BY indexname")]
+        constraints = [tuple(r) for r in await conn.fetch(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+            " ORDER BY 1, 2")]
+        return indexes + constraints
     finally:
         await conn.close()
 
@@ -222,14 +228,16 @@ async def test_big_tables_are_loaded_without_indexes_and_get_them_all_back(
     real_execute = asyncpg.Connection.execute
 
     async def execute(self, query, *args, **kwargs):
-        if query.startswith("DROP INDEX"):
-            dropped.append(query.split()[-1])
+        if "DROP INDEX" in query or "DROP CONSTRAINT" in query:
+            dropped.append(query.split()[-1].strip('"'))
         return await real_execute(self, query, *args, **kwargs)
 
     monkeypatch.setattr(asyncpg.Connection, "execute", execute)
     await copy_database(str(filled), postgres_db)
-    # The GIN indexes search needs were among those dropped, and all came back as migrated.
-    assert {"quotes_words", "quotes_trigrams", "quotes_good"} <= set(dropped)
+    # The GIN indexes search needs and the foreign keys were among those dropped, and all
+    # came back as migrated.
+    assert {"quotes_words", "quotes_trigrams", "quotes_good", "quotes_source_id_fkey",
+            "quotes_speaker_id_fkey"} <= set(dropped)
     assert await _indexes(postgres_db) == await _indexes(migrated)
     conn = await asyncpg.connect(postgres_db)
     try:
@@ -256,4 +264,22 @@ async def test_a_failed_bulk_copy_leaves_every_index_as_migrated(filled, postgre
     conn.close()
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         await copy_database(str(filled), postgres_db)
+    assert await _indexes(postgres_db) == await _indexes(migrated)
+
+
+async def test_a_bulk_loaded_row_that_breaks_a_foreign_key_fails_the_copy(
+        filled, postgres_db, migrated, monkeypatch):
+    monkeypatch.setattr(copy_module, "BULK_INDEX_ROWS", 100)
+    conn = sqlite3.connect(filled)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("UPDATE quotes SET source_id = 999999 WHERE id = 7")  # no such source
+    conn.commit()
+    conn.close()
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await copy_database(str(filled), postgres_db)
+    pg = await asyncpg.connect(postgres_db)
+    try:
+        assert await pg.fetchval("SELECT count(*) FROM quotes") == 0
+    finally:
+        await pg.close()
     assert await _indexes(postgres_db) == await _indexes(migrated)
