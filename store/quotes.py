@@ -912,7 +912,9 @@ class QuoteStore:
             if rows is not None:
                 return rows
         where, params = self._pg_filters(query, ["q.words @@ to_tsquery('simple', ?)"], [text])
-        rank = "-ts_rank(q.words, to_tsquery('simple', ?))" if ranked else "0.0"
+        # The rank's tsquery is a subquery, made once: in the generic plan a pooled
+        # connection settles on after five runs, to_tsquery(?) is parsed again for every row.
+        rank = "-ts_rank(q.words, (SELECT to_tsquery('simple', ?)))" if ranked else "0.0"
         sql = (f"SELECT q.id, {rank} AS rank FROM quotes q WHERE " + " AND ".join(where)
                + (" ORDER BY rank" if ranked else "") + " LIMIT ?")
         values = ([params[0]] if ranked else []) + params + [limit]
@@ -936,9 +938,9 @@ class QuoteStore:
         where, params = self._pg_filters(query, [], [])
         filters = " WHERE " + " AND ".join(where) if where else ""
         allowed = f"SELECT q.id, q.words FROM quotes q{filters} LIMIT {PG_SCAN_ROWS}"
-        rows = await self.db.fetchall(
+        rows = await self.db.fetchall(  # (the tsquery made once: see _match_postgres)
             f"SELECT s.id, 0.0 FROM ({allowed}) AS s"
-            " WHERE s.words @@ to_tsquery('simple', ?) LIMIT ?", (*params, text, limit))
+            " WHERE s.words @@ (SELECT to_tsquery('simple', ?)) LIMIT ?", (*params, text, limit))
         if not rows:
             seen = await self.db.scalar(
                 f"SELECT count(*) FROM (SELECT 1 FROM quotes q{filters} LIMIT {PG_SCAN_ROWS})"

@@ -18,17 +18,18 @@ def _run(*args: str):
     return CliRunner().invoke(bench, [*TINY, *args], catch_exceptions=False)
 
 
-def _pg_count(url: str, table: str) -> int:
+async def _count(url: str, table: str) -> int:
     import asyncpg
 
-    async def count() -> int:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetchval(f"SELECT count(*) FROM {table}")
-        finally:
-            await conn.close()
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(f"SELECT count(*) FROM {table}")
+    finally:
+        await conn.close()
 
-    return asyncio.run(count())
+
+def _pg_count(url: str, table: str) -> int:
+    return asyncio.run(_count(url, table))
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +142,26 @@ def test_wrong_combinations_are_usage_errors(tmp_path, args, message):
     result = CliRunner().invoke(bench, [*TINY, *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+async def test_the_realistic_check_passes_on_postgresql(postgres_db, tmp_path):
+    """`bench --case realistic --db postgresql://…`: the collection ingested straight into
+    PostgreSQL meets the same targets (issue 10's) as on SQLite."""
+    from quotebot.bench.realistic import TARGETS, check, generate
+
+    root = tmp_path / "podcasts"
+    truth = generate(root, episodes=8, seed=7)
+    result = await check(root, truth, postgres_db, samples=80)
+    assert result["ingest_problems"] == []
+    assert result["quotes"] == await _count(postgres_db, "quotes") > 0
+    for name, target in TARGETS.items():
+        assert result[name] >= target, (name, result[name], result["misses"].get(name))
+    assert result["passed"]
+
+
+def test_the_realistic_case_refuses_a_database_that_holds_data(filled, tmp_path):
+    url, _, _ = filled
+    result = CliRunner().invoke(bench, ["--case", "realistic", "--db", url,
+                                        "--keep", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "already holds data" in result.output
