@@ -251,7 +251,7 @@ class RemoveResult:
 # the rarest word a GIN bitmap costs more than reading rows in table order (~6 ms at 1M
 # quotes), and PG_SCAN_ROWS bounds that read (~8 ms) before the index takes over.
 PG_DENSE_DOCS = 20_000
-PG_SCAN_ROWS = 5_000
+PG_SCAN_ROWS = 10_000
 
 
 def _chunk_sizes(rows: int) -> list[int]:
