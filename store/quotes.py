@@ -252,6 +252,7 @@ class RemoveResult:
 # quotes), and PG_SCAN_ROWS bounds that read (~8 ms) before the index takes over.
 PG_DENSE_DOCS = 20_000
 PG_SCAN_ROWS = 10_000
+PG_SIMILAR_MS = 30  # the time a trigram lookup of mistyped words gets (QuoteStore.similar)
 
 
 def _chunk_sizes(rows: int) -> list[int]:
@@ -969,9 +970,15 @@ class QuoteStore:
         (the first term of each), best first: pg_trgm's word similarity on the trigram
         index of the text, for words the vocabulary cannot correct. PostgreSQL only: on
         SQLite, which has no trigram index, nothing.
+
+        A word made of common trigrams ("manaed") makes the index offer a large share of
+        the quotes to check (0.2-0.5 s at 1M quotes), so the lookup gets PG_SIMILAR_MS and
+        finds nothing past it: it is a last resort, never worth a slow reply.
         """
         if self.db.engine != "postgresql" or not query.words:
             return []
+        from quotebot.store.pg_db import driver
+
         where, params = [], []
         for terms in query.words:  # `<%`: word_similarity at least pg_trgm's threshold (0.6)
             where.append("? <% q.text")
@@ -981,7 +988,13 @@ class QuoteStore:
         sql = (f"SELECT q.id, -({score}) AS rank FROM quotes q WHERE " + " AND ".join(where)
                + " ORDER BY rank LIMIT ?")
         values = [terms[0] for terms in query.words] + params + [limit]
-        rows = await self.db.fetchall(sql, tuple(values))
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(f"SET LOCAL statement_timeout = {PG_SIMILAR_MS}")
+                rows = await (await conn.execute(sql, tuple(values))).fetchall()
+        except driver().QueryCanceledError:
+            log.info("trigram lookup of %s gave up after %d ms", query.words, PG_SIMILAR_MS)
+            return []
         return [(r[0], float(r[1])) for r in rows]
 
     async def texts(self, ids: Sequence[int], collections: Sequence[int] | None = None
