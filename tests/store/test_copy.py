@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -215,7 +216,7 @@ async def migrated(postgres_server) -> str:
     """A second new database with the schema applied: the indexes a copy must leave."""
     from quotebot.store.pg_db import PgDatabase
 
-    url = postgres_server.create_database(f"migrated_{id(object())}")
+    url = postgres_server.create_database(f"migrated_{uuid.uuid4().hex[:12]}")
     await (await PgDatabase.open(url)).close()
     return url
 
