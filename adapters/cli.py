@@ -127,6 +127,9 @@ def db_option(value: str | Path) -> Path | str:
               default=default_db_path, show_default="the user data directory",
               help="SQLite database file (or sqlite:///path), or a postgresql://user@host/dbname "
                    "URL for a database shared by several processes (env QUOTEBOT_DB).")
+@click.option("--db-pool", "pool_size", envvar="QUOTEBOT_DB_POOL", type=click.IntRange(2, 500),
+              metavar="N", help="PostgreSQL: at most N connections per process (default "
+                                "10; env QUOTEBOT_DB_POOL). SQLite ignores it.")
 @click.option("--no-bundled", is_flag=True, envvar="QUOTEBOT_NO_BUNDLED",
               help="Do not ingest the bundled transcripts into an empty database.")
 @click.option("--library", "library", envvar="QUOTEBOT_LIBRARY", metavar="NAME",
@@ -136,7 +139,8 @@ def db_option(value: str | Path) -> Path | str:
                    "QUOTEBOT_LIBRARY).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | str, no_bundled: bool, library, verbose: int) -> None:
+def cli(ctx: click.Context, db: Path | str, pool_size: int | None, no_bundled: bool, library,
+        verbose: int) -> None:
     """quotebot: find the exact words people said in interviews and podcasts.
 
     Each Discord server and Slack workspace has its own library: its own quotes plus the
@@ -146,7 +150,7 @@ def cli(ctx: click.Context, db: Path | str, no_bundled: bool, library, verbose: 
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = Settings(db, not no_bundled, library)
+    ctx.obj = Settings(db, not no_bundled, library, pool_size)
 
 
 @cli.command()

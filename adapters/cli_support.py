@@ -22,16 +22,18 @@ from quotebot.store.db import StoreError
 class Settings:
     """Global options, read once from arguments and the environment.
 
-    `db`: a SQLite file's path, or a PostgreSQL URL (str).
+    `db`: a SQLite file's path, or a PostgreSQL URL (str); `pool_size`: the most
+    connections a PostgreSQL pool opens (None: the default).
     `library`: the (platform, workspace) of the library named by `--library`, or None for
     the operator's own (`local`), which commands use when none is named.
     """
 
-    def __init__(self, db: Path | str, bundled: bool, library: tuple[str, str] | None = None
-                 ) -> None:
+    def __init__(self, db: Path | str, bundled: bool, library: tuple[str, str] | None = None,
+                 pool_size: int | None = None) -> None:
         self.db = db
         self.bundled = bundled
         self.library = library
+        self.pool_size = pool_size
 
 
 def registry() -> Registry:
@@ -71,4 +73,4 @@ def services_for(settings: Settings) -> Callable[[], object]:
     """For the bot commands (discord, slack): open the services with the global settings,
     the library watcher running so that ingests by other processes show up live."""
     return lambda: open_services(settings.db, bundled=settings.bundled, progress=print_progress,
-                                 watch=True)
+                                 watch=True, pool_size=settings.pool_size)

@@ -55,14 +55,15 @@ async def open_services(
     bundled: bool = True,
     progress: Progress | None = None,
     watch: bool = False,
+    pool_size: int | None = None,
 ) -> AsyncIterator[Services]:
     """Services over the database `db_path` names (a SQLite file or a PostgreSQL URL),
     closed on exit.
 
     `watch` (for long-running bots): the library follows ingests made by other processes
-    while the services are open; see `watching`.
+    while the services are open; see `watching`. `pool_size`: see `open_database`.
     """
-    db = await open_database(db_path)
+    db = await open_database(db_path, pool_size=pool_size)
     try:
         library = QuoteLibrary(db)
         if bundled:

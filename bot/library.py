@@ -42,6 +42,8 @@ RECENT_PER_KEY = 20
 RECENT_KEYS = 5000
 WATCH_INTERVAL = 2.0  # seconds between the library watcher's looks at the database
 RELOAD_SPACING = 4  # during an ingest, after a reload of t seconds the next waits >= 4t
+# A draw whose highlight another request put in the deck first draws again, this many times.
+DECK_RACES = 10
 
 
 class LookupFailed(LookupError):
@@ -614,17 +616,15 @@ class QuoteLibrary:
         if key is not None and scope is not None:
             # A deck per library too: one channel id could serve two (the CLI's --library).
             key += f"|{scope.name}"
-        row = await self._draw_highlight(*pool, key)
-        if row is None and key is not None and await self.store.has_highlights(*pool):
-            # The deck has seen the whole pool: a new round, never opening on the last draw.
-            await self.store.restart_deck(key, await self.store.last_shown(key))
-            row = await self._draw_highlight(*pool, key)
-            if row is None:
-                await self.store.restart_deck(key, None)
-                row = await self._draw_highlight(*pool, key)
+        row = await self._next_in_deck(pool, key)
+        for _ in range(DECK_RACES):
+            if row is None or key is None or await self.store.mark_shown(key,
+                                                                         row.highlight_id):
+                break
+            # Drawn in this deck by another request (or process) at the same moment: the
+            # deck's key gave it to them, so draw again rather than show it twice.
+            row = await self._next_in_deck(pool, key)
         if row is not None:
-            if key is not None:
-                await self.store.mark_shown(key, row.highlight_id)
             return Draw(quote_from_row(row, style))
         fallback = await self._draw_quote(*pool, deck)
         if fallback is None:
@@ -633,6 +633,18 @@ class QuoteLibrary:
         note = (f"{who} has no highlights yet, so this is one of their quotes worth reading."
                 if speaker or source else "No highlights yet: a quote worth reading instead.")
         return Draw(quote_from_row(fallback, style), note)
+
+    async def _next_in_deck(self, pool: tuple, key: str | None):
+        """A highlight of `pool` that deck `key` has not shown (starting a new round when it
+        has shown them all, never opening on the last draw); None when there is none."""
+        row = await self._draw_highlight(*pool, key)
+        if row is None and key is not None and await self.store.has_highlights(*pool):
+            await self.store.restart_deck(key, await self.store.last_shown(key))
+            row = await self._draw_highlight(*pool, key)
+            if row is None:
+                await self.store.restart_deck(key, None)
+                row = await self._draw_highlight(*pool, key)
+        return row
 
     async def _draw_highlight(self, speaker_id, source_id, collections, deck):
         """Rejection sampling over highlights: accept a draw with probability = its score.

@@ -326,6 +326,10 @@ class Database:
             log.debug("no ingest lease for %s: %s", self.path, exc)
             return None
 
+    async def ping(self) -> None:
+        """Raise unless the database answers (health checks)."""
+        await self.scalar("SELECT 1")
+
     async def data_version(self) -> int:
         """SQLite's counter of commits by other connections: a cheap "anything changed?"."""
         return int(await self.scalar("PRAGMA data_version"))

@@ -123,8 +123,11 @@ async def refresh_terms(db: Database) -> None:
 
 async def _refresh_terms_postgres(db) -> None:
     """`refresh_terms` on PostgreSQL: ts_stat counts each lexeme's quotes, in one
-    transaction (MVCC: readers keep their snapshot meanwhile)."""
+    transaction (MVCC: readers keep their snapshot meanwhile). Refreshes by several
+    processes at once (each ingest ends with one) take turns: the table lock lets readers
+    in but not a second refresh, whose inserts would collide with the first's."""
     async with db.transaction() as conn:
+        await conn.execute("LOCK TABLE terms IN EXCLUSIVE MODE")
         generation = await _quotes_generation(conn)
         await conn.execute("DELETE FROM terms")
         await conn.execute("INSERT INTO terms (term, docs) "

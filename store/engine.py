@@ -30,18 +30,21 @@ def describe(target: str | Path) -> str:
     return str(target)
 
 
-async def open_database(target: str | Path) -> AnyDatabase:
+async def open_database(target: str | Path, *, pool_size: int | None = None) -> AnyDatabase:
     """Open (creating and migrating as needed) the database `target` names.
 
     Args:
         target: a SQLite path, ":memory:", a `sqlite:///path` URL, or a
             `postgresql://user:password@host:port/dbname` URL (needs the `postgres` extra).
+        pool_size: PostgreSQL: the most connections the pool opens (default
+            `pg_db.POOL_MAX`); one more listens for other processes' changes. SQLite
+            always uses two.
 
     Raises:
         StoreError: the database cannot be opened or reached, or the URL is of another kind.
     """
     if is_postgres(target):
-        from quotebot.store.pg_db import PgDatabase
+        from quotebot.store.pg_db import POOL_MAX, PgDatabase
 
-        return await PgDatabase.open(str(target))
+        return await PgDatabase.open(str(target), max_size=pool_size or POOL_MAX)
     return await Database.open(database_path(target))

@@ -142,13 +142,13 @@ class _Pending:
 class _PoolReader:
     """`Database.reader`'s shape over the pool: each statement on a pooled connection."""
 
-    def __init__(self, pool) -> None:
-        self.pool = pool
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
 
     def execute(self, sql: str, params: Sequence | Mapping = ()) -> _Pending:
         async def run() -> Cursor:
             text, values = _arguments(sql, params)
-            async with self.pool.acquire() as conn:
+            async with self.db.connection() as conn:
                 return Cursor(await conn.fetch(text, *values), -1)
 
         return _Pending(run)
@@ -190,7 +190,7 @@ class PgDatabase:
 
     def __init__(self, pool, url: str) -> None:
         self.pool = pool
-        self.reader = _PoolReader(pool)  # reads outside any transaction, as SQLite's
+        self.reader = _PoolReader(self)  # reads outside any transaction, as SQLite's
         self.path = redacted(url)  # what messages name: no password
         self._url = url
         self._changes = 0
@@ -225,6 +225,27 @@ class PgDatabase:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
         await self.pool.close()
+
+    @asynccontextmanager
+    async def connection(self):
+        """A pooled connection for the body. A server that cannot be reached, went away or
+        refuses more connections is a StoreError saying so, not a driver traceback."""
+        asyncpg = driver()
+        try:
+            async with self.pool.acquire() as conn:
+                yield conn
+        except asyncpg.TooManyConnectionsError as exc:
+            raise StoreError(
+                f"{self.path} refuses more connections ({exc}): lower --db-pool "
+                f"(now {self.pool.get_max_size()} per process) or raise the server's "
+                "max_connections") from exc
+        except (OSError, asyncpg.PostgresConnectionError,
+                asyncpg.exceptions.OperatorInterventionError) as exc:
+            raise StoreError(f"lost the connection to {self.path}: {exc}") from exc
+
+    async def ping(self) -> None:
+        """Raise unless the server answers (health checks)."""
+        await self.scalar("SELECT 1")
 
     # ---- changes made by other processes ------------------------------------------------
 
@@ -301,18 +322,18 @@ class PgDatabase:
 
     async def fetchall(self, sql: str, params: Sequence | Mapping = ()) -> list:
         text, values = _arguments(sql, params)
-        async with self.pool.acquire() as conn:
+        async with self.connection() as conn:
             return await conn.fetch(text, *values)
 
     async def fetchone(self, sql: str, params: Sequence | Mapping = ()):
         text, values = _arguments(sql, params)
-        async with self.pool.acquire() as conn:
+        async with self.connection() as conn:
             return await conn.fetchrow(text, *values)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
         """Run the body as one transaction on one pooled connection: all of it or none."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.connection() as conn, conn.transaction():
             yield PgConnection(conn)
 
     @asynccontextmanager
@@ -323,7 +344,7 @@ class PgDatabase:
     @asynccontextmanager
     async def ingesting(self) -> AsyncIterator[None]:
         """Hold the shared ingest lease (see `maintenance`) for the body."""
-        async with self.pool.acquire() as conn:
+        async with self.connection() as conn:
             await conn.execute("SELECT pg_advisory_lock_shared($1)", INGEST_LEASE)
             try:
                 yield
@@ -337,7 +358,7 @@ class PgDatabase:
         A session advisory lock: if the process dies, its connection closes and the server
         lets go of the lock, as the kernel does with the SQLite backend's file lock.
         """
-        async with self.pool.acquire() as conn:
+        async with self.connection() as conn:
             granted = await conn.fetchval("SELECT pg_try_advisory_lock($1)", INGEST_LEASE)
             try:
                 yield granted

@@ -1135,14 +1135,17 @@ class QuoteStore:
             row = await self.db.fetchone(sql, tuple(params))
         return None if row is None else QuoteRow(*row[1:])
 
-    async def mark_shown(self, deck: str, highlight_id: int) -> None:
+    async def mark_shown(self, deck: str, highlight_id: int) -> bool:
+        """Put the highlight in `deck`; False if it was there already: another draw (in
+        any process) showed it at the same moment. The key decides, on both engines."""
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         async with self.db.transaction() as conn:
-            await conn.execute(
+            cur = await conn.execute(
                 "INSERT INTO decks (deck, highlight_id, shown_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (deck, highlight_id) DO UPDATE SET shown_at = excluded.shown_at",
+                "ON CONFLICT (deck, highlight_id) DO NOTHING RETURNING highlight_id",
                 (deck, highlight_id, now),
             )
+            return await cur.fetchone() is not None
 
     async def restart_deck(self, deck: str, keep: int | None) -> None:
         """Start a new round: forget what `deck` was shown, except highlight `keep` (the

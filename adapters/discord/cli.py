@@ -68,9 +68,16 @@ def _operator_logging() -> None:
               help="Total number of shards (default: what Discord recommends).")
 @click.option("--shard-ids", callback=parse_shard_ids, metavar="A,B",
               help="Run only these shards of --shard-count (e.g. 0,1).")
+@click.option("--health-port", type=click.IntRange(1, 65535), metavar="PORT",
+              envvar="QUOTEBOT_HEALTH_PORT",
+              help="Answer GET /healthz on this port: 200 while the database answers and "
+                   "this process's shards are connected, else 503 (env QUOTEBOT_HEALTH_PORT).")
+@click.option("--health-host", default="127.0.0.1", show_default=True, metavar="HOST",
+              help="Address of the /healthz listener.")
 @click.pass_obj
 def discord_command(settings, token_file: Path | None, sync: bool, guild_id: int | None,
-                    shard_count: int | None, shard_ids: tuple[int, ...] | None) -> None:
+                    shard_count: int | None, shard_ids: tuple[int, ...] | None,
+                    health_port: int | None, health_host: str) -> None:
     """Serve /quote in Discord (token from DISCORD_TOKEN; see `quotebot docs discord`)."""
     if guild_id is not None and not sync:
         raise click.UsageError("--guild only makes sense with --sync")
@@ -89,7 +96,7 @@ def discord_command(settings, token_file: Path | None, sync: bool, guild_id: int
 
     _operator_logging()
     options = BotOptions(sync=sync, guild_id=guild_id, shard_count=shard_count,
-                         shard_ids=shard_ids)
+                         shard_ids=shard_ids, health_port=health_port, health_host=health_host)
 
     async def main() -> int:
         bot = QuoteBot(registry(), options)

@@ -29,7 +29,9 @@ from quotebot.adapters.discord.interactions import (
 )
 from quotebot.adapters.discord.poster import DiscordPoster
 from quotebot.adapters.discord.tree import build_group, build_menus
+from quotebot.adapters.health_http import HEALTH_PATH, start_health_server
 from quotebot.bot.daily import DailyService
+from quotebot.bot.health import check as check_health
 from quotebot.bot.models import PRIVATE, PUBLIC, REPLACE, ErrorReply, Request
 from quotebot.bot.registry import Command, Option, Registry, Services
 
@@ -62,6 +64,8 @@ class BotOptions:
     shard_ids: tuple[int, ...] | None = None
     defer_after: float = DEFER_AFTER
     autocomplete_budget: float = AUTOCOMPLETE_BUDGET
+    health_port: int | None = None  # serve GET /healthz here (None: no health endpoint)
+    health_host: str = "127.0.0.1"
 
 
 class QuoteTree(app_commands.CommandTree):
@@ -114,6 +118,15 @@ class QuoteBot(discord.AutoShardedClient):
         self.tree = QuoteTree(self)
         self.synced: list[app_commands.AppCommand] = []
         self.daily_task: asyncio.Task | None = None
+
+    def gateway_state(self) -> str:
+        """"ok" once every shard of this process is connected and ready; else what is not."""
+        if self.is_closed():
+            return "closed"
+        if not self.is_ready():
+            return "connecting"
+        down = sorted(i for i, shard in self.shards.items() if shard.is_closed())
+        return "ok" if not down else "shard(s) " + ",".join(map(str, down)) + " reconnecting"
 
     def attach(self, services: Services) -> None:
         """Hand the bot the core services (after login, before connecting)."""
@@ -308,11 +321,30 @@ async def serve(bot: QuoteBot, token: str, open_services: ServicesFactory, *,
                 services = replace(services, daily=daily(bot, services))
             bot.attach(services)
             log.info("logged in as %s; connecting to the gateway", bot.user)
-            try:
-                await bot.connect(reconnect=True)
-            finally:
-                await bot.stop_daily()
+            async with _health_endpoint(bot, services):
+                try:
+                    await bot.connect(reconnect=True)
+                finally:
+                    await bot.stop_daily()
     log.info("disconnected; bye")
+
+
+@asynccontextmanager
+async def _health_endpoint(bot: QuoteBot, services: Services) -> AsyncIterator[None]:
+    """`GET /healthz` on the options' health port while inside (none without a port):
+    healthy while the database answers and this process's shards are connected."""
+    port = bot.options.health_port
+    if port is None:
+        yield
+        return
+    runner = await start_health_server(
+        bot.options.health_host, port,
+        lambda: check_health(services, gateway=bot.gateway_state()))
+    log.info("health checks on http://%s:%d%s", bot.options.health_host, port, HEALTH_PATH)
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import discord
@@ -25,6 +26,9 @@ MISSING_ACCESS, UNKNOWN_CHANNEL, MISSING_PERMISSIONS = 50001, 10003, 50013
 ASK = "I need View Channel, Send Messages and Embed Links there"
 FAILURES = (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, TimeoutError,
             OSError)
+# A retried daily post is looked for among the channel's newest messages of the last day.
+HISTORY_LIMIT = 50
+HISTORY_WINDOW = timedelta(days=1)
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -145,6 +149,45 @@ class DiscordPoster:
         except FAILURES as exc:
             raise post_error(exc) from exc
         return str(message.id)
+
+    async def find_sent(self, channel: ChannelRef, reply: QuoteReply, *,
+                        idempotency_key: str) -> str | None:
+        """The id of this post if an earlier attempt made it: a message of the bot's own
+        (not an interaction's answer) among the channel's newest, from the last day, showing
+        the same quote the same way.
+
+        The nonce cannot tell: Discord keeps it for a few minutes only, and a post is taken
+        over from a dead process after its 5-minute lease at the earliest, while fetched
+        messages do not carry it. The day's quote is kept across a takeover and a channel's
+        daily quotes do not repeat within a cycle, so the quote itself marks the day's post.
+
+        Raises:
+            PostError: the channel's messages cannot be read (the bot lacks Read Message
+                History there, Discord is down); the scheduler then posts anyway.
+        """
+        me = self.client.user
+        wanted = render(reply, public=True).embed
+        if me is None or wanted is None:
+            return None
+        target = self.client.get_partial_messageable(
+            int(channel.channel),
+            guild_id=int(channel.workspace) if channel.workspace.isdigit() else None,
+        )
+        since = datetime.now(UTC) - HISTORY_WINDOW
+        try:
+            async for message in target.history(limit=HISTORY_LIMIT):
+                if message.created_at < since:
+                    break
+                if message.author.id != me.id or message.interaction_metadata is not None:
+                    continue
+                shown = message.embeds[0] if message.embeds else None
+                if shown is not None and (shown.description, shown.footer.text) == \
+                        (wanted.description, wanted.footer.text):
+                    log.info("daily %s: found as message %s", idempotency_key, message.id)
+                    return str(message.id)
+        except FAILURES as exc:
+            raise post_error(exc) from exc
+        return None
 
 
 def _join(names: list[str]) -> str:

@@ -20,15 +20,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from quotebot.adapters.health_http import HEALTH_PATH, health_handler
 from quotebot.adapters.slack.door import Door
 from quotebot.adapters.slack.files import SHORTCUT, file_hosts
-from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
+from quotebot.adapters.slack.install_store import DatabaseInstallationStore, DatabaseOAuthStateStore
 from quotebot.adapters.slack.listeners import Listeners
 from quotebot.adapters.slack.poster import SlackPoster
 from quotebot.adapters.slack.render import ACTION_IDS, LINKS
 from quotebot.adapters.slack.requests import PLATFORM, shortcut_id
 from quotebot.adapters.slack.settings import SetupError, SlackSettings
 from quotebot.bot.daily import DailyService
+from quotebot.bot.health import check as check_health
 from quotebot.bot.registry import Registry, Services
 from quotebot.store.slack import SlackStore
 
@@ -39,7 +41,7 @@ EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "channels:read",
-              "groups:read", "files:write", "files:read")
+              "groups:read", "files:write", "files:read", "channels:history", "groups:history")
 RATE_LIMIT_RETRIES = 3
 DAILY_STOP_WAIT = 10.0  # seconds a daily post in progress may take to finish at shutdown
 NOT_INSTALLED = ("quotebot is not installed in this workspace, or its installation was "
@@ -75,11 +77,11 @@ def web_client(settings: SlackSettings, token: str | None = None) -> AsyncWebCli
 
 
 def installation_store(settings: SlackSettings, services: Services
-                       ) -> SQLiteInstallationStore | None:
+                       ) -> DatabaseInstallationStore | None:
     """Where OAuth installs keep each workspace's tokens; None for a single workspace."""
     if not settings.oauth:
         return None
-    return SQLiteInstallationStore(SlackStore(services.library.db), settings.client_id)
+    return DatabaseInstallationStore(SlackStore(services.library.db), settings.client_id)
 
 
 def daily_service(settings: SlackSettings, services: Services) -> DailyService:
@@ -101,8 +103,8 @@ def build_app(settings: SlackSettings, services: Services, registry: Registry) -
             redirect_uri=settings.redirect_uri,
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
-            installation_store=SQLiteInstallationStore(store, settings.client_id),
-            state_store=SQLiteOAuthStateStore(store),
+            installation_store=DatabaseInstallationStore(store, settings.client_id),
+            state_store=DatabaseOAuthStateStore(store),
             logger=log,
         )
     app = AsyncApp(
@@ -159,10 +161,12 @@ async def check_tokens(app: AsyncApp, settings: SlackSettings) -> None:
         raise SetupError(f"cannot reach the Slack API at {app.client.base_url}: {exc}") from exc
 
 
-def web_app(app: AsyncApp, signing_secret: str) -> web.Application:
-    """The app's endpoints: events behind the `Door`, and install/redirect with OAuth."""
+def web_app(app: AsyncApp, signing_secret: str, services: Services) -> web.Application:
+    """The app's endpoints: events behind the `Door`, install/redirect with OAuth, and
+    `HEALTH_PATH` for load balancers (200 while the database answers, else 503)."""
     door = Door(app, signing_secret)
-    routes = [web.post(EVENTS_PATH, door.handle)]
+    healthz = health_handler(lambda: check_health(services))
+    routes = [web.post(EVENTS_PATH, door.handle), web.get(HEALTH_PATH, healthz)]
     if app.oauth_flow:
         server = AsyncSlackAppServer(port=0, path=EVENTS_PATH, app=app)
         routes += [web.get(app.oauth_flow.install_path, server.handle_get_requests),
@@ -172,9 +176,10 @@ def web_app(app: AsyncApp, signing_secret: str) -> web.Application:
     return application
 
 
-async def start_http(app: AsyncApp, host: str, port: int, signing_secret: str) -> web.AppRunner:
-    """Serve the app's endpoints (events, and install/redirect with OAuth) on host:port."""
-    runner = web.AppRunner(web_app(app, signing_secret))
+async def start_http(app: AsyncApp, host: str, port: int, signing_secret: str,
+                     services: Services) -> web.AppRunner:
+    """Serve the app's endpoints (see `web_app`) on host:port."""
+    runner = web.AppRunner(web_app(app, signing_secret, services))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
@@ -226,7 +231,8 @@ async def serve(
         finally:
             await handler.close_async()
         return
-    runner = await start_http(app, settings.host, settings.port, settings.signing_secret or "")
+    runner = await start_http(app, settings.host, settings.port, settings.signing_secret or "",
+                              services)
     try:
         async with daily_running(services.daily):
             host, port = runner.addresses[0][:2]

@@ -33,7 +33,7 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
     return cls(**{k: v for k, v in data.items() if k in known})
 
 
-class SQLiteInstallationStore(AsyncInstallationStore):
+class DatabaseInstallationStore(AsyncInstallationStore):
     """Installations per workspace for one Slack app (`client_id`).
 
     The workspace's bot row is the source of truth for bot credentials: an installation is
@@ -104,7 +104,7 @@ class SQLiteInstallationStore(AsyncInstallationStore):
         await self.store.delete_installations(self._key(enterprise_id, team_id, False), user_id)
 
 
-class SQLiteOAuthStateStore(AsyncOAuthStateStore):
+class DatabaseOAuthStateStore(AsyncOAuthStateStore):
     """OAuth `state` values: issued with an expiry, consumable once."""
 
     def __init__(self, store: SlackStore, expiration_seconds: int = 600,

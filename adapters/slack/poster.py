@@ -37,6 +37,9 @@ REASONS = {
     "restricted_action": "the workspace does not let me post in this channel",
 }
 NOT_INSTALLED = f"quotebot is not installed in this workspace any more: {REINSTALL}"
+# Every daily post carries its idempotency key as message metadata, so a retry can find it.
+EVENT_TYPE = "quotebot_daily_post"
+HISTORY_LIMIT = 100  # recent messages searched for a retried post's key
 
 
 def post_error(exc: Exception) -> PostError:
@@ -125,13 +128,16 @@ class SlackPoster:
         """chat.postMessage the quote for everyone, then its card if it has one (an image
         upload with alt text); returns the message `ts`.
 
-        Slack has no idempotency key, so `idempotency_key` only goes to the log.
+        Slack has no idempotency key: `idempotency_key` goes with the message as its metadata,
+        where `find_sent` looks for it before a retry.
         """
         client = await self.client(channel.workspace)
         message = render(reply)
         try:
             response = await client.chat_postMessage(
                 channel=channel.channel, unfurl_links=False, unfurl_media=False, parse="none",
+                metadata={"event_type": EVENT_TYPE,
+                          "event_payload": {"key": idempotency_key}},
                 **message,
             )
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -146,3 +152,27 @@ class SlackPoster:
                             idempotency_key, channel.workspace, channel.channel,
                             post_error(exc).reason)
         return str(response.get("ts"))
+
+    async def find_sent(self, channel: ChannelRef, reply: QuoteReply, *,
+                        idempotency_key: str) -> str | None:
+        """The `ts` of a message of ours carrying `idempotency_key` among the channel's recent
+        messages (conversations.history, which needs channels:history / groups:history), or
+        None. The scheduler asks before it retries a post, whose earlier attempt may have gone
+        out before its sender died.
+
+        Raises:
+            PostError: the history cannot be read (a missing scope in an install made before
+                quotebot asked for it, a channel the bot is not in, Slack down).
+        """
+        client = await self.client(channel.workspace)
+        try:
+            response = await client.conversations_history(
+                channel=channel.channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise post_error(exc) from exc
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == EVENT_TYPE and \
+                    (metadata.get("event_payload") or {}).get("key") == idempotency_key:
+                return str(message.get("ts"))
+        return None

@@ -72,12 +72,36 @@ class Poster(Protocol):
         deduplicate should use it so a retry after a timeout that actually went through
         does not post twice: Discord sends it as the message `nonce` with
         `enforce_nonce=True` (Discord remembers nonces for a few minutes; our first retry
-        comes 30 s later); Slack has no such key, so its poster may ignore it. Return a
+        comes 30 s later); Slack has no such key, so its poster sends it as message
+        metadata and finds it again with `FindsSent.find_sent` before a retry. Return a
         message reference (Discord message id, Slack `ts`) for the post history.
 
         Raises:
             TransientPostError: rate limits, 5xx, timeouts; retried with backoff.
             PermanentPostError: channel gone, bot removed or not in the channel, missing
                 permissions; counts toward disabling the subscription.
+        """
+        ...
+
+
+@runtime_checkable
+class FindsSent(Protocol):
+    """A Poster that can tell whether a post already went out (optional).
+
+    For platforms without a lasting server-side idempotency key (Slack has none; Discord
+    forgets a nonce after a few minutes), a retry of a post whose sender died (or timed out)
+    after the platform had made the message would post it twice.
+    The scheduler asks `find_sent` first whenever it retries a claim (taken over after a
+    crash, or after a failure), and records the message found instead of posting again.
+    """
+
+    async def find_sent(self, channel: ChannelRef, reply: QuoteReply, *,
+                        idempotency_key: str) -> str | None:
+        """The reference of a message posted under `idempotency_key` in `channel`, or None.
+        `reply` is what that message showed (for platforms that keep no key with it).
+
+        Raises:
+            PostError: the platform could not be asked (the scheduler then posts anyway, as
+                it would without this method).
         """
         ...

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from quotebot.bot import cards
-from quotebot.bot.daily.poster import PermanentPostError, Poster, TransientPostError
+from quotebot.bot.daily.poster import (
+    FindsSent,
+    PermanentPostError,
+    Poster,
+    PostError,
+    TransientPostError,
+)
 from quotebot.bot.daily.schedule import (
     ScheduleError,
     first_run_after_day,
@@ -368,6 +374,14 @@ class Scheduler:
         key = idempotency_key(claim.subscription_id, claim.local_date)
         quote_id = claim.quote.id
         reply = await channel_reply(self.library, channel_of(sub), claim.quote)
+        if claim.taken_over or claim.attempts:
+            # A retry: the last attempt may have gone out before its sender died or timed out.
+            found = await self._already_sent(poster, sub, key, reply)
+            if found is not None:
+                await self.store.mark_sent(claim, now=self.clock(), message_ref=found)
+                log.info("daily subscription %s: quote for %s was already posted (%s)",
+                         sub.id, claim.local_date, found)
+                return Outcome(sub.id, claim.local_date, "sent", quote_id, found)
         try:
             ref = await asyncio.wait_for(
                 poster.post(channel_of(sub), reply, idempotency_key=key),
@@ -388,6 +402,22 @@ class Scheduler:
         log.info("daily subscription %s: posted quote #%s for %s", sub.id, quote_id,
                  claim.local_date)
         return Outcome(sub.id, claim.local_date, "sent", quote_id, str(ref))
+
+    async def _already_sent(self, poster: Poster, sub: Subscription, key: str,
+                            reply: QuoteReply) -> str | None:
+        """The message a previous attempt posted, if the poster can find it (`FindsSent`)."""
+        if not isinstance(poster, FindsSent):
+            return None
+        try:
+            found = await asyncio.wait_for(
+                poster.find_sent(channel_of(sub), reply, idempotency_key=key),
+                self.send_timeout)
+        except (PostError, TimeoutError) as exc:
+            reason = getattr(exc, "reason", None) or type(exc).__name__
+            log.warning("daily subscription %s: cannot tell whether %s went out (%s); "
+                        "posting it", sub.id, key, reason)
+            return None
+        return None if found is None else str(found)
 
     async def _failed(self, sub: Subscription, claim: Claim, error: str, *, permanent: bool,
                       retry_after: float | None = None) -> Outcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 
 from quotebot.store.db import StoreError
@@ -86,3 +87,54 @@ async def test_an_unreachable_server_is_a_store_error_without_the_password():
         await PgDatabase.open("postgresql://bot:s3cret@127.0.0.1:1/quotes")
     assert "postgresql://bot@127.0.0.1:1/quotes" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+async def test_a_server_that_goes_away_is_a_store_error_naming_it_not_a_driver_traceback():
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer.create().start()
+    try:
+        db = await PgDatabase.open(server.create_database("going"))
+        assert await db.scalar("SELECT 1") == 1
+    finally:
+        server.stop()
+    try:
+        with pytest.raises(StoreError, match=r"lost the connection to postgresql://"):
+            await db.fetchall("SELECT id FROM quotes")
+        with pytest.raises(StoreError, match="lost the connection"):
+            async with db.transaction() as conn:
+                await conn.execute("DELETE FROM quotes")
+    finally:
+        await asyncio.wait_for(db.pool.close(), 5)
+
+
+async def test_no_connection_to_spare_says_which_setting_to_change(postgres_server):
+    admin = await asyncpg.connect(postgres_server.url())
+    try:  # superusers are never refused: an ordinary role, allowed two connections
+        await admin.execute("CREATE ROLE crowd LOGIN CONNECTION LIMIT 2")
+        await admin.execute("CREATE DATABASE crowded OWNER crowd")
+    finally:
+        await admin.close()
+    url = postgres_server.url("crowded").replace("://quotebot@", "://crowd@")
+    assert "crowd@" in url
+    db = await PgDatabase.open(url, min_size=1, max_size=4)
+    try:
+        async with db.transaction() as conn:  # the pool's one connection is busy
+            await conn.execute("SELECT 1")
+            async with db.transaction() as other:  # the role's second
+                await other.execute("SELECT 1")
+                with pytest.raises(StoreError, match=r"refuses more connections .*--db-pool "
+                                                     r"\(now 4 per process\)"):
+                    await db.fetchall("SELECT 1")  # a third is past the limit
+    finally:
+        await db.close()
+
+
+async def test_the_pool_size_option_reaches_the_pool(postgres_db):
+    from quotebot.store.engine import open_database
+
+    db = await open_database(postgres_db, pool_size=3)
+    try:
+        assert db.pool.get_max_size() == 3
+    finally:
+        await db.close()

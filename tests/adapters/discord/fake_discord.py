@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -32,6 +33,7 @@ CALLER_ID = 737373737373737373
 OWNER_ID = 848484848484848484
 COMMAND_ID = 959595959595959595
 EPHEMERAL = 64
+DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01, where Discord's snowflake clocks start
 ADMIN_PERMISSIONS = str((1 << 41) - 1)
 MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x80000000)  # view channel, send messages, use commands
 MANAGE_CHANNELS = 0x10
@@ -133,6 +135,18 @@ class Refusal:
 
 
 @dataclass
+class Stall:
+    """Holds POST /channels/{id}/messages to a channel until `release` is set, after making
+    the message first (`commit`: the send went through, only its answer is late) or not at
+    all (the request is dropped). `arrived` is set when the bot's request comes in."""
+
+    commit: bool
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    message: dict[str, Any] | None = None
+
+
+@dataclass
 class Shard:
     """One gateway connection after IDENTIFY."""
 
@@ -151,6 +165,8 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.unexpected: list[Call] = []  # requests to routes a real bot should not need
         self.shards: dict[int, Shard] = {}
+        self.guild_ids: list[int] = [GUILD_ID]  # the servers the bot is in (add_guild)
+        self.stalls: dict[int, Stall] = {}  # channel id -> a post held there (stall_posts)
         self.messages: dict[int, dict[str, Any]] = {}
         self.interactions: dict[str, dict[str, Any]] = {}  # by interaction token
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> synced
@@ -159,6 +175,7 @@ class FakeDiscord:
             QUOTES_ID: self.channel_json(GUILD_ID, QUOTES_ID, "quotes"),
         }
         self.hidden: set[int] = set()  # channels the bot cannot see (403 Missing Access)
+        self.no_history: set[int] = set()  # channels whose history the bot may not read
         self.refusals: dict[int, Refusal] = {}  # channel id -> how posting there fails
         self.nonces: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, nonce) -> message
         self.oversized: list[str] = []  # messages refused for breaking Discord's limits
@@ -263,7 +280,7 @@ class FakeDiscord:
             return shard_id
         shard = Shard(ws, (shard_id, count), data)
         self.shards[shard_id] = shard
-        guilds = [g for g in (GUILD_ID,) if (g >> 22) % count == shard_id]
+        guilds = [g for g in self.guild_ids if (g >> 22) % count == shard_id]
         await self._send(shard, "READY", {
             "v": 10,
             "user": user_json(BOT_ID, "quotebot", bot=True),
@@ -324,14 +341,27 @@ class FakeDiscord:
                 "nick": None, "avatar": None, "joined_at": "2024-01-01T00:00:00+00:00",
                 "deaf": False, "mute": False, "flags": 0, "pending": False}
 
-    def add_channel(self, channel_id: int, name: str, *, deny_bot: int = 0) -> None:
-        """A text channel in the guild; `deny_bot` permission bits are denied to the bot's role.
+    def add_channel(self, channel_id: int, name: str, *, deny_bot: int = 0,
+                    guild_id: int = GUILD_ID) -> None:
+        """A text channel in the guild (another one added by `add_guild`); `deny_bot`
+        permission bits are denied to the bot's role.
 
         Add channels before the bot connects: they arrive with the guild (GUILD_CREATE).
         """
         overwrites = [{"id": str(BOT_ROLE_ID), "type": 0, "allow": "0",
                        "deny": str(deny_bot)}] if deny_bot else []
-        self.channels[channel_id] = self.channel_json(GUILD_ID, channel_id, name, overwrites)
+        self.channels[channel_id] = self.channel_json(guild_id, channel_id, name, overwrites)
+
+    def add_guild(self, guild_id: int) -> None:
+        """Another server the bot is in, sent (with its channels) to the shard that serves it
+        (`(guild_id >> 22) % shard_count`). Add it before the bot connects."""
+        if guild_id not in self.guild_ids:
+            self.guild_ids.append(guild_id)
+
+    def stall_posts(self, channel_id: int, *, commit: bool) -> Stall:
+        """Hold the next post to `channel_id` (see `Stall`) until `stall.release` is set."""
+        stall = self.stalls[channel_id] = Stall(commit)
+        return stall
 
     def refuse_posts(self, channel_id: int, status: int = 403, code: int = 50013,
                      message: str = "Missing Permissions", *, times: int | None = None,
@@ -500,7 +530,8 @@ class FakeDiscord:
                      flags: int = 0, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
         mid = message_id or next(self._ids)
         message = {
-            "id": str(mid), "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
+            "id": str(mid), "channel_id": str(channel_id),
+            "guild_id": (self.channels.get(channel_id) or {}).get("guild_id", str(GUILD_ID)),
             "author": user_json(BOT_ID, "quotebot", bot=True), "content": body.get("content") or "",
             "timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mentions": [], "mention_roles": [],
@@ -586,9 +617,13 @@ class FakeDiscord:
         if parts[0] == "webhooks" and len(parts) >= 3:
             return self._webhook(method, parts, call)
         if (method, parts[0], parts[-1]) == ("POST", "channels", "messages"):
+            if int(parts[1]) in self.stalls:
+                return await self._stalled(int(parts[1]), call.json or {})
             return self._channel_message(int(parts[1]), call.json or {})
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             return self._get_channel(int(parts[1]))
+        if (method, parts[0], parts[-1]) == ("GET", "channels", "messages") and len(parts) == 3:
+            return self._history(int(parts[1]), call.query)
         log.warning("fake discord: unexpected %s %s", method, call.path)
         self.unexpected.append(call)
         return _json({"message": "404: Not Found", "code": 0}, 404)
@@ -620,10 +655,44 @@ class FakeDiscord:
         key = (str(channel_id), str(body.get("nonce")))
         if body.get("enforce_nonce") and key in self.nonces:
             return _json(self.nonces[key])  # Discord returns the message already sent
-        message = self.message_json(body, channel_id=channel_id)
+        # A bot's own channel message: type 0, no webhook, its id a snowflake of now.
+        message = self.message_json(body, channel_id=channel_id, message_id=self._snowflake())
+        message.pop("webhook_id")
+        message["type"] = 0
         if body.get("enforce_nonce"):
             self.nonces[key] = message
         return _json(message)
+
+    def _snowflake(self) -> int:
+        """An id as Discord makes them: milliseconds since its epoch, then 22 other bits."""
+        return (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22 | next(self._ids) % (1 << 22)
+
+    def forget_nonces(self) -> None:
+        """What Discord does a few minutes after a send: a retried nonce makes a new message."""
+        self.nonces.clear()
+
+    def _history(self, channel_id: int, query: dict[str, str]) -> web.Response:
+        """GET /channels/{id}/messages: the newest first, as Discord keeps them (no nonce)."""
+        if channel_id in self.hidden or channel_id in self.no_history:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        limit = min(int(query.get("limit", 50)), 100)
+        before = int(query["before"]) if "before" in query else None
+        mine = sorted((m for m in self.messages.values()
+                       if m["channel_id"] == str(channel_id)
+                       and (before is None or int(m["id"]) < before)),
+                      key=lambda m: int(m["id"]), reverse=True)
+        return _json([{k: v for k, v in m.items() if k != "nonce"} for m in mine[:limit]])
+
+    async def _stalled(self, channel_id: int, body: dict[str, Any]) -> web.Response:
+        """A post held by `stall_posts`: made first (commit) or never, answered on release."""
+        stall = self.stalls.pop(channel_id)
+        response = self._channel_message(channel_id, body) if stall.commit else None
+        if response is not None:
+            stall.message = json.loads(response.body)
+        stall.arrived.set()
+        await self._notify()
+        await stall.release.wait()
+        return response or _json({"message": "Service Unavailable", "code": 0}, 503)
 
     def application_json(self) -> dict[str, Any]:
         return {"id": str(APP_ID), "name": "quotebot", "description": "", "icon": None,

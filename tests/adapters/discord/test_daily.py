@@ -19,7 +19,13 @@ import pytest
 from quotebot.adapters.discord.client import QuoteBot
 from quotebot.adapters.discord.poster import DiscordPoster, shard_of
 from quotebot.bot.daily import DailyService, PermanentPostError, TransientPostError
-from quotebot.bot.daily.scheduler import PassResult, Scheduler
+from quotebot.bot.daily.scheduler import (
+    LEASE,
+    PassResult,
+    Scheduler,
+    channel_reply,
+    idempotency_key,
+)
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import ChannelRef, QuoteReply, UserRef
 from quotebot.store.db import Database
@@ -282,6 +288,58 @@ async def test_a_retried_send_reuses_the_nonce_so_discord_keeps_one_message(fake
         other = await poster.post(QUOTES, reply, idempotency_key="qb-1-2024-10-26")
     assert first == again != other
     assert len(fake.channel_posts(QUOTES_ID)) == 3  # three sends, two messages
+
+
+async def died_after_sending(service: DailyService, bot, fake, clock, run: datetime, *,
+                             discord_made_it: bool) -> None:
+    """Another process claims the post at `run` and dies before recording it: after Discord
+    made the message (`discord_made_it`) or before. Then minutes pass: Discord forgets the
+    nonce before the lease runs out, so only the channel itself can tell."""
+    dead = Scheduler(service.store, service.library, {"discord": DiscordPoster(bot)},
+                     clock=clock, sleep=never, process_id="proc-dead")
+    (sub,) = await service.list()
+    claim = await dead.claim(sub, run)
+    assert claim is not None
+    if discord_made_it:
+        reply = await channel_reply(service.library, QUOTES, claim.quote)
+        await DiscordPoster(bot).post(QUOTES, reply, idempotency_key=idempotency_key(
+            sub.id, run.astimezone(PARIS).date().isoformat()))
+    fake.forget_nonces()
+
+
+@pytest.mark.parametrize("discord_made_it", [True, False])
+async def test_a_post_taken_over_after_discord_forgot_its_nonce_goes_out_once(
+        fake, services, registry, clock, discord_made_it):
+    async with daily_bot(fake, services, registry, clock) as bot:
+        await subscribe(fake)
+        service = bot.services.daily
+        run = RUNS[date(2024, 10, 25)]
+        await died_after_sending(service, bot, fake, clock, run,
+                                 discord_made_it=discord_made_it)
+        assert (await at(service, clock, run + timedelta(minutes=1))).outcomes == []  # leased
+        (taken,) = (await at(service, clock, run + LEASE)).outcomes
+        messages = [m for m in fake.messages.values() if m["channel_id"] == str(QUOTES_ID)]
+        assert len(messages) == 1  # one message in the channel either way
+        assert taken.status == "sent" and taken.message_ref == messages[0]["id"]
+        assert fake.find_calls("GET", f"/channels/{QUOTES_ID}/messages")  # it looked first
+        assert len(fake.channel_posts(QUOTES_ID)) == 1  # by the dead process or the new one
+        (post,) = await service.store.posts()
+        assert post.sent_at and post.message_ref == messages[0]["id"]
+
+
+async def test_a_taken_over_post_goes_out_when_the_history_cannot_be_read(
+        fake, services, registry, clock, caplog):
+    # Without Read Message History the bot cannot tell: it posts (nothing lost; a repeat is
+    # possible if Discord had made the message and forgotten the nonce).
+    async with daily_bot(fake, services, registry, clock) as bot:
+        await subscribe(fake)
+        service = bot.services.daily
+        fake.no_history.add(QUOTES_ID)
+        run = RUNS[date(2024, 10, 25)]
+        await died_after_sending(service, bot, fake, clock, run, discord_made_it=False)
+        (taken,) = (await at(service, clock, run + LEASE)).outcomes
+        assert taken.status == "sent" and len(fake.channel_posts(QUOTES_ID)) == 1
+        assert "cannot tell whether qb-1-2024-10-25 went out" in caplog.text
 
 
 async def test_a_channel_refusing_posts_three_days_running_is_disabled_with_the_reason(

@@ -53,6 +53,18 @@ class Failure:
 
 
 @dataclass
+class Stall:
+    """Holds the next chat.postMessage to a channel until `release` is set, after posting the
+    message first (`commit`: the post went through, only its answer is late) or not at all
+    (the request is dropped). `arrived` is set when the app's request comes in."""
+
+    commit: bool
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    message: dict[str, Any] | None = None
+
+
+@dataclass
 class FakeSlack:
     """`api_url` for the Web API client, `response_url(name)` for payloads."""
 
@@ -66,6 +78,12 @@ class FakeSlack:
     # Bot tokens that may read files (files:read): the single workspace's, the OAuth one's.
     file_tokens: set[str] = field(default_factory=lambda: {BOT_TOKEN, "xoxb-installed-token"})
     names: dict[str, str] = field(default_factory=dict)  # users.info display names
+    # Messages chat.postMessage made (channel, ts, text, blocks, metadata, the bot token
+    # that posted it), in order; each
+    # gets its own ts when `unique_ts` is set (else every answer carries the same ts).
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    unique_ts: bool = False
+    stalls: dict[str, Stall] = field(default_factory=dict)  # channel -> post held (stall_posts)
 
     async def start(self) -> None:
         self._changed = asyncio.Condition()
@@ -85,6 +103,7 @@ class FakeSlack:
         self.api_answers.setdefault("conversations.info", self._conversations_info)
         self.api_answers.setdefault("files.getUploadURLExternal", self._upload_url)
         self.api_answers.setdefault("files.completeUploadExternal", self._complete_upload)
+        self.api_answers.setdefault("conversations.history", self._history)
 
     def _upload_url(self, recorded: Recorded) -> dict[str, Any]:
         """files.getUploadURLExternal: a file id and where to POST its bytes (here)."""
@@ -191,6 +210,49 @@ class FakeSlack:
     def response_url(self, name: str) -> str:
         return f"{self.url}/response/{name}"
 
+    def stall_posts(self, channel: str, *, commit: bool) -> Stall:
+        """Hold the next chat.postMessage to `channel` (see `Stall`) until it is released."""
+        stall = self.stalls[channel] = Stall(commit)
+        return stall
+
+    async def _post_message(self, recorded: Recorded) -> web.Response:
+        """chat.postMessage: the message recorded in `posted` (unless a stall drops it)."""
+        data = recorded.data
+        stall = self.stalls.pop(str(data.get("channel")), None)
+        answer = None
+        if stall is None or stall.commit:
+            answer = _post_message(recorded)
+            if self.unique_ts:
+                answer["ts"] = f"1700000000.{len(self.posted) + 100:06d}"
+            metadata = data.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            token = recorded.headers.get("Authorization", "").removeprefix("Bearer ")
+            message = {"channel": data.get("channel"), "ts": answer["ts"],
+                       "text": data.get("text"), "blocks": data.get("blocks"),
+                       "metadata": metadata, "token": token}
+            self.posted.append(message)
+            if stall is not None:
+                stall.message = message
+        if stall is not None:
+            async with self._changed:
+                stall.arrived.set()
+                self._changed.notify_all()
+            await stall.release.wait()
+        return web.json_response(answer or {"ok": False, "error": "fatal_error"})
+
+    def _history(self, recorded: Recorded) -> dict[str, Any]:
+        """conversations.history: what chat.postMessage made in the channel, newest first,
+        with metadata only when asked for (include_all_metadata)."""
+        data = recorded.data
+        with_metadata = str(data.get("include_all_metadata")).lower() in ("1", "true")
+        limit = int(data.get("limit") or 100)
+        messages = [{"type": "message", "user": BOT_USER, "bot_id": "B0TEST", "ts": m["ts"],
+                     "text": m["text"] or "",
+                     **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {})}
+                    for m in reversed(self.posted) if m["channel"] == data.get("channel")]
+        return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
+
     def fail_once(self, method: str, status: int = 429, retry_after: int = 1,
                   error: str = "ratelimited") -> None:
         """The next call of Web API `method` is answered with `status` (429: Retry-After)."""
@@ -230,6 +292,8 @@ class FakeSlack:
         if request.path.startswith("/files-pri/"):
             return self._file(request)
         method = request.path.removeprefix("/api/")
+        if method == "chat.postMessage" and method not in self.api_answers:
+            return await self._post_message(recorded)
         answer = self.api_answers.get(method) or _ANSWERS.get(method, _default)
         return web.json_response(answer(recorded) if callable(answer) else answer)
 

@@ -22,10 +22,10 @@ import pytest
 from slack_sdk.oauth.installation_store.models.bot import Bot
 
 from quotebot.adapters.slack.app import DAILY_STOP_WAIT, daily_running
-from quotebot.adapters.slack.install_store import SQLiteInstallationStore
+from quotebot.adapters.slack.install_store import DatabaseInstallationStore
 from quotebot.adapters.slack.poster import SlackPoster
 from quotebot.bot.daily import DailyService, PermanentPostError
-from quotebot.bot.daily.scheduler import PassResult
+from quotebot.bot.daily.scheduler import LEASE, PassResult, daily_reply, idempotency_key
 from quotebot.bot.library import QuoteLibrary
 from quotebot.bot.models import ChannelRef, QuoteReply, UserRef
 from quotebot.bot.registry import Services
@@ -330,6 +330,56 @@ async def test_a_rate_limited_post_is_retried_and_posted_once(app, fake, clock):
     assert post.sent_at and post.attempts == 2
 
 
+async def died_after_posting(service: DailyService, fake, clock: FakeClock, run: datetime,
+                             *, slack_made_it: bool) -> None:
+    """Another process claims the post at `run` and dies before recording it: after Slack
+    made the message (`slack_made_it`) or before."""
+    dead = daily_for(service.library, fake, clock, process_id="proc-dead")
+    sub = await service.find(HERE)
+    claim = await dead.scheduler.claim(sub, run)
+    assert claim is not None
+    if slack_made_it:
+        await dead.posters["slack"].post(HERE, daily_reply(claim.quote),
+                                         idempotency_key=idempotency_key(sub.id, "2024-10-25"))
+
+
+@pytest.mark.parametrize("slack_made_it", [True, False])
+async def test_a_post_taken_over_from_a_dead_process_goes_out_once(app, fake, clock,
+                                                                   slack_made_it):
+    # Slack has no idempotency key: the message carries the post's key as metadata, and the
+    # process taking the post over (once the dead one's lease ran out) looks for it first.
+    driver, service = app
+    await driver.command("daily 09:00 Europe/Paris")
+    run = RUNS[date(2024, 10, 25)]
+    await died_after_posting(service, fake, clock, run, slack_made_it=slack_made_it)
+    assert (await at(service, clock, run + timedelta(minutes=1))).outcomes == []  # leased
+    (taken,) = (await at(service, clock, run + LEASE)).outcomes
+    (message,) = fake.posted
+    assert taken.status == "sent" and taken.message_ref == message["ts"]
+    assert message["metadata"] == {"event_type": "quotebot_daily_post",
+                                   "event_payload": {"key": "qb-1-2024-10-25"}}
+    assert len(posts(fake)) == 1
+    (history,) = fake.calls("conversations.history")
+    assert history.data["channel"] == CHANNEL
+    (post,) = await service.store.posts()
+    assert post.sent_at and post.message_ref == message["ts"]
+
+
+async def test_a_taken_over_post_is_posted_when_the_history_cannot_be_read(app, fake, clock,
+                                                                          caplog):
+    # An install made before quotebot asked for channels:history: it cannot tell, so it
+    # posts (a repeat is possible there, as before).
+    driver, service = app
+    await driver.command("daily 09:00 Europe/Paris")
+    fake.api_answers["conversations.history"] = {"ok": False, "error": "missing_scope",
+                                                 "needed": "channels:history"}
+    run = RUNS[date(2024, 10, 25)]
+    await died_after_posting(service, fake, clock, run, slack_made_it=False)
+    (taken,) = (await at(service, clock, run + LEASE)).outcomes
+    assert taken.status == "sent" and len(posts(fake)) == 1
+    assert "cannot tell whether qb-1-2024-10-25 went out" in caplog.text
+
+
 async def test_the_loop_inside_the_app_posts_each_morning(fake, library, registry, clock):
     await DailyService(library, clock=clock).set(HERE, time="09:00", timezone="Europe/Paris",
                                                  actor=OPERATOR)
@@ -361,7 +411,7 @@ async def test_a_stop_before_the_loop_first_runs_is_not_lost(library, clock):
 
 
 async def test_multi_workspace_posts_use_that_workspace_bot_token(fake, db, library):
-    store = SQLiteInstallationStore(SlackStore(db), "111.222")
+    store = DatabaseInstallationStore(SlackStore(db), "111.222")
     await store.async_save_bot(Bot(team_id="T0OAUTH", bot_token="xoxb-installed-token",
                                    bot_id="B1", bot_user_id="UB",
                                    installed_at=datetime.now(UTC)))

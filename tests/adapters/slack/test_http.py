@@ -207,3 +207,15 @@ async def test_a_signed_button_with_infinity_or_huge_numbers_gets_a_clean_error(
 async def test_dispatch_turns_an_infinite_number_into_an_error_reply(services, registry):
     reply = await registry.dispatch(Request("show", {"id": float("inf")}), services)
     assert isinstance(reply, ErrorReply) and "whole number" in reply.message
+
+
+async def test_healthz_says_ok_while_the_database_answers_and_503_once_it_does_not(
+        slack, services):
+    async with slack.session.get(slack.base + "/healthz") as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "ok", "database": "ok"}
+    await services.library.db.close()  # what a lost database looks like from here
+    async with slack.session.get(slack.base + "/healthz") as response:
+        assert response.status == 503  # the load balancer sends requests elsewhere
+        body = await response.json()
+    assert body["status"] == "unavailable" and body["database"].startswith("unavailable")

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from quotebot.adapters.slack.install_store import SQLiteInstallationStore, SQLiteOAuthStateStore
+from quotebot.adapters.slack.install_store import DatabaseInstallationStore, DatabaseOAuthStateStore
 from quotebot.store.slack import SlackStore
 from tests.adapters.slack.conftest import Driver, block_text, http_settings, sign, start
 
@@ -41,7 +41,7 @@ async def _install(driver: Driver, code: str = "c0de") -> tuple[int, str]:
     state = re.search(r"slack-app-oauth-state=([^;]+)", cookie).group(1)
     assert f"state={state}" in page and f"client_id={CLIENT_ID}" in page
     assert ("scope=commands,chat:write,chat:write.public,users:read,channels:read,groups:read,"
-            "files:write,files:read&") in page
+            "files:write,files:read,channels:history,groups:history&") in page
     async with driver.session.get(
         driver.base + "/slack/oauth_redirect", params={"code": code, "state": state},
         headers={"Cookie": f"slack-app-oauth-state={state}"},
@@ -55,7 +55,7 @@ async def test_install_flow_stores_the_workspace_and_then_serves_it(oauth_app, f
     exchange = fake.calls("oauth.v2.access")
     assert len(exchange) == 1 and exchange[0].data["code"] == "c0de"
 
-    store = SQLiteInstallationStore(SlackStore(db), CLIENT_ID)
+    store = DatabaseInstallationStore(SlackStore(db), CLIENT_ID)
     installation = await store.async_find_installation(enterprise_id=None, team_id="T0OAUTH")
     assert installation.bot_token == "xoxb-installed-token"
     assert installation.user_id == "U0INSTALLER"
@@ -123,7 +123,7 @@ def _installation(team: str = "T1", user: str = "U1", token: str = "xoxb-1",
 
 
 async def test_installation_round_trip(db):
-    store = SQLiteInstallationStore(SlackStore(db), CLIENT_ID)
+    store = DatabaseInstallationStore(SlackStore(db), CLIENT_ID)
     await store.async_save(_installation(custom_values={"plan": "pro"}))
     found = await store.async_find_installation(enterprise_id=None, team_id="T1")
     assert found.bot_token == "xoxb-1" and found.user_id == "U1"
@@ -132,7 +132,7 @@ async def test_installation_round_trip(db):
     bot = await store.async_find_bot(enterprise_id=None, team_id="T1")
     assert bot.bot_token == "xoxb-1" and bot.bot_id == "B1"
     assert await store.async_find_installation(enterprise_id=None, team_id="T2") is None
-    assert await SQLiteInstallationStore(SlackStore(db), "other-app").async_find_bot(
+    assert await DatabaseInstallationStore(SlackStore(db), "other-app").async_find_bot(
         enterprise_id=None, team_id="T1") is None
 
     # Another user installs later; the newest installation wins, each user keeps theirs.
@@ -163,7 +163,7 @@ async def test_installation_round_trip(db):
 
 
 async def test_an_org_wide_install_is_found_from_any_team(db):
-    store = SQLiteInstallationStore(SlackStore(db), CLIENT_ID)
+    store = DatabaseInstallationStore(SlackStore(db), CLIENT_ID)
     await store.async_save(_installation(team=None, enterprise_id="E1",
                                          is_enterprise_install=True))
     found = await store.async_find_installation(enterprise_id="E1", team_id="T7",
@@ -175,7 +175,7 @@ async def test_an_org_wide_install_is_found_from_any_team(db):
 
 async def test_states_are_single_use_and_expire(db):
     now = [datetime(2030, 1, 1, tzinfo=UTC)]
-    states = SQLiteOAuthStateStore(SlackStore(db), expiration_seconds=600,
+    states = DatabaseOAuthStateStore(SlackStore(db), expiration_seconds=600,
                                    clock=lambda: now[0])
     state = await states.async_issue()
     assert len(state) >= 32
@@ -194,7 +194,7 @@ async def test_states_are_single_use_and_expire(db):
 
 async def test_an_uninstall_event_forgets_the_workspace(oauth_app, fake, db):
     assert (await _install(oauth_app))[0] == 200
-    store = SQLiteInstallationStore(SlackStore(db), CLIENT_ID)
+    store = DatabaseInstallationStore(SlackStore(db), CLIENT_ID)
     assert await store.async_find_bot(enterprise_id=None, team_id="T0OAUTH") is not None
     body = json.dumps({"token": "legacy", "team_id": "T0OAUTH", "api_app_id": "A0TEST",
                        "type": "event_callback", "event_id": "Ev1", "event_time": 1700000000,
