@@ -112,32 +112,35 @@ class Searcher:
         terms = await self.plan(words, prefix_last=prefix_last)
         usable = _index_terms(terms, prefix_last)
         candidates: dict[int, float] = {}
+        hits: list[Hit] = []
         if usable:
             pasted = sum(1 for t in terms if t.alternatives) > MAX_TERMS
             candidates = await self._candidates(usable, speaker_id, source_id, prefix_last,
                                                 phrase=not pasted, collections=collections,
                                                 in_index=collections_in_index)
-        similar: list[int] = []
-        if len(candidates) < FEW:
+        if candidates:
+            # Only the library's quotes are scored (whatever the index narrowed): exact,
+            # for counts ("match 2 of 7") as much as for what is shown.
+            texts = await self.quotes.texts(list(candidates), collections)
+            hits = self._rerank(words, terms, texts, candidates)
+        if not hits:
+            # Nothing found: words the vocabulary could not correct, looked up by spelling
+            # (PostgreSQL only), and the whole lot scored again with their look-alikes.
             similar = await self._similar(terms, prefix_last, speaker_id, source_id,
                                           collections, collections_in_index)
-            for qid in similar:
-                candidates.setdefault(qid, 0.0)
-        if not candidates:
-            return []
-        # Only the library's quotes are scored (whatever the index narrowed): exact, for
-        # counts ("match 2 of 7") as much as for what is shown.
-        texts = await self.quotes.texts(list(candidates), collections)
-        if similar:
-            terms = _respelled(terms, [texts[i] for i in similar if i in texts])
-        return self._rerank(words, terms, texts, candidates)[:limit]
+            if similar:
+                candidates = {**dict.fromkeys(similar, 0.0), **candidates}
+                texts = await self.quotes.texts(list(candidates), collections)
+                terms = _respelled(terms, [texts[i] for i in similar if i in texts])
+                hits = self._rerank(words, terms, texts, candidates)
+        return hits[:limit]
 
     async def _similar(
         self, terms: list[Term], prefix_last: bool, speaker_id: int | None,
         source_id: int | None, collections: tuple[int, ...] | None, in_index: bool,
     ) -> list[int]:
         """Quotes holding words spelled like the typed words the vocabulary could not
-        correct, when the index found fewer than FEW: a typo that changed both ends of a
+        correct, when the index found nothing worth showing: a typo that changed both ends of a
         word or three letters of it, or a word too rare to be held in memory. Looked up by
         the store's trigram index (PostgreSQL); SQLite has none and finds nothing here."""
         last = len(terms) - 1 if prefix_last else -1  # a half-typed word is no typo
