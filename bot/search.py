@@ -140,9 +140,9 @@ class Searcher:
         source_id: int | None, collections: tuple[int, ...] | None, in_index: bool,
     ) -> list[int]:
         """Quotes holding words spelled like the typed words the vocabulary could not
-        correct, when the index found nothing worth showing: a typo that changed both ends of a
-        word or three letters of it, or a word too rare to be held in memory. Looked up by
-        the store's trigram index (PostgreSQL); SQLite has none and finds nothing here."""
+        correct, for when the index found nothing worth showing: a typo that changed both
+        ends of a word or three letters of it, or a word too rare to be held in memory.
+        Looked up by the store's trigram index (PostgreSQL); SQLite has none, so nothing."""
         last = len(terms) - 1 if prefix_last else -1  # a half-typed word is no typo
         unknown = [t.word for i, t in enumerate(terms)
                    if not t.exact and i != last and len(t.word) >= SIMILAR_MIN_CHARS]
