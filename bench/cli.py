@@ -31,6 +31,20 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
     return sizes
 
 
+def _database(ctx: click.Context, param: click.Parameter, value: str | None
+              ) -> str | Path | None:
+    """`--db`: a PostgreSQL URL as given, else an existing SQLite file."""
+    from quotebot.store.copy import is_postgres
+
+    if value is None or is_postgres(value):
+        return value
+    path = Path(value.removeprefix("sqlite:///"))
+    if not path.is_file():
+        raise click.BadParameter(f"no database file at {path} (give a SQLite file built with "
+                                 "--keep, or a postgresql:// URL)")
+    return path
+
+
 @click.command("bench", short_help="Benchmark ingest and serving at scale.")
 @click.option("--quotes", "-n", type=click.IntRange(min=200), default=1_000_000,
               show_default=True, help="Approximate corpus size in quotes.")
@@ -41,8 +55,16 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
               help="Print the JSON summary on stdout (the report goes to stderr).")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path),
               help="Keep the corpus, database and raw results in this folder.")
-@click.option("--db", "db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Reuse a database built earlier (with --keep): skip generation and ingest.")
+@click.option("--db", "db", callback=_database, metavar="FILE|URL",
+              help="A SQLite database built earlier (with --keep): reuse it, skipping generation "
+                   "and ingest. Or a postgresql:// URL: serve from that PostgreSQL database; "
+                   "when it is empty the bench builds the corpus in SQLite as usual (or takes "
+                   "--copy-from) and moves it in with `quotebot copy`, and a database an "
+                   "earlier run filled is reused as it is. With --case realistic: a new, "
+                   "empty PostgreSQL database to ingest the collection into.")
+@click.option("--copy-from", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="With a PostgreSQL --db: copy this SQLite database (e.g. a kept bench.db) "
+                   "into it instead of generating and ingesting a new corpus.")
 @click.option("--seed", type=int, default=None, help="Corpus and query seed.")
 @click.option("--queries", "per_category", type=click.IntRange(min=2), default=None,
               help="Search queries per category [default: 50].")
@@ -64,14 +86,23 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
                    "tenants: search, autocomplete and random inside one of many libraries "
                    "(-n quotes over n/1000 libraries; --queries sets the requests of each "
                    "kind [default: 300]; --keep reuses the database).")
-def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_profile,
-          plot_path, check, case) -> None:
+def bench(quotes, sizes, as_json, keep, db, copy_from, seed, per_category, no_baseline,
+          no_profile, plot_path, check, case) -> None:
     """Benchmark ingest, search, autocomplete and random on a generated corpus."""
+    from quotebot.store.copy import is_postgres
+
+    if copy_from and not (db and is_postgres(str(db))):
+        raise click.UsageError("--copy-from needs --db postgresql://… (the database to fill)")
+    if case in ("folder", "card", "tenants") and db:
+        raise click.UsageError(f"--db is not used by --case {case}")
     if case == "folder":
         _folder_case(keep, seed, as_json, check)
         return
     if case == "realistic":
-        _realistic_case(keep, seed, per_category, as_json, check)
+        if db and not is_postgres(str(db)):
+            raise click.UsageError("--case realistic ingests its own collection: --db takes "
+                                   "only a new, empty postgresql:// database there")
+        _realistic_case(keep, seed, per_category, as_json, check, db)
         return
     if case == "card":
         _card_case(keep, seed, per_category, as_json, check)
@@ -87,6 +118,7 @@ def bench(quotes, sizes, as_json, keep, db, seed, per_category, no_baseline, no_
         seed=DEFAULT_SEED if seed is None else seed,
         per_category=PER_CATEGORY if per_category is None else per_category,
         baseline=not no_baseline, profile=not no_profile, keep=keep, db=db,
+        copy_from=copy_from,
     )
 
     def say(message: str) -> None:
@@ -128,14 +160,15 @@ def _folder_case(keep: Path | None, seed: int | None, as_json: bool, check: bool
 
 
 def _realistic_case(keep: Path | None, seed: int | None, samples: int | None, as_json: bool,
-                    check: bool) -> None:
-    """`bench --case realistic`: the realistic-collection search check (bench/realistic.py)."""
+                    check: bool, db: str | None = None) -> None:
+    """`bench --case realistic`: the realistic-collection search check (bench/realistic.py),
+    in SQLite or in the empty PostgreSQL database `db`."""
     from quotebot.bench.realistic import DEFAULT_SEED, render_realistic, run_realistic
 
     _run_case(
         "realistic", keep, as_json, check,
         lambda work, say: run_realistic(work, DEFAULT_SEED if seed is None else seed, say,
-                                        samples=samples),
+                                        samples=samples, database=db),
         render_realistic, lambda summary: summary["passed"],
     )
 

@@ -619,19 +619,22 @@ _LEAKS = {
 }
 
 
-async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
+async def check(root: Path, truth: Truth, db_path: Path | str, *, samples: int = 150,
                 seed: int = 11) -> dict:
-    """Ingest `root` into a new database at `db_path` and measure search over it.
+    """Ingest `root` into a new database at `db_path` (a SQLite path, or the URL of an empty
+    PostgreSQL database) and measure search over it.
 
     Returns:
         Rates (exact@1, half@3, window6@3, speaker), leak counts with examples, and
         the ingest time and size.
     """
+    from quotebot.bench import target as targets
     from quotebot.bot.ingest.runner import ingest_paths
     from quotebot.bot.library import QuoteLibrary
-    from quotebot.store.db import Database
 
-    db = await Database.open(db_path)
+    if targets.is_postgres(str(db_path)):
+        targets.usable(str(db_path), await targets.contents(str(db_path)), fill=True)
+    db = await targets.open_database(db_path)
     try:
         library = QuoteLibrary(db)
         began = time.perf_counter()
@@ -733,7 +736,8 @@ async def check(root: Path, truth: Truth, db_path: Path, *, samples: int = 150,
 
 
 def run_realistic(work: Path, seed: int, say, *, episodes: int | None = None,
-                  samples: int | None = None, turns: int | None = None) -> dict:
+                  samples: int | None = None, turns: int | None = None,
+                  database: str | None = None) -> dict:
     """The realistic case of `quotebot bench`: generate, ingest, check. Returns the summary.
 
     Args:
@@ -743,6 +747,8 @@ def run_realistic(work: Path, seed: int, say, *, episodes: int | None = None,
         episodes: Episodes to write [default: `EPISODES`].
         samples: Sentences to sample [default: `SAMPLES`].
         turns: Questions per episode [default: `TURNS`].
+        database: The URL of an empty PostgreSQL database to ingest into [default: a SQLite
+            database in `work`].
     """
     import shutil
 
@@ -762,7 +768,8 @@ def run_realistic(work: Path, seed: int, say, *, episodes: int | None = None,
     say(f"  {truth.files} files, {truth.bytes / 1e6:.1f} MB, "
         f"{len(truth.sentences):,} sentences with their speakers")
     say(f"ingesting it and asking for {samples} sampled sentences three ways")
-    result = asyncio.run(check(root, truth, db_path, samples=samples, seed=seed + 4))
+    result = asyncio.run(check(root, truth, database or db_path, samples=samples,
+                               seed=seed + 4))
     leaks = sum(result["leaks"].values())
     targets = [
         {"name": TARGET_NAMES[key], "key": key, "value": result[key], "target": target,
@@ -778,6 +785,7 @@ def run_realistic(work: Path, seed: int, say, *, episodes: int | None = None,
                     "asked": truth.files, "pass": not result["ingest_problems"]})
     return {
         "case": "realistic",
+        "engine": "postgresql" if database else "sqlite",
         "machine": machine(),
         "collection": {"episodes": episodes, "turns": turns, "seed": seed,
                        "files": truth.files, "bytes": truth.bytes,
@@ -794,7 +802,7 @@ def render_realistic(summary: dict) -> str:
     lines = [
         f"collection: {c['files']} files, {c['bytes'] / 1e6:.1f} MB, {c['episodes']} episodes, "
         f"{c['sentences']:,} sentences; {summary['quotes']:,} quotes stored "
-        f"(ingest {summary['ingest_seconds']:.1f} s)",
+        f"(ingest {summary['ingest_seconds']:.1f} s, into {summary.get('engine', 'sqlite')})",
         f"sampled {summary['samples']} sentences (seed {c['seed']})",
         "targets:",
     ]

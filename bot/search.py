@@ -40,6 +40,10 @@ PHRASE_WORK = 2_000  # a phrase reads every other word's positions for each quot
 #                      its rarest word; with common words that is 2-5 us each at 1M quotes
 RANK_WORK = 2000  # BM25 costs ~3 us a match at 1M quotes: this bounds it to ~6 ms
 MIN_SCORE = 0.45
+SIMILAR_WORDS = 2  # unknown words looked up by spelling (PostgreSQL's trigram index)
+SIMILAR_MIN_CHARS = 5  # shorter words share too few trigrams to tell one word from many
+SIMILAR_CANDIDATES = 30
+RESPELLED = 75  # rapidfuzz ratio at which a word of a quote stands for a mistyped one
 
 
 @dataclass(frozen=True)
@@ -107,18 +111,47 @@ class Searcher:
             return []
         terms = await self.plan(words, prefix_last=prefix_last)
         usable = _index_terms(terms, prefix_last)
-        if not usable:
+        candidates: dict[int, float] = {}
+        hits: list[Hit] = []
+        if usable:
+            pasted = sum(1 for t in terms if t.alternatives) > MAX_TERMS
+            candidates = await self._candidates(usable, speaker_id, source_id, prefix_last,
+                                                phrase=not pasted, collections=collections,
+                                                in_index=collections_in_index)
+        if candidates:
+            # Only the library's quotes are scored (whatever the index narrowed): exact,
+            # for counts ("match 2 of 7") as much as for what is shown.
+            texts = await self.quotes.texts(list(candidates), collections)
+            hits = self._rerank(words, terms, texts, candidates)
+        if not hits:
+            # Nothing found: words the vocabulary could not correct, looked up by spelling
+            # (PostgreSQL only), and the whole lot scored again with their look-alikes.
+            similar = await self._similar(terms, prefix_last, speaker_id, source_id,
+                                          collections, collections_in_index)
+            if similar:
+                candidates = {**dict.fromkeys(similar, 0.0), **candidates}
+                texts = await self.quotes.texts(list(candidates), collections)
+                terms = _respelled(terms, [texts[i] for i in similar if i in texts])
+                hits = self._rerank(words, terms, texts, candidates)
+        return hits[:limit]
+
+    async def _similar(
+        self, terms: list[Term], prefix_last: bool, speaker_id: int | None,
+        source_id: int | None, collections: tuple[int, ...] | None, in_index: bool,
+    ) -> list[int]:
+        """Quotes holding words spelled like the typed words the vocabulary could not
+        correct, for when the index found nothing worth showing: a typo that changed both
+        ends of a word or three letters of it, or a word too rare to be held in memory.
+        Looked up by the store's trigram index (PostgreSQL); SQLite has none, so nothing."""
+        last = len(terms) - 1 if prefix_last else -1  # a half-typed word is no typo
+        unknown = [t.word for i, t in enumerate(terms)
+                   if not t.exact and i != last and len(t.word) >= SIMILAR_MIN_CHARS]
+        unknown = sorted(dict.fromkeys(unknown), key=len, reverse=True)[:SIMILAR_WORDS]
+        if not unknown:
             return []
-        pasted = sum(1 for t in terms if t.alternatives) > MAX_TERMS
-        candidates = await self._candidates(usable, speaker_id, source_id, prefix_last,
-                                            phrase=not pasted, collections=collections,
-                                            in_index=collections_in_index)
-        if not candidates:
-            return []
-        # Only the library's quotes are scored (whatever the index narrowed): exact, for
-        # counts ("match 2 of 7") as much as for what is shown.
-        texts = await self.quotes.texts(list(candidates), collections)
-        return self._rerank(words, terms, texts, candidates)[:limit]
+        query = TextQuery(tuple((w,) for w in unknown), ALL, 0, speaker_id, source_id,
+                          None if collections is None else tuple(collections), in_index)
+        return [qid for qid, _ in await self.quotes.similar(query, SIMILAR_CANDIDATES)]
 
     async def _candidates(
         self, terms: list[Term], speaker_id: int | None, source_id: int | None,
@@ -205,6 +238,20 @@ class Searcher:
         return [Hit(qid, score) for _, _, qid, score in scored]
 
 
+def _respelled(terms: list[Term], texts: list[str]) -> list[Term]:
+    """`terms` with each unknown word's look-alikes in `texts` (the quotes found by its
+    spelling) among its alternatives, so that the rerank counts them as that word."""
+    words = {w for text in texts for w in tokenize(text)}
+    out = []
+    for t in terms:
+        if not t.exact and len(t.word) >= SIMILAR_MIN_CHARS:
+            alike = [w for w in words if fuzz.ratio(t.word, w) >= RESPELLED]
+            t = Term(t.word, tuple(dict.fromkeys((*t.alternatives, *sorted(alike)))), t.docs,
+                     t.exact)
+        out.append(t)
+    return out
+
+
 def _index_terms(terms: list[Term], prefix_last: bool) -> list[Term]:
     """The terms worth sending to the index: all as typed, or for a long query the rarest.
 
@@ -244,7 +291,8 @@ class _Gather:
         """Run one query and add its rows; the number of rows it returned."""
         mode = PHRASE if phrase else NEAR if near else ANY if any_of else ALL
         query = TextQuery(tuple(t.alternatives for t in selection), mode, near,
-                          self.speaker_id, self.source_id, self.collections, self.in_index)
+                          self.speaker_id, self.source_id, self.collections, self.in_index,
+                          0 if mode == ANY else min(t.docs for t in selection))
         rows = await self.quotes.match(query, limit, ranked=ranked)
         for rowid, rank in rows:
             self.found[rowid] = min(rank, self.found.get(rowid, 0.0))

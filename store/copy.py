@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from quotebot.store.db import Database, StoreError, database_path
@@ -25,6 +26,10 @@ ID_TABLES = ("collections", "sources", "speakers", "quotes", "highlights", "subs
 USER_TABLES = ("sources", "quotes", "subscriptions", "slack_installations", "audit",
                "channel_settings")
 BATCH_ROWS = 5000
+# A PostgreSQL table receiving at least this many rows is loaded without its secondary
+# indexes and foreign keys, made again after (inside the same transaction): GIN indexes
+# updated and foreign keys checked row by row cost far more than once at the end.
+BULK_INDEX_ROWS = 20_000
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -92,19 +97,17 @@ async def _copy(reader, writer, progress) -> CopyResult:
         for table in reversed(TABLES):  # what the migrations seeded (collections)
             await writer.clear(table)
         for table in TABLES:
-            done = 0
-            async for batch in reader.rows(table, columns[table]):
-                await writer.insert(table, columns[table], batch)
-                done += len(batch)
-                if progress:
-                    progress(table, done)
-            rows[table] = done
+            async with writer.loading(table, await reader.count(table)):
+                rows[table] = await writer.load(
+                    table, columns[table], reader.rows(table, columns[table]),
+                    lambda done, table=table: progress and progress(table, done))
         for table in ID_TABLES:
             await writer.set_next_id(table, await reader.next_id(table))
         await writer.commit()
     except BaseException:
         await writer.rollback()
         raise
+    await writer.settle([t for t, n in rows.items() if n])
     return CopyResult(rows)
 
 
@@ -155,6 +158,25 @@ class _SQLite:
 
     async def clear(self, table: str) -> None:
         self.conn.execute(f"DELETE FROM {table}")
+
+    @asynccontextmanager
+    async def loading(self, table: str, rows: int) -> AsyncIterator[None]:
+        """SQLite's indexes (FTS5 included) stay as they are: its triggers keep them."""
+        yield
+
+    async def settle(self, tables: Sequence[str]) -> None:
+        """Nothing to do: SQLite plans without gathered statistics."""
+
+    async def load(self, table: str, columns: Sequence[str],
+                   batches: AsyncIterator[list[tuple]], counted: Callable[[int], object]
+                   ) -> int:
+        """Insert every row of `batches`; `counted` hears the running total. Returns it."""
+        done = 0
+        async for batch in batches:
+            await self.insert(table, columns, batch)
+            done += len(batch)
+            counted(done)
+        return done
 
     async def insert(self, table: str, columns: Sequence[str], batch: list) -> None:
         marks = ", ".join("?" * len(columns))
@@ -234,9 +256,81 @@ class _Postgres:
     async def begin(self) -> None:
         self.transaction = self.conn.transaction()
         await self.transaction.start()
+        # For the indexes `loading` builds again (PostgreSQL's default is 64 MB).
+        await self.conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+
+    @asynccontextmanager
+    async def loading(self, table: str, rows: int) -> AsyncIterator[None]:
+        """Load `table` without its secondary indexes and its foreign keys when `rows` is
+        large, then make them again from their own definitions: an index built once, and a
+        foreign key checked by one join, instead of row by row (unique and primary-key
+        indexes stay: constraints and other tables' foreign keys rest on them). DDL is
+        transactional here: a failed copy leaves every index and constraint as it was, and
+        rows that break a foreign key fail the copy when it is added back."""
+        if rows < BULK_INDEX_ROWS:
+            yield
+            return
+        indexes = await self.conn.fetch(
+            "SELECT i.indexrelid::regclass::text AS name,"
+            " pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i"
+            " WHERE i.indrelid = $1::regclass AND NOT i.indisunique"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            table)
+        keys = await self.conn.fetch(
+            "SELECT conname AS name, pg_get_constraintdef(oid) AS definition"
+            " FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'"
+            " ORDER BY conname", table)
+        for index in indexes:
+            await self.conn.execute(f"DROP INDEX {index['name']}")
+        for key in keys:
+            await self.conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{key["name"]}"')
+        yield
+        for index in indexes:
+            await self.conn.execute(index["definition"])
+        for key in keys:
+            await self.conn.execute(
+                f'ALTER TABLE {table} ADD CONSTRAINT "{key["name"]}" {key["definition"]}')
+
+    async def settle(self, tables: Sequence[str]) -> None:
+        """Gather the planner's statistics and mark the new rows visible to all (VACUUM):
+        without it the first queries plan blind and write hint bits to every page they
+        read. Runs after the commit (VACUUM cannot run inside a transaction)."""
+        for table in tables:
+            await self.conn.execute(f"VACUUM (ANALYZE) {table}")
 
     async def clear(self, table: str) -> None:
         await self.conn.execute(f"DELETE FROM {table}")
+
+    async def load(self, table: str, columns: Sequence[str],
+                   batches: AsyncIterator[list[tuple]], counted: Callable[[int], object]
+                   ) -> int:
+        """Write every row of `batches` with one COPY; `counted` hears the running total.
+
+        One COPY for the whole table, fed as the rows are read: the server turns rows into
+        tuples (and their text into the `words` tsvector, most of its work) while this
+        process reads and converts the next ones, each on its own core.
+        """
+        types = {c: t for c, t in (await self._column_types(table)).items() if c in columns}
+        if "USER-DEFINED" in types.values():
+            return await _SQLite.load(self, table, columns, batches, counted)  # row by row
+        casts = [_CASTS.get(types[c], _same) for c in columns]
+        done = 0
+
+        async def records() -> AsyncIterator[tuple]:
+            nonlocal done
+            async for batch in batches:
+                for row in batch:
+                    yield tuple(None if v is None else cast(v)
+                                for cast, v in zip(casts, row, strict=True))
+                done += len(batch)
+                counted(done)
+
+        await self.conn.copy_records_to_table(table, records=records(), columns=list(columns))
+        return done
+
+    async def _column_types(self, table: str) -> dict[str, str]:
+        await self.columns(table)
+        return self._types[table]
 
     async def insert(self, table: str, columns: Sequence[str], batch: list) -> None:
         await self.columns(table)

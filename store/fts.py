@@ -37,6 +37,10 @@ class TextQuery:
     # most quotes hold costs a seek per match); the caller then checks each candidate's
     # collection (Searcher.search), so a library still sees only its own quotes.
     collections_in_index: bool = True
+    # How many quotes hold the rarest of `words` (0: not known), an upper bound of the
+    # matches. FTS5 needs no such hint; PostgreSQL's GIN index reads every match into a
+    # bitmap before a LIMIT applies, so for words this common it scans rows instead.
+    rarest_docs: int = 0
 
 
 def filter_tags(speaker_id: int | None, source_id: int, collection_id: int) -> str:

@@ -247,6 +247,14 @@ class RemoveResult:
     subscriptions_disabled: int
 
 
+# PostgreSQL's unranked matches (QuoteStore._match_postgres): from this many quotes holding
+# the rarest word a GIN bitmap costs more than reading rows in table order (~6 ms at 1M
+# quotes), and PG_SCAN_ROWS bounds that read (~8 ms) before the index takes over.
+PG_DENSE_DOCS = 20_000
+PG_SCAN_ROWS = 10_000
+PG_SIMILAR_MS = 30  # the time a trigram lookup of mistyped words gets (QuoteStore.similar)
+
+
 def _chunk_sizes(rows: int) -> list[int]:
     """Statement sizes for inserting `rows` quotes: full chunks, then the rest in powers of
     two. The connection keeps its last 128 statements compiled, and a statement of a few
@@ -886,8 +894,63 @@ class QuoteStore:
     async def _match_postgres(self, query: TextQuery, limit: int, *, ranked: bool
                               ) -> list[tuple[int, float]]:
         """`match` on PostgreSQL: the words column's GIN index; rank is -ts_rank, so that
-        lower is better, as FTS5's bm25 rank."""
-        where, params = ["q.words @@ to_tsquery('simple', ?)"], [fts.tsquery(query)]
+        lower is better, as FTS5's bm25 rank.
+
+        GIN has no first-matches-first read: it collects every match into a bitmap before
+        the LIMIT applies, ~0.3 us a match (130,000 matches: 40 ms at 1M quotes), while
+        FTS5 stops at the limit. So an unranked query of common words (`rarest_docs`) scans
+        rows first (see `_scan_postgres`); the index answers when that was not enough.
+        """
+        text = fts.tsquery(query)
+        if (not ranked and query.rarest_docs >= PG_DENSE_DOCS
+                and not (query.collections is not None and query.collections_in_index)):
+            # (A small library's quotes are spread over the table: a scan would read
+            # far to find them, so those queries keep to the index.)
+            rows = await self._scan_postgres(query, text, limit)
+            if rows is not None:
+                return rows
+        where, params = self._pg_filters(query, ["q.words @@ to_tsquery('simple', ?)"], [text])
+        # The rank's tsquery is a subquery, made once: in the generic plan a pooled
+        # connection settles on after five runs, to_tsquery(?) is parsed again for every row.
+        rank = "-ts_rank(q.words, (SELECT to_tsquery('simple', ?)))" if ranked else "0.0"
+        sql = (f"SELECT q.id, {rank} AS rank FROM quotes q WHERE " + " AND ".join(where)
+               + (" ORDER BY rank" if ranked else "") + " LIMIT ?")
+        values = ([params[0]] if ranked else []) + params + [limit]
+        rows = await self.db.fetchall(sql, tuple(values))
+        return [(r[0], float(r[1])) for r in rows]
+
+    async def _scan_postgres(self, query: TextQuery, text: str, limit: int
+                             ) -> list[tuple[int, float]] | None:
+        """The first (up to `limit`) matches among the first PG_SCAN_ROWS quotes the filters
+        allow, in table order (a speaker's or a source's by their index); None when that
+        read found none and did not read every allowed quote, for the index to answer.
+
+        Common words match densely, so the limit is reached after a few hundred rows
+        (2 ms); a speaker's quotes are a few thousand, read whole. When the words are
+        common but seldom together, the matches of that read are the candidates: the first
+        ones in table order, as FTS5's unranked matches are the first in rowid order, only
+        fewer (a GIN bitmap of words this common costs 30-200 ms at 1M quotes). A LIMIT
+        subquery keeps the words test out of it, so the planner cannot turn it back into a
+        GIN bitmap.
+        """
+        where, params = self._pg_filters(query, [], [])
+        filters = " WHERE " + " AND ".join(where) if where else ""
+        allowed = f"SELECT q.id, q.words FROM quotes q{filters} LIMIT {PG_SCAN_ROWS}"
+        rows = await self.db.fetchall(  # (the tsquery made once: see _match_postgres)
+            f"SELECT s.id, 0.0 FROM ({allowed}) AS s"
+            " WHERE s.words @@ (SELECT to_tsquery('simple', ?)) LIMIT ?", (*params, text, limit))
+        if not rows:
+            seen = await self.db.scalar(
+                f"SELECT count(*) FROM (SELECT 1 FROM quotes q{filters} LIMIT {PG_SCAN_ROWS})"
+                " AS s", tuple(params))
+            if seen >= PG_SCAN_ROWS:
+                return None  # not every allowed quote was read: the index has the rest
+        return [(r[0], 0.0) for r in rows]
+
+    @staticmethod
+    def _pg_filters(query: TextQuery, where: list[str], params: list
+                    ) -> tuple[list[str], list]:
+        """`where` and `params` with `query`'s speaker, source and collection filters."""
         if query.speaker_id is not None:
             where.append("q.speaker_id = ?")
             params.append(query.speaker_id)
@@ -897,11 +960,38 @@ class QuoteStore:
         if query.collections is not None and query.collections_in_index:
             where.append(in_collections("q", query.collections))
             params.extend(query.collections)
-        rank = "-ts_rank(q.words, to_tsquery('simple', ?))" if ranked else "0.0"
-        sql = (f"SELECT q.id, {rank} AS rank FROM quotes q WHERE " + " AND ".join(where)
-               + (" ORDER BY rank" if ranked else "") + " LIMIT ?")
-        values = ([params[0]] if ranked else []) + params + [limit]
-        rows = await self.db.fetchall(sql, tuple(values))
+        return where, params
+
+    async def similar(self, query: TextQuery, limit: int) -> list[tuple[int, float]]:
+        """(id, -similarity) of quotes holding words spelled like each of `query`'s words
+        (the first term of each), best first: pg_trgm's word similarity on the trigram
+        index of the text, for words the vocabulary cannot correct. PostgreSQL only: on
+        SQLite, which has no trigram index, nothing.
+
+        A word made of common trigrams ("manaed") makes the index offer a large share of
+        the quotes to check (0.2-0.5 s at 1M quotes), so the lookup gets PG_SIMILAR_MS and
+        finds nothing past it: it is a last resort, never worth a slow reply.
+        """
+        if self.db.engine != "postgresql" or not query.words:
+            return []
+        from quotebot.store.pg_db import driver
+
+        where, params = [], []
+        for terms in query.words:  # `<%`: word_similarity at least pg_trgm's threshold (0.6)
+            where.append("? <% q.text")
+            params.append(terms[0])
+        where, params = self._pg_filters(query, where, params)
+        score = " + ".join("word_similarity(?, q.text)" for _ in query.words)
+        sql = (f"SELECT q.id, -({score}) AS rank FROM quotes q WHERE " + " AND ".join(where)
+               + " ORDER BY rank LIMIT ?")
+        values = [terms[0] for terms in query.words] + params + [limit]
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(f"SET LOCAL statement_timeout = {PG_SIMILAR_MS}")
+                rows = await (await conn.execute(sql, tuple(values))).fetchall()
+        except driver().QueryCanceledError:
+            log.info("trigram lookup of %s gave up after %d ms", query.words, PG_SIMILAR_MS)
+            return []
         return [(r[0], float(r[1])) for r in rows]
 
     async def texts(self, ids: Sequence[int], collections: Sequence[int] | None = None

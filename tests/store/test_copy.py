@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from quotebot.bot.library import QuoteLibrary
+from quotebot.store import copy as copy_module
 from quotebot.store.copy import TABLES, CopyError, copy_database
 from quotebot.store.db import Database
 from tests.conftest import copy_database as copy_file
@@ -191,3 +193,94 @@ async def test_a_new_postgresql_database_starts_as_a_new_sqlite_one(empty_file, 
     finally:
         await pg.close()
     assert pg_rows == sqlite_rows
+
+
+async def _indexes(url: str) -> list[tuple[str, str, str]]:
+    """Every index and constraint of the database at `url`, with its definition."""
+    conn = await asyncpg.connect(url)
+    try:
+        indexes = [tuple(r) for r in await conn.fetch(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes"
+            " WHERE schemaname = current_schema() ORDER BY indexname")]
+        constraints = [tuple(r) for r in await conn.fetch(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+            " ORDER BY 1, 2")]
+        return indexes + constraints
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def migrated(postgres_server) -> str:
+    """A second new database with the schema applied: the indexes a copy must leave."""
+    from quotebot.store.pg_db import PgDatabase
+
+    url = postgres_server.create_database(f"migrated_{uuid.uuid4().hex[:12]}")
+    await (await PgDatabase.open(url)).close()
+    return url
+
+
+async def test_big_tables_are_loaded_without_indexes_and_get_them_all_back(
+        filled, postgres_db, migrated, monkeypatch):
+    # The bundled corpus's quotes, highlights and terms count as big here.
+    monkeypatch.setattr(copy_module, "BULK_INDEX_ROWS", 100)
+    dropped: list[str] = []
+    real_execute = asyncpg.Connection.execute
+
+    async def execute(self, query, *args, **kwargs):
+        if "DROP INDEX" in query or "DROP CONSTRAINT" in query:
+            dropped.append(query.split()[-1].strip('"'))
+        return await real_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", execute)
+    await copy_database(str(filled), postgres_db)
+    # The GIN indexes search needs and the foreign keys were among those dropped, and all
+    # came back as migrated.
+    assert {"quotes_words", "quotes_trigrams", "quotes_good", "quotes_source_id_fkey",
+            "quotes_speaker_id_fkey"} <= set(dropped)
+    assert await _indexes(postgres_db) == await _indexes(migrated)
+    conn = await asyncpg.connect(postgres_db)
+    try:
+        await conn.execute("SET enable_seqscan = off")  # the rebuilt index answers
+        found = await conn.fetch(
+            "SELECT text FROM quotes WHERE words @@ plainto_tsquery('simple', $1)",
+            "ideas cheap execution")
+        assert any("execution is everything" in r["text"] for r in found)
+        # The copy left statistics for the planner (ANALYZE) and a vacuumed table.
+        stats = await conn.fetchrow(
+            "SELECT last_analyze, last_vacuum FROM pg_stat_user_tables"
+            " WHERE relname = 'quotes'")
+        assert stats["last_analyze"] is not None and stats["last_vacuum"] is not None
+    finally:
+        await conn.close()
+
+
+async def test_a_failed_bulk_copy_leaves_every_index_as_migrated(filled, postgres_db,
+                                                                 migrated, monkeypatch):
+    monkeypatch.setattr(copy_module, "BULK_INDEX_ROWS", 100)
+    conn = sqlite3.connect(filled)
+    conn.execute("INSERT INTO decks VALUES ('dangling', 999999, 'x')")  # after the quotes
+    conn.commit()
+    conn.close()
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await copy_database(str(filled), postgres_db)
+    assert await _indexes(postgres_db) == await _indexes(migrated)
+
+
+async def test_a_bulk_loaded_row_that_breaks_a_foreign_key_fails_the_copy(
+        filled, postgres_db, migrated, monkeypatch):
+    monkeypatch.setattr(copy_module, "BULK_INDEX_ROWS", 100)
+    conn = sqlite3.connect(filled)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("UPDATE quotes SET source_id = 999999 WHERE id = 7")  # no such source
+    conn.commit()
+    conn.close()
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await copy_database(str(filled), postgres_db)
+    pg = await asyncpg.connect(postgres_db)
+    try:
+        assert await pg.fetchval("SELECT count(*) FROM quotes") == 0
+    finally:
+        await pg.close()
+    assert await _indexes(postgres_db) == await _indexes(migrated)
