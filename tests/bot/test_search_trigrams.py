@@ -55,12 +55,13 @@ async def test_postgresql_finds_what_the_index_alone_misses(library, query, monk
 
 
 async def test_the_lookup_respects_a_speaker_filter(library):
-    if library.db.engine == "sqlite":
-        pytest.skip("no trigram index on SQLite")
     speakers = {s.name: s for s in library.speakers}
-    hits = await library.search("fhotosynthesiz", speaker=speakers["Ilya Sutskever"])
-    assert hits and hits[0].text.startswith("Photosynthesis")
     assert await library.search("fhotosynthesiz", speaker=speakers["Greg Brockman"]) == []
+    hits = await library.search("fhotosynthesiz", speaker=speakers["Ilya Sutskever"])
+    if library.db.engine == "sqlite":
+        assert hits == []  # no trigram lookup there
+    else:
+        assert hits and hits[0].text.startswith("Photosynthesis")
 
 
 async def test_words_the_vocabulary_corrects_are_found_the_same_on_both(library):
