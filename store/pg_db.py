@@ -214,6 +214,7 @@ class PgDatabase:
             await conn.close()
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size,
+                                             reset=_keep_session,
                                              init=register_types)
         except (OSError, asyncpg.PostgresError) as exc:
             raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
@@ -349,7 +350,7 @@ class PgDatabase:
             try:
                 yield
             finally:
-                await conn.execute("SELECT pg_advisory_unlock_shared($1)", INGEST_LEASE)
+                await _unlock(conn, "SELECT pg_advisory_unlock_shared($1)")
 
     @asynccontextmanager
     async def maintenance(self) -> AsyncIterator[bool]:
@@ -364,7 +365,7 @@ class PgDatabase:
                 yield granted
             finally:
                 if granted:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", INGEST_LEASE)
+                    await _unlock(conn, "SELECT pg_advisory_unlock($1)")
 
     async def ingest_running(self) -> bool:
         """Whether some process (this one included) is ingesting into this database."""
@@ -400,3 +401,24 @@ def redacted(url: str) -> str:
         return url
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}@{host}"
+
+
+async def _unlock(conn, sql: str) -> None:
+    """Let go of the lease's session lock; a connection that cannot is closed, which lets
+    go of it too (the pool does not reset connections: see `_keep_session`)."""
+    try:
+        await conn.execute(sql, INGEST_LEASE)
+    except BaseException:
+        conn.terminate()
+        raise
+
+
+async def _keep_session(conn) -> None:
+    """The pool's reset of a connection it takes back: nothing on the server.
+
+    asyncpg's default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    each time, a round trip that made every statement half as fast again (0.35 against
+    0.17 ms for a `SELECT 1`). Nothing here leaves session state on a pooled connection:
+    settings are `SET LOCAL`, LISTEN has a connection of its own, and the leases' advisory
+    locks are let go by `_unlock`. asyncpg still ends any open transaction first.
+    """
