@@ -261,6 +261,12 @@ PG_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX quotes_by_speaker ON quotes (speaker_id);
     """,
+    # 4: search words compare by code point, as SQLite's BINARY does, whatever the
+    # database's locale: a prefix range (`term >= 'ab' AND term < 'ab' || U+10FFFF`) and
+    # its order must not depend on how an en_US or ICU collation sorts accents and marks.
+    """
+    ALTER TABLE terms ALTER COLUMN term TYPE text COLLATE "C";
+    """,
 )
 
 # The NOTIFY channel of migration 2's triggers.
