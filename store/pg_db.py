@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 POOL_MIN = 1
 POOL_MAX = 10
-# The change listener checks its connection this often, and waits at most RECONNECT_MAX
-# between attempts to get it back.
+# The change listener checks its connection this often (seconds), and waits at most
+# RECONNECT_MAX between attempts to get it back.
 LISTEN_PING = 30.0
 RECONNECT_MAX = 30.0
 # Session advisory lock for ingests (shared) and repairs (exclusive): the lease the SQLite
