@@ -111,3 +111,13 @@ class PostgresServer:
                       check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
+
+async def count_rows(url: str, table: str) -> int:
+    """How many rows `table` holds in the database at `url` (on a connection of its own)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(f"SELECT count(*) FROM {table}")
+    finally:
+        await conn.close()

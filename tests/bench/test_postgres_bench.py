@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from quotebot.bench.cli import bench
 from quotebot.bench.queries import CATEGORIES
+from tests.postgres import count_rows
 
 TINY = ["--quotes", "400", "--queries", "2", "--no-baseline", "--no-profile", "--json"]
 
@@ -18,18 +19,8 @@ def _run(*args: str):
     return CliRunner().invoke(bench, [*TINY, *args], catch_exceptions=False)
 
 
-async def _count(url: str, table: str) -> int:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        return await conn.fetchval(f"SELECT count(*) FROM {table}")
-    finally:
-        await conn.close()
-
-
 def _pg_count(url: str, table: str) -> int:
-    return asyncio.run(_count(url, table))
+    return asyncio.run(count_rows(url, table))
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +144,7 @@ async def test_the_realistic_check_passes_on_postgresql(postgres_db, tmp_path):
     truth = generate(root, episodes=8, seed=7)
     result = await check(root, truth, postgres_db, samples=80)
     assert result["ingest_problems"] == []
-    assert result["quotes"] == await _count(postgres_db, "quotes") > 0
+    assert result["quotes"] == await count_rows(postgres_db, "quotes") > 0
     for name, target in TARGETS.items():
         assert result[name] >= target, (name, result[name], result["misses"].get(name))
     assert result["passed"]

@@ -14,6 +14,7 @@ from quotebot.store import copy as copy_module
 from quotebot.store.copy import TABLES, CopyError, copy_database
 from quotebot.store.db import Database
 from tests.conftest import copy_database as copy_file
+from tests.postgres import count_rows
 
 # One row (at least) in every table the bundled ingest leaves empty, with the awkward values
 # a copy must carry: NULLs, floats, unicode, JSON text, zero and negative numbers.
@@ -140,18 +141,11 @@ async def test_a_target_that_holds_data_is_refused_and_left_as_it_was(filled, tm
 
 
 async def test_a_failed_copy_leaves_the_postgresql_target_empty(filled, postgres_db):
-    conn = sqlite3.connect(filled)
-    conn.execute("INSERT INTO decks VALUES ('dangling', 999999, 'x')")  # no such highlight
-    conn.commit()
-    conn.close()
+    _spoil(filled, "INSERT INTO decks VALUES ('dangling', 999999, 'x')")  # no such highlight
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         await copy_database(str(filled), postgres_db)
-    pg = await asyncpg.connect(postgres_db)
-    try:
-        assert await pg.fetchval("SELECT count(*) FROM quotes") == 0
-        assert await pg.fetchval("SELECT count(*) FROM collections") == 2  # as migrated
-    finally:
-        await pg.close()
+    assert await count_rows(postgres_db, "quotes") == 0
+    assert await count_rows(postgres_db, "collections") == 2  # as migrated
 
 
 def test_every_sqlite_table_is_copied(empty_file):
@@ -259,10 +253,7 @@ async def test_big_tables_are_loaded_without_indexes_and_get_them_all_back(
 async def test_a_failed_bulk_copy_leaves_every_index_as_migrated(filled, postgres_db,
                                                                  migrated, monkeypatch):
     monkeypatch.setattr(copy_module, "BULK_INDEX_ROWS", 100)
-    conn = sqlite3.connect(filled)
-    conn.execute("INSERT INTO decks VALUES ('dangling', 999999, 'x')")  # after the quotes
-    conn.commit()
-    conn.close()
+    _spoil(filled, "INSERT INTO decks VALUES ('dangling', 999999, 'x')")  # after the quotes
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         await copy_database(str(filled), postgres_db)
     assert await _indexes(postgres_db) == await _indexes(migrated)
@@ -271,16 +262,18 @@ async def test_a_failed_bulk_copy_leaves_every_index_as_migrated(filled, postgre
 async def test_a_bulk_loaded_row_that_breaks_a_foreign_key_fails_the_copy(
         filled, postgres_db, migrated, monkeypatch):
     monkeypatch.setattr(copy_module, "BULK_INDEX_ROWS", 100)
-    conn = sqlite3.connect(filled)
-    conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("UPDATE quotes SET source_id = 999999 WHERE id = 7")  # no such source
-    conn.commit()
-    conn.close()
+    _spoil(filled, "UPDATE quotes SET source_id = 999999 WHERE id = 7")  # no such source
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         await copy_database(str(filled), postgres_db)
-    pg = await asyncpg.connect(postgres_db)
-    try:
-        assert await pg.fetchval("SELECT count(*) FROM quotes") == 0
-    finally:
-        await pg.close()
+    assert await count_rows(postgres_db, "quotes") == 0
     assert await _indexes(postgres_db) == await _indexes(migrated)
+
+
+def _spoil(path, sql: str) -> None:
+    """Write a row that breaks a foreign key into the SQLite database, behind its back."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+
