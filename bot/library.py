@@ -199,6 +199,10 @@ class QuoteLibrary:
         self._quotes_in: dict[int, int] = {}  # collection id -> its quotes, as loaded
         self._quotes_total = 0
         self._speakers_by_id: dict[int, Speaker] = {}
+        # Sources as loaded, and those holding quotes saved with a link to their message:
+        # only quotes of the latter (or of a source newer than the load) can have a link.
+        self._known_sources: set[int] = set()
+        self._linked_sources: set[int] = set()
         self._views: OrderedDict[tuple[int, ...], tuple] = OrderedDict()
         # Recently shown random quotes per channel/user, so "random" does not repeat at once.
         self._recent: OrderedDict[str, deque[int]] = OrderedDict()
@@ -269,10 +273,13 @@ class QuoteLibrary:
                 rewrites = QueryRewrites.from_corrections(
                     c for s in sources for c in s.corrections
                 )
+                linked = await SavedStore(side).sources_with_links()
         # Swapped in together, after every await: a command never sees half a reload.
         self.searcher = searcher
         if names:
             self.speakers, self.sources, self.rewrites = speakers, sources, rewrites
+            self._known_sources = {s.id for s in sources}
+            self._linked_sources = linked
             self._counts = counts
             self._speakers_by_id = {s.id: s for s in speakers}
             self._sources_in = {}
@@ -446,8 +453,17 @@ class QuoteLibrary:
         return [quote_from_row(r, style) for r in rows], hidden, total
 
     async def with_origins(self, quotes: list[Quote]) -> list[Quote]:
-        """`quotes`, those saved from chat carrying the link back to their message."""
-        links = await self.saved.links([q.id for q in quotes])
+        """`quotes`, those saved from chat carrying the link back to their message.
+
+        Asked of the database only for quotes of a source holding such quotes as loaded,
+        or of one newer than the load: a transcript's quotes (most of what is shown) cost
+        no round trip. A save reloads this process's library at once; other processes'
+        saves reach it with their reload (a source's first linked save there shows its
+        link a watcher tick later).
+        """
+        ask = [q.id for q in quotes if q.source_id in self._linked_sources
+               or q.source_id not in self._known_sources]
+        links = await self.saved.links(ask)
         return [replace(q, saved_from=links[q.id]) if q.id in links else q for q in quotes]
 
     async def get_highlight(self, highlight_id: int, style: str = CLEAN,

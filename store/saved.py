@@ -112,6 +112,13 @@ class SavedStore:
             f"SELECT {_ORIGIN_COLUMNS} FROM saved_quotes WHERE quote_id = ?", (quote_id,))
         return None if row is None else SavedFrom(*row)
 
+    async def sources_with_links(self) -> set[int]:
+        """The sources holding a quote saved with a link back to its message."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT q.source_id FROM saved_quotes s JOIN quotes q ON q.id = s.quote_id "
+            "WHERE s.link IS NOT NULL")
+        return {r[0] for r in rows}
+
     async def links(self, quote_ids: Sequence[int]) -> dict[int, str]:
         """quote id -> the link back to its message, for those of `quote_ids` that have one."""
         if not quote_ids:

@@ -17,7 +17,7 @@ from quotebot.bot.models import ChannelRef, ErrorReply, QuoteReply, Request, Tex
 from quotebot.store.curate import CurateStore
 from quotebot.store.daily import DailyStore
 from quotebot.store.db import Database
-from tests.conftest import copy_database
+from tests.conftest import copy_database, open_any
 
 pytestmark = pytest.mark.both_engines(postgresql="slow")
 HERE = ChannelRef("discord", "111", "900")
@@ -242,3 +242,34 @@ async def test_a_saved_messages_daily_post_links_back_to_the_message(registry, s
     assert reply.public and reply.quotes[0].id == qid
     assert [(a.kind, a.url) for a in reply.actions if a.url] == [
         ("original", "https://discord.com/channels/111/900/5001")]
+
+
+async def test_a_link_is_asked_for_only_where_one_can_be_and_reaches_other_processes(
+        registry, services, library, db_target):
+    other = QuoteLibrary(await open_any(db_target))  # another process, loaded before the save
+    await other.load()
+    try:
+        asked: list[list[int]] = []
+        links = other.saved.links
+
+        async def recording(ids):
+            asked.append(list(ids))
+            return await links(ids)
+
+        other.saved.links = recording
+        transcript = (await other.search("sauce"))[0]
+        shown = await other.with_origins(await other._quotes([transcript.id], "clean"))
+        assert shown[0].saved_from is None and asked == [[]]  # a transcript's: no round trip
+        qid = saved_id(await run(registry, services, "save", **message()))
+        (saved,) = await other._quotes([qid], "clean")
+        link = "https://discord.com/channels/111/900/5001"
+        # Its source is newer than the other process's load: asked for, and found.
+        assert (await other.with_origins([saved]))[0].saved_from == link
+        assert asked[-1] == [qid]
+        await other.reload()  # as its watcher does on the save's notification
+        assert (await other.with_origins([saved]))[0].saved_from == link
+        asked.clear()
+        await other.with_origins([saved, *await other._quotes([transcript.id], "clean")])
+        assert asked == [[qid]]  # the source holding linked saves only
+    finally:
+        await other.db.close()
