@@ -11,8 +11,9 @@ import click
 
 from quotebot.adapters.cli_support import echo_error, run_async
 from quotebot.adapters.ingest_view import plural
-from quotebot.store.copy import CopyError, copy_database, is_postgres
+from quotebot.store.copy import CopyError, copy_database
 from quotebot.store.db import Database, StoreError, database_path
+from quotebot.store.engine import is_postgres
 from quotebot.store.pg_migrate import NewerSchema
 from quotebot.store.schema import SCHEMA_VERSION
 

@@ -34,7 +34,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> lis
 def _database(ctx: click.Context, param: click.Parameter, value: str | None
               ) -> str | Path | None:
     """`--db`: a PostgreSQL URL as given, else an existing SQLite file."""
-    from quotebot.store.copy import is_postgres
+    from quotebot.store.engine import is_postgres
 
     if value is None or is_postgres(value):
         return value
@@ -89,7 +89,7 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None
 def bench(quotes, sizes, as_json, keep, db, copy_from, seed, per_category, no_baseline,
           no_profile, plot_path, check, case) -> None:
     """Benchmark ingest, search, autocomplete and random on a generated corpus."""
-    from quotebot.store.copy import is_postgres
+    from quotebot.store.engine import is_postgres
 
     if copy_from and not (db and is_postgres(str(db))):
         raise click.UsageError("--copy-from needs --db postgresql://… (the database to fill)")

@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from quotebot.store.db import Database, StoreError, database_path
-from quotebot.store.pg_db import driver, redacted, register_types
-from quotebot.store.pg_migrate import migrate
-from quotebot.store.pg_schema import PG_MIGRATIONS
+from quotebot.store.db import Database, database_path
+from quotebot.store.engine import is_postgres
+from quotebot.store.pg_db import connect_migrated, register_types
 
 # Parents before children, so foreign keys hold at every insert.
 TABLES = (
@@ -30,15 +29,10 @@ BATCH_ROWS = 5000
 # indexes and foreign keys, made again after (inside the same transaction): GIN indexes
 # updated and foreign keys checked row by row cost far more than once at the end.
 BULK_INDEX_ROWS = 20_000
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class CopyError(RuntimeError):
     """The copy cannot be made (a target that is not empty, schemas that differ)."""
-
-
-def is_postgres(url: str) -> bool:
-    return str(url).startswith(POSTGRES_SCHEMES)
 
 
 @dataclass
@@ -211,13 +205,8 @@ class _Postgres:
 
     @classmethod
     async def open(cls, url: str) -> _Postgres:
-        asyncpg = driver()  # the postgres extra; SQLite-only installs never import it
+        conn = await connect_migrated(url)
         try:
-            conn = await asyncpg.connect(url)
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
-        try:
-            await migrate(conn, PG_MIGRATIONS)
             await register_types(conn)
         except BaseException:
             await conn.close()

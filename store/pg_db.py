@@ -203,15 +203,9 @@ class PgDatabase:
                    ) -> PgDatabase:
         """Connect a pool to `url` and apply any migration it lacks (exactly once, however
         many processes open it at the same moment)."""
-        asyncpg = driver()  # the postgres extra; SQLite-only installs never import it
-        try:
-            conn = await asyncpg.connect(url)
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
-        try:
-            await migrate(conn, PG_MIGRATIONS)  # before the pool: its types exist after
-        finally:
-            await conn.close()
+        asyncpg = driver()
+        conn = await connect_migrated(url)  # before the pool: its types exist after
+        await conn.close()
         try:
             pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size,
                                              reset=_keep_session,
@@ -377,6 +371,25 @@ class PgDatabase:
 
     async def drop_random_indexes(self) -> None:
         """Nothing to do (see `create_random_indexes`)."""
+
+
+async def connect_migrated(url: str):
+    """One asyncpg connection to `url`, the database migrated to this quotebot's schema.
+
+    Raises:
+        StoreError: the server cannot be reached (the password left out of the message).
+    """
+    asyncpg = driver()  # the postgres extra; SQLite-only installs never import it
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise StoreError(f"cannot connect to {redacted(url)}: {exc}") from exc
+    try:
+        await migrate(conn, PG_MIGRATIONS)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
 
 
 async def register_types(conn) -> None:
