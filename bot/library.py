@@ -143,7 +143,7 @@ def _collections(scope: Scope | None) -> tuple[int, ...] | None:
 
 CLEAN, EXACT = "clean", "exact"
 STYLES = (CLEAN, EXACT)
-DRAWS = 8  # rejection-sampling tries before taking whatever was drawn last
+DRAWS = 8  # rejection-sampling tries (one statement) before taking the last one drawn
 
 
 def quote_from_row(row: QuoteRow, style: str = CLEAN) -> Quote:
@@ -663,27 +663,23 @@ class QuoteLibrary:
         return row
 
     async def _draw_highlight(self, speaker_id, source_id, collections, deck):
-        """Rejection sampling over highlights: accept a draw with probability = its score.
+        """Rejection sampling over highlights: accept a draw with probability = its score,
+        out of DRAWS drawn at once (the last one when none is accepted).
 
         Passages that stand alone come first; those that may need context (scored under
         `highlights.STANDALONE`) only once the deck has seen every one that stands alone.
         """
         for floor in (highlights.STANDALONE, None):
-            row = None
-            for _ in range(DRAWS):
-                candidate = await self.store.random_highlight(
-                    speaker_id=speaker_id, source_id=source_id, deck=deck,
-                    rand_key=self.rng.randint(0, RAND_KEY_MAX), min_score=floor,
-                    collections=collections,
-                )
-                if candidate is None:
-                    break
-                row = candidate
-                weight = candidate.quotability / (1.0 if floor else highlights.STANDALONE)
+            keys = [self.rng.randint(0, RAND_KEY_MAX) for _ in range(DRAWS)]
+            rows = await self.store.random_highlights(
+                keys, speaker_id=speaker_id, source_id=source_id, deck=deck,
+                min_score=floor, collections=collections)
+            for row in rows:
+                weight = row.quotability / (1.0 if floor else highlights.STANDALONE)
                 if self.rng.random() <= weight:
-                    break
-            if row is not None:
-                return row
+                    return row
+            if rows:
+                return rows[-1]
         return None
 
     async def _draw_quote(self, speaker_id, source_id, collections, recent_key):
@@ -699,16 +695,17 @@ class QuoteLibrary:
         return chosen
 
     async def _draw(self, speaker_id, source_id, collections, avoid: list[int], good: bool):
-        """Rejection sampling: accept a uniform draw with probability equal to its score."""
-        row = None
-        for _ in range(DRAWS if good else 1):
-            row = await self.store.random_quote(
-                speaker_id=speaker_id, source_id=source_id, good=good, exclude=avoid,
-                rand_key=self.rng.randint(0, RAND_KEY_MAX), collections=collections,
-            )
-            if row is None or self.rng.random() <= row.quotability:
-                break
-        return row
+        """Rejection sampling: accept a uniform draw with probability equal to its score,
+        out of DRAWS drawn at once (the last one when none is accepted; one draw when
+        any quote will do)."""
+        rows = await self.store.random_quotes(
+            [self.rng.randint(0, RAND_KEY_MAX) for _ in range(DRAWS if good else 1)],
+            speaker_id=speaker_id, source_id=source_id, good=good, exclude=avoid,
+            collections=collections)
+        for row in rows:
+            if self.rng.random() <= row.quotability:
+                return row
+        return rows[-1] if rows else None
 
     def _remember(self, key: str, quote_id: int) -> None:
         recent = self._recent.pop(key, None) or deque(maxlen=RECENT_PER_KEY)

@@ -119,27 +119,33 @@ def quote_row(row) -> QuoteRow | None:
 
 # A quote with its speaker and source: the columns every quote read returns, in
 # `QuoteRow`'s order (store/daily.py reads claims with these same fragments).
-QUOTE_SELECT = """
-    SELECT q.id, q.text, q.start, q.position, q.quotability, q.source_id, q.speaker_id,
-           sp.name AS speaker, so.title AS source, so.slug AS source_slug,
-           sp.role AS speaker_role, so.venue AS venue, so.url AS source_url,
-           NULL AS highlight_id, q.position AS last_position
-    FROM quotes q
+QUOTE_COLUMNS = """
+    q.id, q.text, q.start, q.position, q.quotability, q.source_id, q.speaker_id,
+    sp.name AS speaker, so.title AS source, so.slug AS source_slug,
+    sp.role AS speaker_role, so.venue AS venue, so.url AS source_url,
+    NULL AS highlight_id, q.position AS last_position
+"""
+# What a quote `q` joins to for those columns.
+QUOTE_JOINS = """
     JOIN sources so ON so.id = q.source_id
     LEFT JOIN speakers sp ON sp.id = q.speaker_id
 """
+QUOTE_SELECT = f"SELECT {QUOTE_COLUMNS} FROM quotes q {QUOTE_JOINS}"
 # A highlight read with the columns of a quote: `id` and `position` are those of the
 # quote it starts in, `text` its own exact words, `quotability` its highlight score.
-HIGHLIGHT_SELECT = """
-    SELECT q.id, h.text, h.start, h.first_position AS position, h.score AS quotability,
-           h.source_id, h.speaker_id, sp.name AS speaker, so.title AS source,
-           so.slug AS source_slug, sp.role AS speaker_role, so.venue AS venue,
-           so.url AS source_url, h.id AS highlight_id, h.last_position, h.reasons
-    FROM highlights h
+HIGHLIGHT_COLUMNS = """
+    q.id, h.text, h.start, h.first_position AS position, h.score AS quotability,
+    h.source_id, h.speaker_id, sp.name AS speaker, so.title AS source,
+    so.slug AS source_slug, sp.role AS speaker_role, so.venue AS venue,
+    so.url AS source_url, h.id AS highlight_id, h.last_position, h.reasons
+"""
+# What a highlight `h` joins to for those columns.
+HIGHLIGHT_JOINS = """
     JOIN quotes q ON q.source_id = h.source_id AND q.position = h.first_position
     JOIN sources so ON so.id = h.source_id
     LEFT JOIN speakers sp ON sp.id = h.speaker_id
 """
+HIGHLIGHT_SELECT = f"SELECT {HIGHLIGHT_COLUMNS} FROM highlights h {HIGHLIGHT_JOINS}"
 
 
 @dataclass(frozen=True)
@@ -321,38 +327,80 @@ def in_collections(alias: str, collections: Sequence[int]) -> str:
     return f"{alias}.collection_id IN ({','.join('?' * len(collections))})"
 
 
-def _seek_sql(column: str, filters: list[str], values: list, exclude: Sequence[int]
+def _seek_sql(table: str, alias: str, column: str, parts: list[tuple[list[str], list]]
               ) -> tuple[str, list]:
-    """The seek of a random draw of quotes: the first matching quote at or after a key in
-    `column` order (the key is the first parameter, left 0 here), with that key as
-    `seek_key` before `QuoteRow`'s columns. `column` is one of our own column names."""
-    where = [f"q.{column} >= ?", *filters]
-    params: list = [0, *values]
-    if exclude:
-        where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
-        params.extend(exclude)
-    sql = (QUOTE_SELECT.replace("SELECT ", f"SELECT q.{column} AS seek_key, ", 1)
-           + " WHERE " + " AND ".join(where) + f" ORDER BY q.{column} LIMIT 1")
-    return sql, params
+    """The seek of a random draw, as a scalar subquery: the id of the first row of `table`
+    (as `alias`) at or after the key `keys.k` of `_draw_sql`'s statement in `column`
+    order that matches one of `parts` (each WHERE terms and their values: a library's
+    collection, say). One index seek per part, and the smallest key wins: exactly the row
+    one seek over their union would find, so draws stay uniform over a library, at
+    O(parts x log n) with no scan. The names are our own, never user input."""
+    seeks, params = [], []
+    key = f"{alias}.{column}"
+    for i, (where, values) in enumerate(parts):
+        seeks.append(f"SELECT * FROM (SELECT {key} AS seek_key, {alias}.id "
+                     f"FROM {table} {alias} WHERE {key} >= keys.k AND {' AND '.join(where)} "
+                     f"ORDER BY {key} LIMIT 1) AS s{i}")
+        params.extend(values)
+    return (f"(SELECT seeks.id FROM ({' UNION ALL '.join(seeks)}) AS seeks "
+            "ORDER BY seeks.seek_key LIMIT 1)", params)
 
 
-def _highlight_seek_sql(speaker_id, source_id, deck, rand_key, min_score, collections
-                        ) -> tuple[str, list]:
-    """The seek of a random highlight draw, shaped as `_seek_sql`'s (key first)."""
-    where, params = highlight_filters(speaker_id, source_id, collections=collections)
-    where.append(VISIBLE_HIGHLIGHT)
-    if min_score is not None:
-        where.append("h.score >= ?")
-        params.append(min_score)
-    where.insert(0, "h.rand_key >= ?")
-    params.insert(0, rand_key)
-    if deck is not None:
-        where.append("NOT EXISTS (SELECT 1 FROM decks d WHERE d.deck = ? "
-                     "AND d.highlight_id = h.id)")
-        params.append(deck)
-    sql = (HIGHLIGHT_SELECT.replace("SELECT ", "SELECT h.rand_key AS seek_key, ", 1)
-           + " WHERE " + " AND ".join(where) + " ORDER BY h.rand_key LIMIT 1")
-    return sql, params
+def _draw_sql(keys: Sequence[int], seek: tuple[str, list], read: str
+              ) -> tuple[str, list]:
+    """A random draw's one statement: for each of `keys`, then for key 0 (numbered
+    len(keys)), its number and the row `read` reads (a `*_COLUMNS` select from `picks`)
+    of what `seek` (a `_seek_sql`) finds at or after it; no row past the last one.
+
+    One statement for all of a draw's tries (rejection sampling): one round trip, and
+    PostgreSQL plans it once per connection (its generic plan), where a statement per
+    try, each planned afresh (1.5-5 ms for a join at 1M quotes), made the slowest draws
+    several times slower than the median.
+    """
+    # Typed, so PostgreSQL knows them without a column to infer from.
+    rows = ", ".join(["(CAST(? AS INTEGER), CAST(? AS BIGINT))"] * (len(keys) + 1))
+    sql = (f"WITH keys (i, k) AS (VALUES {rows}), "
+           f"picks AS (SELECT keys.i, {seek[0]} AS id FROM keys) {read}")
+    return sql, [v for i, key in enumerate((*keys, 0)) for v in (i, key)] + seek[1]
+
+
+def _highlights_draw_sql(keys: Sequence[int], speaker_id, source_id, deck, min_score,
+                         collections) -> tuple[str, list]:
+    """The statement of `QuoteStore.random_highlights`, as `_draw_sql`'s."""
+    parts = []
+    for collection in (None,) if collections is None else dict.fromkeys(collections):
+        where, values = highlight_filters(
+            speaker_id, source_id, collections=None if collection is None else (collection,))
+        where.append(VISIBLE_HIGHLIGHT)
+        if min_score is not None:
+            where.append("h.score >= ?")
+            values.append(min_score)
+        if deck is not None:
+            where.append("NOT EXISTS (SELECT 1 FROM decks d WHERE d.deck = ? "
+                         "AND d.highlight_id = h.id)")
+            values.append(deck)
+        parts.append((where, values))
+    return _draw_sql(keys, _seek_sql("highlights", "h", "rand_key", parts),
+                     f"SELECT picks.i, {HIGHLIGHT_COLUMNS} FROM picks "
+                     f"JOIN highlights h ON h.id = picks.id {HIGHLIGHT_JOINS}")
+
+
+def _quotes_draw_sql(keys: Sequence[int], column: str, speaker_id, source_id, good,
+                     exclude: Sequence[int], collections) -> tuple[str, list]:
+    """The statement of `QuoteStore.random_quotes`, as `_draw_sql`'s, seeking `column`
+    (`rand_key`, or `position` within a source)."""
+    parts = []
+    for collection in (None,) if collections is None else dict.fromkeys(collections):
+        where, values = quote_filters(
+            speaker_id, source_id, good=good,
+            collections=None if collection is None else (collection,))
+        if exclude:
+            where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
+            values.extend(exclude)
+        parts.append((where, values))
+    return _draw_sql(keys, _seek_sql("quotes", "q", column, parts),
+                     f"SELECT picks.i, {QUOTE_COLUMNS} FROM picks "
+                     f"JOIN quotes q ON q.id = picks.id {QUOTE_JOINS}")
 
 
 class SlugTaken(ValueError):
@@ -1008,82 +1056,38 @@ class QuoteStore:
         rows = await self.db.fetchall(sql, params)
         return {r[0]: r[1] for r in rows}
 
-    async def random_quote(
-        self,
-        *,
-        speaker_id: int | None = None,
-        source_id: int | None = None,
-        good: bool = True,
-        exclude: Sequence[int] = (),
-        rand_key: int | None = None,
+    async def random_quotes(
+        self, keys: Sequence[int], *, speaker_id: int | None = None,
+        source_id: int | None = None, good: bool = True, exclude: Sequence[int] = (),
         collections: Sequence[int] | None = None,
-    ):
-        """A uniformly keyed random quote matching the filters (None if there is none).
+    ) -> list[QuoteRow]:
+        """For each of `keys` (0..RAND_KEY_MAX), the first quote at or after it (wrapping
+        around once) matching the filters and not in `exclude`; [] when there is none.
 
-        Seeks `rand_key` (a random one when None) in a partial index, wrapping around once:
-        two index probes at most (plus a step past each excluded id met on the way) per
-        collection of `collections` (a library's; None: the whole database). A source
-        lies in one collection: its caller resolved it within the library.
+        Seeks a partial random-key index: one index probe (plus a step past each excluded
+        id met on the way) per key and per collection of `collections` (a library's;
+        None: the whole database), all in one statement. A source lies in one collection,
+        which its caller resolved within the library; a source alone seeks positions
+        (0..n-1, each key taken modulo n).
         """
-        if rand_key is None:
-            rand_key = random.randint(0, RAND_KEY_MAX)
-        if source_id is not None and speaker_id is None:
-            return await self._random_in_source(source_id, good, exclude, rand_key)
-        if source_id is not None or collections is None:
-            filters, values = quote_filters(speaker_id, source_id, good=good)
-            return await self._first_after("rand_key", rand_key, filters, values, exclude)
-        return await self._first_of_collections(
-            rand_key,
-            [_seek_sql("rand_key", *quote_filters(speaker_id, None, good=good,
-                                                  collections=(c,)), exclude)
-             for c in dict.fromkeys(collections)])
+        column = "rand_key"
+        if source_id is not None:
+            collections = None
+            if speaker_id is None:
+                size = await self.db.scalar(
+                    "SELECT max(position) FROM quotes WHERE source_id = ?", (source_id,))
+                if size is None:
+                    return []
+                column, keys = "position", [key % (int(size) + 1) for key in keys]
+        return await self._drawn(_quotes_draw_sql(keys, column, speaker_id, source_id, good,
+                                                  exclude, collections), len(keys))
 
-    async def _first_of_collections(self, rand_key: int, seeks: list[tuple[str, list]]):
-        """The first row at or after `rand_key` over several collections, wrapping once.
-
-        One index seek per collection (each of `seeks` a query whose first parameter is
-        the key), run as one statement, and the smallest key wins: exactly the row one
-        seek over their union would find, so draws stay uniform over the library, and each
-        costs O(collections x log n) with no scan.
-        """
-        sql = " UNION ALL ".join(f"SELECT * FROM ({part}) AS s{i}"
-                                 for i, (part, _) in enumerate(seeks))
-        sql += " ORDER BY seek_key LIMIT 1"
-        for start in (rand_key, 0) if rand_key > 0 else (0,):
-            params = tuple(v for _, values in seeks for v in (start, *values[1:]))
-            row = await self.db.fetchone(sql, params)
-            if row is not None:
-                return QuoteRow(*row[1:])
-        return None
-
-    async def _random_in_source(self, source_id: int, good: bool, exclude: Sequence[int],
-                                rand_key: int):
-        """A random quote of one source: seek a random position (positions are 0..n-1)."""
-        size = await self.db.scalar(
-            "SELECT max(position) FROM quotes WHERE source_id = ?", (source_id,)
-        )
-        if size is None:
-            return None
-        filters, values = quote_filters(None, source_id, good=good)
-        return await self._first_after(
-            "position", rand_key % (int(size) + 1), filters, values, exclude
-        )
-
-    async def _first_after(
-        self, column: str, start: int, filters: list[str], values: list,
-        exclude: Sequence[int],
-    ):
-        """The first matching quote at or after `start` in `column` order, wrapping once.
-
-        `column` is one of our own column names, never user input.
-        """
-        sql, params = _seek_sql(column, filters, values, exclude)
-        params[0] = start
-        row = await self.db.fetchone(sql, tuple(params))
-        if row is None and start > 0:
-            params[0] = 0
-            row = await self.db.fetchone(sql, tuple(params))
-        return None if row is None else QuoteRow(*row[1:])
+    async def _drawn(self, statement: tuple[str, list], count: int) -> list[QuoteRow]:
+        """The rows of a `_draw_sql` statement over `count` keys, a key past the last row
+        taking key 0's (the first row): [] when nothing matched."""
+        found = {row[0]: QuoteRow(*row[1:]) for row in await self.db.fetchall(*statement)}
+        first = found.get(count)
+        return [] if first is None else [found.get(i, first) for i in range(count)]
 
     # ---- highlights and decks -------------------------------------------------------------
 
@@ -1111,26 +1115,20 @@ class QuoteStore:
         sql = "SELECT 1 FROM highlights h WHERE " + " AND ".join(where)
         return await self.db.scalar(sql + " LIMIT 1", tuple(params)) is not None
 
-    async def random_highlight(
-        self, *, speaker_id: int | None, source_id: int | None, deck: str | None,
-        rand_key: int, min_score: float | None = None,
+    async def random_highlights(
+        self, keys: Sequence[int], *, speaker_id: int | None, source_id: int | None,
+        deck: str | None, min_score: float | None = None,
         collections: Sequence[int] | None = None,
-    ):
-        """The first highlight at or after `rand_key` (wrapping once) that `deck` has not
-        been shown, matching the filters and scoring at least `min_score`; None when the
-        deck has seen them all. Within `collections` (a library's): one index seek per
-        collection, as `random_quote`."""
-        if collections is not None and source_id is None:
-            return await self._first_of_collections(
-                rand_key, [_highlight_seek_sql(speaker_id, None, deck, rand_key, min_score,
-                                               (c,)) for c in dict.fromkeys(collections)])
-        sql, params = _highlight_seek_sql(speaker_id, source_id, deck, rand_key, min_score,
-                                          None)
-        row = await self.db.fetchone(sql, tuple(params))
-        if row is None and rand_key > 0:
-            params[0] = 0
-            row = await self.db.fetchone(sql, tuple(params))
-        return None if row is None else QuoteRow(*row[1:])
+    ) -> list[QuoteRow]:
+        """For each of `keys`, the first highlight at or after it (wrapping around once)
+        that `deck` has not been shown, matching the filters and scoring at least
+        `min_score`; [] when there is none. Within `collections` (a library's; a source
+        lies in one collection, which its caller resolved): one index seek per collection
+        and key, all in one statement (see `_draw_sql`).
+        """
+        return await self._drawn(_highlights_draw_sql(
+            keys, speaker_id, source_id, deck, min_score,
+            collections if source_id is None else None), len(keys))
 
     async def mark_shown(self, deck: str, highlight_id: int) -> bool:
         """Put the highlight in `deck`; False if it was there already: another draw (in

@@ -207,3 +207,30 @@ async def test_passages_that_stand_alone_are_drawn_before_those_that_may_need_co
     scores = [(await bundled.random(deck="tiers")).quote.quotability for _ in range(standalone + 5)]
     assert all(s >= STANDALONE for s in scores[:standalone])
     assert all(s < STANDALONE for s in scores[standalone:])
+
+
+async def test_a_draw_is_one_statement_whatever_the_rejections(bundled, monkeypatch):
+    """Rejection sampling tries several keys; all of them travel in one statement, so a
+    draw costs one round trip to a PostgreSQL server, not one per try."""
+    dwarkesh = bundled.resolve_speaker("dwarkesh")
+    async with bundled.db.transaction() as conn:  # a speaker with good quotes only
+        await conn.execute("DELETE FROM highlights WHERE speaker_id = ?", (dwarkesh.id,))
+    statements = []
+    for name in ("fetchall", "fetchone", "scalar", "transaction"):
+        method = getattr(bundled.db, name)
+
+        def counted(*args, _method=method, _name=name, **kwargs):
+            statements.append(_name)
+            return _method(*args, **kwargs)
+        monkeypatch.setattr(bundled.db, name, counted)
+    for _ in range(30):
+        statements.clear()
+        draw = await bundled.random()
+        assert draw is not None and draw.note is None
+        assert statements == ["fetchall"]
+    # None of theirs: one statement for the highlights that stand alone, one for any
+    # highlight, one for the quotes.
+    statements.clear()
+    draw = await bundled.random(speaker=dwarkesh)
+    assert draw.quote.highlight_id is None and draw.quote.speaker_id == dwarkesh.id
+    assert draw.note and statements == ["fetchall"] * 3
