@@ -364,13 +364,20 @@ def _draw_sql(keys: Sequence[int], seek: tuple[str, list], read: str
     return sql, [v for i, key in enumerate((*keys, 0)) for v in (i, key)] + seek[1]
 
 
+def _seek_scopes(collections: Sequence[int] | None) -> list[tuple[int, ...] | None]:
+    """The collections filter of each seek of a draw within `collections`: one seek per
+    collection (None: one over the whole database; none at all: one that finds nothing)."""
+    if collections is None:
+        return [None]
+    return [(c,) for c in dict.fromkeys(collections)] or [()]
+
+
 def _highlights_draw_sql(keys: Sequence[int], speaker_id, source_id, deck, min_score,
                          collections) -> tuple[str, list]:
     """The statement of `QuoteStore.random_highlights`, as `_draw_sql`'s."""
     parts = []
-    for collection in (None,) if collections is None else dict.fromkeys(collections):
-        where, values = highlight_filters(
-            speaker_id, source_id, collections=None if collection is None else (collection,))
+    for scope in _seek_scopes(collections):
+        where, values = highlight_filters(speaker_id, source_id, collections=scope)
         where.append(VISIBLE_HIGHLIGHT)
         if min_score is not None:
             where.append("h.score >= ?")
@@ -390,10 +397,8 @@ def _quotes_draw_sql(keys: Sequence[int], column: str, speaker_id, source_id, go
     """The statement of `QuoteStore.random_quotes`, as `_draw_sql`'s, seeking `column`
     (`rand_key`, or `position` within a source)."""
     parts = []
-    for collection in (None,) if collections is None else dict.fromkeys(collections):
-        where, values = quote_filters(
-            speaker_id, source_id, good=good,
-            collections=None if collection is None else (collection,))
+    for scope in _seek_scopes(collections):
+        where, values = quote_filters(speaker_id, source_id, good=good, collections=scope)
         if exclude:
             where.append(f"q.id NOT IN ({','.join('?' * len(exclude))})")
             values.extend(exclude)

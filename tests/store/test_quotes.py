@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quotebot.store.quotes import NewHighlight, NewQuote, QuoteStore
+from quotebot.store.schema import OPERATOR_COLLECTION
 from tests.conftest import GREG, source
 
 pytestmark = pytest.mark.both_engines
@@ -55,6 +56,24 @@ async def test_a_deck_never_draws_a_shown_highlight_until_it_restarts(db):
     assert await store.last_shown("c") == seen[-1]
     await store.restart_deck("c", keep=seen[-1])
     assert await draw() == seen[0]  # the last one shown stays out of the new round
+
+
+async def test_a_draw_wraps_past_the_last_key_and_sees_only_its_collections(db):
+    store = QuoteStore(db)
+    passages = [NewHighlight(GREG.name, i, i, text, float(i), 0.7)
+                for i, text in enumerate((SAUCE, INPUTS))]
+    await store.replace_source(source("stage", "On stage"), [GREG], talk(SAUCE, INPUTS),
+                               passages)
+    keys = dict(await db.fetchall("SELECT rand_key, id FROM highlights"))
+    first, last = min(keys), max(keys)
+    drawn = await store.random_highlights([first, last, last + 1], speaker_id=None,
+                                          source_id=None, deck=None)
+    assert [row.highlight_id for row in drawn] == [keys[first], keys[last], keys[first]]
+    assert len(await store.random_quotes([0, 2**31 - 1])) == 2
+    for seen, found in ((OPERATOR_COLLECTION,), 2), ((OPERATOR_COLLECTION + 1,), 0), ((), 0):
+        assert len(await store.random_highlights([0, 7], speaker_id=None, source_id=None,
+                                                 deck=None, collections=seen)) == found
+        assert len(await store.random_quotes([0, 7], collections=seen)) == found
 
 
 async def test_stats_count_what_was_stored(db):
