@@ -267,6 +267,16 @@ PG_MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE terms ALTER COLUMN term TYPE text COLLATE "C";
     """,
+    # 5: the signatures of the Slack requests already accepted, until their five-minute
+    # window closes, so that every HTTP worker refuses a replay sent to any of them
+    # (adapters/slack/door.py). PostgreSQL's only: on SQLite each process keeps its own.
+    """
+    CREATE TABLE slack_signatures (
+        signature  text PRIMARY KEY,
+        expires_at text NOT NULL
+    );
+    CREATE INDEX slack_signatures_expiry ON slack_signatures (expires_at);
+    """,
 )
 
 # The NOTIFY channel of migration 2's triggers.

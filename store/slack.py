@@ -1,4 +1,5 @@
-"""Slack OAuth queries: installations per workspace and the short-lived install states.
+"""Slack queries: installations per workspace, the short-lived install states, and the
+signatures of the requests already accepted (refusing replays in every worker).
 
 Rows of `slack_installations` hold a JSON document each. A row with `user_id = ''` is the
 workspace's bot (its token and scopes); any other row is an installation by that user. Only
@@ -38,7 +39,8 @@ def stamp(moment: datetime) -> str:
 
 
 class SlackStore:
-    """All SQL about Slack installations and OAuth states. Every parameter is bound."""
+    """All SQL about Slack installations, OAuth states and request signatures. Every
+    parameter is bound."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -163,3 +165,21 @@ class SlackStore:
                 return False
             await conn.execute("DELETE FROM slack_oauth_states WHERE state = ?", (state,))
         return str(row[0]) > stamp(now)
+
+    # ---- request signatures ---------------------------------------------------------------
+
+    async def first_request(self, signature: str, *, expires_at: datetime,
+                            now: datetime) -> bool:
+        """Record a signed request's signature until `expires_at`: False when it is on
+        record already (a replay, accepted before by any process of this database).
+        Signatures whose window has closed are dropped first. PostgreSQL only (its
+        migration 5): SQLite's processes keep their own, in memory."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM slack_signatures WHERE expires_at <= ?",
+                               (stamp(now),))
+            cursor = await conn.execute(
+                "INSERT INTO slack_signatures (signature, expires_at) VALUES (?, ?) "
+                "ON CONFLICT (signature) DO NOTHING RETURNING signature",
+                (signature, stamp(expires_at)),
+            )
+            return await cursor.fetchone() is not None

@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from quotebot.adapters.health_http import HEALTH_PATH, health_handler
-from quotebot.adapters.slack.door import Door
+from quotebot.adapters.slack.door import Door, SeenSignatures
 from quotebot.adapters.slack.files import SHORTCUT, file_hosts
 from quotebot.adapters.slack.install_store import DatabaseInstallationStore, DatabaseOAuthStateStore
 from quotebot.adapters.slack.listeners import Listeners
@@ -164,7 +164,9 @@ async def check_tokens(app: AsyncApp, settings: SlackSettings) -> None:
 def web_app(app: AsyncApp, signing_secret: str, services: Services) -> web.Application:
     """The app's endpoints: events behind the `Door`, install/redirect with OAuth, and
     `HEALTH_PATH` for load balancers (200 while the database answers, else 503)."""
-    door = Door(app, signing_secret)
+    db = services.library.db
+    door = Door(app, signing_secret, SeenSignatures(
+        shared=SlackStore(db) if db.engine == "postgresql" else None))
     healthz = health_handler(lambda: check_health(services))
     routes = [web.post(EVENTS_PATH, door.handle), web.get(HEALTH_PATH, healthz)]
     if app.oauth_flow:

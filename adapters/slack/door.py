@@ -4,8 +4,8 @@ bolt parses a request body before it checks the signature, so a malformed body (
 `payload`, a list where an object belongs) raised out of bolt as HTTP 500 with a traceback,
 and bolt never remembers a signature, so a signed request replayed within Slack's 5-minute
 window ran twice. Here a request is verified first (401), refused if its signature was already
-seen (401), then parsed and checked for the fields our listeners read (400, one log line);
-only then does bolt dispatch it.
+seen (401; by any worker, on PostgreSQL), then parsed and checked for the fields our
+listeners read (400, one log line); only then does bolt dispatch it.
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+
+from quotebot.store.db import StoreError
+from quotebot.store.slack import SlackStore
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +41,28 @@ class Malformed(ValueError):
 class SeenSignatures:
     """Signatures of requests already accepted, each forgotten once its window has passed.
 
-    Per process: several processes behind one load balancer would need a shared store
-    (e.g. a table with a unique key) to refuse a replay sent to another process.
+    In memory, and, given `shared` (on PostgreSQL), in the database too, so that every HTTP
+    worker of one database refuses a request replayed to any of them. On SQLite they stay
+    per process: a table write per request would wait behind every long write (an import)
+    of the one file, and SQLite serves one host.
 
     Args:
         clock: seconds since the epoch (injected for tests).
-        limit: the most signatures kept; past it the oldest are dropped (logged).
+        limit: the most signatures kept in memory; past it the oldest are dropped (logged).
+        shared: the database's Slack store, when the workers share one.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time, limit: int = SEEN_MAX) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, limit: int = SEEN_MAX,
+                 shared: SlackStore | None = None) -> None:
         self.clock = clock
         self.limit = limit
+        self.shared = shared
         self._expiry: OrderedDict[str, float] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._expiry)
 
-    def first_time(self, signature: str, timestamp: int) -> bool:
+    async def first_time(self, signature: str, timestamp: int) -> bool:
         """Record `signature`; False if it was seen before and its window is still open."""
         now = self.clock()
         while self._expiry:  # insertion order is roughly expiry order: prune from the front
@@ -63,12 +72,17 @@ class SeenSignatures:
             del self._expiry[oldest]
         if signature in self._expiry:
             return False
+        # Open until the timestamp itself leaves the window (it may be up to WINDOW ahead).
+        expires = max(timestamp, now) + WINDOW
+        if self.shared is not None and not await self.shared.first_request(
+                signature, expires_at=datetime.fromtimestamp(expires, UTC),
+                now=datetime.fromtimestamp(now, UTC)):
+            return False  # taken by another worker
         if len(self._expiry) >= self.limit:
             self._expiry.popitem(last=False)
             log.warning("more than %d signed requests in %d s: forgetting the oldest",
                         self.limit, WINDOW)
-        # Open until the timestamp itself leaves the window (it may be up to WINDOW ahead).
-        self._expiry[signature] = max(timestamp, now) + WINDOW
+        self._expiry[signature] = expires
         return True
 
 
@@ -128,7 +142,7 @@ class Door:
     def __init__(self, app: AsyncApp, signing_secret: str,
                  seen: SeenSignatures | None = None) -> None:
         self.app = app
-        self.seen = seen or SeenSignatures()
+        self.seen = SeenSignatures() if seen is None else seen  # (an empty one is falsy)
         self.secret = signing_secret.encode()
 
     def valid(self, raw: bytes, timestamp: str, signature: str) -> bool:
@@ -154,7 +168,12 @@ class Door:
         if timestamp is None or signature is None or not self.valid(raw, timestamp, signature):
             log.info("refusing a request with a missing, stale or wrong signature")
             return _json(401, "invalid request")
-        if not self.seen.first_time(signature, int(timestamp)):
+        try:
+            first = await self.seen.first_time(signature, int(timestamp))
+        except StoreError as exc:
+            log.warning("cannot check a request against the ones already taken: %s", exc)
+            return _json(503, "database unavailable")
+        if not first:
             log.warning("refusing a replayed request (signature already seen at %s)",
                         timestamp)
             return _json(401, "invalid request")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from quotebot.store.slack import SlackStore, WorkspaceKey, stamp
+from tests.conftest import open_any
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 KEY = WorkspaceKey("app'; DROP TABLE quotes; --", "", "T1")
@@ -64,3 +65,22 @@ async def test_states_expire_and_are_purged(db):
     assert states == ["new"]  # "old" expired at T0 and was purged
     assert await store.take_state("new", now=T0 + timedelta(minutes=11)) is False
     assert await store.take_state("new", now=T0) is False  # a late try consumed it
+
+
+async def test_a_signature_is_taken_once_in_its_window_by_any_process(postgres_migrated_db):
+    """PostgreSQL keeps the Slack request signatures for every worker (SQLite's processes
+    keep their own in memory: see adapters/slack/door.py)."""
+    one, other = await open_any(postgres_migrated_db), await open_any(postgres_migrated_db)
+    try:
+        window = T0 + timedelta(minutes=5)
+        assert await SlackStore(one).first_request("v0=a", expires_at=window, now=T0)
+        assert not await SlackStore(other).first_request("v0=a", expires_at=window, now=T0)
+        assert await SlackStore(other).first_request("v0=b", expires_at=window, now=T0)
+        later = window + timedelta(seconds=1)
+        assert await SlackStore(one).first_request(
+            "v0=a", expires_at=later + timedelta(minutes=5), now=later)  # its window closed
+        rows = await one.fetchall("SELECT signature FROM slack_signatures")
+        assert [r[0] for r in rows] == ["v0=a"]  # and b's, closed too, dropped
+    finally:
+        await one.close()
+        await other.close()

@@ -63,6 +63,9 @@ def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
+RESPONSE_NAMES = itertools.count(1)  # every driver's: two workers never share a URL
+
+
 class Driver:
     """Plays Slack's part: posts signed payloads to the app, reads what reached the fake."""
 
@@ -70,10 +73,9 @@ class Driver:
         self.base = base
         self.fake = fake
         self.session = session
-        self._names = itertools.count(1)
 
     def new_response_url(self) -> tuple[str, str]:
-        name = f"r{next(self._names)}"
+        name = f"r{next(RESPONSE_NAMES)}"  # unique across drivers, as Slack's URLs are
         return f"/response/{name}", self.fake.response_url(name)
 
     async def post(self, body: str, headers: dict[str, str] | None = None,

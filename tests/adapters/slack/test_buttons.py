@@ -127,7 +127,6 @@ async def test_buttons_work_after_a_restart(slack, fake, db, registry):
     try:
         async with aiohttp.ClientSession() as session:
             restarted = Driver(base, fake, session)
-            restarted._names = slack._names  # keep response URL names unique
             path = await restarted.click(message, "quote_next")
             assert "match 2" in block_text((await fake.wait_for(path)).data)
             await restarted.click(message, "quote_share")

@@ -10,9 +10,19 @@ import time
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
+import aiohttp
+import pytest
+
 from quotebot.adapters.slack.door import SeenSignatures
 from quotebot.bot.models import ErrorReply, Request
-from tests.adapters.slack.conftest import SECRET, block_text, http_settings, sign, start
+from tests.adapters.slack.conftest import (
+    SECRET,
+    Driver,
+    block_text,
+    http_settings,
+    sign,
+    start,
+)
 
 
 async def _refused(slack, fake, headers_for) -> None:
@@ -175,16 +185,50 @@ async def test_a_validly_signed_request_replayed_in_the_window_runs_once(slack, 
     assert len(fake.calls(path)) == 1
 
 
-def test_seen_signatures_expire_and_stay_bounded():
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+async def test_a_request_replayed_to_another_worker_is_refused_too(slack, fake, services,
+                                                                  registry, caplog):
+    """Two HTTP workers of one PostgreSQL database (behind a load balancer): a signed
+    request taken by one and replayed to the other runs once."""
+    assert services.library.db.engine == "postgresql"
+    base, stop, task = await start(http_settings(fake), services, registry)
+    try:
+        async with aiohttp.ClientSession() as session:
+            other = Driver(base, fake, session)
+            path, url = slack.new_response_url()
+            body = slack.command_body("secret sauce", url)
+            headers = sign(body)
+            assert (await slack.post(body, headers))[0] == 200
+            await fake.wait_for(path)
+            caplog.set_level(logging.WARNING)
+            assert (await other.post(body, headers))[0] == 401
+            assert "replayed request" in caplog.text
+            await fake.settle()
+            assert len(fake.calls(path)) == 1
+            path, url = slack.new_response_url()
+            again = slack.command_body("secret sauce", url)  # a new request: taken
+            assert (await other.post(again, sign(again)))[0] == 200
+            await fake.wait_for(path)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_seen_signatures_expire_and_stay_bounded():
     now = [1_000_000.0]
     seen = SeenSignatures(clock=lambda: now[0], limit=3)
-    assert seen.first_time("v0=a", 1_000_000)
-    assert not seen.first_time("v0=a", 1_000_000)
+    assert await seen.first_time("v0=a", 1_000_000)
+    assert not await seen.first_time("v0=a", 1_000_000)
     now[0] += 5 * 60 + 1
-    assert seen.first_time("v0=a", 1_000_000)  # its window has passed: forgotten
+    assert await seen.first_time("v0=a", 1_000_000)  # its window has passed: forgotten
     for name in "bcde":
-        assert seen.first_time(f"v0={name}", int(now[0]))
+        assert await seen.first_time(f"v0={name}", int(now[0]))
     assert len(seen) == 3
+    ahead = SeenSignatures(clock=lambda: now[0])
+    stamp = int(now[0]) + 100  # a request stamped 100 s ahead of our clock
+    assert await ahead.first_time("v0=z", stamp)
+    now[0] += 5 * 60 + 50  # past the window counted from our clock, not from its stamp
+    assert not await ahead.first_time("v0=z", stamp)
 
 
 async def test_a_signed_button_with_infinity_or_huge_numbers_gets_a_clean_error(slack, fake):
