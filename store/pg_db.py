@@ -229,6 +229,8 @@ class PgDatabase:
         try:
             async with self.pool.acquire() as conn:
                 yield conn
+        except asyncpg.QueryCanceledError:
+            raise  # a statement cancelled (its time limit), not the connection: the caller's
         except asyncpg.TooManyConnectionsError as exc:
             raise StoreError(
                 f"{self.path} refuses more connections ({exc}): lower --db-pool "

@@ -67,3 +67,25 @@ async def test_the_lookup_respects_a_speaker_filter(library):
 async def test_words_the_vocabulary_corrects_are_found_the_same_on_both(library):
     hits = await library.search("photosynthesys sunlight", limit=1)
     assert hits and hits[0].text.startswith("Photosynthesis turns sunlight")
+
+
+async def test_a_lookup_past_its_time_limit_gives_up_and_the_search_still_answers(
+        library, caplog):
+    """A trigram lookup that takes longer than PG_SIMILAR_MS (here: it waits for a lock
+    another connection holds on the quotes) is cancelled by the server; the search answers
+    without it, and the pooled connection serves the next one."""
+    if library.db.engine == "sqlite":
+        return  # no trigram lookup to time out (the test above shows SQLite's answer)
+    import asyncpg
+
+    holder = await asyncpg.connect(library.db._url)
+    try:
+        async with holder.transaction():
+            await holder.execute("LOCK TABLE quotes IN ACCESS EXCLUSIVE MODE")
+            caplog.set_level("INFO")
+            assert await library.search("fhotosynthesiz", limit=3) == []
+            assert "trigram lookup of" in caplog.text and "gave up after" in caplog.text
+    finally:
+        await holder.close()
+    hits = await library.search("fhotosynthesiz", limit=3)
+    assert hits and hits[0].text.startswith("Photosynthesis turns sunlight")
