@@ -156,10 +156,13 @@ def test_the_guides_help_points_at_are_readable_from_the_command_line(run):
 def test_ctrl_c_leaves_the_chat_at_once(tmp_path):
     # The line being waited for is read on a daemon thread: a worker thread blocked in
     # input() used to hold the process until Enter was pressed.
+    # Ctrl-C as at a terminal, however the tests were started: a test run launched in the
+    # background of a script inherits SIGINT ignored, and so would the chat.
     env = {**os.environ, "QUOTEBOT_DB": str(tmp_path / "chat.db")}
     chat = subprocess.Popen([sys.executable, "-m", "quotebot.adapters.cli", "chat"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env, text=True, cwd=tmp_path)
+                            stderr=subprocess.DEVNULL, env=env, text=True, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         chat.stdin.write("/quote ideas are cheap\n")
         chat.stdin.flush()
