@@ -37,12 +37,19 @@ async def test_re_ingesting_keeps_the_ids_of_unchanged_quotes_and_highlights(db)
     assert [row[0] for row in await db.fetchall("SELECT id FROM highlights")] == [highlight_id]
 
 
-async def test_a_deck_never_draws_a_shown_highlight_until_it_restarts(db):
+async def two_highlights(db) -> QuoteStore:
+    """A store holding one source of two quotes, each its own highlight."""
     store = QuoteStore(db)
     passages = [NewHighlight(GREG.name, i, i, text, float(i), 0.7)
                 for i, text in enumerate((SAUCE, INPUTS))]
     await store.replace_source(source("stage", "On stage"), [GREG], talk(SAUCE, INPUTS),
                                passages)
+    return store
+
+
+async def test_a_deck_never_draws_a_shown_highlight_until_it_restarts(db):
+    store = await two_highlights(db)
+
     async def draw():
         rows = await store.random_highlights([0], speaker_id=None, source_id=None, deck="c")
         return rows[0].highlight_id if rows else None
@@ -59,11 +66,7 @@ async def test_a_deck_never_draws_a_shown_highlight_until_it_restarts(db):
 
 
 async def test_a_draw_wraps_past_the_last_key_and_sees_only_its_collections(db):
-    store = QuoteStore(db)
-    passages = [NewHighlight(GREG.name, i, i, text, float(i), 0.7)
-                for i, text in enumerate((SAUCE, INPUTS))]
-    await store.replace_source(source("stage", "On stage"), [GREG], talk(SAUCE, INPUTS),
-                               passages)
+    store = await two_highlights(db)
     keys = dict(await db.fetchall("SELECT rand_key, id FROM highlights"))
     first, last = min(keys), max(keys)
     drawn = await store.random_highlights([first, last, last + 1], speaker_id=None,
