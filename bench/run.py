@@ -229,8 +229,11 @@ def child(mode: str, db_path: Path | str, mix_path: Path, out_path: Path, *extra
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # The child runs in the package's folder: paths given relative to ours are made whole.
+    if not targets.is_postgres(str(db_path)):
+        db_path = Path(db_path).resolve()
     command = [sys.executable, "-m", "quotebot.bench.run", mode, "--db", str(db_path),
-               "--mix", str(mix_path), "--out", str(out_path), *extra]
+               "--mix", str(mix_path.resolve()), "--out", str(out_path.resolve()), *extra]
     done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"bench {mode} process failed:\n{done.stderr[-4000:]}")

@@ -53,10 +53,12 @@ def test_an_empty_database_is_filled_by_copy_and_served_from(filled):
     assert "postgresql database" in first.stderr and "copy into PostgreSQL" in first.stderr
 
 
-def test_a_database_an_earlier_run_filled_is_reused_as_it_is(filled, tmp_path):
+def test_a_database_an_earlier_run_filled_is_reused_as_it_is(filled, tmp_path,
+                                                             monkeypatch):
     url, _, first = filled
     quotes = json.loads(first.stdout)["result"]["database"]["quotes"]
-    again = _run("--db", url, "--keep", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # a --keep folder relative to here (the child runs elsewhere)
+    again = _run("--db", url, "--keep", ".")
     assert again.exit_code == 0, again.output
     rerun = json.loads(again.stdout)["result"]
     assert "reusing the PostgreSQL database" in again.stderr
