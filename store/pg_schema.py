@@ -277,6 +277,31 @@ PG_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX slack_signatures_expiry ON slack_signatures (expires_at);
     """,
+    # 6: the words search matches are the app's own tokens (bot/tokens.py, as SQLite's FTS5
+    # sees them), not what PostgreSQL's text parser makes of the raw text: it kept "2-3"
+    # as '2' and '-3', "GPT-4" as 'gpt' and '-4', "2.5" and "24/7" whole, and "café" with
+    # its accent, so those words were never found. `quotebot_words` does what the tokenizer
+    # does (drop invisible characters, lowercase, NFKD without combining marks, every
+    # ASCII punctuation mark a separator) before the parser, which then meets only runs of
+    # letters and digits. Rewrites `quotes` once (a minute or two at 1M quotes), and counts
+    # the search terms again from the new words.
+    r"""
+    CREATE FUNCTION quotebot_words(t text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT to_tsvector('simple', regexp_replace(regexp_replace(
+            normalize(lower(regexp_replace(t,
+                '[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]',
+                '', 'g')), NFKD),
+            '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g'),
+            '[!-/:-@\[-`{-~]', ' ', 'g'))
+    $$;
+    ALTER TABLE quotes DROP COLUMN words;
+    ALTER TABLE quotes ADD COLUMN words tsvector
+        GENERATED ALWAYS AS (quotebot_words(text)) STORED;
+    CREATE INDEX quotes_words ON quotes USING gin (words);
+    DELETE FROM terms;
+    INSERT INTO terms (term, docs) SELECT word, ndoc FROM ts_stat('SELECT words FROM quotes');
+    """,
 )
 
 # The NOTIFY channel of migration 2's triggers.
