@@ -61,7 +61,9 @@ def _database(ctx: click.Context, param: click.Parameter, value: str | None
                    "when it is empty the bench builds the corpus in SQLite as usual (or takes "
                    "--copy-from) and moves it in with `quotebot copy`, and a database an "
                    "earlier run filled is reused as it is. With --case realistic: a new, "
-                   "empty PostgreSQL database to ingest the collection into.")
+                   "empty PostgreSQL database to ingest the collection into. With --case "
+                   "tenants: a PostgreSQL database to serve from, filled from the SQLite "
+                   "one the case builds when empty.")
 @click.option("--copy-from", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="With a PostgreSQL --db: copy this SQLite database (e.g. a kept bench.db) "
                    "into it instead of generating and ingesting a new corpus.")
@@ -93,8 +95,9 @@ def bench(quotes, sizes, as_json, keep, db, copy_from, seed, per_category, no_ba
 
     if copy_from and not (db and is_postgres(str(db))):
         raise click.UsageError("--copy-from needs --db postgresql://… (the database to fill)")
-    if case in ("folder", "card", "tenants") and db:
-        raise click.UsageError(f"--db is not used by --case {case}")
+    if db and (case in ("folder", "card") or case == "tenants" and not is_postgres(str(db))):
+        raise click.UsageError(f"--db is not used by --case {case}"
+                               + (" (but a postgresql:// URL is)" if case == "tenants" else ""))
     if case == "folder":
         _folder_case(keep, seed, as_json, check)
         return
@@ -108,7 +111,8 @@ def bench(quotes, sizes, as_json, keep, db, copy_from, seed, per_category, no_ba
         _card_case(keep, seed, per_category, as_json, check)
         return
     if case == "tenants":
-        _tenants_case(keep, quotes, seed, per_category, as_json, check)
+        _tenants_case(keep, quotes, seed, per_category, as_json, check,
+                      str(db) if db else None)
         return
     from quotebot.bench.corpus import DEFAULT_SEED
     from quotebot.bench.queries import PER_CATEGORY
@@ -188,15 +192,16 @@ def _card_case(keep: Path | None, seed: int | None, samples: int | None, as_json
 
 
 def _tenants_case(keep: Path | None, quotes: int, seed: int | None, samples: int | None,
-                  as_json: bool, check: bool) -> None:
-    """`bench --case tenants`: latency inside one library of many (bench/tenants.py)."""
+                  as_json: bool, check: bool, target: str | None) -> None:
+    """`bench --case tenants`: latency inside one library of many (bench/tenants.py),
+    served from SQLite or from the PostgreSQL database `target`."""
     from quotebot.bench.corpus import DEFAULT_SEED
     from quotebot.bench.tenants import render_tenants, run_tenants
 
     _run_case(
         "tenants", keep, as_json, check,
         lambda work, say: run_tenants(work, quotes, DEFAULT_SEED if seed is None else seed,
-                                      say, samples=samples or 300),
+                                      say, samples=samples or 300, target=target),
         render_tenants, lambda summary: all(t["pass"] for t in summary["targets"]),
     )
 
