@@ -955,10 +955,8 @@ class QuoteStore:
         rows first (see `_scan_postgres`); the index answers when that was not enough.
         """
         text = fts.tsquery(query)
-        if (not ranked and query.rarest_docs >= PG_DENSE_DOCS
-                and not (query.collections is not None and query.collections_in_index)):
-            # (A small library's quotes are spread over the table: a scan would read
-            # far to find them, so those queries keep to the index.)
+        if not ranked and query.rarest_docs >= PG_DENSE_DOCS:
+            # (A small library's quotes are read by their collection's index: migration 7.)
             rows = await self._scan_postgres(query, text, limit)
             if rows is not None:
                 return rows
